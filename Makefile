@@ -1,0 +1,68 @@
+# One command per developer task; see CONTRIBUTING.md.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: help install run simulator test lint format typecheck test-sqlite test-postgres bench clean
+
+help:
+	@echo "make run        start ChatGrid on SQLite at http://$(HOST):$(PORT)"
+	@echo "make test       lint, types, and the whole suite on SQLite and PostgreSQL"
+	@echo "make simulator  start the local OpenAI simulator on :9100"
+	@echo "make bench      gateway overhead against the simulator"
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	@$(BIN)/chatgrid migrate > /dev/null
+	@echo ""
+	@echo "ChatGrid is starting at http://$(HOST):$(PORT) (SQLite in ./data)."
+	@echo "Next, in another terminal (the local simulator stands in for OpenAI here):"
+	@echo "  make simulator"
+	@echo "  $(BIN)/chatgrid org create acme --mode byok"
+	@echo "  $(BIN)/chatgrid member add acme you@example.com --role owner"
+	@echo "  echo sk-your-openai-key | CHATGRID_ALLOW_PRIVATE_UPSTREAMS=true $(BIN)/chatgrid credential set acme --base-url http://127.0.0.1:9100/v1"
+	@echo "  $(BIN)/chatgrid token create acme you@example.com"
+	@echo "  then point any OpenAI SDK at base_url=http://$(HOST):$(PORT)/v1 with that token."
+	@echo ""
+	$(BIN)/chatgrid serve --host $(HOST) --port $(PORT)
+
+simulator: $(STAMP)
+	$(BIN)/chatgrid simulator --port 9100
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+format: $(STAMP)
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+test-sqlite: $(STAMP)
+	CHATGRID_TEST_BACKEND=sqlite $(BIN)/python -m pytest -q
+
+test-postgres: $(STAMP)
+	CHATGRID_TEST_BACKEND=postgresql CHATGRID_TEST_POSTGRES_URL=$(PG_TEST_URL) \
+		$(BIN)/python -m pytest -q 
+
+test: lint typecheck test-sqlite test-postgres
+
+bench: $(STAMP)
+	@command -v wrk > /dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python bench/gateway.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

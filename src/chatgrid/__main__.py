@@ -1,0 +1,3 @@
+from chatgrid.cli import main
+
+main()

@@ -1,0 +1,101 @@
+"""Upstream keys: connect (validated), rotate, revoke; pooled keys; master rotation."""
+
+from __future__ import annotations
+
+from chatgrid.context import AppContext
+from chatgrid.errors import InvalidRequest
+from chatgrid.providers.base import UpstreamConfig
+from chatgrid.providers.network import create_upstream_session
+from chatgrid.providers.validation import validate_upstream
+from chatgrid.store.credentials import (
+    StoredKey,
+    all_sealed,
+    credential_binding,
+    master_versions_in_use,
+    pool_binding,
+    store_rewrapped,
+)
+from chatgrid.store.ids import new_id
+from chatgrid.vault import Vault, rotate_keyring_file
+from chatgrid.vault.keyring import save_keyring_file
+
+
+async def _validated_models(ctx: AppContext, config: UpstreamConfig, key: str) -> list[str]:
+    async with create_upstream_session(ctx.settings) as session:
+        return await validate_upstream(session, config, key)
+
+
+async def set_credential(
+    ctx: AppContext,
+    org_ref: str,
+    config: UpstreamConfig,
+    key: str,
+    *,
+    actor: str | None = None,
+) -> StoredKey:
+    """Connect or rotate an org's key: validated upstream first, then swapped in one commit.
+
+    Calls already in flight finish on the old key; every call that starts
+    after this returns uses the new one.
+    """
+    org = ctx.orgs.get(org_ref)
+    key = key.strip()
+    models = await _validated_models(ctx, config, key)
+    credential_id = new_id("cred")
+    sealed = ctx.vault.seal(key, binding=credential_binding(org.id, credential_id))
+    stored = ctx.credentials.replace(org.id, credential_id, config, sealed, models, actor)
+    ctx.changes.bump()
+    return stored
+
+
+def revoke_credential(ctx: AppContext, org_ref: str) -> StoredKey:
+    org = ctx.orgs.get(org_ref)
+    revoked = ctx.credentials.revoke(org.id)
+    ctx.changes.bump()
+    return revoked
+
+
+async def add_pool_key(
+    ctx: AppContext, name: str, config: UpstreamConfig, key: str, *, weight: int = 1
+) -> StoredKey:
+    if weight < 1:
+        raise InvalidRequest("a pooled key's weight is at least 1", param="weight")
+    key = key.strip()
+    models = await _validated_models(ctx, config, key)
+    key_id = new_id("pool")
+    sealed = ctx.vault.seal(key, binding=pool_binding(key_id))
+    stored = ctx.pool.add(key_id, name, config, sealed, models, weight)
+    ctx.changes.bump()
+    return stored
+
+
+def rotate_master(ctx: AppContext) -> dict[str, int]:
+    """Rewrap every data key under a new master version while servers keep serving.
+
+    The new version is written to the key file before any row uses it, and
+    servers reload the ring on the change marker (or on an unknown version),
+    so a rewrapped row is always readable. Old versions are dropped from the
+    file once no row references them.
+    """
+    ring = rotate_keyring_file(ctx.settings) if ctx.settings.master_key is None else None
+    vault = Vault(ring) if ring is not None else ctx.vault
+    ctx.changes.bump()
+    rewrapped = 0
+    for table, stored in all_sealed(ctx.engine):
+        if stored.sealed.master_key_version == vault.keyring.current_version:
+            continue
+        store_rewrapped(
+            ctx.engine, table, stored.id, vault.rewrap(stored.sealed, binding=stored.binding)
+        )
+        rewrapped += 1
+    retired = 0
+    if ring is not None and master_versions_in_use(ctx.engine) <= {ring.current_version}:
+        retired = len(ring.keys) - 1
+        save_keyring_file(ctx.settings, ring.without_versions_below(ring.current_version))
+    ctx.vault = vault if ring is None else Vault(ring.without_versions_below(ring.current_version))
+    ctx.changes.bump()
+    return {
+        "master_key_version": vault.keyring.current_version,
+        "rewrapped": rewrapped,
+        "retired_versions": retired,
+    }

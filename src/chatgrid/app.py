@@ -1,0 +1,103 @@
+"""``create_app``: wiring only. The ``/v1`` gateway beside a Starlette app for the rest."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from chatgrid.context import AppContext
+from chatgrid.errors import ChatGridError
+from chatgrid.gateway.app import Gateway
+from chatgrid.gateway.http import Receive, Scope, Send, send_error
+from chatgrid.providers.network import create_upstream_session
+from chatgrid.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class ChatGridApp:
+    """The ASGI entry point. ``/v1/*`` goes to the bare gateway, the rest to Starlette."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.context: AppContext | None = None
+        self.gateway: Gateway | None = None
+        self.site = Starlette(
+            routes=[
+                Route("/healthz", self._healthz),
+                Route("/readyz", self._readyz),
+            ]
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http" and scope["path"].startswith("/v1/"):
+            if self.gateway is None:
+                await send_error(send, ChatGridError("ChatGrid is starting up", status=503))
+                return
+            await self.gateway(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+        else:
+            await self.site(scope, receive, send)
+
+    async def startup(self) -> None:
+        self.context = AppContext.open(self.settings)
+        session = create_upstream_session(self.settings)
+        self.gateway = Gateway(self.context, session)
+        self._session = session
+
+    async def shutdown(self) -> None:
+        if self.gateway is not None:
+            self.gateway.close()
+            await self._session.close()
+        if self.context is not None:
+            self.context.close()
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.startup()
+                except Exception as exc:
+                    log.exception("start-up failed")
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _healthz(self, request: Request) -> JSONResponse:
+        ready = self.gateway is not None
+        return JSONResponse(
+            {"status": "ok" if ready else "starting"}, status_code=200 if ready else 503
+        )
+
+    async def _readyz(self, request: Request) -> JSONResponse:
+        if self.context is None:
+            return JSONResponse({"status": "starting"}, status_code=503)
+        engine = self.context.engine
+
+        def ping() -> None:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+
+        try:
+            await asyncio.to_thread(ping)
+        except Exception:
+            log.exception("readiness check failed")
+            return JSONResponse({"status": "database unreachable"}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
+
+def create_app(settings: Settings | None = None) -> ChatGridApp:
+    return ChatGridApp(settings or Settings())

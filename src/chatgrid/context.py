@@ -1,0 +1,60 @@
+"""The long-lived objects one ChatGrid process works with.
+
+Built once per process (``AppContext.open``) and handed to the server, the
+CLI and tests; nothing is created at import time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from chatgrid.changes import ChangeMarker
+from chatgrid.settings import Settings
+from chatgrid.store.credentials import CredentialRepository, PoolKeyRepository
+from chatgrid.store.engine import create_db_engine
+from chatgrid.store.orgs import MemberRepository, OrgRepository
+from chatgrid.store.prices import PriceRepository
+from chatgrid.store.tokens import TokenRepository
+from chatgrid.store.usage import UsageRepository
+from chatgrid.vault import Vault, load_keyring
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    engine: Engine
+    vault: Vault
+    changes: ChangeMarker
+    orgs: OrgRepository
+    members: MemberRepository
+    tokens: TokenRepository
+    credentials: CredentialRepository
+    pool: PoolKeyRepository
+    prices: PriceRepository
+    usage: UsageRepository
+
+    @classmethod
+    def open(cls, settings: Settings) -> AppContext:
+        engine = create_db_engine(settings)
+        return cls(
+            settings=settings,
+            engine=engine,
+            vault=Vault(load_keyring(settings)),
+            changes=ChangeMarker(settings.data_dir),
+            orgs=OrgRepository(engine),
+            members=MemberRepository(engine),
+            tokens=TokenRepository(engine),
+            credentials=CredentialRepository(engine),
+            pool=PoolKeyRepository(engine),
+            prices=PriceRepository(engine),
+            usage=UsageRepository(engine),
+        )
+
+    def reload_keyring(self) -> None:
+        """Pick up a master key added by ``vault rotate-master`` in another process."""
+        self.vault = Vault(load_keyring(self.settings))
+
+    def close(self) -> None:
+        self.engine.dispose()

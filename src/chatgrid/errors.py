@@ -1,0 +1,136 @@
+"""ChatGrid's error types and their OpenAI-shaped JSON.
+
+Every failure a caller can see is one of these, so ``/v1`` answers in the
+shape OpenAI's SDKs already understand and the CLI prints the same message::
+
+    ChatGridError
+    ├── InvalidRequest          400  bad JSON, missing or ill-typed fields
+    │   └── RequestTooLarge     413  body over the configured limit
+    ├── AuthenticationFailed    401  missing, unknown, revoked or expired token
+    ├── PermissionDenied        403  the caller may not do this
+    │   ├── ModelNotAllowed     403  the org does not allow this model
+    │   ├── OrgSuspended        403  the org cannot make calls right now
+    │   └── CredentialUnusable  403  BYOK org without a working key
+    │       └── UpstreamKeyRejected   the upstream answered 401 to the org's key
+    ├── NotFound                404  unknown object or route
+    ├── Conflict                409  a unique name or state clash
+    ├── RateLimited             429  a limit, ours or the upstream's (Retry-After kept)
+    └── UpstreamFailed          502  upstream 5xx, unreachable or broken mid-way
+        └── UpstreamRefused     the upstream refused validation (used by the vault/CLI)
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import orjson
+
+
+class ChatGridError(Exception):
+    """Base of every error ChatGrid shows to a caller."""
+
+    status: int = 500
+    error_type: ClassVar[str] = "server_error"
+    default_code: ClassVar[str | None] = None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        param: str | None = None,
+        retry_after: int | None = None,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        if status is not None:
+            self.status = status
+        self.message = message
+        self.code = code if code is not None else self.default_code
+        self.param = param
+        self.retry_after = retry_after
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "error": {
+                "message": self.message,
+                "type": self.error_type,
+                "param": self.param,
+                "code": self.code,
+            }
+        }
+
+    def to_json(self) -> bytes:
+        return orjson.dumps(self.to_dict())
+
+    def headers(self) -> list[tuple[bytes, bytes]]:
+        extra: list[tuple[bytes, bytes]] = []
+        if self.retry_after is not None:
+            extra.append((b"retry-after", str(self.retry_after).encode()))
+        return extra
+
+
+class InvalidRequest(ChatGridError):
+    status = 400
+    error_type = "invalid_request_error"
+
+
+class RequestTooLarge(InvalidRequest):
+    status = 413
+    default_code = "request_too_large"
+
+
+class AuthenticationFailed(ChatGridError):
+    status = 401
+    error_type = "invalid_request_error"
+    default_code = "invalid_api_key"
+
+
+class PermissionDenied(ChatGridError):
+    status = 403
+    error_type = "permission_error"
+    default_code = "permission_denied"
+
+
+class ModelNotAllowed(PermissionDenied):
+    default_code = "model_not_allowed"
+
+
+class OrgSuspended(PermissionDenied):
+    default_code = "org_suspended"
+
+
+class CredentialUnusable(PermissionDenied):
+    default_code = "no_upstream_credential"
+
+
+class UpstreamKeyRejected(CredentialUnusable):
+    default_code = "upstream_key_rejected"
+
+
+class NotFound(ChatGridError):
+    status = 404
+    error_type = "invalid_request_error"
+    default_code = "not_found"
+
+
+class Conflict(ChatGridError):
+    status = 409
+    error_type = "invalid_request_error"
+    default_code = "conflict"
+
+
+class RateLimited(ChatGridError):
+    status = 429
+    error_type = "rate_limit_error"
+    default_code = "rate_limit_exceeded"
+
+
+class UpstreamFailed(ChatGridError):
+    status = 502
+    error_type = "upstream_error"
+    default_code = "upstream_error"
+
+
+class UpstreamRefused(UpstreamFailed):
+    default_code = "upstream_refused"

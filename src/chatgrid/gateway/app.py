@@ -1,0 +1,250 @@
+"""The ``/v1`` ASGI application: route, authenticate, plan, relay.
+
+Kept as a bare ASGI callable on purpose: this path is paid for on every
+request, and measurement (see ``bench/``) showed framework layers costing
+more than the rest of the gateway's work together.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from datetime import UTC, datetime
+
+import aiohttp
+import orjson
+
+from chatgrid.context import AppContext
+from chatgrid.errors import (
+    AuthenticationFailed,
+    ChatGridError,
+    CredentialUnusable,
+    InvalidRequest,
+    ModelNotAllowed,
+    NotFound,
+    OrgSuspended,
+    UpstreamFailed,
+    UpstreamKeyRejected,
+)
+from chatgrid.gateway.bodies import PreparedCall, prepare_chat, prepare_embeddings
+from chatgrid.gateway.calls import CallPlan
+from chatgrid.gateway.directory import Caller, Directory, OrgRoute, choose_pool_target
+from chatgrid.gateway.http import (
+    JSON_HEADERS,
+    ClientDisconnected,
+    Receive,
+    Scope,
+    Send,
+    client_address,
+    header,
+    read_body,
+    send_bytes,
+    send_error,
+)
+from chatgrid.gateway.relay import Relay
+from chatgrid.identity.models import BillingMode
+from chatgrid.identity.tokens import hash_token
+from chatgrid.ledger.writer import LedgerWriter
+
+log = logging.getLogger(__name__)
+
+_BEARER = b"bearer "
+_PROBLEMS = {
+    "no_credential": CredentialUnusable(
+        "Your organization has not connected an OpenAI key yet — ask an admin to add one."
+    ),
+    "broken": UpstreamKeyRejected(
+        "Your organization's OpenAI key was rejected by OpenAI — ask an admin to reconnect it."
+    ),
+    "unreadable": CredentialUnusable(
+        "Your organization's key cannot be used right now — ask an admin to reconnect it.",
+        code="credential_unreadable",
+    ),
+}
+
+
+class Gateway:
+    """Owns the per-process pieces of ``/v1``: caches, upstream pool, ledger writer."""
+
+    def __init__(self, context: AppContext, session: aiohttp.ClientSession) -> None:
+        self.context = context
+        self.directory = Directory(context)
+        self.ledger = LedgerWriter(context.engine)
+        self.relay = Relay(
+            session,
+            self.ledger,
+            on_key_rejected=self._key_rejected,
+            drain_timeout=context.settings.drain_timeout_seconds,
+        )
+        self.max_body = context.settings.max_body_bytes
+
+    def close(self) -> None:
+        self.ledger.close()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self._dispatch(scope, receive, send)
+        except ClientDisconnected:
+            return
+        except ChatGridError as error:
+            await send_error(send, error)
+
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope["path"]
+        method: str = scope["method"]
+        if path == "/v1/chat/completions":
+            endpoint = "chat"
+        elif path == "/v1/embeddings":
+            endpoint = "embeddings"
+        elif path == "/v1/models" or path.startswith("/v1/models/"):
+            if method != "GET":
+                raise _method_not_allowed(method, path)
+            caller = await self._authenticate(scope)
+            await self._models(caller, path, send)
+            return
+        else:
+            raise NotFound(f"Unknown request URL: {method} {path}.", code="unknown_url")
+        if method != "POST":
+            raise _method_not_allowed(method, path)
+        caller = await self._authenticate(scope)
+        body = await read_body(receive, self.max_body)
+        if endpoint == "chat":
+            prepared = prepare_chat(body, caller.user_tag)
+        else:
+            prepared = prepare_embeddings(body, caller.user_tag)
+        plan = await self._plan(caller, prepared, client_address(scope))
+        await self.relay.forward(plan, receive, send)
+
+    async def _authenticate(self, scope: Scope) -> Caller:
+        self.directory.refresh_if_changed()
+        value = header(scope, b"authorization")
+        if value is None or value[:7].lower() != _BEARER:
+            raise AuthenticationFailed(
+                "You didn't provide an API key. Send your ChatGrid token as "
+                "'Authorization: Bearer <token>'.",
+                code="missing_api_key",
+            )
+        caller = await self.directory.caller(hash_token(value[7:].strip()))
+        if caller is None:
+            raise AuthenticationFailed("Incorrect API key provided.")
+        if caller.expires_at is not None and caller.expires_at <= datetime.now(UTC):
+            raise AuthenticationFailed("This API token has expired.", code="token_expired")
+        return caller
+
+    async def _usable_route(self, caller: Caller) -> OrgRoute:
+        route = await self.directory.route(caller.org_id)
+        if route.suspended:
+            raise OrgSuspended("Your organization is suspended; contact your administrator.")
+        if route.mode is BillingMode.BYOK and route.problem is not None:
+            raise _PROBLEMS[route.problem]
+        return route
+
+    async def _plan(self, caller: Caller, prepared: PreparedCall, client: str | None) -> CallPlan:
+        route = await self._usable_route(caller)
+        prices = await self.directory.prices()
+        started_at = datetime.now(UTC)
+        price = prices.price_for(prepared.model, started_at.date())
+        pool_key_id = None
+        if route.mode is BillingMode.BYOK:
+            target = route.target
+            assert target is not None
+            if route.models and prepared.model not in route.models:
+                raise ModelNotAllowed(
+                    f"The model '{prepared.model}' is not available with your organization's key.",
+                    param="model",
+                )
+        else:
+            if price is None:
+                raise ModelNotAllowed(
+                    f"The model '{prepared.model}' has no price on shared credits; "
+                    "ask your administrator.",
+                    param="model",
+                )
+            chosen = choose_pool_target(await self.directory.pool(), prepared.model)
+            if chosen is None:
+                raise UpstreamFailed(
+                    "No shared upstream key serves this model right now.", code="no_pool_key"
+                )
+            target, pool_key_id = chosen.target, chosen.key_id
+        url = (
+            target.chat_url(prepared.model)
+            if prepared.endpoint == "chat"
+            else (target.embeddings_url(prepared.model))
+        )
+        if url is None:
+            raise ModelNotAllowed(
+                f"The model '{prepared.model}' has no deployment on your organization's "
+                "Azure OpenAI resource.",
+                param="model",
+                code="model_not_deployed",
+            )
+        return CallPlan(
+            call_id="call_" + secrets.token_hex(12),
+            caller=caller,
+            route=route,
+            target=target,
+            url=url,
+            prepared=prepared,
+            price=price,
+            client_addr=client,
+            started_at=started_at,
+            pool_key_id=pool_key_id,
+        )
+
+    async def _models(self, caller: Caller, path: str, send: Send) -> None:
+        route = await self._usable_route(caller)
+        if route.mode is BillingMode.BYOK:
+            models = sorted(route.models)
+        else:
+            priced = set((await self.directory.prices()).models())
+            served: set[str] = set()
+            for pooled in await self.directory.pool():
+                served |= pooled.models or priced
+            models = sorted(priced & served)
+        entries = [
+            {"id": m, "object": "model", "created": 0, "owned_by": "chatgrid"} for m in models
+        ]
+        if path != "/v1/models":
+            wanted = path.removeprefix("/v1/models/")
+            match = next((e for e in entries if e["id"] == wanted), None)
+            if match is None:
+                raise NotFound(
+                    f"The model '{wanted}' does not exist or you do not have access to it.",
+                    code="model_not_found",
+                )
+            await send_bytes(send, 200, orjson.dumps(match), JSON_HEADERS)
+            return
+        body = orjson.dumps({"object": "list", "data": entries})
+        await send_bytes(send, 200, body, JSON_HEADERS)
+
+    async def _key_rejected(self, plan: CallPlan) -> None:
+        """The upstream said 401/403: flag the key so nobody keeps hitting it."""
+        context = self.context
+        reason = "the upstream rejected the key (HTTP 401)"
+
+        def flag() -> None:
+            if plan.pool_key_id is not None:
+                context.pool.set_status(plan.pool_key_id, "broken", reason)
+            elif plan.route.credential_id is not None:
+                context.credentials.mark_broken(
+                    plan.caller.org_id, plan.route.credential_id, reason
+                )
+            context.changes.bump()
+
+        try:
+            await asyncio.to_thread(flag)
+        except Exception:
+            log.exception("could not flag a rejected upstream key")
+        self.directory.invalidate()
+        log.warning(
+            "upstream rejected a key: org=%s fingerprint=%s",
+            plan.caller.org_id,
+            plan.target.fingerprint,
+        )
+
+
+def _method_not_allowed(method: str, path: str) -> InvalidRequest:
+    return InvalidRequest(
+        f"Method {method} is not allowed for {path}.", code="method_not_allowed", status=405
+    )

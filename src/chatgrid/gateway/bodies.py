@@ -1,0 +1,142 @@
+"""Check and prepare ``/v1`` request bodies (pure: bytes in, bytes out).
+
+The gateway checks only what it relies on (model, messages, streaming
+options, input) and passes every other field through untouched: tools,
+response formats and image parts are the upstream's to judge, and its 400
+comes back to the caller as is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from chatgrid.errors import InvalidRequest
+
+ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
+
+
+@dataclass(slots=True)
+class PreparedCall:
+    endpoint: str  # "chat" | "embeddings"
+    model: str
+    stream: bool
+    client_wants_usage: bool
+    upstream_body: bytes
+    request: dict[str, Any]
+
+
+def _load_object(raw: bytes) -> dict[str, Any]:
+    if not raw:
+        raise InvalidRequest("the request body is empty; send a JSON object", code="invalid_json")
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise InvalidRequest("the request body is not valid JSON", code="invalid_json") from None
+    if not isinstance(data, dict):
+        raise InvalidRequest("the request body must be a JSON object", code="invalid_json")
+    return data
+
+
+def _model(data: dict[str, Any]) -> str:
+    model = data.get("model")
+    if not isinstance(model, str) or not model.strip():
+        raise InvalidRequest(
+            "you must provide a model parameter", param="model", code="missing_model"
+        )
+    if len(model) > 100:
+        raise InvalidRequest("the model name is too long", param="model")
+    return model
+
+
+def _positive_int(data: dict[str, Any], name: str, maximum: int) -> None:
+    value = data.get(name)
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= maximum:
+        raise InvalidRequest(f"{name} must be an integer from 1 to {maximum}", param=name)
+
+
+def prepare_chat(raw: bytes, user_tag: str) -> PreparedCall:
+    data = _load_object(raw)
+    model = _model(data)
+    messages = data.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise InvalidRequest("messages must be a non-empty array", param="messages")
+    for index, message in enumerate(messages):
+        if not isinstance(message, dict) or message.get("role") not in ROLES:
+            raise InvalidRequest(
+                f"messages[{index}] must be an object with a valid role",
+                param=f"messages[{index}].role",
+            )
+    stream = data.get("stream", False)
+    if stream is not None and not isinstance(stream, bool):
+        raise InvalidRequest("stream must be a boolean", param="stream")
+    stream = bool(stream)
+    options = data.get("stream_options")
+    if options is not None and (not isinstance(options, dict) or not stream):
+        raise InvalidRequest(
+            "stream_options must be an object and needs stream: true", param="stream_options"
+        )
+    wants_usage = bool(options and options.get("include_usage") is True)
+    _positive_int(data, "max_tokens", 10_000_000)
+    _positive_int(data, "max_completion_tokens", 10_000_000)
+    _positive_int(data, "n", 128)
+    data["user"] = user_tag
+    if stream:
+        # Always ask for usage so the ledger gets real numbers; the chunk is
+        # passed on only if the client asked for it.
+        data["stream_options"] = {**(options or {}), "include_usage": True}
+    return PreparedCall("chat", model, stream, wants_usage, orjson.dumps(data), data)
+
+
+def _valid_embedding_input(value: object) -> bool:
+    if isinstance(value, str):
+        return bool(value)
+    if not isinstance(value, list) or not value:
+        return False
+    first = value[0]
+    if isinstance(first, str):
+        return all(isinstance(v, str) and v for v in value)
+    if isinstance(first, int) and not isinstance(first, bool):
+        return all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    if isinstance(first, list):
+        return all(
+            isinstance(v, list)
+            and v
+            and all(isinstance(t, int) and not isinstance(t, bool) for t in v)
+            for v in value
+        )
+    return False
+
+
+def prepare_embeddings(raw: bytes, user_tag: str) -> PreparedCall:
+    data = _load_object(raw)
+    model = _model(data)
+    if not _valid_embedding_input(data.get("input")):
+        raise InvalidRequest(
+            "input must be a non-empty string, array of strings, or array of token arrays",
+            param="input",
+        )
+    data["user"] = user_tag
+    return PreparedCall("embeddings", model, False, False, orjson.dumps(data), data)
+
+
+def prompt_byte_bound(request: dict[str, Any]) -> int:
+    """An upper bound on prompt tokens: a BPE token is at least one UTF-8 byte.
+
+    Used only when the upstream never reported usage (a stream cut short).
+    """
+    total = 0
+    for message in request.get("messages") or ():
+        content = message.get("content") if isinstance(message, dict) else None
+        if isinstance(content, str):
+            total += len(content.encode())
+        elif isinstance(content, list):
+            for part in content:
+                if isinstance(part, dict) and isinstance(part.get("text"), str):
+                    total += len(part["text"].encode())
+        total += 4  # role and separators
+    return total

@@ -1,0 +1,78 @@
+"""One upstream call as the gateway plans it, and its ledger entry."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from chatgrid.gateway.bodies import PreparedCall
+from chatgrid.gateway.directory import Caller, OrgRoute
+from chatgrid.identity.models import BillingMode
+from chatgrid.ledger.entries import LedgerEntry
+from chatgrid.ledger.pricing import Price, Usage, cost_of
+from chatgrid.providers import UpstreamTarget
+
+NO_USAGE = Usage(prompt_tokens=0, cached_tokens=0, completion_tokens=0)
+
+
+@dataclass(slots=True)
+class CallPlan:
+    call_id: str
+    caller: Caller
+    route: OrgRoute
+    target: UpstreamTarget
+    url: str
+    prepared: PreparedCall
+    price: Price | None
+    client_addr: str | None
+    started_at: datetime
+    pool_key_id: str | None = None
+    started: float = field(default_factory=time.perf_counter)
+
+    def elapsed_ms(self) -> int:
+        return int((time.perf_counter() - self.started) * 1000)
+
+    def entry(
+        self,
+        *,
+        usage: Usage | None,
+        estimated: bool,
+        status_code: int,
+        outcome: str,
+        upstream_request_id: str | None,
+        first_byte_ms: int | None,
+    ) -> LedgerEntry:
+        used = usage or NO_USAGE
+        shared = self.route.mode is BillingMode.SHARED
+        list_cost: int | None = None
+        charged = 0
+        if self.price is not None:
+            cost = cost_of(used, self.price, markup_bps=self.route.markup_bps, charge_tokens=shared)
+            list_cost, charged = cost.list_micros, cost.charged_micros
+        return LedgerEntry(
+            call_id=self.call_id,
+            org_id=self.caller.org_id,
+            member_id=self.caller.member_id,
+            token_id=self.caller.token_id,
+            mode=self.route.mode.value,
+            provider=self.target.provider.value,
+            credential_fingerprint=self.target.fingerprint,
+            endpoint=self.prepared.endpoint,
+            model=self.prepared.model,
+            stream=self.prepared.stream,
+            prompt_tokens=used.prompt_tokens,
+            cached_tokens=used.cached_tokens,
+            completion_tokens=used.completion_tokens,
+            usage_estimated=estimated,
+            list_cost_micros=list_cost,
+            charged_micros=charged,
+            markup_bps=self.route.markup_bps if shared else 0,
+            upstream_request_id=upstream_request_id,
+            client_addr=self.client_addr,
+            status_code=status_code,
+            outcome=outcome,
+            started_at=self.started_at,
+            first_byte_ms=first_byte_ms,
+            duration_ms=self.elapsed_ms(),
+        )

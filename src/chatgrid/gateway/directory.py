@@ -1,0 +1,208 @@
+"""In-memory answers to "who is calling" and "where do their calls go".
+
+Looked up once from the database, then served from dicts. Every request
+first asks the change marker whether admin state moved (one ``stat``); if
+it did, everything is dropped and looked up again. A look-up that started
+before a change never lands in the cache after it (generation check), so a
+revoked key cannot sneak back in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from chatgrid.context import AppContext
+from chatgrid.identity.models import BillingMode, OrgStatus
+from chatgrid.identity.tokens import member_user_tag
+from chatgrid.ledger.pricing import PriceBook
+from chatgrid.providers import UpstreamTarget, build_target
+from chatgrid.store.credentials import StoredKey
+from chatgrid.vault import SecretUnreadable
+
+log = logging.getLogger(__name__)
+
+_MAX_UNKNOWN_TOKENS = 10_000
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    token_id: str
+    org_id: str
+    member_id: str
+    user_tag: str
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class OrgRoute:
+    """How one org's calls are made right now."""
+
+    org_id: str
+    mode: BillingMode
+    markup_bps: int
+    suspended: bool
+    target: UpstreamTarget | None = None  # BYOK: the org's own key
+    credential_id: str | None = None
+    models: frozenset[str] = field(default_factory=frozenset)
+    problem: str | None = None  # why a BYOK org cannot call: no_credential, broken, unreadable
+
+
+@dataclass(frozen=True, slots=True)
+class PoolTarget:
+    key_id: str
+    target: UpstreamTarget
+    weight: int
+    models: frozenset[str]
+
+
+class Directory:
+    def __init__(self, context: AppContext) -> None:
+        self.context = context
+        self._generation = 0
+        self._callers: dict[str, Caller] = {}
+        self._unknown: set[str] = set()
+        self._routes: dict[str, OrgRoute] = {}
+        self._pool: list[PoolTarget] | None = None
+        self._prices: PriceBook | None = None
+
+    def refresh_if_changed(self) -> None:
+        if self.context.changes.changed():
+            self.invalidate()
+
+    def invalidate(self) -> None:
+        self._generation += 1
+        self._callers = {}
+        self._unknown = set()
+        self._routes = {}
+        self._pool = None
+        self._prices = None
+        self.context.reload_keyring()
+
+    async def _load(self, loader: Callable[[], T]) -> tuple[T, bool]:
+        """Run a blocking look-up off the loop; say whether it may be cached."""
+        generation = self._generation
+        value = await asyncio.to_thread(loader)
+        return value, generation == self._generation
+
+    async def caller(self, token_hash: str) -> Caller | None:
+        found = self._callers.get(token_hash)
+        if found is not None or token_hash in self._unknown:
+            return found
+        owner, cacheable = await self._load(lambda: self.context.tokens.owner_of(token_hash))
+        caller = None
+        if owner is not None and owner.usable:
+            caller = Caller(
+                token_id=owner.token_id,
+                org_id=owner.org_id,
+                member_id=owner.member_id,
+                user_tag=member_user_tag(owner.member_id),
+                expires_at=owner.expires_at,
+            )
+        if cacheable:
+            if caller is not None:
+                self._callers[token_hash] = caller
+            else:
+                if len(self._unknown) >= _MAX_UNKNOWN_TOKENS:
+                    self._unknown = set()
+                self._unknown.add(token_hash)
+        return caller
+
+    async def route(self, org_id: str) -> OrgRoute:
+        found = self._routes.get(org_id)
+        if found is not None:
+            return found
+        route, cacheable = await self._load(lambda: self._load_route(org_id))
+        if cacheable:
+            self._routes[org_id] = route
+        return route
+
+    def _load_route(self, org_id: str) -> OrgRoute:
+        ctx = self.context
+        org = ctx.orgs.get(org_id)
+        markup = org.markup_bps if org.markup_bps is not None else ctx.settings.markup_bps
+
+        def route(**extra: Any) -> OrgRoute:
+            return OrgRoute(
+                org_id=org.id,
+                mode=org.billing_mode,
+                markup_bps=markup,
+                suspended=org.status is not OrgStatus.ACTIVE,
+                **extra,
+            )
+
+        if org.billing_mode is BillingMode.SHARED:
+            return route()
+        stored = ctx.credentials.current(org.id)
+        if stored is None:
+            return route(problem="no_credential")
+        if stored.status == "broken":
+            return route(credential_id=stored.id, problem="broken")
+        key = self._open(stored)
+        if key is None:
+            return route(credential_id=stored.id, problem="unreadable")
+        return route(
+            target=build_target(stored.config, key, stored.sealed.fingerprint),
+            credential_id=stored.id,
+            models=frozenset(stored.models),
+        )
+
+    async def pool(self) -> list[PoolTarget]:
+        if self._pool is not None:
+            return self._pool
+        pool, cacheable = await self._load(self._load_pool)
+        if cacheable:
+            self._pool = pool
+        return pool
+
+    def _load_pool(self) -> list[PoolTarget]:
+        ctx = self.context
+        targets = []
+        for stored in ctx.pool.list(usable_only=True):
+            key = self._open(stored)
+            if key is None:
+                continue
+            targets.append(
+                PoolTarget(
+                    key_id=stored.id,
+                    target=build_target(stored.config, key, stored.sealed.fingerprint),
+                    weight=max(stored.weight, 1),
+                    models=frozenset(stored.models),
+                )
+            )
+        return targets
+
+    def _open(self, stored: StoredKey) -> str | None:
+        """Open a sealed key, re-reading the keyring once if a new master appeared."""
+        for attempt in range(2):
+            try:
+                return self.context.vault.open(stored.sealed, binding=stored.binding)
+            except SecretUnreadable:
+                if attempt == 0:
+                    self.context.reload_keyring()
+        log.error("key %s cannot be opened with the master keyring", stored.sealed.fingerprint)
+        return None
+
+    async def prices(self) -> PriceBook:
+        if self._prices is not None:
+            return self._prices
+        book, cacheable = await self._load(self.context.prices.book)
+        if cacheable:
+            self._prices = book
+        return book
+
+
+def choose_pool_target(pool: list[PoolTarget], model: str) -> PoolTarget | None:
+    """A pooled key that serves the model, spread by weight."""
+    candidates = [p for p in pool if not p.models or model in p.models]
+    if not candidates:
+        return None
+    if len(candidates) == 1:
+        return candidates[0]
+    return random.choices(candidates, weights=[p.weight for p in candidates])[0]

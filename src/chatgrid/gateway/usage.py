@@ -1,0 +1,65 @@
+"""Read token usage out of upstream responses without parsing whole bodies.
+
+An embeddings response can be megabytes of floats with ``usage`` at the end;
+parsing just that object keeps the ledger's cost independent of body size.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from chatgrid.ledger.pricing import Usage
+
+_USAGE_KEY = b'"usage"'
+
+
+def usage_from_mapping(usage: Any) -> Usage | None:
+    if not isinstance(usage, dict):
+        return None
+    prompt = usage.get("prompt_tokens")
+    completion = usage.get("completion_tokens", 0) or 0
+    if not isinstance(prompt, int) or not isinstance(completion, int):
+        return None
+    details = usage.get("prompt_tokens_details")
+    cached = details.get("cached_tokens", 0) if isinstance(details, dict) else 0
+    return Usage(
+        prompt_tokens=prompt,
+        cached_tokens=cached if isinstance(cached, int) else 0,
+        completion_tokens=completion,
+    )
+
+
+def _object_at(payload: bytes, start: int) -> bytes | None:
+    """The balanced ``{...}`` starting at ``start`` (usage objects hold no strings with braces)."""
+    depth = 0
+    for index in range(start, min(len(payload), start + 4096)):
+        char = payload[index]
+        if char == 0x7B:  # {
+            depth += 1
+        elif char == 0x7D:  # }
+            depth -= 1
+            if depth == 0:
+                return payload[start : index + 1]
+    return None
+
+
+def usage_from_body(payload: bytes) -> Usage | None:
+    key = payload.rfind(_USAGE_KEY)
+    if key >= 0:
+        brace = payload.find(b"{", key, key + 32)
+        if brace >= 0:
+            snippet = _object_at(payload, brace)
+            if snippet is not None:
+                try:
+                    found = usage_from_mapping(orjson.loads(snippet))
+                except orjson.JSONDecodeError:
+                    found = None
+                if found is not None:
+                    return found
+    try:
+        data = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        return None
+    return usage_from_mapping(data.get("usage")) if isinstance(data, dict) else None

@@ -1,0 +1,1 @@
+"""Orgs, members, roles and personal API tokens."""

@@ -1,0 +1,1 @@
+"""Usage entries, the price book and exact money arithmetic."""

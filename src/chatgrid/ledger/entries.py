@@ -1,0 +1,67 @@
+"""One usage entry per upstream call, as the gateway hands it to the ledger."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(slots=True)
+class LedgerEntry:
+    call_id: str
+    org_id: str
+    member_id: str
+    token_id: str
+    mode: str
+    provider: str
+    credential_fingerprint: str
+    endpoint: str
+    model: str
+    stream: bool
+    prompt_tokens: int
+    cached_tokens: int
+    completion_tokens: int
+    usage_estimated: bool
+    list_cost_micros: int | None
+    charged_micros: int
+    markup_bps: int
+    upstream_request_id: str | None
+    client_addr: str | None
+    status_code: int
+    outcome: str
+    started_at: datetime
+    first_byte_ms: int | None
+    duration_ms: int
+
+    def as_row(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+EXPORT_FIELDS: tuple[str, ...] = (
+    "call_id",
+    "started_at",
+    "org_id",
+    "member_id",
+    "member_email",
+    "token_id",
+    "mode",
+    "provider",
+    "credential_fingerprint",
+    "endpoint",
+    "model",
+    "stream",
+    "prompt_tokens",
+    "cached_tokens",
+    "completion_tokens",
+    "usage_estimated",
+    "list_cost_micros",
+    "charged_micros",
+    "markup_bps",
+    "upstream_request_id",
+    "client_addr",
+    "status_code",
+    "outcome",
+    "first_byte_ms",
+    "duration_ms",
+)

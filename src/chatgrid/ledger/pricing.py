@@ -1,0 +1,86 @@
+"""The dated price book and the cost of one call.
+
+Prices are micro-dollars per million tokens. A price applies from its
+``effective_from`` date on; a later price never changes the cost of an
+earlier call.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from chatgrid.ledger.money import apply_markup, round_half_up
+
+TOKENS_PER_PRICE_UNIT = 1_000_000
+_DATED_SUFFIX = re.compile(r"-\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass(frozen=True)
+class Price:
+    model: str
+    effective_from: date
+    input_per_mtok: int
+    cached_input_per_mtok: int
+    output_per_mtok: int
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Token counts as the upstream reported them (``cached`` is part of ``prompt``)."""
+
+    prompt_tokens: int
+    cached_tokens: int
+    completion_tokens: int
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass(frozen=True)
+class Cost:
+    list_micros: int
+    charged_micros: int
+
+
+def cost_of(usage: Usage, price: Price, *, markup_bps: int, charge_tokens: bool) -> Cost:
+    """List cost and what ChatGrid charges for one call.
+
+    BYOK calls (``charge_tokens=False``) are billed by OpenAI to the org, so
+    ChatGrid charges nothing for their tokens but still reports list cost.
+    """
+    cached = min(usage.cached_tokens, usage.prompt_tokens)
+    exact = (
+        (usage.prompt_tokens - cached) * price.input_per_mtok
+        + cached * price.cached_input_per_mtok
+        + usage.completion_tokens * price.output_per_mtok
+    )
+    list_micros = round_half_up(exact, TOKENS_PER_PRICE_UNIT)
+    charged = apply_markup(exact, TOKENS_PER_PRICE_UNIT, markup_bps) if charge_tokens else 0
+    return Cost(list_micros=list_micros, charged_micros=charged)
+
+
+class PriceBook:
+    """All known prices, answering "what did model M cost on day D"."""
+
+    def __init__(self, prices: Iterable[Price]) -> None:
+        by_model: dict[str, list[Price]] = {}
+        for price in prices:
+            by_model.setdefault(price.model, []).append(price)
+        self._by_model = {m: sorted(p, key=lambda x: x.effective_from) for m, p in by_model.items()}
+        self._dates = {m: [p.effective_from for p in ps] for m, ps in self._by_model.items()}
+
+    def price_for(self, model: str, on: date) -> Price | None:
+        name = model if model in self._by_model else _DATED_SUFFIX.sub("", model)
+        dates = self._dates.get(name)
+        if not dates:
+            return None
+        index = bisect.bisect_right(dates, on) - 1
+        return self._by_model[name][index] if index >= 0 else None
+
+    def models(self) -> list[str]:
+        return sorted(self._by_model)

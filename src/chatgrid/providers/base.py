@@ -1,0 +1,114 @@
+"""What an upstream is, and a resolved target the gateway can call at once.
+
+``UpstreamConfig`` is the non-secret part an admin enters. ``UpstreamTarget``
+adds the opened key and precomputes the URLs and headers, so the hot path
+does dictionary look-ups only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from urllib.parse import urlsplit
+
+from chatgrid.errors import InvalidRequest
+
+OPENAI_BASE_URL = "https://api.openai.com/v1"
+DEFAULT_AZURE_API_VERSION = "2024-10-21"
+
+
+class Provider(StrEnum):
+    OPENAI = "openai"
+    AZURE = "azure"
+    OPENAI_COMPATIBLE = "openai-compatible"
+
+
+@dataclass(frozen=True)
+class UpstreamConfig:
+    provider: Provider
+    base_url: str
+    organization: str | None = None
+    project: str | None = None
+    api_version: str | None = None
+    deployments: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def create(
+        cls,
+        provider: Provider,
+        *,
+        base_url: str | None = None,
+        organization: str | None = None,
+        project: str | None = None,
+        api_version: str | None = None,
+        deployments: dict[str, str] | None = None,
+    ) -> UpstreamConfig:
+        """Check the combination an admin entered and fill in the defaults."""
+        if provider is Provider.OPENAI:
+            url = base_url or OPENAI_BASE_URL
+        elif not base_url:
+            what = "endpoint" if provider is Provider.AZURE else "base URL"
+            raise InvalidRequest(f"{provider.value} needs a {what}", param="base_url")
+        else:
+            url = base_url
+        if provider is Provider.AZURE:
+            if not deployments:
+                raise InvalidRequest(
+                    "Azure OpenAI needs at least one deployment (MODEL=DEPLOYMENT)",
+                    param="deployments",
+                )
+            api_version = api_version or DEFAULT_AZURE_API_VERSION
+        return cls(
+            provider=provider,
+            base_url=check_base_url(url),
+            organization=organization or None,
+            project=project or None,
+            api_version=api_version,
+            deployments=dict(deployments or {}),
+        )
+
+
+def check_base_url(url: str) -> str:
+    parts = urlsplit(url.strip())
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise InvalidRequest(
+            "the upstream URL must be an http(s) URL with a host", param="base_url"
+        )
+    if parts.username or parts.password:
+        raise InvalidRequest("put credentials in the key, not in the URL", param="base_url")
+    if parts.query or parts.fragment:
+        raise InvalidRequest("the upstream URL takes no query or fragment", param="base_url")
+    return url.strip().rstrip("/")
+
+
+@dataclass(frozen=True)
+class UpstreamTarget:
+    """A callable upstream: URLs and headers ready, the key inside the headers only."""
+
+    provider: Provider
+    fingerprint: str
+    headers: dict[str, str]
+    chat_urls: dict[str, str]
+    embeddings_urls: dict[str, str]
+    default_chat_url: str | None
+    default_embeddings_url: str | None
+    models_url: str
+
+    def chat_url(self, model: str) -> str | None:
+        return self.chat_urls.get(model, self.default_chat_url)
+
+    def embeddings_url(self, model: str) -> str | None:
+        return self.embeddings_urls.get(model, self.default_embeddings_url)
+
+    def __repr__(self) -> str:  # never let a key reach a log through repr()
+        return f"UpstreamTarget({self.provider.value}, {self.fingerprint})"
+
+
+def build_target(config: UpstreamConfig, key: str, fingerprint: str) -> UpstreamTarget:
+    if config.provider is Provider.AZURE:
+        from chatgrid.providers.azure import azure_target
+
+        return azure_target(config, key, fingerprint)
+    from chatgrid.providers.openai import openai_target
+
+    return openai_target(config, key, fingerprint)

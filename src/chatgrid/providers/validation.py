@@ -1,0 +1,78 @@
+"""Check a key against its upstream before it is stored: list the models.
+
+The messages here go to an admin, so they say what is wrong in plain words
+(rejected key, unreachable endpoint, missing deployment) without ever
+repeating the key.
+"""
+
+from __future__ import annotations
+
+import aiohttp
+import orjson
+
+from chatgrid.errors import UpstreamRefused
+from chatgrid.providers.azure import deployment_info_url
+from chatgrid.providers.base import Provider, UpstreamConfig, build_target
+from chatgrid.providers.network import PrivateUpstreamRefused
+
+
+async def validate_upstream(
+    session: aiohttp.ClientSession, config: UpstreamConfig, key: str
+) -> list[str]:
+    """Return the model ids the key can use, or raise ``UpstreamRefused``."""
+    if not key or any(ch.isspace() for ch in key):
+        raise UpstreamRefused("the key is empty or contains spaces", code="key_malformed")
+    target = build_target(config, key, fingerprint="")
+    status, body = await _get(session, target.models_url, target.headers)
+    if status in (401, 403):
+        raise UpstreamRefused(
+            f"the upstream rejected the key (HTTP {status}): check it was copied whole "
+            "and is still active",
+            code="key_rejected",
+        )
+    if status != 200:
+        raise UpstreamRefused(
+            f"the upstream answered HTTP {status} when listing models", code="upstream_error"
+        )
+    models = _model_ids(body)
+    if config.provider is Provider.AZURE:
+        for model, deployment in config.deployments.items():
+            dep_status, _ = await _get(
+                session, deployment_info_url(config, deployment), target.headers
+            )
+            if dep_status == 404:
+                raise UpstreamRefused(
+                    f"deployment {deployment!r} (for {model}) does not exist on this endpoint",
+                    code="deployment_missing",
+                )
+            if dep_status != 200:
+                raise UpstreamRefused(
+                    f"checking deployment {deployment!r} answered HTTP {dep_status}",
+                    code="upstream_error",
+                )
+        models = sorted(config.deployments)
+    return models
+
+
+async def _get(
+    session: aiohttp.ClientSession, url: str, headers: dict[str, str]
+) -> tuple[int, bytes]:
+    try:
+        async with session.get(url, headers=headers, timeout=aiohttp.ClientTimeout(total=20)) as r:
+            return r.status, await r.read()
+    except PrivateUpstreamRefused as exc:
+        raise UpstreamRefused(str(exc), code="private_upstream") from None
+    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        raise UpstreamRefused(
+            f"the endpoint could not be reached ({type(exc).__name__})", code="unreachable"
+        ) from None
+
+
+def _model_ids(body: bytes) -> list[str]:
+    try:
+        data = orjson.loads(body)["data"]
+        return sorted({str(item["id"]) for item in data})
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        raise UpstreamRefused(
+            "the endpoint did not answer like an OpenAI API (no model list)", code="not_openai"
+        ) from None

@@ -1,0 +1,82 @@
+"""The one settings object, read from ``CHATGRID_*`` environment variables.
+
+Everything configurable lives here so a newcomer finds every knob in one
+place, and so nothing calls ``os.getenv`` elsewhere.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Validated at start; an invalid value stops the process with a clear message."""
+
+    model_config = SettingsConfigDict(env_prefix="CHATGRID_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("./data"),
+        description="Holds the SQLite file, the generated master key and change marker.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of a PostgreSQL database; SQLite in data_dir when unset.",
+    )
+    redis_url: str | None = Field(
+        default=None, description="Redis shared by replicas (optional for one process)."
+    )
+    master_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Master keyring: 'VERSION:BASE64KEY' entries separated by commas, the highest "
+            "version current. When unset, a key file is created once in data_dir (mode 0600)."
+        ),
+    )
+    allow_private_upstreams: bool = Field(
+        default=False,
+        description="Allow upstream base URLs that resolve to loopback/private/link-local hosts.",
+    )
+    markup_bps: int = Field(
+        default=2000,
+        ge=0,
+        le=100_000,
+        description="Default markup on shared-credit token cost, in basis points (2000 = +20%).",
+    )
+    max_body_bytes: int = Field(
+        default=8 * 1024 * 1024, ge=1024, description="Largest request body accepted on /v1."
+    )
+    upstream_timeout_seconds: float = Field(
+        default=600.0, gt=0, description="Longest an upstream call may take in total."
+    )
+    upstream_connect_timeout_seconds: float = Field(default=10.0, gt=0)
+    drain_timeout_seconds: float = Field(
+        default=120.0,
+        ge=0,
+        description="How long an abandoned stream is read on to learn its real usage.",
+    )
+    log_level: str = Field(default="info")
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.lower()
+        if level not in {"debug", "info", "warning", "error"}:
+            raise ValueError("log_level must be debug, info, warning or error")
+        return level
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "chatgrid.db"
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.sqlite_path}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")

@@ -1,0 +1,281 @@
+"""Org credentials and pooled keys: config, sealed secret and status.
+
+Plaintext keys never pass through here; the vault seals them first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, Table, select, update
+from sqlalchemy.exc import IntegrityError
+
+from chatgrid.errors import Conflict, NotFound
+from chatgrid.providers.base import Provider, UpstreamConfig
+from chatgrid.store.tables import credentials, pool_keys
+from chatgrid.store.types import utcnow
+from chatgrid.vault import SealedSecret
+
+CURRENT_STATUSES = ("active", "broken")
+
+
+@dataclass(frozen=True)
+class StoredKey:
+    """A credential or pooled key as stored: everything but the plaintext."""
+
+    id: str
+    owner: str  # org id, or "pool"
+    name: str
+    config: UpstreamConfig
+    sealed: SealedSecret
+    models: list[str]
+    status: str
+    status_reason: str | None
+    weight: int
+    created_at: datetime
+    created_by: str | None
+
+    @property
+    def binding(self) -> str:
+        """What the ciphertext is bound to; moving it elsewhere makes it unreadable."""
+        if self.owner == "pool":
+            return f"pool:{self.id}"
+        return f"credential:{self.owner}:{self.id}"
+
+    def public(self) -> dict[str, object]:
+        """What may be shown: never the key, only its fingerprint and last four."""
+        return {
+            "id": self.id,
+            "provider": self.config.provider.value,
+            "base_url": self.config.base_url,
+            "organization": self.config.organization,
+            "project": self.config.project,
+            "api_version": self.config.api_version,
+            "deployments": self.config.deployments,
+            "fingerprint": self.sealed.fingerprint,
+            "last4": self.sealed.last4,
+            "models": self.models,
+            "status": self.status,
+            "status_reason": self.status_reason,
+            "created_at": self.created_at.isoformat(),
+            "created_by": self.created_by,
+        }
+
+
+def credential_binding(org_id: str, credential_id: str) -> str:
+    return f"credential:{org_id}:{credential_id}"
+
+
+def pool_binding(pool_key_id: str) -> str:
+    return f"pool:{pool_key_id}"
+
+
+def _sealed_values(sealed: SealedSecret) -> dict[str, object]:
+    return {
+        "fingerprint": sealed.fingerprint,
+        "last4": sealed.last4,
+        "wrapped_key": sealed.wrapped_key,
+        "master_key_version": sealed.master_key_version,
+        "nonce": sealed.nonce,
+        "ciphertext": sealed.ciphertext,
+    }
+
+
+def _config_values(config: UpstreamConfig) -> dict[str, object]:
+    return {
+        "provider": config.provider.value,
+        "base_url": config.base_url,
+        "organization": config.organization,
+        "project": config.project,
+        "api_version": config.api_version,
+        "deployments": config.deployments,
+    }
+
+
+def _stored(row: Mapping[Any, Any], owner: str) -> StoredKey:
+    return StoredKey(
+        id=row["id"],
+        owner=owner,
+        name=row.get("name") or row["id"],
+        config=UpstreamConfig(
+            provider=Provider(row["provider"]),
+            base_url=row["base_url"],
+            organization=row["organization"],
+            project=row["project"],
+            api_version=row["api_version"],
+            deployments=dict(row["deployments"] or {}),
+        ),
+        sealed=SealedSecret(
+            fingerprint=row["fingerprint"],
+            last4=row["last4"],
+            wrapped_key=bytes(row["wrapped_key"]),
+            master_key_version=row["master_key_version"],
+            nonce=bytes(row["nonce"]),
+            ciphertext=bytes(row["ciphertext"]),
+        ),
+        models=list(row["models"] or []),
+        status=row["status"],
+        status_reason=row["status_reason"],
+        weight=row.get("weight") or 1,
+        created_at=row["created_at"],
+        created_by=row.get("created_by"),
+    )
+
+
+class CredentialRepository:
+    """An org has at most one current credential (active or broken)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def current(self, org_id: str) -> StoredKey | None:
+        query = select(credentials).where(
+            credentials.c.org_id == org_id, credentials.c.status.in_(CURRENT_STATUSES)
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).mappings().first()
+        return None if row is None else _stored(row, org_id)
+
+    def replace(
+        self,
+        org_id: str,
+        credential_id: str,
+        config: UpstreamConfig,
+        sealed: SealedSecret,
+        models: list[str],
+        created_by: str | None,
+    ) -> StoredKey:
+        """Make a new credential current, retiring the old one in the same transaction."""
+        now = utcnow()
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(credentials)
+                .where(credentials.c.org_id == org_id, credentials.c.status.in_(CURRENT_STATUSES))
+                .values(status="replaced", ended_at=now)
+            )
+            conn.execute(
+                credentials.insert().values(
+                    id=credential_id,
+                    org_id=org_id,
+                    **_config_values(config),
+                    **_sealed_values(sealed),
+                    models=models,
+                    status="active",
+                    created_at=now,
+                    created_by=created_by,
+                )
+            )
+        stored = self.current(org_id)
+        assert stored is not None
+        return stored
+
+    def revoke(self, org_id: str) -> StoredKey:
+        current = self.current(org_id)
+        if current is None:
+            raise NotFound("this org has no credential to revoke", code="no_credential")
+        self._set_status(current.id, "revoked", "revoked by an admin", ended=True)
+        return current
+
+    def mark_broken(self, org_id: str, credential_id: str, reason: str) -> bool:
+        """Flag the credential the upstream rejected (only if it is still the active one)."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(credentials)
+                .where(
+                    credentials.c.org_id == org_id,
+                    credentials.c.id == credential_id,
+                    credentials.c.status == "active",
+                )
+                .values(status="broken", status_reason=reason)
+            )
+        return result.rowcount > 0
+
+    def _set_status(self, credential_id: str, status: str, reason: str, *, ended: bool) -> None:
+        values: dict[str, object] = {"status": status, "status_reason": reason}
+        if ended:
+            values["ended_at"] = utcnow()
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(credentials).where(credentials.c.id == credential_id).values(**values)
+            )
+
+
+class PoolKeyRepository:
+    """The operator's pooled upstream keys for shared-credit orgs."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def add(
+        self,
+        pool_key_id: str,
+        name: str,
+        config: UpstreamConfig,
+        sealed: SealedSecret,
+        models: list[str],
+        weight: int,
+    ) -> StoredKey:
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    pool_keys.insert().values(
+                        id=pool_key_id,
+                        name=name,
+                        **_config_values(config),
+                        **_sealed_values(sealed),
+                        models=models,
+                        weight=weight,
+                        status="active",
+                        created_at=utcnow(),
+                    )
+                )
+        except IntegrityError:
+            raise Conflict(f"a pooled key named {name!r} exists", code="pool_key_exists") from None
+        return next(k for k in self.list() if k.id == pool_key_id)
+
+    def list(self, *, usable_only: bool = False) -> list[StoredKey]:
+        query = select(pool_keys).order_by(pool_keys.c.created_at)
+        if usable_only:
+            query = query.where(pool_keys.c.status == "active")
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [_stored(row, "pool") for row in rows]
+
+    def set_status(self, pool_key_id: str, status: str, reason: str | None) -> None:
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(pool_keys)
+                .where(pool_keys.c.id == pool_key_id)
+                .values(status=status, status_reason=reason)
+            )
+        if result.rowcount == 0:
+            raise NotFound("no such pooled key", code="pool_key_not_found")
+
+
+def all_sealed(engine: Engine) -> list[tuple[Table, StoredKey]]:
+    """Every stored key of every kind, for rewrapping under a new master key."""
+    with engine.connect() as conn:
+        creds = conn.execute(select(credentials)).mappings().all()
+        pool = conn.execute(select(pool_keys)).mappings().all()
+    return [(credentials, _stored(r, r["org_id"])) for r in creds] + [
+        (pool_keys, _stored(r, "pool")) for r in pool
+    ]
+
+
+def store_rewrapped(engine: Engine, table: Table, key_id: str, sealed: SealedSecret) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            update(table)
+            .where(table.c.id == key_id)
+            .values(wrapped_key=sealed.wrapped_key, master_key_version=sealed.master_key_version)
+        )
+
+
+def master_versions_in_use(engine: Engine) -> set[int]:
+    with engine.connect() as conn:
+        versions = set(conn.execute(select(credentials.c.master_key_version).distinct()).scalars())
+        versions |= set(conn.execute(select(pool_keys.c.master_key_version).distinct()).scalars())
+    return versions

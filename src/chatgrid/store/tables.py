@@ -1,0 +1,192 @@
+"""The schema, as SQLAlchemy Core tables (migrations live in ``migrations/``).
+
+Identifiers are short prefixed strings (``org_…``, ``mem_…``) so a value in a
+log or a support ticket says what it is. Money columns are integer
+micro-dollars. Secrets are stored only as envelope-encrypted blobs.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+    text,
+)
+
+from chatgrid.store.types import BigIntPK, UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ID = String(40)
+
+orgs = Table(
+    "orgs",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("billing_mode", String(16), nullable=False),
+    Column("status", String(16), nullable=False, server_default="active"),
+    Column("markup_bps", Integer, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("password_hash", String(200), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+members = Table(
+    "members",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("org_id", ID, ForeignKey("orgs.id"), nullable=False),
+    Column("user_id", ID, ForeignKey("users.id"), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("status", String(16), nullable=False, server_default="active"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("removed_at", UTCDateTime, nullable=True),
+    UniqueConstraint("org_id", "user_id"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("org_id", ID, ForeignKey("orgs.id"), nullable=False),
+    Column("member_id", ID, ForeignKey("members.id"), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(16), nullable=False),
+    Column("name", String(100), nullable=False, server_default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=True),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    Index(None, "org_id", "member_id"),
+)
+
+
+def _sealed_secret_columns() -> list[Column[object]]:
+    """The envelope-encrypted key and what is safe to show of it."""
+    return [
+        Column("fingerprint", String(32), nullable=False),
+        Column("last4", String(4), nullable=False),
+        Column("wrapped_key", LargeBinary, nullable=False),
+        Column("master_key_version", Integer, nullable=False),
+        Column("nonce", LargeBinary, nullable=False),
+        Column("ciphertext", LargeBinary, nullable=False),
+    ]
+
+
+def _upstream_columns() -> list[Column[object]]:
+    """Where and how to reach an upstream (never secret)."""
+    return [
+        Column("provider", String(24), nullable=False),
+        Column("base_url", String(500), nullable=False),
+        Column("organization", String(200), nullable=True),
+        Column("project", String(200), nullable=True),
+        Column("api_version", String(40), nullable=True),
+        Column("deployments", JSON, nullable=False),
+        Column("models", JSON, nullable=False),
+    ]
+
+
+credentials = Table(
+    "credentials",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("org_id", ID, ForeignKey("orgs.id"), nullable=False),
+    *_upstream_columns(),
+    *_sealed_secret_columns(),
+    # active: in use; broken: the upstream rejected it; replaced: rotated out; revoked.
+    Column("status", String(16), nullable=False),
+    Column("status_reason", String(300), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(320), nullable=True),
+    Column("ended_at", UTCDateTime, nullable=True),
+    Index(
+        "uq_credentials_current_per_org",
+        "org_id",
+        unique=True,
+        sqlite_where=text("status IN ('active', 'broken')"),
+        postgresql_where=text("status IN ('active', 'broken')"),
+    ),
+)
+
+pool_keys = Table(
+    "pool_keys",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    *_upstream_columns(),
+    *_sealed_secret_columns(),
+    Column("weight", Integer, nullable=False, server_default="1"),
+    Column("status", String(16), nullable=False),
+    Column("status_reason", String(300), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+prices = Table(
+    "prices",
+    metadata,
+    Column("id", BigIntPK, primary_key=True, autoincrement=True),
+    Column("model", String(100), nullable=False),
+    Column("effective_from", Date, nullable=False),
+    # Micro-dollars per one million tokens: $2.50 / 1M tokens is 2_500_000.
+    Column("input_per_mtok", BigInteger, nullable=False),
+    Column("cached_input_per_mtok", BigInteger, nullable=False),
+    Column("output_per_mtok", BigInteger, nullable=False),
+    UniqueConstraint("model", "effective_from"),
+)
+
+ledger_entries = Table(
+    "ledger_entries",
+    metadata,
+    Column("id", BigIntPK, primary_key=True, autoincrement=True),
+    # One id per upstream call: the unique key that makes writing idempotent.
+    Column("call_id", String(40), nullable=False, unique=True),
+    Column("org_id", ID, nullable=False),
+    Column("member_id", ID, nullable=False),
+    Column("token_id", ID, nullable=False),
+    Column("mode", String(16), nullable=False),
+    Column("provider", String(24), nullable=False),
+    Column("credential_fingerprint", String(32), nullable=False),
+    Column("endpoint", String(32), nullable=False),
+    Column("model", String(100), nullable=False),
+    Column("stream", Boolean, nullable=False),
+    Column("prompt_tokens", Integer, nullable=False),
+    Column("cached_tokens", Integer, nullable=False),
+    Column("completion_tokens", Integer, nullable=False),
+    Column("usage_estimated", Boolean, nullable=False),
+    Column("list_cost_micros", BigInteger, nullable=True),
+    Column("charged_micros", BigInteger, nullable=False),
+    Column("markup_bps", Integer, nullable=False),
+    Column("upstream_request_id", String(200), nullable=True),
+    Column("client_addr", String(64), nullable=True),
+    Column("status_code", Integer, nullable=False),
+    Column("outcome", String(32), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("first_byte_ms", Integer, nullable=True),
+    Column("duration_ms", Integer, nullable=False),
+    Index(None, "org_id", "started_at"),
+)
