@@ -163,7 +163,9 @@ def start_deployment(
     ctx = AppContext.open(settings)
     upgrade_to_head(ctx.engine)
     ctx.prices.seed_defaults()
-    instance = ChatGridInstance(env=instance_env(settings_env(data_dir, database_url)), data_dir=data_dir)
+    instance = ChatGridInstance(
+        env=instance_env(settings_env(data_dir, database_url)), data_dir=data_dir
+    )
     instance.start()
     try:
         yield Deployment(instance, ctx, simulator)

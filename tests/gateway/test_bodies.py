@@ -64,15 +64,21 @@ def test_bad_embedding_inputs_are_refused(value: object) -> None:
 
 
 def test_prompt_bound_is_at_least_the_utf8_length() -> None:
-    request = {"messages": [{"role": "user", "content": "héllo"}, {"role": "user", "content": [
-        {"type": "text", "text": "abc"}]}]}
+    request = {
+        "messages": [
+            {"role": "user", "content": "héllo"},
+            {"role": "user", "content": [{"type": "text", "text": "abc"}]},
+        ]
+    }
     assert prompt_byte_bound(request) >= len("héllo".encode()) + 3
 
 
 def test_usage_is_read_from_the_end_of_a_large_body() -> None:
-    payload = orjson.dumps({
-        "data": [{"embedding": [0.1] * 3000, "index": 0}],
-        "usage": {"prompt_tokens": 7, "total_tokens": 7},
-    })
+    payload = orjson.dumps(
+        {
+            "data": [{"embedding": [0.1] * 3000, "index": 0}],
+            "usage": {"prompt_tokens": 7, "total_tokens": 7},
+        }
+    )
     usage = usage_from_body(payload)
     assert usage is not None and usage.prompt_tokens == 7 and usage.completion_tokens == 0

@@ -13,10 +13,20 @@ def chunk(content: str | None = None, *, usage: object = None, choices: bool = T
     return b"data: " + orjson.dumps(body) + b"\n\n"
 
 
-USAGE = {"prompt_tokens": 12, "completion_tokens": 3, "total_tokens": 15,
-         "prompt_tokens_details": {"cached_tokens": 4}}
-STREAM = [chunk(""), chunk(" a"), chunk(" b"), chunk(" c"), chunk(usage=USAGE, choices=False),
-          b"data: [DONE]\n\n"]
+USAGE = {
+    "prompt_tokens": 12,
+    "completion_tokens": 3,
+    "total_tokens": 15,
+    "prompt_tokens_details": {"cached_tokens": 4},
+}
+STREAM = [
+    chunk(""),
+    chunk(" a"),
+    chunk(" b"),
+    chunk(" c"),
+    chunk(usage=USAGE, choices=False),
+    b"data: [DONE]\n\n",
+]
 
 
 def relay(tracker: StreamTracker, parts: list[bytes]) -> bytes:

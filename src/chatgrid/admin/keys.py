@@ -22,7 +22,7 @@ from chatgrid.vault.keyring import save_keyring_file
 
 async def _validated_models(ctx: AppContext, config: UpstreamConfig, key: str) -> list[str]:
     async with create_upstream_session(ctx.settings) as session:
-        return await validate_upstream(session, config, key)
+        return await validate_upstream(session, config, key, ctx.settings)
 
 
 async def set_credential(

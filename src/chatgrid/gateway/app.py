@@ -57,6 +57,11 @@ _PROBLEMS = {
     "broken": UpstreamKeyRejected(
         "Your organization's OpenAI key was rejected by OpenAI — ask an admin to reconnect it."
     ),
+    "private_upstream": CredentialUnusable(
+        "Your organization's key points at a private address this instance may not call — "
+        "ask an admin.",
+        code="private_upstream",
+    ),
     "unreadable": CredentialUnusable(
         "Your organization's key cannot be used right now — ask an admin to reconnect it.",
         code="credential_unreadable",
@@ -149,11 +154,6 @@ class Gateway:
         if route.mode is BillingMode.BYOK:
             target = route.target
             assert target is not None
-            if route.models and prepared.model not in route.models:
-                raise ModelNotAllowed(
-                    f"The model '{prepared.model}' is not available with your organization's key.",
-                    param="model",
-                )
         else:
             if price is None:
                 raise ModelNotAllowed(
@@ -178,6 +178,11 @@ class Gateway:
                 "Azure OpenAI resource.",
                 param="model",
                 code="model_not_deployed",
+            )
+        if route.mode is BillingMode.BYOK and route.models and prepared.model not in route.models:
+            raise ModelNotAllowed(
+                f"The model '{prepared.model}' is not available with your organization's key.",
+                param="model",
             )
         return CallPlan(
             call_id="call_" + secrets.token_hex(12),

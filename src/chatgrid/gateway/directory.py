@@ -22,6 +22,7 @@ from chatgrid.identity.models import BillingMode, OrgStatus
 from chatgrid.identity.tokens import member_user_tag
 from chatgrid.ledger.pricing import PriceBook
 from chatgrid.providers import UpstreamTarget, build_target
+from chatgrid.providers.network import PrivateUpstreamRefused, refuse_private
 from chatgrid.store.credentials import StoredKey
 from chatgrid.vault import SecretUnreadable
 
@@ -144,6 +145,8 @@ class Directory:
             return route(problem="no_credential")
         if stored.status == "broken":
             return route(credential_id=stored.id, problem="broken")
+        if not self._reachable(stored):
+            return route(credential_id=stored.id, problem="private_upstream")
         key = self._open(stored)
         if key is None:
             return route(credential_id=stored.id, problem="unreadable")
@@ -165,7 +168,7 @@ class Directory:
         ctx = self.context
         targets = []
         for stored in ctx.pool.list(usable_only=True):
-            key = self._open(stored)
+            key = self._open(stored) if self._reachable(stored) else None
             if key is None:
                 continue
             targets.append(
@@ -177,6 +180,14 @@ class Directory:
                 )
             )
         return targets
+
+    def _reachable(self, stored: StoredKey) -> bool:
+        """Private literal addresses stay refused even if saved before the setting changed."""
+        try:
+            refuse_private(stored.config.base_url, self.context.settings)
+        except PrivateUpstreamRefused:
+            return False
+        return True
 
     def _open(self, stored: StoredKey) -> str | None:
         """Open a sealed key, re-reading the keyring once if a new master appeared."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
@@ -28,6 +29,34 @@ def is_private_address(address: str) -> bool:
     return not ip.is_global or ip.is_multicast
 
 
+def private_literal_host(url: str) -> str | None:
+    """The host of ``url`` if it is an IP literal in a private range (resolvers never see those)."""
+    host = urlsplit(url).hostname
+    if host is None:
+        return None
+    try:
+        return host if is_private_address(host) else None
+    except ValueError:
+        return None  # a name: the resolver checks what it resolves to
+
+
+def refuse_private(url: str, settings: Settings) -> None:
+    if settings.allow_private_upstreams:
+        return
+    host = private_literal_host(url) or (
+        "localhost" if (urlsplit(url).hostname or "").lower().endswith("localhost") else None
+    )
+    if host is not None:
+        raise PrivateUpstreamRefused(_refusal(host))
+
+
+def _refusal(host: str) -> str:
+    return (
+        f"{host} is a private address; set CHATGRID_ALLOW_PRIVATE_UPSTREAMS=true "
+        "to allow local model servers"
+    )
+
+
 class PublicOnlyResolver(AbstractResolver):
     """Resolves as usual, then refuses loopback, private, link-local and reserved addresses."""
 
@@ -40,10 +69,7 @@ class PublicOnlyResolver(AbstractResolver):
         results = await self._inner.resolve(host, port, family)
         public = [r for r in results if not is_private_address(r["host"])]
         if not public:
-            raise PrivateUpstreamRefused(
-                f"{host} resolves to a private address; set CHATGRID_ALLOW_PRIVATE_UPSTREAMS=true "
-                "to allow local model servers"
-            )
+            raise PrivateUpstreamRefused(_refusal(host))
         return public
 
     async def close(self) -> None:

@@ -13,13 +13,18 @@ import orjson
 from chatgrid.errors import UpstreamRefused
 from chatgrid.providers.azure import deployment_info_url
 from chatgrid.providers.base import Provider, UpstreamConfig, build_target
-from chatgrid.providers.network import PrivateUpstreamRefused
+from chatgrid.providers.network import PrivateUpstreamRefused, refuse_private
+from chatgrid.settings import Settings
 
 
 async def validate_upstream(
-    session: aiohttp.ClientSession, config: UpstreamConfig, key: str
+    session: aiohttp.ClientSession, config: UpstreamConfig, key: str, settings: Settings
 ) -> list[str]:
     """Return the model ids the key can use, or raise ``UpstreamRefused``."""
+    try:
+        refuse_private(config.base_url, settings)
+    except PrivateUpstreamRefused as exc:
+        raise UpstreamRefused(str(exc), code="private_upstream") from None
     if not key or any(ch.isspace() for ch in key):
         raise UpstreamRefused("the key is empty or contains spaces", code="key_malformed")
     target = build_target(config, key, fingerprint="")
@@ -60,12 +65,23 @@ async def _get(
     try:
         async with session.get(url, headers=headers, timeout=aiohttp.ClientTimeout(total=20)) as r:
             return r.status, await r.read()
-    except PrivateUpstreamRefused as exc:
-        raise UpstreamRefused(str(exc), code="private_upstream") from None
     except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        refusal = _private_refusal(exc)
+        if refusal is not None:
+            raise UpstreamRefused(str(refusal), code="private_upstream") from None
         raise UpstreamRefused(
             f"the endpoint could not be reached ({type(exc).__name__})", code="unreachable"
         ) from None
+
+
+def _private_refusal(exc: BaseException) -> PrivateUpstreamRefused | None:
+    """aiohttp wraps resolver errors; find ours in the chain."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, PrivateUpstreamRefused):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def _model_ids(body: bytes) -> list[str]:

@@ -1,0 +1,138 @@
+"""Connect, rotate, revoke and rejection of an org's key, against a running server."""
+
+from __future__ import annotations
+
+import httpx
+import openai
+import pytest
+
+from chatgrid.store.tables import credentials
+from tests.conftest import Deployment
+from tests.integration.helpers import ledger
+
+MESSAGES = [{"role": "user", "content": "hello"}]
+
+
+def sdk(deployment: Deployment, token: str) -> openai.OpenAI:
+    return openai.OpenAI(base_url=deployment.v1, api_key=token, max_retries=0)
+
+
+def calls_with_key(deployment: Deployment, key: str) -> int:
+    return sum(
+        1
+        for r in deployment.simulator_records()
+        if r["api_key"] == key and r["path"].endswith("/chat/completions")
+    )
+
+
+def test_a_key_revoked_through_the_cli_is_refused_at_once(deployment: Deployment) -> None:
+    org = deployment.new_org()
+    assert org.key is not None
+    client = sdk(deployment, org.token)
+    client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    result = deployment.instance.cli("credential", "revoke", org.name)
+    assert result.returncode == 0, result.stderr
+    before = calls_with_key(deployment, org.key)
+    for _ in range(5):
+        with pytest.raises(openai.PermissionDeniedError, match="not connected an OpenAI key"):
+            client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    assert calls_with_key(deployment, org.key) == before
+
+
+def test_rotation_switches_every_new_call_to_the_new_key(deployment: Deployment) -> None:
+    org = deployment.new_org()
+    client = sdk(deployment, org.token)
+    client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    new_key = "sk-rotated-0123456789"
+    result = deployment.instance.cli(
+        "credential",
+        "set",
+        org.name,
+        "--base-url",
+        f"{deployment.simulator.base_url}/v1",
+        input=new_key,
+    )
+    assert result.returncode == 0, result.stderr
+    client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    fingerprints = [e["credential_fingerprint"] for e in ledger(deployment, org.id)]
+    assert len(set(fingerprints)) == 2
+    assert calls_with_key(deployment, new_key) == 1
+
+
+def test_a_revoked_token_is_refused_at_once(deployment: Deployment) -> None:
+    org = deployment.new_org()
+    client = sdk(deployment, org.token)
+    client.models.list()
+    [token] = deployment.context.tokens.list(org.id)
+    result = deployment.instance.cli("token", "revoke", org.name, token.id)
+    assert result.returncode == 0, result.stderr
+    with pytest.raises(openai.AuthenticationError):
+        client.models.list()
+
+
+def test_an_upstream_401_is_told_plainly_and_marks_the_key_broken(
+    deployment: Deployment,
+) -> None:
+    org = deployment.new_org()
+    assert org.key is not None
+    client = sdk(deployment, org.token)
+    client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    # The key is revoked at "OpenAI", not in ChatGrid.
+    httpx.post(f"{deployment.simulator.base_url}/_sim/keys/revoke", json={"key": org.key})
+    with pytest.raises(openai.PermissionDeniedError, match="key was rejected"):
+        client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    current = deployment.context.credentials.current(org.id)
+    assert current is not None and current.status == "broken"
+    calls = calls_with_key(deployment, org.key)
+    with pytest.raises(openai.PermissionDeniedError, match="key was rejected"):
+        client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    assert calls_with_key(deployment, org.key) == calls  # no more calls on a dead key
+    assert ledger(deployment, org.id)[-1]["outcome"] == "upstream_key_rejected"
+
+
+def test_a_ciphertext_copied_into_another_orgs_row_does_not_open(
+    deployment: Deployment,
+) -> None:
+    victim = deployment.new_org()
+    thief = deployment.new_org()
+    with deployment.context.engine.begin() as conn:
+        row = (
+            conn.execute(
+                credentials.select().where(
+                    credentials.c.org_id == victim.id, credentials.c.status == "active"
+                )
+            )
+            .mappings()
+            .one()
+        )
+        conn.execute(
+            credentials.update()
+            .where(credentials.c.org_id == thief.id, credentials.c.status == "active")
+            .values(
+                wrapped_key=row["wrapped_key"],
+                nonce=row["nonce"],
+                ciphertext=row["ciphertext"],
+                master_key_version=row["master_key_version"],
+            )
+        )
+    deployment.context.changes.bump()
+    with pytest.raises(openai.PermissionDeniedError, match="cannot be used"):
+        sdk(deployment, thief.token).chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    victim_calls = calls_with_key(deployment, victim.key or "")
+    sdk(deployment, victim.token).chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    assert calls_with_key(deployment, victim.key or "") == victim_calls + 1
+
+
+def test_a_byok_org_never_falls_back_to_the_pool(deployment: Deployment) -> None:
+    org = deployment.new_org()
+    deployment.instance.cli("credential", "revoke", org.name)
+    pool_calls_before = len(deployment.simulator_records())
+    with pytest.raises(openai.PermissionDeniedError):
+        sdk(deployment, org.token).chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    assert len(deployment.simulator_records()) == pool_calls_before
+
+
+def test_models_outside_the_key_are_refused(deployment: Deployment) -> None:
+    org = deployment.new_org()
+    with pytest.raises(openai.PermissionDeniedError, match="not available"):
+        sdk(deployment, org.token).chat.completions.create(model="davinci-9000", messages=MESSAGES)
