@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -35,8 +35,11 @@ class LedgerEntry:
     duration_ms: int
 
     def as_row(self) -> dict[str, Any]:
-        return asdict(self)
+        # Flat fields: getattr is several times cheaper than dataclasses.asdict.
+        return {name: getattr(self, name) for name in _FIELD_NAMES}
 
+
+_FIELD_NAMES = tuple(f.name for f in fields(LedgerEntry))
 
 EXPORT_FIELDS: tuple[str, ...] = (
     "call_id",

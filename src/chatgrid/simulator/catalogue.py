@@ -1,0 +1,54 @@
+"""The fixed model catalogue, with the list and per-model bodies serialised once.
+
+The catalogue never changes while the simulator runs, so ``GET /v1/models``
+answers with bytes prepared at import time instead of building JSON per call.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import orjson
+
+# (id, created, owned_by) as OpenAI lists them.
+_MODELS: Final = (
+    ("gpt-4o", 1715367049, "system"),
+    ("gpt-4o-mini", 1721172741, "system"),
+    ("gpt-4.1", 1744316542, "system"),
+    ("gpt-4.1-mini", 1744318173, "system"),
+    ("gpt-4.1-nano", 1744321707, "system"),
+    ("gpt-5", 1754425777, "system"),
+    ("gpt-5-mini", 1754425928, "system"),
+    ("gpt-5-nano", 1754426384, "system"),
+    ("o4-mini", 1744225351, "system"),
+    ("text-embedding-3-small", 1705948997, "system"),
+    ("text-embedding-3-large", 1705953180, "system"),
+    ("text-embedding-ada-002", 1671217299, "openai-internal"),
+)
+
+#: Native vector size of each embedding model.
+EMBEDDING_DIMS: Final[dict[str, int]] = {
+    "text-embedding-3-small": 1536,
+    "text-embedding-3-large": 3072,
+    "text-embedding-ada-002": 1536,
+}
+
+#: Embedding models that accept the ``dimensions`` parameter (ada-002 does not).
+SHORTENABLE: Final = frozenset({"text-embedding-3-small", "text-embedding-3-large"})
+
+MODEL_IDS: Final = frozenset(model_id for model_id, _, _ in _MODELS)
+CHAT_MODELS: Final = MODEL_IDS - EMBEDDING_DIMS.keys()
+
+
+def _model_object(model_id: str, created: int, owned_by: str) -> dict[str, object]:
+    return {"id": model_id, "object": "model", "created": created, "owned_by": owned_by}
+
+
+MODEL_BODIES: Final[dict[str, bytes]] = {
+    model_id: orjson.dumps(_model_object(model_id, created, owned_by))
+    for model_id, created, owned_by in _MODELS
+}
+
+LIST_BODY: Final = orjson.dumps(
+    {"object": "list", "data": [_model_object(*model) for model in _MODELS]}
+)

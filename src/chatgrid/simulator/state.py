@@ -1,0 +1,26 @@
+"""Everything the simulator remembers between requests, owned by one app instance.
+
+Tests start several simulators side by side (one per fixture), so nothing
+lives at module level: each ``SimulatorApp`` has its own ``SimulatorState``.
+"""
+
+from __future__ import annotations
+
+from chatgrid.simulator.azure import Deployments
+from chatgrid.simulator.faults import FaultQueue
+from chatgrid.simulator.records import MAX_RECORDS, RequestLog
+
+
+class SimulatorState:
+    def __init__(self, max_records: int = MAX_RECORDS) -> None:
+        self.records = RequestLog(max_records)
+        self.faults = FaultQueue()
+        self.revoked_keys: set[str] = set()
+        self.deployments = Deployments()
+
+    def reset(self) -> None:
+        """Back to a fresh simulator: no records, faults, revocations or deployments."""
+        self.records.clear()
+        self.faults.clear()
+        self.revoked_keys.clear()
+        self.deployments.clear()

@@ -1,0 +1,155 @@
+"""Azure OpenAI paths: api-version, deployments, their models, Azure-style keys."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from chatgrid.simulator.testing import TEST_KEY, InProcessClient
+
+Validate = Callable[[str, Any], None]
+API_VERSION = "api-version=2024-10-21"
+AZURE_KEY = {"api-key": TEST_KEY}
+HELLO = {"messages": [{"role": "user", "content": "Hello"}]}
+
+
+def test_chat_on_an_implicit_deployment(
+    client: InProcessClient, openapi_validate: Validate
+) -> None:
+    response = client.request(
+        "POST",
+        "/openai/deployments/gpt-4o-mini/chat/completions",
+        json=HELLO,
+        headers=AZURE_KEY,
+        query=API_VERSION,
+    )
+    assert response.status == 200
+    openapi_validate("CreateChatCompletionResponse", response.json())
+    assert response.json()["model"] == "gpt-4o-mini"
+    assert response.headers["apim-request-id"] == response.headers["x-request-id"]
+
+
+def test_registered_deployment_answers_with_its_model(client: InProcessClient) -> None:
+    registered = client.request(
+        "POST", "/_sim/azure/deployments", json={"deployment": "prod-chat", "model": "gpt-4.1"}
+    )
+    assert registered.status == 200
+    body = {**HELLO, "model": "ignored-on-azure"}
+    response = client.request(
+        "POST",
+        "/openai/deployments/prod-chat/chat/completions",
+        json=body,
+        headers=AZURE_KEY,
+        query=API_VERSION,
+    )
+    assert response.status == 200
+    assert response.json()["model"] == "gpt-4.1"
+    info = client.request(
+        "GET", "/openai/deployments/prod-chat", headers=AZURE_KEY, query=API_VERSION
+    )
+    assert info.json()["model"] == "gpt-4.1"
+    assert info.json()["id"] == "prod-chat"
+
+
+def test_unknown_deployment_is_404_deployment_not_found(
+    client: InProcessClient, openapi_validate: Validate
+) -> None:
+    response = client.request(
+        "POST",
+        "/openai/deployments/nope/chat/completions",
+        json=HELLO,
+        headers=AZURE_KEY,
+        query=API_VERSION,
+    )
+    assert response.status == 404
+    openapi_validate("ErrorResponse", response.json())
+    assert response.json()["error"]["code"] == "DeploymentNotFound"
+
+
+def test_missing_api_version_is_400(client: InProcessClient) -> None:
+    for query in ("", "api-version=", "other=1"):
+        response = client.request(
+            "POST",
+            "/openai/deployments/gpt-4o/chat/completions",
+            json=HELLO,
+            headers=AZURE_KEY,
+            query=query,
+        )
+        assert response.status == 400
+        assert response.json()["error"]["code"] == "MissingApiVersionParameter"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"api-key": TEST_KEY}, {"Authorization": f"Bearer {TEST_KEY}"}],
+)
+def test_azure_accepts_api_key_or_bearer(client: InProcessClient, headers: dict[str, str]) -> None:
+    response = client.request("GET", "/openai/models", headers=headers, query=API_VERSION)
+    assert response.status == 200
+    assert len(response.json()["data"]) == 12
+
+
+def test_bad_azure_key_gets_azure_401(client: InProcessClient, openapi_validate: Validate) -> None:
+    response = client.request(
+        "GET", "/openai/models", headers={"api-key": "wrong"}, query=API_VERSION
+    )
+    assert response.status == 401
+    openapi_validate("ErrorResponse", response.json())
+    assert response.json()["error"]["code"] == "401"
+    assert response.json()["error"]["message"].startswith("Access denied")
+
+
+def test_embeddings_on_an_embedding_deployment(
+    client: InProcessClient, openapi_validate: Validate
+) -> None:
+    client.request(
+        "POST",
+        "/_sim/azure/deployments",
+        json={"deployment": "vectors", "model": "text-embedding-3-large"},
+    )
+    response = client.request(
+        "POST",
+        "/openai/deployments/vectors/embeddings",
+        json={"input": "hello"},
+        headers=AZURE_KEY,
+        query=API_VERSION,
+    )
+    assert response.status == 200
+    openapi_validate("CreateEmbeddingResponse", response.json())
+    assert response.json()["model"] == "text-embedding-3-large"
+    assert len(response.json()["data"][0]["embedding"]) == 3072
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/openai/deployments/text-embedding-3-small/chat/completions", HELLO),
+        ("/openai/deployments/gpt-4o/embeddings", {"input": "hello"}),
+    ],
+)
+def test_operations_the_deployments_model_cannot_do(
+    client: InProcessClient, path: str, body: dict[str, Any]
+) -> None:
+    response = client.request("POST", path, json=body, headers=AZURE_KEY, query=API_VERSION)
+    assert response.status == 400
+    assert response.json()["error"]["code"] == "OperationNotSupported"
+
+
+def test_deployments_need_a_catalogue_model(client: InProcessClient) -> None:
+    bad = client.request("POST", "/_sim/azure/deployments", json={"deployment": "x", "model": "y"})
+    assert bad.status == 400
+
+
+def test_azure_faults_and_directives_apply_too(client: InProcessClient) -> None:
+    body = {"messages": [{"role": "user", "content": "Hi [sim:429=7]"}]}
+    response = client.request(
+        "POST",
+        "/openai/deployments/gpt-4o/chat/completions",
+        json=body,
+        headers=AZURE_KEY,
+        query=API_VERSION,
+    )
+    assert response.status == 429
+    assert response.headers["retry-after"] == "7"
