@@ -37,7 +37,8 @@ class ChatGridApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
-        if kind == "http" and scope["path"].startswith("/v1/"):
+        path = scope.get("path", "")
+        if kind == "http" and (path == "/v1" or path.startswith("/v1/")):
             if self.gateway is None:
                 await send_error(send, ChatGridError("ChatGrid is starting up", status=503))
                 return

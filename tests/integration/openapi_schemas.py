@@ -31,8 +31,9 @@ def _registry() -> Registry[Any]:
     with SPEC_PATH.open("rb") as spec_file:
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
         spec = yaml.load(spec_file, Loader=loader)  # noqa: S506 (a safe loader)
-    resource = Resource.from_contents(spec, default_specification=DRAFT202012)
-    return Registry().with_resource(_SPEC_URI, resource)
+    resource: Resource[Any] = Resource.from_contents(spec, default_specification=DRAFT202012)
+    registry: Registry[Any] = Registry().with_resource(_SPEC_URI, resource)
+    return registry
 
 
 @cache

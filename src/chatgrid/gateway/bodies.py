@@ -66,7 +66,8 @@ def prepare_chat(raw: bytes, user_tag: str) -> PreparedCall:
     if not isinstance(messages, list) or not messages:
         raise InvalidRequest("messages must be a non-empty array", param="messages")
     for index, message in enumerate(messages):
-        if not isinstance(message, dict) or message.get("role") not in ROLES:
+        role = message.get("role") if isinstance(message, dict) else None
+        if not isinstance(role, str) or role not in ROLES:
             raise InvalidRequest(
                 f"messages[{index}] must be an object with a valid role",
                 param=f"messages[{index}].role",
@@ -89,7 +90,15 @@ def prepare_chat(raw: bytes, user_tag: str) -> PreparedCall:
         # Always ask for usage so the ledger gets real numbers; the chunk is
         # passed on only if the client asked for it.
         data["stream_options"] = {**(options or {}), "include_usage": True}
-    return PreparedCall("chat", model, stream, wants_usage, orjson.dumps(data), data)
+    return PreparedCall("chat", model, stream, wants_usage, _dump(data), data)
+
+
+def _dump(data: dict[str, Any]) -> bytes:
+    try:
+        return orjson.dumps(data)
+    except orjson.JSONEncodeError:
+        # orjson reads 1023 levels of nesting but writes only 254.
+        raise InvalidRequest("the request body is nested too deeply", code="invalid_json") from None
 
 
 def _valid_embedding_input(value: object) -> bool:
@@ -121,7 +130,7 @@ def prepare_embeddings(raw: bytes, user_tag: str) -> PreparedCall:
             param="input",
         )
     data["user"] = user_tag
-    return PreparedCall("embeddings", model, False, False, orjson.dumps(data), data)
+    return PreparedCall("embeddings", model, False, False, _dump(data), data)
 
 
 def prompt_byte_bound(request: dict[str, Any]) -> int:

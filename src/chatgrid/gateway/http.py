@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from chatgrid.errors import ChatGridError, RequestTooLarge
+from chatgrid.errors import ChatGridError, InvalidRequest, RequestTooLarge
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -36,21 +37,42 @@ def client_address(scope: Scope) -> str | None:
     return str(client[0]) if client else None
 
 
-async def read_body(receive: Receive, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ClientDisconnected
-        chunk = message.get("body", b"")
-        if chunk:
-            size += len(chunk)
-            if size > limit:
-                raise RequestTooLarge(f"request body is larger than {limit} bytes")
-            chunks.append(chunk)
-        if not message.get("more_body", False):
-            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+async def read_body(receive: Receive, limit: int, seconds: float = 30.0) -> bytes:
+    """The whole request body, refused past ``limit`` bytes or ``seconds``.
+
+    Small bodies arrive in one message; only a body in several parts pays for
+    the timer that stops a client trickling bytes forever.
+    """
+    first = await _body_part(receive)
+    size = len(first[0])
+    if size > limit:
+        raise RequestTooLarge(f"request body is larger than {limit} bytes")
+    if not first[1]:
+        return first[0]
+    chunks = [first[0]]
+    try:
+        async with asyncio.timeout(seconds):
+            more = True
+            while more:
+                chunk, more = await _body_part(receive)
+                size += len(chunk)
+                if size > limit:
+                    raise RequestTooLarge(f"request body is larger than {limit} bytes")
+                chunks.append(chunk)
+    except TimeoutError:
+        raise InvalidRequest(
+            f"the request body did not arrive within {seconds:.0f} seconds",
+            code="request_timeout",
+            status=408,
+        ) from None
+    return b"".join(chunks)
+
+
+async def _body_part(receive: Receive) -> tuple[bytes, bool]:
+    message = await receive()
+    if message["type"] == "http.disconnect":
+        raise ClientDisconnected
+    return message.get("body", b""), bool(message.get("more_body", False))
 
 
 async def send_bytes(
