@@ -21,6 +21,7 @@ def run_server(settings: Settings, *, host: str, port: int) -> None:
         access_log=False,
         log_config=None,
         server_header=False,
+        proxy_headers=False,  # client addresses are the peer's; trusting a proxy is opt-in later
         timeout_graceful_shutdown=5,
     )
     uvicorn.Server(config).run()

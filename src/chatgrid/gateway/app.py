@@ -46,6 +46,7 @@ from chatgrid.gateway.relay import Relay
 from chatgrid.identity.models import BillingMode
 from chatgrid.identity.tokens import hash_token
 from chatgrid.ledger.writer import LedgerWriter
+from chatgrid.store.checkpoint import WalCheckpointer
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,7 @@ class Gateway:
         self.context = context
         self.directory = Directory(context)
         self.ledger = LedgerWriter(context.engine)
+        self.checkpointer = WalCheckpointer(context.engine)
         self.relay = Relay(
             session,
             self.ledger,
@@ -84,7 +86,11 @@ class Gateway:
         )
         self.max_body = context.settings.max_body_bytes
 
-    def close(self) -> None:
+    def start(self) -> None:
+        self.checkpointer.start()
+
+    async def close(self) -> None:
+        await self.checkpointer.stop()
         self.ledger.close()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -32,17 +32,25 @@ def usage_from_mapping(usage: Any) -> Usage | None:
 
 
 def _object_at(payload: bytes, start: int) -> bytes | None:
-    """The balanced ``{...}`` starting at ``start`` (usage objects hold no strings with braces)."""
+    """The balanced ``{...}`` starting at ``start`` (usage objects hold no strings with braces).
+
+    Jumps between braces with ``bytes.find`` (C speed) instead of walking bytes.
+    """
     depth = 0
-    for index in range(start, min(len(payload), start + 4096)):
-        char = payload[index]
-        if char == 0x7B:  # {
+    position = start
+    while True:
+        close = payload.find(b"}", position)
+        if close < 0:
+            return None
+        opening = payload.find(b"{", position, close)
+        if opening >= 0:
             depth += 1
-        elif char == 0x7D:  # }
-            depth -= 1
-            if depth == 0:
-                return payload[start : index + 1]
-    return None
+            position = opening + 1
+            continue
+        depth -= 1
+        position = close + 1
+        if depth == 0:
+            return payload[start:position]
 
 
 def usage_from_body(payload: bytes) -> Usage | None:

@@ -65,7 +65,7 @@ class LedgerWriter:
         if not self._scheduled:
             self._scheduled = True
             loop.call_soon(self._flush_soon)
-        await asyncio.shield(future)
+        await future
 
     def _flush_soon(self) -> None:
         self._scheduled = False
@@ -102,7 +102,13 @@ class LedgerWriter:
 
     def _conn(self) -> Connection:
         if self._connection is None:
-            self._connection = self._engine.connect()
+            connection = self._engine.connect()
+            if self._inline:
+                # Checkpoints run in a background thread (store/checkpoint.py),
+                # not inside a commit a request is waiting for.
+                connection.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
+                connection.commit()
+            self._connection = connection
         return self._connection
 
     def _reset_connection(self) -> None:
