@@ -46,6 +46,25 @@ orgs = Table(
     Column("status", String(16), nullable=False, server_default="active"),
     Column("markup_bps", Integer, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
+    # Whether the operator lets this org use shared credits (pooled keys).
+    Column("shared_allowed", Boolean, nullable=False, server_default=text("true")),
+    Column("trial_ends_at", UTCDateTime, nullable=True),
+)
+
+# Limits and model rules an org admin sets; one row per org, absent = no limits.
+org_policies = Table(
+    "org_policies",
+    metadata,
+    Column("org_id", ID, ForeignKey("orgs.id"), primary_key=True),
+    Column("org_rpm", Integer, nullable=True),
+    Column("org_tpm", Integer, nullable=True),
+    Column("member_rpm", Integer, nullable=True),
+    Column("member_tpm", Integer, nullable=True),
+    Column("member_concurrency", Integer, nullable=True),
+    # null: every model the org's upstream offers; otherwise the allowed list.
+    Column("allowed_models", JSON, nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("updated_by", String(320), nullable=True),
 )
 
 users = Table(
@@ -55,6 +74,57 @@ users = Table(
     Column("email", String(320), nullable=False, unique=True),
     Column("password_hash", String(200), nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("is_operator", Boolean, nullable=False, server_default=text("false")),
+    Column("password_changed_at", UTCDateTime, nullable=True),
+)
+
+# Server-side sessions: the cookie holds a random id, the table its SHA-256.
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("user_id", ID, ForeignKey("users.id"), nullable=False),
+    Column("org_id", ID, ForeignKey("orgs.id"), nullable=True),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("client_addr", String(64), nullable=True),
+    Column("user_agent", String(300), nullable=True),
+    Index(None, "user_id"),
+)
+
+invitations = Table(
+    "invitations",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("org_id", ID, ForeignKey("orgs.id"), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("invited_by", ID, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("accepted_at", UTCDateTime, nullable=True),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    Index(None, "org_id"),
+)
+
+# Append-only: every admin action and sign-in. Keys appear by fingerprint only.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigIntPK, primary_key=True, autoincrement=True),
+    Column("org_id", ID, nullable=True),  # null: instance-wide (operator) actions
+    Column("actor_user_id", ID, nullable=True),
+    Column("actor_email", String(320), nullable=True),
+    Column("action", String(64), nullable=False),
+    Column("target", String(200), nullable=True),
+    Column("details", JSON, nullable=False),
+    Column("client_addr", String(64), nullable=True),
+    Column("user_agent", String(300), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "org_id", "created_at"),
 )
 
 members = Table(
