@@ -42,27 +42,64 @@ def pytest_report_header() -> str:
     return f"chatgrid storage backend: {BACKEND}"
 
 
-@pytest.fixture(scope="session")
-def postgres_database() -> Iterator[str | None]:
-    """A fresh PostgreSQL database for this run, or None on SQLite."""
-    if BACKEND != "postgresql":
-        yield None
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests of several replicas need PostgreSQL: on the SQLite pass they are deselected."""
+    if BACKEND == "postgresql":
         return
-    name = f"chatgrid_test_{secrets.token_hex(6)}"
-    try:
-        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        pytest.exit(f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {exc}", returncode=3)
-    with admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    base = PG_ADMIN_URL.rsplit("/", 1)[0]
-    try:
-        yield f"{base}/{name}"
-    finally:
+    deselected = [item for item in items if item.get_closest_marker("postgresql_only")]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if not item.get_closest_marker("postgresql_only")]
+
+
+class DatabaseFactory:
+    """Fresh PostgreSQL databases for this run (None on SQLite), dropped at the end.
+
+    Every deployment gets a database of its own: instances in one database
+    would share rows sealed under different master keys, which one real
+    instance never has.
+    """
+
+    def __init__(self) -> None:
+        self.created: list[str] = []
+        self._base = PG_ADMIN_URL.rsplit("/", 1)[0]
+
+    def __call__(self) -> str | None:
+        if BACKEND != "postgresql":
+            return None
+        name = f"chatgrid_test_{secrets.token_hex(6)}"
+        try:
+            admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5)
+        except psycopg.OperationalError as exc:
+            pytest.exit(f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {exc}", returncode=3)
+        with admin:
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        self.created.append(name)
+        return f"{self._base}/{name}"
+
+    def drop_all(self) -> None:
+        if not self.created:
+            return
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+            for name in self.created:
+                admin.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+                )
+
+
+@pytest.fixture(scope="session")
+def new_database() -> Iterator[DatabaseFactory]:
+    factory = DatabaseFactory()
+    try:
+        yield factory
+    finally:
+        factory.drop_all()
+
+
+@pytest.fixture
+def postgres_database(new_database: DatabaseFactory) -> str | None:
+    """A database of this test's own on PostgreSQL, or None on SQLite."""
+    return new_database()
 
 
 @pytest.fixture(scope="session")
@@ -177,8 +214,8 @@ def start_deployment(
 @pytest.fixture(scope="module")
 def deployment(
     tmp_path_factory: pytest.TempPathFactory,
-    postgres_database: str | None,
+    new_database: DatabaseFactory,
     simulator: RunningProcess,
 ) -> Iterator[Deployment]:
     """One server per test module; tests make their own orgs so they never collide."""
-    yield from start_deployment(tmp_path_factory.mktemp("deployment"), postgres_database, simulator)
+    yield from start_deployment(tmp_path_factory.mktemp("deployment"), new_database(), simulator)

@@ -53,7 +53,7 @@ class ChatGridApp:
         self.context = AppContext.open(self.settings)
         session = create_upstream_session(self.settings)
         self.gateway = Gateway(self.context, session)
-        self.gateway.start()
+        await self.gateway.start()
         self._session = session
         # Objects alive after start-up live as long as the process: keep them
         # out of the cyclic collector's full passes, which otherwise cost

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from chatgrid.changes import ChangeMarker
 from chatgrid.settings import Settings
 from chatgrid.store.credentials import CredentialRepository, PoolKeyRepository
 from chatgrid.store.engine import create_db_engine
@@ -18,6 +17,7 @@ from chatgrid.store.orgs import MemberRepository, OrgRepository
 from chatgrid.store.prices import PriceRepository
 from chatgrid.store.tokens import TokenRepository
 from chatgrid.store.usage import UsageRepository
+from chatgrid.sync import ChangePublisher
 from chatgrid.vault import Vault, load_keyring
 
 
@@ -26,7 +26,7 @@ class AppContext:
     settings: Settings
     engine: Engine
     vault: Vault
-    changes: ChangeMarker
+    changes: ChangePublisher
     orgs: OrgRepository
     members: MemberRepository
     tokens: TokenRepository
@@ -42,7 +42,7 @@ class AppContext:
             settings=settings,
             engine=engine,
             vault=Vault(load_keyring(settings)),
-            changes=ChangeMarker(settings.data_dir),
+            changes=ChangePublisher(settings),
             orgs=OrgRepository(engine),
             members=MemberRepository(engine),
             tokens=TokenRepository(engine),
@@ -57,4 +57,5 @@ class AppContext:
         self.vault = Vault(load_keyring(self.settings))
 
     def close(self) -> None:
+        self.changes.close()
         self.engine.dispose()

@@ -26,7 +26,19 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL of a PostgreSQL database; SQLite in data_dir when unset.",
     )
     redis_url: str | None = Field(
-        default=None, description="Redis shared by replicas (optional for one process)."
+        default=None,
+        description="Redis shared by replicas on several machines (optional for one machine).",
+    )
+    redis_prefix: str = Field(
+        default="chatgrid",
+        pattern=r"^[A-Za-z0-9_.:-]{1,64}$",
+        description="Prefix of every Redis key, so instances can share one Redis.",
+    )
+    sync_lease_seconds: float = Field(
+        default=1.0,
+        gt=0.05,
+        le=30,
+        description="A replica that has not confirmed admin state for this long refuses calls.",
     )
     master_key: SecretStr | None = Field(
         default=None,

@@ -23,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import Deployment, OrgHandle, start_deployment
+from tests.conftest import DatabaseFactory, Deployment, OrgHandle, start_deployment
 from tests.integration.openapi_schemas import assert_fits, assert_openai_error
 from tests.support.processes import RunningProcess
 
@@ -49,13 +49,13 @@ def client(deployment: Deployment, org: OrgHandle) -> Iterator[httpx.Client]:
 @pytest.fixture(scope="module")
 def crash_prone(
     tmp_path_factory: pytest.TempPathFactory,
-    postgres_database: str | None,
+    new_database: DatabaseFactory,
     simulator: RunningProcess,
 ) -> Iterator[httpx.Client]:
     """A second server for inputs that once crashed the gateway, so a regression cannot hide
     behind the log check on the main server."""
     server = contextlib.contextmanager(start_deployment)
-    with server(tmp_path_factory.mktemp("crash-prone"), postgres_database, simulator) as other:
+    with server(tmp_path_factory.mktemp("crash-prone"), new_database(), simulator) as other:
         headers = {"Authorization": f"Bearer {other.new_org().token}"}
         with httpx.Client(base_url=other.v1, headers=headers, timeout=TIMEOUT) as http:
             yield http

@@ -136,3 +136,54 @@ def test_models_outside_the_key_are_refused(deployment: Deployment) -> None:
     org = deployment.new_org()
     with pytest.raises(openai.PermissionDeniedError, match="not available"):
         sdk(deployment, org.token).chat.completions.create(model="davinci-9000", messages=MESSAGES)
+
+
+def test_a_revocation_cuts_streams_in_flight_with_an_error_event(deployment: Deployment) -> None:
+    org = deployment.new_org()
+    body = {
+        "model": "gpt-4o-mini",
+        "stream": True,
+        "messages": [{"role": "user", "content": "slow [sim:tokens=100] [sim:slow=100]"}],
+    }
+    headers = {"Authorization": f"Bearer {org.token}"}
+    with (
+        httpx.Client(timeout=30) as http,
+        http.stream("POST", f"{deployment.v1}/chat/completions", json=body, headers=headers) as r,
+    ):
+        events = r.iter_lines()
+        assert next(events).startswith("data: ")
+        result = deployment.instance.cli("credential", "revoke", org.name)
+        assert result.returncode == 0, result.stderr
+        rest = [line for line in events if line]
+    assert "credential_revoked" in rest[-1]
+    assert len(rest) < 50  # the upstream would have sent 100 tokens over 10 s
+    [entry] = ledger(deployment, org.id)
+    assert entry["outcome"] == "credential_revoked"
+
+
+def test_a_rotation_lets_streams_in_flight_finish(deployment: Deployment) -> None:
+    org = deployment.new_org()
+    body = {
+        "model": "gpt-4o-mini",
+        "stream": True,
+        "messages": [{"role": "user", "content": "slow [sim:tokens=15] [sim:slow=100]"}],
+    }
+    headers = {"Authorization": f"Bearer {org.token}"}
+    with (
+        httpx.Client(timeout=30) as http,
+        http.stream("POST", f"{deployment.v1}/chat/completions", json=body, headers=headers) as r,
+    ):
+        events = r.iter_lines()
+        assert next(events).startswith("data: ")
+        result = deployment.instance.cli(
+            "credential",
+            "set",
+            org.name,
+            "--base-url",
+            f"{deployment.simulator.base_url}/v1",
+            input="sk-rotated-while-streaming",
+        )
+        assert result.returncode == 0, result.stderr
+        rest = [line for line in events if line]
+    assert rest[-1] == "data: [DONE]"
+    assert ledger(deployment, org.id)[0]["outcome"] == "ok"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from chatgrid.context import AppContext
-from chatgrid.errors import InvalidRequest
+from chatgrid.errors import Conflict, InvalidRequest
 from chatgrid.providers.base import UpstreamConfig
 from chatgrid.providers.network import create_upstream_session
 from chatgrid.providers.validation import validate_upstream
@@ -16,7 +16,7 @@ from chatgrid.store.credentials import (
     store_rewrapped,
 )
 from chatgrid.store.ids import new_id
-from chatgrid.vault import Vault, rotate_keyring_file
+from chatgrid.vault import SecretUnreadable, Vault, rotate_keyring_file
 from chatgrid.vault.keyring import save_keyring_file
 
 
@@ -81,13 +81,25 @@ def rotate_master(ctx: AppContext) -> dict[str, int]:
     vault = Vault(ring) if ring is not None else ctx.vault
     ctx.changes.bump()
     rewrapped = 0
+    unreadable: list[str] = []
     for table, stored in all_sealed(ctx.engine):
         if stored.sealed.master_key_version == vault.keyring.current_version:
             continue
-        store_rewrapped(
-            ctx.engine, table, stored.id, vault.rewrap(stored.sealed, binding=stored.binding)
-        )
+        try:
+            fresh = vault.rewrap(stored.sealed, binding=stored.binding)
+        except SecretUnreadable:
+            unreadable.append(stored.id)
+            continue
+        store_rewrapped(ctx.engine, table, stored.id, fresh)
         rewrapped += 1
+    if unreadable:
+        ctx.changes.bump()
+        raise Conflict(
+            f"{len(unreadable)} stored key(s) could not be opened with this keyring and were "
+            f"left as they are: {', '.join(unreadable[:10])}. {rewrapped} were rewrapped; "
+            "no master version was retired.",
+            code="keys_unreadable",
+        )
     retired = 0
     if ring is not None and master_versions_in_use(ctx.engine) <= {ring.current_version}:
         retired = len(ring.keys) - 1

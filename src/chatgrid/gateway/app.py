@@ -43,10 +43,12 @@ from chatgrid.gateway.http import (
     send_error,
 )
 from chatgrid.gateway.relay import Relay
+from chatgrid.gateway.streams import StreamRegistry
 from chatgrid.identity.models import BillingMode
 from chatgrid.identity.tokens import hash_token
 from chatgrid.ledger.writer import LedgerWriter
 from chatgrid.store.checkpoint import WalCheckpointer
+from chatgrid.sync import ReplicaSync
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +78,8 @@ class Gateway:
     def __init__(self, context: AppContext, session: aiohttp.ClientSession) -> None:
         self.context = context
         self.directory = Directory(context)
+        self.streams = StreamRegistry(context)
+        self.sync = ReplicaSync(context.settings, on_change=self._changed)
         self.ledger = LedgerWriter(context.engine)
         self.checkpointer = WalCheckpointer(context.engine)
         self.relay = Relay(
@@ -83,13 +87,20 @@ class Gateway:
             self.ledger,
             on_key_rejected=self._key_rejected,
             drain_timeout=context.settings.drain_timeout_seconds,
+            streams=self.streams,
         )
         self.max_body = context.settings.max_body_bytes
 
-    def start(self) -> None:
+    def _changed(self) -> None:
+        self.directory.invalidate()
+        self.streams.changed()
+
+    async def start(self) -> None:
+        await self.sync.start()
         self.checkpointer.start()
 
     async def close(self) -> None:
+        await self.sync.stop()
         await self.checkpointer.stop()
         self.ledger.close()
 
@@ -128,7 +139,7 @@ class Gateway:
         await self.relay.forward(plan, receive, send)
 
     async def _authenticate(self, scope: Scope) -> Caller:
-        self.directory.refresh_if_changed()
+        self.sync.check()
         value = header(scope, b"authorization")
         if value is None or value[:7].lower() != _BEARER:
             raise AuthenticationFailed(
@@ -247,7 +258,7 @@ class Gateway:
             await asyncio.to_thread(flag)
         except Exception:
             log.exception("could not flag a rejected upstream key")
-        self.directory.invalidate()
+        self._changed()
         log.warning(
             "upstream rejected a key: org=%s fingerprint=%s",
             plan.caller.org_id,

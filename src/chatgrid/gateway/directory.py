@@ -73,10 +73,6 @@ class Directory:
         self._pool: list[PoolTarget] | None = None
         self._prices: PriceBook | None = None
 
-    def refresh_if_changed(self) -> None:
-        if self.context.changes.changed():
-            self.invalidate()
-
     def invalidate(self) -> None:
         self._generation += 1
         self._callers = {}

@@ -18,6 +18,7 @@ import orjson
 
 from chatgrid.errors import (
     ChatGridError,
+    CredentialUnusable,
     RateLimited,
     UpstreamFailed,
     UpstreamKeyRejected,
@@ -26,6 +27,7 @@ from chatgrid.gateway.bodies import prompt_byte_bound
 from chatgrid.gateway.calls import CallPlan
 from chatgrid.gateway.http import JSON_HEADERS, SSE_HEADERS, Receive, Send, send_bytes, send_error
 from chatgrid.gateway.sse import DONE_EVENT, StreamTracker
+from chatgrid.gateway.streams import StreamRegistry
 from chatgrid.gateway.usage import usage_from_body
 from chatgrid.identity.models import BillingMode
 from chatgrid.ledger.entries import LedgerEntry
@@ -58,7 +60,9 @@ class Relay:
         ledger: LedgerWriter,
         on_key_rejected: KeyRejectedHook,
         drain_timeout: float,
+        streams: StreamRegistry,
     ) -> None:
+        self.streams = streams
         self.session = session
         self.ledger = ledger
         self.on_key_rejected = on_key_rejected
@@ -146,18 +150,29 @@ class Relay:
         )
         disconnected = asyncio.ensure_future(receive())
         client_gone = False
+        revoked = False
         outcome = "ok"
+        loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(None) as deadline:
-                async for data in response.content.iter_any():
-                    relay = tracker.feed(data)
-                    if not client_gone and disconnected.done():
-                        client_gone = True
-                        deadline.reschedule(asyncio.get_running_loop().time() + self.drain_timeout)
-                    if relay and not client_gone:
-                        await send({"type": "http.response.body", "body": relay, "more_body": True})
+
+                def cut() -> None:
+                    nonlocal revoked
+                    revoked = True
+                    deadline.reschedule(loop.time())
+
+                with self.streams.watching(plan, cut):
+                    async for data in response.content.iter_any():
+                        relay = tracker.feed(data)
+                        if not client_gone and disconnected.done():
+                            client_gone = True
+                            deadline.reschedule(loop.time() + self.drain_timeout)
+                        if relay and not client_gone:
+                            await send(
+                                {"type": "http.response.body", "body": relay, "more_body": True}
+                            )
         except TimeoutError:
-            outcome = "drain_timeout"
+            outcome = "credential_revoked" if revoked else "drain_timeout"
         except _UPSTREAM_ERRORS:
             outcome = "upstream_cut"
         finally:
@@ -187,17 +202,10 @@ class Relay:
         )
         if client_gone:
             return
-        if recorded and tracker.done:
+        if recorded and tracker.done and not revoked:
             tail = DONE_EVENT
         else:
-            error = (
-                _ledger_down()
-                if not recorded
-                else UpstreamFailed(
-                    "the upstream stream broke off before it finished", code="upstream_stream_cut"
-                )
-            )
-            tail = b"data: " + error.to_json() + b"\n\n"
+            tail = b"data: " + _stream_error(recorded, revoked).to_json() + b"\n\n"
         with contextlib.suppress(OSError):
             await send({"type": "http.response.body", "body": tail, "more_body": False})
 
@@ -283,6 +291,19 @@ class Relay:
             UpstreamFailed("the upstream could not be reached", code="upstream_unreachable"),
             _id_headers(plan, upstream_id),
         )
+
+
+def _stream_error(recorded: bool, revoked: bool) -> ChatGridError:
+    if revoked:
+        return CredentialUnusable(
+            "Your organization's key was revoked while this answer was streaming.",
+            code="credential_revoked",
+        )
+    if not recorded:
+        return _ledger_down()
+    return UpstreamFailed(
+        "the upstream stream broke off before it finished", code="upstream_stream_cut"
+    )
 
 
 def _ledger_down() -> ChatGridError:

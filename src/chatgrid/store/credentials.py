@@ -193,6 +193,16 @@ class CredentialRepository:
             )
         return result.rowcount > 0
 
+    def ended_ids(self, credential_ids: set[str]) -> set[str]:
+        """Of these credentials, the ones that must no longer serve (revoked or rejected)."""
+        if not credential_ids:
+            return set()
+        query = select(credentials.c.id).where(
+            credentials.c.id.in_(credential_ids), credentials.c.status.in_(("revoked", "broken"))
+        )
+        with self.engine.connect() as conn:
+            return set(conn.execute(query).scalars())
+
     def _set_status(self, credential_id: str, status: str, reason: str, *, ended: bool) -> None:
         values: dict[str, object] = {"status": status, "status_reason": reason}
         if ended:
@@ -243,6 +253,15 @@ class PoolKeyRepository:
         with self.engine.connect() as conn:
             rows = conn.execute(query).mappings().all()
         return [_stored(row, "pool") for row in rows]
+
+    def ended_ids(self, pool_key_ids: set[str]) -> set[str]:
+        if not pool_key_ids:
+            return set()
+        query = select(pool_keys.c.id).where(
+            pool_keys.c.id.in_(pool_key_ids), pool_keys.c.status != "active"
+        )
+        with self.engine.connect() as conn:
+            return set(conn.execute(query).scalars())
 
     def set_status(self, pool_key_id: str, status: str, reason: str | None) -> None:
         with self.engine.begin() as conn:

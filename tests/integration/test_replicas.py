@@ -1,0 +1,194 @@
+"""Several `chatgrid serve` replicas on PostgreSQL + Redis, each with its own data dir.
+
+The replicas share no files, so only Redis can tell them about a change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import secrets
+import subprocess
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from chatgrid.admin import keys, people
+from chatgrid.context import AppContext
+from chatgrid.identity.models import BillingMode, Role
+from chatgrid.providers.base import Provider, UpstreamConfig
+from chatgrid.settings import Settings
+from chatgrid.store.migrate import upgrade_to_head
+from tests.conftest import settings_env
+from tests.support.processes import ChatGridInstance, RunningProcess, free_port, instance_env
+
+# Replicas share PostgreSQL: these run in the PostgreSQL pass of `make test`.
+pytestmark = pytest.mark.postgresql_only
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hello"}]}
+
+
+@dataclass
+class Cluster:
+    replicas: list[ChatGridInstance]
+    admin: ChatGridInstance  # a CLI with its own data dir, like an admin on another machine
+    context: AppContext
+    simulator: RunningProcess
+
+
+def replica_env(
+    data_dir: Path, database_url: str, redis_url: str, prefix: str, master: str
+) -> dict[str, str]:
+    env = instance_env(settings_env(data_dir, database_url))
+    env.update(
+        CHATGRID_REDIS_URL=redis_url,
+        CHATGRID_REDIS_PREFIX=prefix,
+        CHATGRID_MASTER_KEY=master,
+    )
+    return env
+
+
+def start_cluster(
+    tmp_path: Path, database_url: str, simulator: RunningProcess, redis_url: str, count: int
+) -> Cluster:
+    prefix = f"cgtest-{secrets.token_hex(4)}"
+    master = "1:" + base64.b64encode(secrets.token_bytes(32)).decode()
+    replicas = []
+    for index in range(count):
+        data_dir = tmp_path / f"replica-{index}"
+        data_dir.mkdir()
+        instance = ChatGridInstance(
+            env=replica_env(data_dir, database_url, redis_url, prefix, master), data_dir=data_dir
+        )
+        instance.start()
+        replicas.append(instance)
+    admin_dir = tmp_path / "admin"
+    admin_dir.mkdir()
+    admin = ChatGridInstance(
+        env=replica_env(admin_dir, database_url, redis_url, prefix, master), data_dir=admin_dir
+    )
+    settings = Settings(
+        data_dir=admin_dir,
+        database_url=database_url,
+        redis_url=redis_url,
+        redis_prefix=prefix,
+        master_key=master,
+        allow_private_upstreams=True,
+    )
+    context = AppContext.open(settings)
+    upgrade_to_head(context.engine)
+    return Cluster(replicas, admin, context, simulator)
+
+
+@pytest.fixture
+def cluster(
+    tmp_path: Path, postgres_database: str | None, simulator: RunningProcess
+) -> Iterator[Cluster]:
+    assert postgres_database is not None
+    running = start_cluster(tmp_path, postgres_database, simulator, REDIS_URL, count=3)
+    try:
+        yield running
+    finally:
+        for replica in running.replicas:
+            replica.stop()
+        running.context.close()
+
+
+def byok_org(cluster: Cluster) -> tuple[str, str, str]:
+    ctx = cluster.context
+    name = f"rep-{secrets.token_hex(3)}"
+    org = people.create_org(ctx, name, BillingMode.BYOK)
+    people.add_member(ctx, org.id, "ops@example.com", Role.OWNER)
+    _, token = people.create_token(ctx, org.id, "ops@example.com")
+    key = f"sk-replica-{secrets.token_hex(8)}"
+    config = UpstreamConfig.create(Provider.OPENAI, base_url=f"{cluster.simulator.base_url}/v1")
+    asyncio.run(keys.set_credential(ctx, org.id, config, key))
+    return name, token, key
+
+
+def upstream_calls_with(cluster: Cluster, key: str) -> int:
+    records = httpx.get(f"{cluster.simulator.base_url}/_sim/requests").json()["data"]
+    return sum(1 for r in records if r["api_key"] == key and r["path"] == "/v1/chat/completions")
+
+
+def test_a_revocation_is_in_force_on_every_replica_when_the_command_returns(
+    cluster: Cluster,
+) -> None:
+    name, token, key = byok_org(cluster)
+    headers = {"Authorization": f"Bearer {token}"}
+    for replica in cluster.replicas:  # every replica has the key cached
+        reply = httpx.post(f"{replica.base_url}/v1/chat/completions", json=CHAT, headers=headers)
+        assert reply.status_code == 200
+    before = upstream_calls_with(cluster, key)
+    result = cluster.admin.cli("credential", "revoke", name)
+    assert result.returncode == 0, result.stderr
+    others = cluster.replicas[1:]
+
+    def call(index: int) -> int:
+        replica = others[index % len(others)]
+        return httpx.post(
+            f"{replica.base_url}/v1/chat/completions", json=CHAT, headers=headers, timeout=30
+        ).status_code
+
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        statuses = list(pool.map(call, range(100)))
+    assert statuses == [403] * 100
+    assert upstream_calls_with(cluster, key) == before
+
+
+def test_a_replica_that_cannot_reach_redis_refuses_then_recovers(
+    tmp_path: Path, postgres_database: str | None, simulator: RunningProcess
+) -> None:
+    assert postgres_database is not None
+    port = free_port()
+    redis_cmd = [
+        "redis-server",
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+    ]
+    redis_process = subprocess.Popen(redis_cmd, stdout=subprocess.DEVNULL)
+    try:
+        time.sleep(0.3)
+        running = start_cluster(
+            tmp_path, postgres_database, simulator, f"redis://127.0.0.1:{port}/0", count=1
+        )
+        [replica] = running.replicas
+        try:
+            _, token, _ = byok_org(running)
+            headers = {"Authorization": f"Bearer {token}"}
+            url = f"{replica.base_url}/v1/chat/completions"
+            assert httpx.post(url, json=CHAT, headers=headers).status_code == 200
+            redis_process.terminate()
+            redis_process.wait()
+            deadline = time.monotonic() + 10
+            status = 200
+            while status == 200 and time.monotonic() < deadline:
+                reply = httpx.post(url, json=CHAT, headers=headers, timeout=10)
+                status = reply.status_code
+                time.sleep(0.1)
+            assert status == 503
+            assert reply.json()["error"]["code"] == "shared_state_unavailable"
+            redis_process = subprocess.Popen(redis_cmd, stdout=subprocess.DEVNULL)
+            deadline = time.monotonic() + 15
+            while status != 200 and time.monotonic() < deadline:
+                time.sleep(0.2)
+                status = httpx.post(url, json=CHAT, headers=headers, timeout=10).status_code
+            assert status == 200
+        finally:
+            replica.stop()
+            running.context.close()
+    finally:
+        redis_process.terminate()
+        redis_process.wait()
