@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from chatgrid.settings import Settings
+from chatgrid.store.audit import AuditRepository
 from chatgrid.store.credentials import CredentialRepository, PoolKeyRepository
 from chatgrid.store.engine import create_db_engine
 from chatgrid.store.orgs import MemberRepository, OrgRepository
+from chatgrid.store.policies import PolicyRepository
 from chatgrid.store.prices import PriceRepository
 from chatgrid.store.tokens import TokenRepository
 from chatgrid.store.usage import UsageRepository
@@ -33,6 +35,8 @@ class AppContext:
     credentials: CredentialRepository
     pool: PoolKeyRepository
     prices: PriceRepository
+    policies: PolicyRepository
+    audit: AuditRepository
     usage: UsageRepository
 
     @classmethod
@@ -49,6 +53,8 @@ class AppContext:
             credentials=CredentialRepository(engine),
             pool=PoolKeyRepository(engine),
             prices=PriceRepository(engine),
+            policies=PolicyRepository(engine),
+            audit=AuditRepository(engine),
             usage=UsageRepository(engine),
         )
 

@@ -88,6 +88,18 @@ class OrgRepository:
             rows = conn.execute(select(orgs).order_by(orgs.c.created_at)).mappings().all()
         return [_org(row) for row in rows]
 
+    def shared_allowed(self, org_id: str) -> bool:
+        with self.engine.connect() as conn:
+            allowed = conn.execute(
+                select(orgs.c.shared_allowed).where(orgs.c.id == org_id)
+            ).scalar()
+        if allowed is None:
+            raise NotFound(f"no org {org_id!r}", code="org_not_found")
+        return bool(allowed)
+
+    def set_shared_allowed(self, org_id: str, allowed: bool) -> None:
+        self._update(org_id, shared_allowed=allowed)
+
     def set_mode(self, org_id: str, mode: BillingMode) -> None:
         self._update(org_id, billing_mode=mode.value)
 

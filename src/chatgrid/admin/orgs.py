@@ -1,0 +1,32 @@
+"""Org-wide settings: billing mode, limits and allowed models."""
+
+from __future__ import annotations
+
+from chatgrid.context import AppContext
+from chatgrid.errors import PermissionDenied
+from chatgrid.identity.models import BillingMode, Org
+from chatgrid.limits.policy import OrgPolicy
+
+
+def switch_mode(ctx: AppContext, org_ref: str, mode: BillingMode) -> Org:
+    """BYOK ↔ shared credits, effective on every server when this returns.
+
+    Shared credits only where the operator allows them for this org; a BYOK
+    org keeps its key but never falls back to the pool.
+    """
+    org = ctx.orgs.get(org_ref)
+    if mode is BillingMode.SHARED and not ctx.orgs.shared_allowed(org.id):
+        raise PermissionDenied(
+            "Shared credits are not available to this organization; ask the operator.",
+            code="shared_not_allowed",
+        )
+    ctx.orgs.set_mode(org.id, mode)
+    ctx.changes.bump()
+    return ctx.orgs.get(org.id)
+
+
+def set_policy(ctx: AppContext, org_ref: str, policy: OrgPolicy, *, actor: str | None) -> OrgPolicy:
+    org = ctx.orgs.get(org_ref)
+    ctx.policies.set(org.id, policy, actor)
+    ctx.changes.bump()
+    return ctx.policies.get(org.id)

@@ -1,0 +1,75 @@
+"""The audit log table: insert and filtered reads, always scoped to an org (or instance)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from chatgrid.audit.trail import Actor, AuditEntry, AuditFilter
+from chatgrid.store.tables import audit_log
+from chatgrid.store.types import utcnow
+
+
+class AuditRepository:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def record(
+        self,
+        org_id: str | None,
+        actor: Actor,
+        action: str,
+        target: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                audit_log.insert().values(
+                    org_id=org_id,
+                    actor_user_id=actor.user_id,
+                    actor_email=actor.email,
+                    action=action,
+                    target=target,
+                    details=details or {},
+                    client_addr=actor.client_addr,
+                    user_agent=(actor.user_agent or "")[:300] or None,
+                    created_at=utcnow(),
+                )
+            )
+
+    def entries(self, org_id: str | None, filters: AuditFilter | None = None) -> list[AuditEntry]:
+        """Newest first. ``org_id=None`` reads the instance-wide (operator) entries."""
+        filters = filters or AuditFilter()
+        query = select(audit_log).order_by(audit_log.c.id.desc()).limit(filters.limit)
+        query = query.where(
+            audit_log.c.org_id == org_id if org_id is not None else audit_log.c.org_id.is_(None)
+        )
+        if filters.actor:
+            query = query.where(audit_log.c.actor_email == filters.actor)
+        if filters.action:
+            if filters.action.endswith("."):
+                query = query.where(audit_log.c.action.startswith(filters.action, autoescape=True))
+            else:
+                query = query.where(audit_log.c.action == filters.action)
+        if filters.since is not None:
+            query = query.where(audit_log.c.created_at >= filters.since)
+        if filters.until is not None:
+            query = query.where(audit_log.c.created_at < filters.until)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [
+            AuditEntry(
+                id=row["id"],
+                org_id=row["org_id"],
+                actor_user_id=row["actor_user_id"],
+                actor_email=row["actor_email"],
+                action=row["action"],
+                target=row["target"],
+                details=dict(row["details"] or {}),
+                client_addr=row["client_addr"],
+                user_agent=row["user_agent"],
+                created_at=row["created_at"],
+            )
+            for row in rows
+        ]
