@@ -18,9 +18,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from chatgrid.admin import keys, people
+from chatgrid.admin import keys, orgs, people
 from chatgrid.context import AppContext
 from chatgrid.identity.models import BillingMode, Role
+from chatgrid.limits.policy import OrgPolicy
 from chatgrid.providers.base import Provider, UpstreamConfig
 from chatgrid.settings import Settings
 from chatgrid.store.migrate import upgrade_to_head
@@ -192,3 +193,27 @@ def test_a_replica_that_cannot_reach_redis_refuses_then_recovers(
     finally:
         redis_process.terminate()
         redis_process.wait()
+
+
+def test_a_rate_limit_holds_across_replicas(
+    tmp_path: Path, postgres_database: str | None, simulator: RunningProcess
+) -> None:
+    assert postgres_database is not None
+    running = start_cluster(tmp_path, postgres_database, simulator, REDIS_URL, count=2)
+    try:
+        name, token, _ = byok_org(running)
+        orgs.set_policy(running.context, name, OrgPolicy(org_rpm=100), actor="test")
+        headers = {"Authorization": f"Bearer {token}"}
+        urls = [f"{r.base_url}/v1/chat/completions" for r in running.replicas]
+
+        def call(index: int) -> int:
+            return httpx.post(urls[index % 2], json=CHAT, headers=headers, timeout=60).status_code
+
+        with ThreadPoolExecutor(max_workers=50) as pool:
+            statuses = list(pool.map(call, range(1000)))
+        assert set(statuses) <= {200, 429}
+        assert statuses.count(200) == 100
+    finally:
+        for replica in running.replicas:
+            replica.stop()
+        running.context.close()

@@ -47,6 +47,7 @@ from chatgrid.gateway.streams import StreamRegistry
 from chatgrid.identity.models import BillingMode
 from chatgrid.identity.tokens import hash_token
 from chatgrid.ledger.writer import LedgerWriter
+from chatgrid.limits.enforcer import Limiter, admission_for
 from chatgrid.store.checkpoint import WalCheckpointer
 from chatgrid.sync import ReplicaSync
 
@@ -79,6 +80,7 @@ class Gateway:
         self.context = context
         self.directory = Directory(context)
         self.streams = StreamRegistry(context)
+        self.limiter = Limiter(context.settings)
         self.sync = ReplicaSync(context.settings, on_change=self._changed)
         self.ledger = LedgerWriter(context.engine)
         self.checkpointer = WalCheckpointer(context.engine)
@@ -101,6 +103,7 @@ class Gateway:
 
     async def close(self) -> None:
         await self.sync.stop()
+        await self.limiter.close()
         await self.checkpointer.stop()
         self.ledger.close()
 
@@ -136,7 +139,15 @@ class Gateway:
         else:
             prepared = prepare_embeddings(body, caller.user_tag)
         plan = await self._plan(caller, prepared, client_address(scope))
-        await self.relay.forward(plan, receive, send)
+        admission = admission_for(plan.route.policy, caller.org_id, caller.member_id)
+        if admission.empty:
+            await self.relay.forward(plan, receive, send)
+            return
+        await self.limiter.admit(admission, plan.call_id)
+        try:
+            await self.relay.forward(plan, receive, send)
+        finally:
+            await self.limiter.finish(admission, plan.call_id, plan.tokens_used)
 
     async def _authenticate(self, scope: Scope) -> Caller:
         self.sync.check()
@@ -164,6 +175,12 @@ class Gateway:
 
     async def _plan(self, caller: Caller, prepared: PreparedCall, client: str | None) -> CallPlan:
         route = await self._usable_route(caller)
+        if not route.policy.allows(prepared.model):
+            raise ModelNotAllowed(
+                f"The model '{prepared.model}' is not enabled for your organization; "
+                "ask an admin to allow it.",
+                param="model",
+            )
         prices = await self.directory.prices()
         started_at = datetime.now(UTC)
         price = prices.price_for(prepared.model, started_at.date())
@@ -224,6 +241,7 @@ class Gateway:
             for pooled in await self.directory.pool():
                 served |= pooled.models or priced
             models = sorted(priced & served)
+        models = [m for m in models if route.policy.allows(m)]
         entries = [
             {"id": m, "object": "model", "created": 0, "owned_by": "chatgrid"} for m in models
         ]

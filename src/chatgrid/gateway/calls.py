@@ -29,6 +29,7 @@ class CallPlan:
     started_at: datetime
     pool_key_id: str | None = None
     started: float = field(default_factory=time.perf_counter)
+    tokens_used: int = 0  # set when the ledger entry is made; feeds tokens/minute limits
 
     def elapsed_ms(self) -> int:
         return int((time.perf_counter() - self.started) * 1000)
@@ -44,6 +45,7 @@ class CallPlan:
         first_byte_ms: int | None,
     ) -> LedgerEntry:
         used = usage or NO_USAGE
+        self.tokens_used = used.total_tokens
         shared = self.route.mode is BillingMode.SHARED
         list_cost: int | None = None
         charged = 0

@@ -21,6 +21,7 @@ from chatgrid.context import AppContext
 from chatgrid.identity.models import BillingMode, OrgStatus
 from chatgrid.identity.tokens import member_user_tag
 from chatgrid.ledger.pricing import PriceBook
+from chatgrid.limits.policy import NO_LIMITS, OrgPolicy
 from chatgrid.providers import UpstreamTarget, build_target
 from chatgrid.providers.network import PrivateUpstreamRefused, refuse_private
 from chatgrid.store.credentials import StoredKey
@@ -52,6 +53,7 @@ class OrgRoute:
     target: UpstreamTarget | None = None  # BYOK: the org's own key
     credential_id: str | None = None
     models: frozenset[str] = field(default_factory=frozenset)
+    policy: OrgPolicy = NO_LIMITS
     problem: str | None = None  # why a BYOK org cannot call: no_credential, broken, unreadable
 
 
@@ -124,6 +126,7 @@ class Directory:
         ctx = self.context
         org = ctx.orgs.get(org_id)
         markup = org.markup_bps if org.markup_bps is not None else ctx.settings.markup_bps
+        policy = ctx.policies.get(org.id)
 
         def route(**extra: Any) -> OrgRoute:
             return OrgRoute(
@@ -131,6 +134,7 @@ class Directory:
                 mode=org.billing_mode,
                 markup_bps=markup,
                 suspended=org.status is not OrgStatus.ACTIVE,
+                policy=policy,
                 **extra,
             )
 

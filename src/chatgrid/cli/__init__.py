@@ -1,0 +1,36 @@
+"""The ``chatgrid`` command: serve, the simulator, and every admin action.
+
+Admin commands print JSON on success and exit 0; a refused action prints a
+plain message on stderr and exits 1. Keys are read from standard input so
+they never appear in a shell history or a process list.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from chatgrid.cli.keys import credential_app, pool_app, vault_app
+from chatgrid.cli.people import member_app, org_app, token_app
+from chatgrid.cli.policy import limits_app
+from chatgrid.cli.run import migrate, serve, simulator
+from chatgrid.cli.usage import usage
+
+app = typer.Typer(
+    help="ChatGrid: an AI workspace and OpenAI-compatible gateway.", no_args_is_help=True
+)
+for command in (serve, migrate, simulator, usage):
+    app.command()(command)
+for sub, name in [
+    (org_app, "org"),
+    (member_app, "member"),
+    (token_app, "token"),
+    (credential_app, "credential"),
+    (pool_app, "pool"),
+    (vault_app, "vault"),
+    (limits_app, "limits"),
+]:
+    app.add_typer(sub, name=name)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,77 @@
+"""Shared pieces of the command line: settings, the app context, output, audit."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any, NoReturn
+
+import typer
+from pydantic import ValidationError
+
+from chatgrid.audit import Actor
+from chatgrid.context import AppContext
+from chatgrid.errors import ChatGridError
+from chatgrid.settings import Settings
+from chatgrid.store.migrate import upgrade_to_head
+from chatgrid.vault.keyring import KeyringError
+
+OrgArg = Annotated[str, typer.Argument(help="The org's id or unique name.")]
+
+
+def fail(message: str) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(1)
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        fail(f"invalid settings: {exc}")
+
+
+@contextmanager
+def admin_context() -> Iterator[AppContext]:
+    """An app context on a migrated database; domain errors become clean exits."""
+    try:
+        ctx = AppContext.open(load_settings())
+    except KeyringError as exc:
+        fail(str(exc))
+    try:
+        upgrade_to_head(ctx.engine)
+        ctx.prices.seed_defaults()
+        yield ctx
+    except ChatGridError as exc:
+        fail(exc.message)
+    except KeyringError as exc:
+        fail(str(exc))
+    finally:
+        ctx.close()
+
+
+def emit(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, default=str))
+
+
+def read_secret() -> str:
+    hidden_prompt = sys.stdin.isatty()
+    key = getpass.getpass("API key (input hidden): ") if hidden_prompt else sys.stdin.read()
+    key = key.strip()
+    if not key:
+        fail("no key on standard input (pipe it in: `chatgrid credential set ORG < keyfile`)")
+    return key
+
+
+def run_async(coroutine_factory: Callable[[], Any]) -> Any:
+    return asyncio.run(coroutine_factory())
+
+
+def audit(
+    ctx: AppContext, org_id: str | None, action: str, target: str | None, details: dict[str, Any]
+) -> None:
+    ctx.audit.record(org_id, Actor.cli(), action, target, details)

@@ -1,0 +1,152 @@
+"""Upstream keys: an org's own, the operator's pool, and the master key."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from chatgrid.admin import keys
+from chatgrid.cli.common import (
+    OrgArg,
+    admin_context,
+    audit,
+    emit,
+    fail,
+    read_secret,
+    run_async,
+)
+from chatgrid.errors import InvalidRequest
+from chatgrid.providers.base import Provider, UpstreamConfig
+from chatgrid.store.credentials import StoredKey
+
+credential_app = typer.Typer(help="An org's own upstream key (BYOK).", no_args_is_help=True)
+pool_app = typer.Typer(help="Pooled upstream keys for shared-credit orgs.", no_args_is_help=True)
+vault_app = typer.Typer(help="The master key.", no_args_is_help=True)
+
+
+def _fingerprints(stored: StoredKey, previous: StoredKey | None) -> dict[str, Any]:
+    """What the audit log may say about keys: fingerprints and last four, never more."""
+    details: dict[str, Any] = {
+        "provider": stored.config.provider.value,
+        "fingerprint": stored.sealed.fingerprint,
+        "last4": stored.sealed.last4,
+    }
+    if previous is not None:
+        details["previous_fingerprint"] = previous.sealed.fingerprint
+    return details
+
+
+def _deployments(pairs: list[str] | None) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for pair in pairs or []:
+        model, sep, deployment = pair.partition("=")
+        if not sep or not model or not deployment:
+            fail(f"--deployment takes MODEL=DEPLOYMENT, not {pair!r}")
+        result[model] = deployment
+    return result
+
+
+def _upstream_config(
+    provider: Provider,
+    base_url: str | None,
+    organization: str | None,
+    project: str | None,
+    api_version: str | None,
+    deployment: list[str] | None,
+) -> UpstreamConfig:
+    try:
+        return UpstreamConfig.create(
+            provider,
+            base_url=base_url,
+            organization=organization,
+            project=project,
+            api_version=api_version,
+            deployments=_deployments(deployment),
+        )
+    except InvalidRequest as exc:
+        fail(exc.message)
+
+
+ProviderOpt = Annotated[Provider, typer.Option(help="openai, azure or openai-compatible.")]
+BaseUrlOpt = Annotated[str | None, typer.Option(help="Base URL (Azure: the resource endpoint).")]
+OrganizationOpt = Annotated[str | None, typer.Option(help="OpenAI organization header.")]
+ProjectOpt = Annotated[str | None, typer.Option(help="OpenAI project header.")]
+ApiVersionOpt = Annotated[str | None, typer.Option(help="Azure api-version.")]
+DeploymentOpt = Annotated[
+    list[str] | None, typer.Option(help="Azure MODEL=DEPLOYMENT (repeat per model).")
+]
+
+
+@credential_app.command("set")
+def credential_set(
+    org: OrgArg,
+    provider: ProviderOpt = Provider.OPENAI,
+    base_url: BaseUrlOpt = None,
+    organization: OrganizationOpt = None,
+    project: ProjectOpt = None,
+    api_version: ApiVersionOpt = None,
+    deployment: DeploymentOpt = None,
+) -> None:
+    """Connect (or rotate) an org's key, read from stdin and validated upstream first."""
+    config = _upstream_config(provider, base_url, organization, project, api_version, deployment)
+    key = read_secret()
+    with admin_context() as ctx:
+        previous = ctx.credentials.current(ctx.orgs.get(org).id)
+        stored = run_async(lambda: keys.set_credential(ctx, org, config, key, actor="cli"))
+        action = "credential.rotated" if previous else "credential.connected"
+        audit(ctx, stored.owner, action, stored.id, _fingerprints(stored, previous))
+        emit(stored.public())
+
+
+@credential_app.command("show")
+def credential_show(org: OrgArg) -> None:
+    """Show the org's current key: fingerprint and last four only."""
+    with admin_context() as ctx:
+        stored = ctx.credentials.current(ctx.orgs.get(org).id)
+        emit(None if stored is None else stored.public())
+
+
+@credential_app.command("revoke")
+def credential_revoke(org: OrgArg) -> None:
+    """Revoke the org's key; no server uses it once this returns."""
+    with admin_context() as ctx:
+        revoked = keys.revoke_credential(ctx, org)
+        audit(ctx, revoked.owner, "credential.revoked", revoked.id, _fingerprints(revoked, None))
+        emit({"id": revoked.id, "fingerprint": revoked.sealed.fingerprint, "revoked": True})
+
+
+@pool_app.command("add")
+def pool_add(
+    name: str,
+    provider: ProviderOpt = Provider.OPENAI,
+    base_url: BaseUrlOpt = None,
+    organization: OrganizationOpt = None,
+    project: ProjectOpt = None,
+    api_version: ApiVersionOpt = None,
+    deployment: DeploymentOpt = None,
+    weight: Annotated[int, typer.Option(help="Share of traffic relative to other keys.")] = 1,
+) -> None:
+    """Add a pooled upstream key (read from stdin) for shared-credit orgs."""
+    config = _upstream_config(provider, base_url, organization, project, api_version, deployment)
+    key = read_secret()
+    with admin_context() as ctx:
+        stored = run_async(lambda: keys.add_pool_key(ctx, name, config, key, weight=weight))
+        audit(ctx, None, "pool_key.added", stored.id, _fingerprints(stored, None))
+        emit({**stored.public(), "name": stored.name, "weight": stored.weight})
+
+
+@pool_app.command("list")
+def pool_list() -> None:
+    """List pooled keys (fingerprints only)."""
+    with admin_context() as ctx:
+        emit([{**k.public(), "name": k.name, "weight": k.weight} for k in ctx.pool.list()])
+
+
+@vault_app.command("rotate-master")
+def vault_rotate_master() -> None:
+    """Create a new master key version and rewrap every stored key under it."""
+    with admin_context() as ctx:
+        result = keys.rotate_master(ctx)
+        audit(ctx, None, "vault.master_rotated", None, dict(result))
+        emit(result)

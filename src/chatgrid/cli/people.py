@@ -1,0 +1,157 @@
+"""Orgs, members and personal tokens."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+import typer
+
+from chatgrid.admin import orgs, people
+from chatgrid.cli.common import (
+    OrgArg,
+    admin_context,
+    audit,
+    emit,
+    fail,
+)
+from chatgrid.identity.models import BillingMode, Role
+
+org_app = typer.Typer(help="Organizations.", no_args_is_help=True)
+member_app = typer.Typer(help="Members of an org.", no_args_is_help=True)
+token_app = typer.Typer(help="Personal API tokens.", no_args_is_help=True)
+
+
+@org_app.command("create")
+def org_create(
+    name: str,
+    mode: Annotated[BillingMode, typer.Option(help="byok or shared credits.")] = BillingMode.BYOK,
+) -> None:
+    """Create an org."""
+    with admin_context() as ctx:
+        org = people.create_org(ctx, name, mode)
+        audit(ctx, org.id, "org.created", org.id, {"name": org.name, "mode": mode.value})
+        emit({"id": org.id, "name": org.name, "mode": org.billing_mode.value})
+
+
+@org_app.command("mode")
+def org_mode(org: OrgArg, mode: BillingMode) -> None:
+    """Switch an org between BYOK and shared credits (in force when this returns)."""
+    with admin_context() as ctx:
+        switched = orgs.switch_mode(ctx, org, mode)
+        audit(ctx, switched.id, "org.mode_switched", switched.id, {"mode": mode.value})
+        emit({"id": switched.id, "mode": switched.billing_mode.value})
+
+
+@org_app.command("allow-shared")
+def org_allow_shared(
+    org: OrgArg,
+    allowed: Annotated[
+        bool, typer.Option("--allowed/--not-allowed", help="Operator's choice.")
+    ] = True,
+) -> None:
+    """Operator: let an org use shared credits (or not)."""
+    with admin_context() as ctx:
+        org_id = ctx.orgs.get(org).id
+        ctx.orgs.set_shared_allowed(org_id, allowed)
+        audit(ctx, None, "operator.shared_allowed", org_id, {"allowed": allowed})
+        emit({"id": org_id, "shared_allowed": allowed})
+
+
+@org_app.command("list")
+def org_list() -> None:
+    """List every org."""
+    with admin_context() as ctx:
+        emit(
+            [
+                {"id": o.id, "name": o.name, "mode": o.billing_mode.value, "status": o.status.value}
+                for o in ctx.orgs.list()
+            ]
+        )
+
+
+@member_app.command("add")
+def member_add(
+    org: OrgArg,
+    email: str,
+    role: Annotated[Role, typer.Option(help="owner, admin or member.")] = Role.MEMBER,
+) -> None:
+    """Add a member (a seat) to an org."""
+    with admin_context() as ctx:
+        member = people.add_member(ctx, org, email, role)
+        audit(
+            ctx,
+            member.org_id,
+            "member.added",
+            member.id,
+            {"email": member.email, "role": role.value},
+        )
+        emit({"id": member.id, "email": member.email, "role": member.role.value})
+
+
+@member_app.command("list")
+def member_list(org: OrgArg) -> None:
+    """List an org's members."""
+    with admin_context() as ctx:
+        members = ctx.members.list(ctx.orgs.get(org).id)
+        emit(
+            [
+                {"id": m.id, "email": m.email, "role": m.role.value, "status": m.status}
+                for m in members
+            ]
+        )
+
+
+@token_app.command("create")
+def token_create(
+    org: OrgArg,
+    email: str,
+    name: Annotated[str, typer.Option(help="A label for the token.")] = "",
+    expires_in_days: Annotated[
+        int | None, typer.Option(help="Expire after this many days.")
+    ] = None,
+) -> None:
+    """Create a personal API token for a member; it is shown once."""
+    expires = None
+    if expires_in_days is not None:
+        if expires_in_days < 1:
+            fail("--expires-in-days must be at least 1")
+        expires = datetime.now(UTC) + timedelta(days=expires_in_days)
+    with admin_context() as ctx:
+        token, plain = people.create_token(ctx, org, email, name=name, expires_at=expires)
+        audit(
+            ctx, token.org_id, "token.created", token.id, {"prefix": token.prefix, "email": email}
+        )
+        emit(
+            {"id": token.id, "token": plain, "prefix": token.prefix, "expires_at": token.expires_at}
+        )
+
+
+@token_app.command("list")
+def token_list(org: OrgArg) -> None:
+    """List an org's tokens (prefix only)."""
+    with admin_context() as ctx:
+        tokens = ctx.tokens.list(ctx.orgs.get(org).id)
+        emit(
+            [
+                {
+                    "id": t.id,
+                    "member_id": t.member_id,
+                    "prefix": t.prefix,
+                    "name": t.name,
+                    "created_at": t.created_at,
+                    "expires_at": t.expires_at,
+                    "revoked_at": t.revoked_at,
+                }
+                for t in tokens
+            ]
+        )
+
+
+@token_app.command("revoke")
+def token_revoke(org: OrgArg, token_id: str) -> None:
+    """Revoke a token; refused by every server from the moment this returns."""
+    with admin_context() as ctx:
+        people.revoke_token(ctx, org, token_id)
+        audit(ctx, ctx.orgs.get(org).id, "token.revoked", token_id, {})
+        emit({"id": token_id, "revoked": True})

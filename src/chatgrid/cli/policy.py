@@ -1,0 +1,69 @@
+"""An org's rate limits and allowed models."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from chatgrid.admin import orgs
+from chatgrid.cli.common import (
+    OrgArg,
+    admin_context,
+    audit,
+    emit,
+)
+
+limits_app = typer.Typer(help="An org's rate limits and allowed models.", no_args_is_help=True)
+
+
+def _limit(value: int | None) -> int | None:
+    """0 on the command line clears a limit."""
+    return None if value in (None, 0) else value
+
+
+@limits_app.command("set")
+def limits_set(
+    org: OrgArg,
+    org_rpm: Annotated[
+        int | None, typer.Option(help="Requests/minute for the org (0 clears).")
+    ] = None,
+    org_tpm: Annotated[
+        int | None, typer.Option(help="Tokens/minute for the org (0 clears).")
+    ] = None,
+    member_rpm: Annotated[int | None, typer.Option(help="Requests/minute per member.")] = None,
+    member_tpm: Annotated[int | None, typer.Option(help="Tokens/minute per member.")] = None,
+    member_concurrency: Annotated[
+        int | None, typer.Option(help="Calls in flight per member.")
+    ] = None,
+    models: Annotated[
+        str | None, typer.Option(help="Comma-separated models members may use; 'all' clears.")
+    ] = None,
+) -> None:
+    """Change an org's limits; options not given keep their value."""
+    with admin_context() as ctx:
+        org_id = ctx.orgs.get(org).id
+        current = ctx.policies.get(org_id)
+        changes: dict[str, object] = {}
+        for name, value in [
+            ("org_rpm", org_rpm),
+            ("org_tpm", org_tpm),
+            ("member_rpm", member_rpm),
+            ("member_tpm", member_tpm),
+            ("member_concurrency", member_concurrency),
+        ]:
+            if value is not None:
+                changes[name] = _limit(value)
+        if models is not None:
+            names = [m.strip() for m in models.split(",") if m.strip()]
+            changes["allowed_models"] = None if names == ["all"] else frozenset(names)
+        policy = orgs.set_policy(ctx, org_id, current.with_changes(**changes), actor="cli")
+        audit(ctx, org_id, "policy.updated", org_id, policy.public())
+        emit(policy.public())
+
+
+@limits_app.command("show")
+def limits_show(org: OrgArg) -> None:
+    """Show an org's limits and allowed models."""
+    with admin_context() as ctx:
+        emit(ctx.policies.get(ctx.orgs.get(org).id).public())
