@@ -187,3 +187,43 @@ def test_a_rotation_lets_streams_in_flight_finish(deployment: Deployment) -> Non
         rest = [line for line in events if line]
     assert rest[-1] == "data: [DONE]"
     assert ledger(deployment, org.id)[0]["outcome"] == "ok"
+
+
+def test_a_rotation_under_steady_load_fails_no_request(deployment: Deployment) -> None:
+    import threading
+
+    org = deployment.new_org()
+    statuses: list[int] = []
+    stop = threading.Event()
+
+    def load() -> None:
+        with httpx.Client(timeout=30) as http:
+            while not stop.is_set():
+                reply = http.post(
+                    f"{deployment.v1}/chat/completions",
+                    headers={"Authorization": f"Bearer {org.token}"},
+                    json={"model": "gpt-4o-mini", "messages": MESSAGES, "stream": True},
+                )
+                statuses.append(reply.status_code if reply.text.endswith("[DONE]\n\n") else 0)
+
+    workers = [threading.Thread(target=load) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    try:
+        for n in range(3):
+            result = deployment.instance.cli(
+                "credential",
+                "set",
+                org.name,
+                "--base-url",
+                f"{deployment.simulator.base_url}/v1",
+                input=f"sk-rotation-{n}-abcdefgh",
+            )
+            assert result.returncode == 0, result.stderr
+    finally:
+        stop.set()
+        for worker in workers:
+            worker.join()
+    assert statuses and set(statuses) == {200}
+    fingerprints = {e["credential_fingerprint"] for e in ledger(deployment, org.id)}
+    assert len(fingerprints) >= 2  # calls ran on several keys, none failed
