@@ -29,7 +29,14 @@ from chatgrid.errors import (
 )
 from chatgrid.gateway.bodies import PreparedCall, prepare_chat, prepare_embeddings
 from chatgrid.gateway.calls import CallPlan
-from chatgrid.gateway.directory import Caller, Directory, OrgRoute, choose_pool_target
+from chatgrid.gateway.directory import (
+    Caller,
+    Directory,
+    OrgRoute,
+    PoolHealth,
+    choose_pool_target,
+)
+from chatgrid.gateway.failover import PoolFailover
 from chatgrid.gateway.http import (
     JSON_HEADERS,
     ClientDisconnected,
@@ -81,6 +88,7 @@ class Gateway:
         self.directory = Directory(context)
         self.streams = StreamRegistry(context)
         self.limiter = Limiter(context.settings)
+        self.pool_health = PoolHealth()
         self.sync = ReplicaSync(context.settings, on_change=self._changed)
         self.ledger = LedgerWriter(context.engine)
         self.checkpointer = WalCheckpointer(context.engine)
@@ -139,15 +147,19 @@ class Gateway:
         else:
             prepared = prepare_embeddings(body, caller.user_tag)
         plan = await self._plan(caller, prepared, client_address(scope))
+        failover = None
+        if plan.pool_key_id is not None:
+            failover = PoolFailover(self.directory, self.pool_health)
         admission = admission_for(plan.route.policy, caller.org_id, caller.member_id)
         if admission.empty:
-            await self.relay.forward(plan, receive, send)
+            await self.relay.forward(plan, receive, send, failover)
             return
         await self.limiter.admit(admission, plan.call_id)
+        final = plan
         try:
-            await self.relay.forward(plan, receive, send)
+            final = await self.relay.forward(plan, receive, send, failover)
         finally:
-            await self.limiter.finish(admission, plan.call_id, plan.tokens_used)
+            await self.limiter.finish(admission, plan.call_id, final.tokens_used)
 
     async def _authenticate(self, scope: Scope) -> Caller:
         self.sync.check()
@@ -195,7 +207,9 @@ class Gateway:
                     "ask your administrator.",
                     param="model",
                 )
-            chosen = choose_pool_target(await self.directory.pool(), prepared.model)
+            chosen = choose_pool_target(
+                await self.directory.pool(), prepared.model, health=self.pool_health
+            )
             if chosen is None:
                 raise UpstreamFailed(
                     "No shared upstream key serves this model right now.", code="no_pool_key"

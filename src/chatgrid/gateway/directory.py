@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -209,9 +210,42 @@ class Directory:
         return book
 
 
-def choose_pool_target(pool: list[PoolTarget], model: str) -> PoolTarget | None:
-    """A pooled key that serves the model, spread by weight."""
-    candidates = [p for p in pool if not p.models or model in p.models]
+class PoolHealth:
+    """Which pooled keys are cooling down after a 429 or a failure (per process).
+
+    Not part of the cached admin state: it survives cache invalidation.
+    """
+
+    def __init__(self) -> None:
+        self._cooling_until: dict[str, float] = {}
+
+    def cool_down(self, key_id: str, seconds: float) -> None:
+        self._cooling_until[key_id] = time.monotonic() + seconds
+
+    def cooling(self, key_id: str) -> bool:
+        until = self._cooling_until.get(key_id)
+        if until is None:
+            return False
+        if until <= time.monotonic():
+            del self._cooling_until[key_id]
+            return False
+        return True
+
+
+def choose_pool_target(
+    pool: list[PoolTarget],
+    model: str,
+    *,
+    health: PoolHealth | None = None,
+    exclude: frozenset[str] = frozenset(),
+) -> PoolTarget | None:
+    """A pooled key that serves the model, spread by weight, healthy keys first."""
+    candidates = [
+        p for p in pool if (not p.models or model in p.models) and p.key_id not in exclude
+    ]
+    if health is not None and candidates:
+        healthy = [p for p in candidates if not health.cooling(p.key_id)]
+        candidates = healthy or candidates  # all cooling: still try rather than refuse
     if not candidates:
         return None
     if len(candidates) == 1:

@@ -25,6 +25,7 @@ from chatgrid.errors import (
 )
 from chatgrid.gateway.bodies import prompt_byte_bound
 from chatgrid.gateway.calls import CallPlan
+from chatgrid.gateway.failover import RETRYABLE_STATUSES, PoolFailover
 from chatgrid.gateway.http import JSON_HEADERS, SSE_HEADERS, Receive, Send, send_bytes, send_error
 from chatgrid.gateway.sse import DONE_EVENT, StreamTracker
 from chatgrid.gateway.streams import StreamRegistry
@@ -68,14 +69,39 @@ class Relay:
         self.on_key_rejected = on_key_rejected
         self.drain_timeout = drain_timeout
 
-    async def forward(self, plan: CallPlan, receive: Receive, send: Send) -> None:
-        try:
-            response = await self.session.post(
-                plan.url, data=plan.prepared.upstream_body, headers=self._headers(plan)
-            )
-        except _UPSTREAM_ERRORS as exc:
-            await self._unreachable(plan, send, exc)
-            return
+    async def forward(
+        self,
+        plan: CallPlan,
+        receive: Receive,
+        send: Send,
+        failover: PoolFailover | None = None,
+    ) -> CallPlan:
+        """Relay the call; with ``failover``, retry other pooled keys before the first byte.
+
+        Returns the plan that was finally used (its ``tokens_used`` feeds limits).
+        """
+        while True:
+            try:
+                response = await self.session.post(
+                    plan.url, data=plan.prepared.upstream_body, headers=self._headers(plan)
+                )
+            except _UPSTREAM_ERRORS as exc:
+                retry = await self._failed_attempt(plan, failover, None, None, None)
+                if retry is not None:
+                    plan = retry
+                    continue
+                await self._unreachable(plan, send, exc)
+                return plan
+            if failover is not None and response.status in RETRYABLE_STATUSES:
+                upstream_id = _request_id(response)
+                retry = await self._failed_attempt(
+                    plan, failover, response.status, _retry_after(response), upstream_id
+                )
+                if retry is not None:
+                    response.release()
+                    plan = retry
+                    continue
+            break
         try:
             first_byte_ms = plan.elapsed_ms()
             upstream_id = _request_id(response)
@@ -87,6 +113,33 @@ class Relay:
                 await self._whole(plan, send, response, upstream_id, first_byte_ms)
         finally:
             response.release()
+        return plan
+
+    async def _failed_attempt(
+        self,
+        plan: CallPlan,
+        failover: PoolFailover | None,
+        status: int | None,
+        retry_after: int | None,
+        upstream_id: str | None,
+    ) -> CallPlan | None:
+        """Record a pooled key's failed attempt and pick the next key, if there is one."""
+        if failover is None:
+            return None
+        retry = await failover.next_plan(plan, status, retry_after)
+        if retry is None:
+            return None
+        await self._record(
+            plan.entry(
+                usage=None,
+                estimated=False,
+                status_code=status or 502,
+                outcome="pool_key_failover",
+                upstream_request_id=upstream_id,
+                first_byte_ms=None,
+            )
+        )
+        return retry
 
     @staticmethod
     def _headers(plan: CallPlan) -> dict[str, str]:
