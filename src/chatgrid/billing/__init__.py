@@ -1,0 +1,1 @@
+"""Shared-credit budgets: worst-case reservations, settlement, and what is left."""
