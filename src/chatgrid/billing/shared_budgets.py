@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import asyncio
 
-import redis.asyncio as aioredis
-
 from chatgrid.billing.budgets import Cap, Shortfall, SpentLoader
+from chatgrid.redis_client import async_redis
 
 _RESERVE = """
 local t = redis.call('TIME')
@@ -69,7 +68,7 @@ _SPENT_TTL_SECONDS = 40 * 24 * 3600
 
 class SharedBudgets:
     def __init__(self, url: str, prefix: str, load_spent: SpentLoader, hold_seconds: float) -> None:
-        self._redis = aioredis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self._redis = async_redis(url)
         self._prefix = f"{prefix}:budget:"
         self._load_spent = load_spent
         self._hold_ms = int(hold_seconds * 1000)

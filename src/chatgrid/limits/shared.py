@@ -13,9 +13,8 @@ from __future__ import annotations
 import math
 import time
 
-import redis.asyncio as aioredis
-
 from chatgrid.limits.windows import TOKEN_BUCKET_MS, WINDOW_MS, Admission, Refusal
+from chatgrid.redis_client import async_redis
 
 _ADMIT = """
 local t = redis.call('TIME')
@@ -99,7 +98,7 @@ _KINDS = {1: "requests", 2: "tokens", 3: "concurrency"}
 
 class SharedCounters:
     def __init__(self, url: str, prefix: str, stale_seconds: float) -> None:
-        self._redis = aioredis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self._redis = async_redis(url)
         self._prefix = f"{prefix}:limits:"
         self._stale_ms = int(stale_seconds * 1000)
         self._admit = self._redis.register_script(_ADMIT)

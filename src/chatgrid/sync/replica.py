@@ -12,6 +12,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from chatgrid.errors import ChatGridError
+from chatgrid.redis_client import async_redis
 from chatgrid.settings import Settings
 from chatgrid.sync.keys import SyncKeys
 from chatgrid.sync.marker import ChangeMarker
@@ -55,9 +56,7 @@ class ReplicaSync:
         self._loop = asyncio.get_running_loop()
         self.marker.changed()  # take the current marker as seen
         if self._redis_url is not None:
-            self._redis = aioredis.Redis.from_url(
-                self._redis_url, socket_timeout=self.lease, socket_connect_timeout=self.lease
-            )
+            self._redis = async_redis(self._redis_url, timeout=self.lease)
             await self._confirm()  # fail start-up loudly if Redis is not there
             self._tasks.append(self._loop.create_task(self._listen()))
         self._tasks.append(self._loop.create_task(self._poll()))
