@@ -12,6 +12,7 @@ import typer
 from chatgrid.cli.keys import credential_app, pool_app, vault_app
 from chatgrid.cli.people import member_app, org_app, token_app
 from chatgrid.cli.policy import limits_app
+from chatgrid.cli.prices import price_app
 from chatgrid.cli.run import migrate, serve, simulator
 from chatgrid.cli.usage import usage
 
@@ -28,6 +29,7 @@ for sub, name in [
     (pool_app, "pool"),
     (vault_app, "vault"),
     (limits_app, "limits"),
+    (price_app, "price"),
 ]:
     app.add_typer(sub, name=name)
 

@@ -1,0 +1,66 @@
+"""The price book (operator)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated
+
+import typer
+
+from chatgrid.admin.prices import add_price, dollars_per_mtok
+from chatgrid.cli.common import admin_context, audit, emit
+from chatgrid.ledger.money import format_dollars
+from chatgrid.ledger.pricing import Price
+
+price_app = typer.Typer(help="The dated price book (USD per 1M tokens).", no_args_is_help=True)
+
+
+def _public(price: Price) -> dict[str, str]:
+    return {
+        "model": price.model,
+        "effective_from": price.effective_from.isoformat(),
+        "input_per_mtok": format_dollars(price.input_per_mtok),
+        "cached_input_per_mtok": format_dollars(price.cached_input_per_mtok),
+        "output_per_mtok": format_dollars(price.output_per_mtok),
+    }
+
+
+@price_app.command("list")
+def price_list(
+    on: Annotated[
+        str | None, typer.Option(help="Prices in force on this date (YYYY-MM-DD).")
+    ] = None,
+) -> None:
+    """The price of every model on a day (today by default)."""
+    day = date.fromisoformat(on) if on else datetime.now(UTC).date()
+    with admin_context() as ctx:
+        book = ctx.prices.book()
+        prices = [book.price_for(model, day) for model in book.models()]
+        emit([_public(p) for p in prices if p is not None])
+
+
+@price_app.command("set")
+def price_set(
+    model: str,
+    input: Annotated[str, typer.Option("--input", help="USD per 1M input tokens.")],
+    output: Annotated[str, typer.Option("--output", help="USD per 1M output tokens.")],
+    cached_input: Annotated[
+        str | None, typer.Option(help="USD per 1M cached input tokens (default: input).")
+    ] = None,
+    effective_from: Annotated[
+        str | None, typer.Option("--from", help="First day it applies (default today).")
+    ] = None,
+) -> None:
+    """Add a price from a date on (today or later: the past keeps its prices)."""
+    day = date.fromisoformat(effective_from) if effective_from else datetime.now(UTC).date()
+    price = Price(
+        model=model,
+        effective_from=day,
+        input_per_mtok=dollars_per_mtok(input, "input"),
+        cached_input_per_mtok=dollars_per_mtok(cached_input or input, "cached_input"),
+        output_per_mtok=dollars_per_mtok(output, "output"),
+    )
+    with admin_context() as ctx:
+        add_price(ctx, price)
+        audit(ctx, None, "price.added", model, _public(price))
+        emit(_public(price))
