@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import httpx
 import openai
 import pytest
@@ -138,23 +140,36 @@ def test_models_outside_the_key_are_refused(deployment: Deployment) -> None:
         sdk(deployment, org.token).chat.completions.create(model="davinci-9000", messages=MESSAGES)
 
 
-def test_a_revocation_cuts_streams_in_flight_with_an_error_event(deployment: Deployment) -> None:
-    org = deployment.new_org()
+def stream_during(
+    deployment: Deployment, token: str, tokens: int, action: Callable[[], None]
+) -> list[str]:
+    """Start a slow stream, run ``action`` once the first chunk arrived, return the rest."""
     body = {
         "model": "gpt-4o-mini",
         "stream": True,
-        "messages": [{"role": "user", "content": "slow [sim:tokens=100] [sim:slow=100]"}],
+        "messages": [{"role": "user", "content": f"slow [sim:tokens={tokens}] [sim:slow=100]"}],
     }
-    headers = {"Authorization": f"Bearer {org.token}"}
+    headers = {"Authorization": f"Bearer {token}"}
     with (
         httpx.Client(timeout=30) as http,
         http.stream("POST", f"{deployment.v1}/chat/completions", json=body, headers=headers) as r,
     ):
         events = r.iter_lines()
         assert next(events).startswith("data: ")
-        result = deployment.instance.cli("credential", "revoke", org.name)
-        assert result.returncode == 0, result.stderr
-        rest = [line for line in events if line]
+        action()
+        return [line for line in events if line]
+
+
+def cli_ok(deployment: Deployment, *args: str, input: str | None = None) -> None:
+    result = deployment.instance.cli(*args, input=input)
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_revocation_cuts_streams_in_flight_with_an_error_event(deployment: Deployment) -> None:
+    org = deployment.new_org()
+    rest = stream_during(
+        deployment, org.token, 100, lambda: cli_ok(deployment, "credential", "revoke", org.name)
+    )
     assert "credential_revoked" in rest[-1]
     assert len(rest) < 50  # the upstream would have sent 100 tokens over 10 s
     [entry] = ledger(deployment, org.id)
@@ -163,28 +178,21 @@ def test_a_revocation_cuts_streams_in_flight_with_an_error_event(deployment: Dep
 
 def test_a_rotation_lets_streams_in_flight_finish(deployment: Deployment) -> None:
     org = deployment.new_org()
-    body = {
-        "model": "gpt-4o-mini",
-        "stream": True,
-        "messages": [{"role": "user", "content": "slow [sim:tokens=15] [sim:slow=100]"}],
-    }
-    headers = {"Authorization": f"Bearer {org.token}"}
-    with (
-        httpx.Client(timeout=30) as http,
-        http.stream("POST", f"{deployment.v1}/chat/completions", json=body, headers=headers) as r,
-    ):
-        events = r.iter_lines()
-        assert next(events).startswith("data: ")
-        result = deployment.instance.cli(
+    upstream = f"{deployment.simulator.base_url}/v1"
+    rest = stream_during(
+        deployment,
+        org.token,
+        15,
+        lambda: cli_ok(
+            deployment,
             "credential",
             "set",
             org.name,
             "--base-url",
-            f"{deployment.simulator.base_url}/v1",
+            upstream,
             input="sk-rotated-while-streaming",
-        )
-        assert result.returncode == 0, result.stderr
-        rest = [line for line in events if line]
+        ),
+    )
     assert rest[-1] == "data: [DONE]"
     assert ledger(deployment, org.id)[0]["outcome"] == "ok"
 
