@@ -33,6 +33,7 @@ from tests.support.processes import (
 )
 
 BACKEND = os.environ.get("CHATGRID_TEST_BACKEND", "sqlite")
+REDIS_URL = os.environ.get("CHATGRID_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 PG_ADMIN_URL = os.environ.get(
     "CHATGRID_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
@@ -192,17 +193,26 @@ class Deployment:
 
 
 def start_deployment(
-    tmp_path: Path, database_url: str | None, simulator: RunningProcess
+    tmp_path: Path,
+    database_url: str | None,
+    simulator: RunningProcess,
+    *,
+    redis_prefix: str | None = None,
 ) -> Iterator[Deployment]:
+    """A server (and an admin context on its database); with Redis when a prefix is given."""
     data_dir = tmp_path / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
+    env = instance_env(settings_env(data_dir, database_url))
     settings = make_settings(data_dir, database_url)
+    if redis_prefix is not None:
+        env.update(CHATGRID_REDIS_URL=REDIS_URL, CHATGRID_REDIS_PREFIX=redis_prefix)
+        settings = settings.model_copy(
+            update={"redis_url": REDIS_URL, "redis_prefix": redis_prefix}
+        )
     ctx = AppContext.open(settings)
     upgrade_to_head(ctx.engine)
     ctx.prices.seed_defaults()
-    instance = ChatGridInstance(
-        env=instance_env(settings_env(data_dir, database_url)), data_dir=data_dir
-    )
+    instance = ChatGridInstance(env=env, data_dir=data_dir)
     instance.start()
     try:
         yield Deployment(instance, ctx, simulator)

@@ -1,10 +1,17 @@
-"""``create_app``: wiring only. The ``/v1`` gateway beside a Starlette app for the rest."""
+"""``create_app``: wiring only. The ``/v1`` gateway, the health checks, and the console.
+
+``/v1/*`` goes to the bare gateway before anything else; ``/healthz`` and
+``/readyz`` to a tiny Starlette app; everything else to the console (a
+FastAPI app built at start-up, so neither FastAPI nor Jinja2 is touched on
+the ``/v1`` path).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import gc
 import logging
+from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 from starlette.applications import Starlette
@@ -19,16 +26,22 @@ from chatgrid.gateway.http import Receive, Scope, Send, send_error
 from chatgrid.providers.network import create_upstream_session
 from chatgrid.settings import Settings
 
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
 log = logging.getLogger(__name__)
+
+_SITE_PATHS = frozenset({"/healthz", "/readyz"})
 
 
 class ChatGridApp:
-    """The ASGI entry point. ``/v1/*`` goes to the bare gateway, the rest to Starlette."""
+    """The ASGI entry point: ``/v1/*`` to the gateway, health checks, then the console."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.context: AppContext | None = None
         self.gateway: Gateway | None = None
+        self.web: FastAPI | None = None
         self.site = Starlette(
             routes=[
                 Route("/healthz", self._healthz),
@@ -46,6 +59,8 @@ class ChatGridApp:
             await self.gateway(scope, receive, send)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
+        elif self.web is not None and path not in _SITE_PATHS:
+            await self.web(scope, receive, send)
         else:
             await self.site(scope, receive, send)
 
@@ -55,6 +70,9 @@ class ChatGridApp:
         self.gateway = Gateway(self.context, session)
         await self.gateway.start()
         self._session = session
+        from chatgrid.web import create_web_app  # the console: imported once, at start-up
+
+        self.web = create_web_app(self.context)
         # Objects alive after start-up live as long as the process: keep them
         # out of the cyclic collector's full passes, which otherwise cost
         # milliseconds at a time on the request path.
@@ -62,6 +80,8 @@ class ChatGridApp:
         gc.freeze()
 
     async def shutdown(self) -> None:
+        if self.web is not None:
+            self.web.state.console.close()
         if self.gateway is not None:
             await self.gateway.close()
             await self._session.close()

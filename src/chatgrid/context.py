@@ -11,12 +11,15 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from chatgrid.settings import Settings
+from chatgrid.store.accounts import AccountRepository
 from chatgrid.store.audit import AuditRepository
 from chatgrid.store.credentials import CredentialRepository, PoolKeyRepository
 from chatgrid.store.engine import create_db_engine
+from chatgrid.store.invitations import InvitationRepository
 from chatgrid.store.orgs import MemberRepository, OrgRepository
 from chatgrid.store.policies import PolicyRepository
 from chatgrid.store.prices import PriceRepository
+from chatgrid.store.sessions import SessionRepository
 from chatgrid.store.tokens import TokenRepository
 from chatgrid.store.usage import UsageRepository
 from chatgrid.sync import ChangePublisher
@@ -38,6 +41,9 @@ class AppContext:
     policies: PolicyRepository
     audit: AuditRepository
     usage: UsageRepository
+    accounts: AccountRepository
+    sessions: SessionRepository
+    invitations: InvitationRepository
 
     @classmethod
     def open(cls, settings: Settings) -> AppContext:
@@ -56,6 +62,9 @@ class AppContext:
             policies=PolicyRepository(engine),
             audit=AuditRepository(engine),
             usage=UsageRepository(engine),
+            accounts=AccountRepository(engine),
+            sessions=SessionRepository(engine),
+            invitations=InvitationRepository(engine),
         )
 
     def reload_keyring(self) -> None:

@@ -71,6 +71,59 @@ class Settings(BaseSettings):
     )
     log_level: str = Field(default="info")
 
+    # The console: sign-in, sessions, invitations, mail.
+    public_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^/?#]+(/[^?#]*)?$",
+        description=(
+            "The URL people reach ChatGrid at (https://chatgrid.example.com); emailed "
+            "invitation links use it. Without it, invitations are shown as links, never mailed."
+        ),
+    )
+    signup_enabled: bool = Field(
+        default=True, description="Let anyone create an org and its owner account at /signup."
+    )
+    session_idle_minutes: int = Field(
+        default=120, ge=1, le=60 * 24 * 30, description="A console session unused this long ends."
+    )
+    session_max_hours: int = Field(
+        default=24, ge=1, le=24 * 90, description="A console session ends this long after sign-in."
+    )
+    login_max_failures: int = Field(
+        default=5,
+        ge=1,
+        le=1000,
+        description="Failed sign-ins per email in one window before "
+        "sign-in for that email is refused until the window passes.",
+    )
+    login_max_failures_per_address: int = Field(
+        default=20,
+        ge=1,
+        le=100_000,
+        description="Failed sign-ins from one client address in one window before it is refused.",
+    )
+    login_window_minutes: int = Field(
+        default=15, ge=1, le=24 * 60, description="The window failed sign-ins are counted in."
+    )
+    invitation_days: int = Field(
+        default=7, ge=1, le=90, description="How long an invitation link stays valid."
+    )
+    smtp_host: str | None = Field(
+        default=None, description="SMTP server for invitation emails; unset: no email is sent."
+    )
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP server port.")
+    smtp_username: str | None = Field(default=None, description="SMTP user name, if it asks.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password, if any.")
+    smtp_from: str = Field(
+        default="ChatGrid <chatgrid@localhost>", description="The From: of invitation emails."
+    )
+    smtp_starttls: bool = Field(
+        default=True, description="Upgrade the SMTP connection with STARTTLS before sending."
+    )
+    smtp_timeout_seconds: float = Field(
+        default=15.0, gt=0, le=300, description="Longest one SMTP conversation may take."
+    )
+
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:
@@ -78,6 +131,10 @@ class Settings(BaseSettings):
         if level not in {"debug", "info", "warning", "error"}:
             raise ValueError("log_level must be debug, info, warning or error")
         return level
+
+    @property
+    def smtp_configured(self) -> bool:
+        return bool(self.smtp_host)
 
     @property
     def sqlite_path(self) -> Path:

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from chatgrid.admin import accounts
 from chatgrid.context import AppContext
 from chatgrid.errors import InvalidRequest
 from chatgrid.identity.models import ApiToken, BillingMode, Member, Org, Role
+from chatgrid.identity.users import User, check_org_name
 
 
 def create_org(ctx: AppContext, name: str, mode: BillingMode) -> Org:
-    name = name.strip()
-    if not name or len(name) > 100:
-        raise InvalidRequest("an org name is 1 to 100 characters", param="name")
-    return ctx.orgs.create(name, mode)
+    return ctx.orgs.create(check_org_name(name), mode)
+
+
+def create_operator(ctx: AppContext, email: str, password: str) -> User:
+    """The first operator account of a fresh instance (``chatgrid operator create EMAIL``).
+
+    Audited as ``operator.created``; see ``chatgrid.admin.accounts.create_operator``.
+    """
+    return accounts.create_operator(ctx, email, password)
 
 
 def add_member(ctx: AppContext, org_ref: str, email: str, role: Role) -> Member:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import typer
 
 from chatgrid.cli.keys import credential_app, pool_app, vault_app
-from chatgrid.cli.people import member_app, org_app, token_app
+from chatgrid.cli.people import member_app, operator_app, org_app, token_app
 from chatgrid.cli.policy import limits_app
 from chatgrid.cli.prices import price_app
 from chatgrid.cli.run import migrate, serve, simulator
@@ -30,6 +30,7 @@ for sub, name in [
     (vault_app, "vault"),
     (limits_app, "limits"),
     (price_app, "price"),
+    (operator_app, "operator"),
 ]:
     app.add_typer(sub, name=name)
 

@@ -58,13 +58,17 @@ def emit(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, default=str))
 
 
-def read_secret() -> str:
-    hidden_prompt = sys.stdin.isatty()
-    key = getpass.getpass("API key (input hidden): ") if hidden_prompt else sys.stdin.read()
-    key = key.strip()
-    if not key:
-        fail("no key on standard input (pipe it in: `chatgrid credential set ORG < keyfile`)")
-    return key
+def read_secret(prompt: str = "API key (input hidden): ", *, what: str = "key") -> str:
+    """A secret from standard input (hidden prompt on a terminal), never from arguments.
+
+    Keys are stripped of surrounding white space; a password keeps it, losing
+    only the line ending a pipe adds.
+    """
+    raw = getpass.getpass(prompt) if sys.stdin.isatty() else sys.stdin.read()
+    secret = raw.strip() if what == "key" else raw.rstrip("\r\n")
+    if not secret:
+        fail(f"no {what} on standard input (pipe it in: `... < file`)")
+    return secret
 
 
 def run_async(coroutine_factory: Callable[[], Any]) -> Any:

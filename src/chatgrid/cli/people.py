@@ -14,6 +14,7 @@ from chatgrid.cli.common import (
     audit,
     emit,
     fail,
+    read_secret,
 )
 from chatgrid.identity.models import BillingMode, Role
 
@@ -155,3 +156,17 @@ def token_revoke(org: OrgArg, token_id: str) -> None:
         people.revoke_token(ctx, org, token_id)
         audit(ctx, ctx.orgs.get(org).id, "token.revoked", token_id, {})
         emit({"id": token_id, "revoked": True})
+
+
+operator_app = typer.Typer(
+    help="Operator accounts (whoever runs this instance).", no_args_is_help=True
+)
+
+
+@operator_app.command("create")
+def operator_create(email: str) -> None:
+    """Create the operator account; the password is read from standard input."""
+    password = read_secret("Password (input hidden): ", what="password")
+    with admin_context() as ctx:
+        user = people.create_operator(ctx, email, password)  # audited as operator.created
+        emit({"id": user.id, "email": user.email, "operator": True})

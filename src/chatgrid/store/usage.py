@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
-from chatgrid.store.tables import ledger_entries, members, users
+from chatgrid.store.tables import api_tokens, ledger_entries, members, users
 
 
 class UsageRepository:
@@ -36,5 +36,83 @@ class UsageRepository:
             query = query.where(ledger_entries.c.started_at < until)
         if limit is not None:
             query = query.limit(limit)
+        with self.engine.connect() as conn:
+            return [dict(row) for row in conn.execute(query).mappings()]
+
+    def last_used(self, org_id: str, fingerprint: str) -> datetime | None:
+        """When a credential last carried a call (newest first on the org's time index)."""
+        query = (
+            select(ledger_entries.c.started_at)
+            .where(
+                ledger_entries.c.org_id == org_id,
+                ledger_entries.c.credential_fingerprint == fingerprint,
+            )
+            .order_by(ledger_entries.c.started_at.desc())
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            value: datetime | None = conn.execute(query).scalar()
+        return value
+
+    def totals(self, org_id: str, *, since: datetime) -> dict[str, int]:
+        """Calls, tokens and money of an org since a moment (the month's usage)."""
+        e = ledger_entries.c
+        query = select(
+            func.count(),
+            func.coalesce(func.sum(e.prompt_tokens), 0),
+            func.coalesce(func.sum(e.completion_tokens), 0),
+            func.coalesce(func.sum(e.list_cost_micros), 0),
+            func.coalesce(func.sum(e.charged_micros), 0),
+        ).where(e.org_id == org_id, e.started_at >= since)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).one()
+        return {
+            "requests": int(row[0]),
+            "prompt_tokens": int(row[1]),
+            "completion_tokens": int(row[2]),
+            "list_cost_micros": int(row[3]),
+            "charged_micros": int(row[4]),
+        }
+
+    def calls(
+        self,
+        org_id: str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 200,
+    ) -> list[dict[str, Any]]:
+        """Where an org's upstream calls came from, newest first: who, which token, from where."""
+        e = ledger_entries.c
+        query = (
+            select(
+                e.id,
+                e.started_at,
+                e.model,
+                e.endpoint,
+                e.client_addr,
+                e.upstream_request_id,
+                e.status_code,
+                e.outcome,
+                e.prompt_tokens,
+                e.completion_tokens,
+                e.list_cost_micros,
+                e.credential_fingerprint,
+                users.c.email.label("member_email"),
+                api_tokens.c.prefix.label("token_prefix"),
+            )
+            .outerjoin(members, members.c.id == e.member_id)
+            .outerjoin(users, users.c.id == members.c.user_id)
+            .outerjoin(
+                api_tokens, (api_tokens.c.id == e.token_id) & (api_tokens.c.org_id == e.org_id)
+            )
+            .where(e.org_id == org_id)
+            .order_by(e.started_at.desc(), e.id.desc())
+            .limit(limit)
+        )
+        if since is not None:
+            query = query.where(e.started_at >= since)
+        if until is not None:
+            query = query.where(e.started_at < until)
         with self.engine.connect() as conn:
             return [dict(row) for row in conn.execute(query).mappings()]

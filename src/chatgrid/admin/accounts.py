@@ -1,0 +1,130 @@
+"""Accounts: the first operator, sign-up (an org, its owner and a trial), passwords."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from chatgrid.admin.signin import (
+    ClientInfo,
+    record_for_user,
+    start_session,
+    verify_own_password,
+)
+from chatgrid.audit import Actor
+from chatgrid.context import AppContext
+from chatgrid.errors import InvalidRequest, PermissionDenied
+from chatgrid.identity.models import BillingMode, Member, Org
+from chatgrid.identity.passwords import check_password_policy, hash_password
+from chatgrid.identity.throttle import LoginThrottle
+from chatgrid.identity.users import User, check_org_name, normalize_email
+from chatgrid.store.types import utcnow
+
+TRIAL_DAYS = 14
+
+
+@dataclass(frozen=True)
+class SignedUp:
+    user: User
+    org: Org
+    owner: Member
+
+
+def create_operator(ctx: AppContext, email: str, password: str) -> User:
+    """Make (or promote) an operator account with this password.
+
+    The documented first step on a fresh instance (``chatgrid operator
+    create EMAIL``, password on standard input). An existing account is made
+    an operator and gets the new password; its sessions end.
+    """
+    address = normalize_email(email)
+    check_password_policy(password, email=address)
+    hashed = hash_password(password)
+    existing = ctx.accounts.find_user(address)
+    if existing is None:
+        user = ctx.accounts.create_user(address, hashed, is_operator=True)
+    else:
+        ctx.accounts.set_password(existing.id, hashed)
+        ctx.accounts.set_operator(existing.id, True)
+        ctx.sessions.delete_for_user(existing.id)
+        refreshed = ctx.accounts.get_user(existing.id)
+        assert refreshed is not None
+        user = refreshed
+    ctx.audit.record(
+        None,
+        Actor.cli(),
+        "operator.created",
+        user.id,
+        {"email": address, "existing_account": existing is not None},
+    )
+    return user
+
+
+def sign_up(
+    ctx: AppContext, *, email: str, password: str, org_name: str, client: ClientInfo
+) -> SignedUp:
+    """A new org on a 14-day trial (BYOK until its admin says otherwise), with its owner."""
+    if not ctx.settings.signup_enabled:
+        raise PermissionDenied(
+            "sign-up is closed on this instance; ask for an invitation", code="signup_closed"
+        )
+    address = normalize_email(email)
+    name = check_org_name(org_name)
+    check_password_policy(password, email=address)
+    user, org, owner = ctx.accounts.sign_up(
+        address, hash_password(password), name, trial_ends_at=utcnow() + timedelta(days=TRIAL_DAYS)
+    )
+    actor = client.actor(user)
+    ctx.audit.record(org.id, actor, "signup", user.id, {"email": address})
+    ctx.audit.record(org.id, actor, "org.created", org.id, {"name": name, "mode": "byok"})
+    return SignedUp(user, org, owner)
+
+
+def create_org(ctx: AppContext, user: User, name: str, client: ClientInfo) -> Org:
+    """Another org, owned by a signed-in user (its trial starts now)."""
+    if not ctx.settings.signup_enabled and not user.is_operator:
+        raise PermissionDenied(
+            "new organizations are created by the operator on this instance",
+            code="signup_closed",
+        )
+    cleaned = check_org_name(name)
+    org, _owner = ctx.accounts.create_org(
+        cleaned,
+        BillingMode.BYOK,
+        owner_id=user.id,
+        trial_ends_at=utcnow() + timedelta(days=TRIAL_DAYS),
+    )
+    ctx.audit.record(
+        org.id, client.actor(user), "org.created", org.id, {"name": cleaned, "mode": "byok"}
+    )
+    return org
+
+
+def change_password(
+    ctx: AppContext,
+    throttle: LoginThrottle,
+    user: User,
+    *,
+    current: str,
+    new: str,
+    org_id: str | None,
+    client: ClientInfo,
+) -> str:
+    """Check the current password, set the new one, end every session; return a fresh one.
+
+    The browser that asked keeps working with the returned session id; every
+    other session of this account is signed out at once.
+    """
+    verify_own_password(ctx, throttle, user, current, client)
+    check_password_policy(new, email=user.email)
+    if new == current:
+        raise InvalidRequest(
+            "the new password is the same as the current one", param="new_password"
+        )
+    ctx.accounts.set_password(user.id, hash_password(new))
+    ended = ctx.sessions.delete_for_user(user.id)
+    record_for_user(
+        ctx, user.id, client.actor(user), "password.changed", user.id, {"sessions_ended": ended}
+    )
+    session_id, _record = start_session(ctx, user, org_id, client)
+    return session_id

@@ -1,0 +1,87 @@
+"""Org-wide settings from the console (billing mode, limits and models) and the overview."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from chatgrid.admin import orgs
+from chatgrid.admin.credentials import CredentialStatus, credential_status
+from chatgrid.audit import Actor
+from chatgrid.context import AppContext
+from chatgrid.errors import InvalidRequest
+from chatgrid.identity.models import BillingMode, Org
+from chatgrid.identity.users import has_control_characters
+from chatgrid.limits.policy import OrgPolicy
+from chatgrid.store.types import utcnow
+
+
+@dataclass(frozen=True)
+class MonthUsage:
+    since: datetime
+    requests: int
+    prompt_tokens: int
+    completion_tokens: int
+    list_cost_micros: int
+    charged_micros: int
+
+    @property
+    def tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass(frozen=True)
+class Overview:
+    org: Org
+    shared_allowed: bool
+    trial_ends_at: datetime | None
+    seats: int
+    credential: CredentialStatus | None
+    usage: MonthUsage
+
+
+def start_of_month(now: datetime) -> datetime:
+    return datetime(now.year, now.month, 1, tzinfo=UTC)
+
+
+def overview(ctx: AppContext, org_id: str) -> Overview:
+    org, shared_allowed, trial_ends_at = ctx.accounts.org(org_id)
+    since = start_of_month(utcnow())
+    totals = ctx.usage.totals(org_id, since=since)
+    return Overview(
+        org=org,
+        shared_allowed=shared_allowed,
+        trial_ends_at=trial_ends_at,
+        seats=ctx.members.count_active(org_id),
+        credential=credential_status(ctx, org_id),
+        usage=MonthUsage(since=since, **totals),
+    )
+
+
+def switch_mode(ctx: AppContext, org_id: str, actor: Actor, mode: BillingMode) -> Org:
+    """BYOK ↔ shared credits (shared only where the operator allows it), audited."""
+    before, _shared, _trial = ctx.accounts.org(org_id)
+    switched = orgs.switch_mode(ctx, org_id, mode)
+    ctx.audit.record(
+        org_id,
+        actor,
+        "org.mode_switched",
+        org_id,
+        {"from": before.billing_mode.value, "to": mode.value},
+    )
+    return switched
+
+
+def update_policy(ctx: AppContext, org_id: str, actor: Actor, policy: OrgPolicy) -> OrgPolicy:
+    if any(has_control_characters(m) for m in policy.allowed_models or ()):
+        raise InvalidRequest("model names have no control characters", param="allowed_models")
+    before = ctx.policies.get(org_id)
+    saved = orgs.set_policy(ctx, org_id, policy, actor=actor.email)
+    ctx.audit.record(
+        org_id,
+        actor,
+        "policy.updated",
+        org_id,
+        {"before": before.public(), "after": saved.public()},
+    )
+    return saved

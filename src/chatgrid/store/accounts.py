@@ -1,0 +1,355 @@
+"""Console accounts: users with passwords, their memberships, and membership changes.
+
+Changes to a membership that must hold together (counting owners, then
+changing a role; removing a member, revoking their tokens and ending their
+sessions) happen in one transaction, with the org's row locked on
+PostgreSQL so two admins cannot remove the last two owners at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from chatgrid.errors import Conflict, NotFound
+from chatgrid.identity.models import BillingMode, Member, Org, OrgStatus, Role
+from chatgrid.identity.users import Membership, User
+from chatgrid.store.ids import new_id
+from chatgrid.store.tables import api_tokens, members, orgs, sessions, users
+from chatgrid.store.types import utcnow
+
+RoleGuard = Callable[[Member, int], None]
+
+
+@dataclass(frozen=True)
+class Removal:
+    member: Member
+    tokens_revoked: int
+    sessions_ended: int
+
+
+def _account_exists(email: str) -> Conflict:
+    return Conflict(
+        f"an account for {email} already exists; sign in instead",
+        code="account_exists",
+        param="email",
+    )
+
+
+def _org_exists(name: str) -> Conflict:
+    return Conflict(
+        f"an organization named {name!r} already exists; choose another name",
+        code="org_exists",
+        param="org_name",
+    )
+
+
+def _user(row: Mapping[Any, Any]) -> User:
+    return User(
+        id=row["id"],
+        email=row["email"],
+        is_operator=bool(row["is_operator"]),
+        has_password=row["password_hash"] is not None,
+        created_at=row["created_at"],
+        password_changed_at=row["password_changed_at"],
+    )
+
+
+_MEMBER_COLUMNS = (
+    members.c.id,
+    members.c.org_id,
+    members.c.user_id,
+    users.c.email,
+    members.c.role,
+    members.c.status,
+    members.c.created_at,
+)
+
+
+def _member(row: Mapping[Any, Any]) -> Member:
+    return Member(
+        id=row["id"],
+        org_id=row["org_id"],
+        user_id=row["user_id"],
+        email=row["email"],
+        role=Role(row["role"]),
+        status=row["status"],
+        created_at=row["created_at"],
+    )
+
+
+class AccountRepository:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # Users
+
+    def get_user(self, user_id: str) -> User | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(users).where(users.c.id == user_id)).mappings().first()
+        return None if row is None else _user(row)
+
+    def find_user(self, email: str) -> User | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(users).where(users.c.email == email)).mappings().first()
+        return None if row is None else _user(row)
+
+    def password_hash(self, user_id: str) -> str | None:
+        with self.engine.connect() as conn:
+            value = conn.execute(
+                select(users.c.password_hash).where(users.c.id == user_id)
+            ).scalar()
+        return None if value is None else str(value)
+
+    def create_user(self, email: str, password_hash: str | None, *, is_operator: bool) -> User:
+        now = utcnow()
+        row = {
+            "id": new_id("usr"),
+            "email": email,
+            "password_hash": password_hash,
+            "created_at": now,
+            "is_operator": is_operator,
+            "password_changed_at": now if password_hash else None,
+        }
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(users.insert().values(**row))
+        except IntegrityError:
+            raise Conflict(
+                f"an account for {email} already exists", code="account_exists"
+            ) from None
+        return _user(row)
+
+    def set_password(self, user_id: str, password_hash: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(users)
+                .where(users.c.id == user_id)
+                .values(password_hash=password_hash, password_changed_at=utcnow())
+            )
+
+    def set_operator(self, user_id: str, is_operator: bool) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(users).where(users.c.id == user_id).values(is_operator=is_operator))
+
+    # Orgs as one user sees them
+
+    def memberships(self, user_id: str) -> list[Membership]:
+        query = (
+            select(members.c.id, members.c.org_id, orgs.c.name, members.c.role, orgs.c.billing_mode)
+            .join(orgs, orgs.c.id == members.c.org_id)
+            .where(members.c.user_id == user_id, members.c.status == "active")
+            .order_by(orgs.c.name)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            Membership(
+                member_id=row.id,
+                org_id=row.org_id,
+                org_name=row.name,
+                role=Role(row.role),
+                billing_mode=BillingMode(row.billing_mode),
+            )
+            for row in rows
+        ]
+
+    def membership(self, user_id: str, org_id: str) -> Member | None:
+        """The user's active membership of exactly this org id (never matched by name)."""
+        query = (
+            select(*_MEMBER_COLUMNS)
+            .join(users, users.c.id == members.c.user_id)
+            .where(
+                members.c.user_id == user_id,
+                members.c.org_id == org_id,
+                members.c.status == "active",
+            )
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).mappings().first()
+        return None if row is None else _member(row)
+
+    def org(self, org_id: str) -> tuple[Org, bool, datetime | None]:
+        """An org by exact id, whether shared credits are allowed, and its trial's end."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(orgs).where(orgs.c.id == org_id)).mappings().first()
+        if row is None:
+            raise NotFound("no such organization", code="org_not_found")
+        org = Org(
+            id=row["id"],
+            name=row["name"],
+            billing_mode=BillingMode(row["billing_mode"]),
+            status=OrgStatus(row["status"]),
+            markup_bps=row["markup_bps"],
+            created_at=row["created_at"],
+        )
+        return org, bool(row["shared_allowed"]), row["trial_ends_at"]
+
+    def other_active_orgs(self, user_id: str, org_id: str) -> int:
+        with self.engine.connect() as conn:
+            count = conn.execute(
+                select(func.count())
+                .select_from(members)
+                .where(
+                    members.c.user_id == user_id,
+                    members.c.org_id != org_id,
+                    members.c.status == "active",
+                )
+            ).scalar_one()
+        return int(count)
+
+    def create_org(
+        self, name: str, mode: BillingMode, *, owner_id: str, trial_ends_at: datetime
+    ) -> tuple[Org, Member]:
+        """An org and its first owner, together."""
+        try:
+            with self.engine.begin() as conn:
+                return self._insert_org(conn, name, mode, owner_id, trial_ends_at)
+        except IntegrityError:
+            raise _org_exists(name) from None
+
+    def sign_up(
+        self, email: str, password_hash: str, org_name: str, *, trial_ends_at: datetime
+    ) -> tuple[User, Org, Member]:
+        """A new account, its org and its ownership, all or nothing."""
+        now = utcnow()
+        user_id = new_id("usr")
+        user_row = {
+            "id": user_id,
+            "email": email,
+            "password_hash": password_hash,
+            "created_at": now,
+            "is_operator": False,
+            "password_changed_at": now,
+        }
+        try:
+            with self.engine.begin() as conn:
+                if conn.execute(select(users.c.id).where(users.c.email == email)).first():
+                    raise _account_exists(email)
+                conn.execute(users.insert().values(**user_row))
+                org, owner = self._insert_org(
+                    conn, org_name, BillingMode.BYOK, user_id, trial_ends_at
+                )
+        except IntegrityError:
+            # A race with another sign-up: tell which name is taken now.
+            if self.find_user(email) is not None:
+                raise _account_exists(email) from None
+            raise _org_exists(org_name) from None
+        user = _user(user_row)
+        return user, org, Member(owner.id, org.id, user.id, email, Role.OWNER, "active", now)
+
+    @staticmethod
+    def _insert_org(
+        conn: Connection, name: str, mode: BillingMode, owner_id: str, trial_ends_at: datetime
+    ) -> tuple[Org, Member]:
+        if conn.execute(select(orgs.c.id).where(orgs.c.name == name)).first():
+            raise _org_exists(name)
+        now = utcnow()
+        org_id, member_id = new_id("org"), new_id("mem")
+        conn.execute(
+            orgs.insert().values(
+                id=org_id,
+                name=name,
+                billing_mode=mode.value,
+                status=OrgStatus.ACTIVE.value,
+                created_at=now,
+                trial_ends_at=trial_ends_at,
+            )
+        )
+        conn.execute(
+            members.insert().values(
+                id=member_id,
+                org_id=org_id,
+                user_id=owner_id,
+                role=Role.OWNER.value,
+                status="active",
+                created_at=now,
+            )
+        )
+        org = Org(org_id, name, mode, OrgStatus.ACTIVE, None, now)
+        return org, Member(member_id, org_id, owner_id, "", Role.OWNER, "active", now)
+
+    # Membership changes
+
+    def count_owners(self, org_id: str) -> int:
+        with self.engine.connect() as conn:
+            return self._owners(conn, org_id)
+
+    def change_role(self, org_id: str, member_id: str, role: Role, guard: RoleGuard) -> Member:
+        """Check ``guard(target, owner_count)`` and change the role, in one transaction."""
+        with self.engine.begin() as conn:
+            target = self._locked_target(conn, org_id, member_id)
+            guard(target, self._owners(conn, org_id))
+            conn.execute(update(members).where(members.c.id == member_id).values(role=role.value))
+        return Member(
+            target.id,
+            target.org_id,
+            target.user_id,
+            target.email,
+            role,
+            target.status,
+            target.created_at,
+        )
+
+    def remove(self, org_id: str, member_id: str, guard: RoleGuard) -> Removal:
+        """Remove a member, revoke their tokens here, and end their sessions in this org."""
+        now = utcnow()
+        with self.engine.begin() as conn:
+            target = self._locked_target(conn, org_id, member_id)
+            guard(target, self._owners(conn, org_id))
+            conn.execute(
+                update(members)
+                .where(members.c.id == member_id)
+                .values(status="removed", removed_at=now)
+            )
+            tokens = conn.execute(
+                update(api_tokens)
+                .where(
+                    api_tokens.c.org_id == org_id,
+                    api_tokens.c.member_id == member_id,
+                    api_tokens.c.revoked_at.is_(None),
+                )
+                .values(revoked_at=now)
+            ).rowcount
+            ended = conn.execute(
+                delete(sessions).where(
+                    sessions.c.user_id == target.user_id,
+                    or_(sessions.c.org_id == org_id, sessions.c.org_id.is_(None)),
+                )
+            ).rowcount
+        return Removal(target, tokens, ended)
+
+    def _locked_target(self, conn: Connection, org_id: str, member_id: str) -> Member:
+        # Serializes membership changes per org (a no-op on SQLite, whose writers queue anyway).
+        conn.execute(select(orgs.c.id).where(orgs.c.id == org_id).with_for_update())
+        row = (
+            conn.execute(
+                select(*_MEMBER_COLUMNS)
+                .join(users, users.c.id == members.c.user_id)
+                .where(members.c.org_id == org_id, members.c.id == member_id)
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            raise NotFound("no such member", code="member_not_found")
+        return _member(row)
+
+    @staticmethod
+    def _owners(conn: Connection, org_id: str) -> int:
+        return int(
+            conn.execute(
+                select(func.count())
+                .select_from(members)
+                .where(
+                    members.c.org_id == org_id,
+                    members.c.role == Role.OWNER.value,
+                    members.c.status == "active",
+                )
+            ).scalar_one()
+        )

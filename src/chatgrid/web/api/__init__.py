@@ -1,0 +1,25 @@
+"""The JSON admin API under ``/api``: the console's actions, documented at ``/docs``."""
+
+from fastapi import APIRouter
+
+from chatgrid.web.api import auth, members, orgs, reports, tokens
+from chatgrid.web.api.schemas import ErrorResponse
+
+_ERRORS: dict[int | str, dict[str, object]] = {
+    status: {"model": ErrorResponse, "description": description}
+    for status, description in (
+        (400, "Bad input"),
+        (401, "Not signed in"),
+        (403, "Not allowed, or no valid CSRF token"),
+        (404, "No such object (or not yours to see)"),
+        (409, "Clashes with the current state"),
+        (429, "Too many attempts"),
+    )
+}
+
+
+def api_router() -> APIRouter:
+    router = APIRouter(responses=_ERRORS)
+    for module in (auth, orgs, members, tokens, reports):
+        router.include_router(module.router)
+    return router

@@ -1,0 +1,209 @@
+"""The API's sessions, sign-up, invitations, the caller's password and orgs."""
+
+from __future__ import annotations
+
+import secrets
+
+from fastapi import APIRouter, status
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from chatgrid.admin import accounts, members
+from chatgrid.admin.signin import (
+    ClientInfo,
+    authenticate,
+    end_session,
+    resolve_session,
+    start_session,
+)
+from chatgrid.identity.models import Role
+from chatgrid.identity.sessions import ANONYMOUS_CSRF_COOKIE
+from chatgrid.identity.users import User
+from chatgrid.web.api import schemas
+from chatgrid.web.api.convert import org_public, session_public
+from chatgrid.web.deps import AnonymousCsrf, Client, Console, CurrentViewer, OptionalViewer
+from chatgrid.web.security import (
+    clear_session_cookie,
+    set_anonymous_csrf_cookie,
+    set_session_cookie,
+)
+from chatgrid.web.state import ConsoleState
+
+router = APIRouter(tags=["session"])
+
+
+def _signed_in(
+    request: Request, state: ConsoleState, user: User, org_id: str | None, client: ClientInfo
+) -> JSONResponse:
+    session_id, record = start_session(state.ctx, user, org_id, client)
+    body = session_public(user, record, state.ctx.accounts.memberships(user.id))
+    response = JSONResponse(body.model_dump(mode="json"))
+    set_session_cookie(request, response, session_id)
+    return response
+
+
+@router.get("/api/csrf", response_model=schemas.CsrfPublic, summary="A token for signing in")
+def csrf(request: Request) -> Response:
+    """Sets the ``cg_csrf`` cookie; send the same value as ``X-CSRF-Token`` to sign in or up."""
+    token = request.cookies.get(ANONYMOUS_CSRF_COOKIE) or ""
+    if not 20 <= len(token) <= 100 or not token.isascii():
+        token = secrets.token_urlsafe(32)
+    response = JSONResponse({"csrf_token": token})
+    set_anonymous_csrf_cookie(request, response, token)
+    return response
+
+
+@router.post(
+    "/api/session",
+    response_model=schemas.SessionPublic,
+    dependencies=[AnonymousCsrf],
+    summary="Sign in",
+)
+def sign_in(request: Request, body: schemas.SignIn, state: Console, client: Client) -> Response:
+    """A wrong email or password is one generic 401; repeated failures are throttled (429)."""
+    user = authenticate(state.ctx, state.throttle, body.email, body.password, client)
+    memberships = state.ctx.accounts.memberships(user.id)
+    return _signed_in(request, state, user, memberships[0].org_id if memberships else None, client)
+
+
+@router.get("/api/session", response_model=schemas.SessionPublic, summary="Who is signed in")
+def current_session(state: Console, viewer: CurrentViewer) -> schemas.SessionPublic:
+    return session_public(
+        viewer.user, viewer.session, state.ctx.accounts.memberships(viewer.user.id)
+    )
+
+
+@router.delete("/api/session", status_code=status.HTTP_204_NO_CONTENT, summary="Sign out")
+def sign_out(request: Request, state: Console, viewer: CurrentViewer) -> Response:
+    end_session(state.ctx, viewer.session, viewer.user, viewer.client)
+    response = Response(status_code=204)
+    clear_session_cookie(request, response)
+    return response
+
+
+@router.post(
+    "/api/signup",
+    response_model=schemas.SessionPublic,
+    status_code=201,
+    dependencies=[AnonymousCsrf],
+    summary="Create an org and its owner",
+)
+def sign_up(request: Request, body: schemas.SignUp, state: Console, client: Client) -> Response:
+    """The org starts a 14-day trial in BYOK mode; the caller is signed in as its owner."""
+    created = accounts.sign_up(
+        state.ctx, email=body.email, password=body.password, org_name=body.org_name, client=client
+    )
+    response = _signed_in(request, state, created.user, created.org.id, client)
+    response.status_code = 201
+    return response
+
+
+@router.get(
+    "/api/invitations/{token}",
+    response_model=schemas.InvitationPreview,
+    tags=["invitations"],
+    summary="What an invitation link offers",
+)
+def preview_invitation(
+    token: str, state: Console, viewer: OptionalViewer
+) -> schemas.InvitationPreview:
+    preview = members.preview_invitation(state.ctx, token, viewer.user if viewer else None)
+    inv = preview.invitation
+    return schemas.InvitationPreview(
+        org_id=inv.org_id,
+        org_name=preview.org_name,
+        email=inv.email,
+        role=inv.role,
+        expires_at=inv.expires_at,
+        needs=preview.plan.value,
+    )
+
+
+@router.post(
+    "/api/invitations/accept",
+    response_model=schemas.SessionPublic,
+    dependencies=[AnonymousCsrf],
+    tags=["invitations"],
+    summary="Accept an invitation",
+)
+def accept_invitation(
+    request: Request,
+    body: schemas.InvitationAccept,
+    state: Console,
+    client: Client,
+    viewer: OptionalViewer,
+) -> Response:
+    signed_in = viewer.user if viewer else None
+    user, member = members.accept_invitation(
+        state.ctx,
+        state.throttle,
+        body.token,
+        password=body.password,
+        signed_in=signed_in,
+        client=client,
+    )
+    if viewer is not None and viewer.user.id == user.id:
+        return JSONResponse(
+            session_public(
+                user, viewer.session, state.ctx.accounts.memberships(user.id)
+            ).model_dump(mode="json")
+        )
+    if viewer is not None:
+        state.ctx.sessions.delete(viewer.session.id_hash)
+    return _signed_in(request, state, user, member.org_id, client)
+
+
+@router.post(
+    "/api/account/password",
+    response_model=schemas.SessionPublic,
+    tags=["account"],
+    summary="Change your password",
+)
+def change_password(
+    request: Request, body: schemas.PasswordChange, state: Console, viewer: CurrentViewer
+) -> Response:
+    """Every session of the account ends; the caller gets a new one (new cookie and CSRF token)."""
+    session_id = accounts.change_password(
+        state.ctx,
+        state.throttle,
+        viewer.user,
+        current=body.current_password,
+        new=body.new_password,
+        org_id=viewer.session.org_id,
+        client=viewer.client,
+    )
+    found = resolve_session(state.ctx, session_id)
+    assert found is not None
+    record, user = found
+    response = JSONResponse(
+        session_public(user, record, state.ctx.accounts.memberships(user.id)).model_dump(
+            mode="json"
+        )
+    )
+    set_session_cookie(request, response, session_id)
+    return response
+
+
+@router.get(
+    "/api/orgs",
+    response_model=list[schemas.MembershipPublic],
+    tags=["orgs"],
+    summary="Your orgs",
+)
+def my_orgs(state: Console, viewer: CurrentViewer) -> list[schemas.MembershipPublic]:
+    return session_public(
+        viewer.user, viewer.session, state.ctx.accounts.memberships(viewer.user.id)
+    ).orgs
+
+
+@router.post(
+    "/api/orgs",
+    response_model=schemas.OrgPublic,
+    status_code=201,
+    tags=["orgs"],
+    summary="Create another org (you own it)",
+)
+def create_org(body: schemas.OrgCreate, state: Console, viewer: CurrentViewer) -> schemas.OrgPublic:
+    org = accounts.create_org(state.ctx, viewer.user, body.name, viewer.client)
+    _org, shared, trial = state.ctx.accounts.org(org.id)
+    return org_public(org, Role.OWNER, shared, trial)

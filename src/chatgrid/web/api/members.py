@@ -1,0 +1,90 @@
+"""Members, roles and invitations through the API (admins only)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+from starlette.requests import Request
+
+from chatgrid.admin import members
+from chatgrid.store.types import utcnow
+from chatgrid.web.api import schemas
+from chatgrid.web.api.convert import invitation_public, member_public
+from chatgrid.web.deps import Console, OrgAdmin, TargetInvitation, TargetMember
+
+router = APIRouter(tags=["members"])
+
+
+@router.get(
+    "/api/orgs/{org_id}/members", response_model=schemas.MembersPublic, summary="Members and seats"
+)
+def list_members(state: Console, access: OrgAdmin) -> schemas.MembersPublic:
+    everyone, seats = members.members_and_seats(state.ctx, access.org)
+    return schemas.MembersPublic(seats=seats, members=[member_public(m) for m in everyone])
+
+
+@router.patch(
+    "/api/orgs/{org_id}/members/{member_id}",
+    response_model=schemas.MemberPublic,
+    summary="Change a member's role",
+)
+def update_member(
+    body: schemas.MemberUpdate, state: Console, access: OrgAdmin, member: TargetMember
+) -> schemas.MemberPublic:
+    """Only owners make or demote owners; the last owner stays (409)."""
+    updated = members.change_role(
+        state.ctx, access.org, access.member, access.actor, member.id, body.role
+    )
+    return member_public(updated)
+
+
+@router.delete(
+    "/api/orgs/{org_id}/members/{member_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Remove a member",
+)
+def remove_member(state: Console, access: OrgAdmin, member: TargetMember) -> None:
+    """Their tokens are revoked and their sessions in this org end before this returns."""
+    members.remove_member(state.ctx, access.org, access.member, access.actor, member.id)
+
+
+@router.get(
+    "/api/orgs/{org_id}/invitations",
+    response_model=list[schemas.InvitationPublic],
+    summary="Pending invitations",
+)
+def list_invitations(state: Console, access: OrgAdmin) -> list[schemas.InvitationPublic]:
+    return [invitation_public(i) for i in state.ctx.invitations.pending(access.org.id, utcnow())]
+
+
+@router.post(
+    "/api/orgs/{org_id}/invitations",
+    response_model=schemas.InvitationCreated,
+    status_code=201,
+    summary="Invite someone (by email, or a link returned once)",
+)
+def create_invitation(
+    request: Request, body: schemas.InvitationCreate, state: Console, access: OrgAdmin
+) -> schemas.InvitationCreated:
+    issued = members.invite(
+        state.ctx,
+        access.org,
+        access.member,
+        access.actor,
+        email=body.email,
+        role=body.role,
+        link_base=state.ctx.settings.public_url or str(request.base_url),
+        mailer=state.mailer,
+        send_email=body.send_email,
+    )
+    return schemas.InvitationCreated(
+        invitation=invitation_public(issued.invitation), emailed=issued.emailed, url=issued.link
+    )
+
+
+@router.delete(
+    "/api/orgs/{org_id}/invitations/{invitation_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Withdraw an invitation",
+)
+def revoke_invitation(state: Console, access: OrgAdmin, invitation: TargetInvitation) -> None:
+    members.revoke_invitation(state.ctx, access.org, access.actor, invitation.id)

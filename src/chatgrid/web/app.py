@@ -1,0 +1,82 @@
+"""``create_web_app(context)``: the console's FastAPI app (pages, ``/api``, ``/docs``, static)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from starlette.staticfiles import StaticFiles
+
+from chatgrid.context import AppContext
+from chatgrid.identity.throttle import LoginThrottle, ThrottlePolicy, counter_for
+from chatgrid.mail import Mailer, mailer_from_settings
+from chatgrid.web.api import api_router
+from chatgrid.web.errors import install_error_handlers
+from chatgrid.web.pages import page_router
+from chatgrid.web.security import BodyLimit, SecurityHeaders
+from chatgrid.web.state import ConsoleState
+from chatgrid.web.templating import STATIC_DIR, Templates
+
+API_DESCRIPTION = """\
+The org admin console's actions as JSON. Sign in with `POST /api/session`
+(first `GET /api/csrf` and send its token as `X-CSRF-Token`); the answer sets
+the `cg_session` cookie and carries the session's `csrf_token`, which every
+call that changes state must send as `X-CSRF-Token`. Errors are
+`{"error": {"message", "type", "param", "code"}}`. An org you do not belong
+to, and anything in it, is a 404; an admin action by a plain member is a 403.
+"""
+
+
+def create_web_app(context: AppContext, *, mailer: Mailer | None = None) -> FastAPI:
+    settings = context.settings
+    window = settings.login_window_minutes * 60
+    counter = counter_for(settings.redis_url, settings.redis_prefix, window)
+    throttle = LoginThrottle(
+        counter,
+        ThrottlePolicy(
+            max_per_email=settings.login_max_failures,
+            max_per_address=settings.login_max_failures_per_address,
+            window_seconds=window,
+        ),
+    )
+    app = FastAPI(
+        title="ChatGrid admin API",
+        version="1",
+        description=API_DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.console = ConsoleState(
+        ctx=context,
+        throttle=throttle,
+        counter=counter,
+        mailer=mailer if mailer is not None else mailer_from_settings(settings),
+        templates=Templates(),
+    )
+    install_error_handlers(app)
+    app.include_router(api_router())
+    app.include_router(page_router())
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(BodyLimit)
+    app.add_middleware(SecurityHeaders)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document, with our 400 for bad input in place of its 422."""
+    if app.openapi_schema is not None:
+        return app.openapi_schema
+    spec = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
+    for item in spec.get("paths", {}).values():
+        for operation in item.values():
+            operation.get("responses", {}).pop("422", None)
+    schemas = spec.get("components", {}).get("schemas", {})
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
+    app.openapi_schema = spec
+    return spec

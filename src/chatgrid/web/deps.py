@@ -1,0 +1,228 @@
+"""Dependencies of every console route: who is asking, for which org, with what rights.
+
+Order matters and is the same everywhere: signed in (else 401 / a redirect
+to the sign-in page), then a valid CSRF token on anything that changes
+state (else 403), then membership of the org in the URL (else 404, so an
+outsider cannot tell whether an org or object exists), then the admin role
+(else 403), then the object named in the URL, looked up inside that org
+(else 404). Body validation comes after all of these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends
+from fastapi.security import APIKeyCookie, APIKeyHeader
+from starlette.requests import Request
+
+from chatgrid.admin.signin import ClientInfo, resolve_session
+from chatgrid.admin.tokens import find_token
+from chatgrid.audit import Actor
+from chatgrid.context import AppContext
+from chatgrid.errors import NotFound
+from chatgrid.identity import roles
+from chatgrid.identity.invitations import Invitation
+from chatgrid.identity.models import ApiToken, Member, Org
+from chatgrid.identity.sessions import (
+    ANONYMOUS_CSRF_COOKIE,
+    CSRF_FORM_FIELD,
+    CSRF_HEADER,
+    SESSION_COOKIE,
+    SessionRecord,
+    csrf_matches,
+)
+from chatgrid.identity.users import User, has_control_characters
+from chatgrid.web.errors import CsrfRefused, SignInRequired
+from chatgrid.web.state import ConsoleState
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_MAX_ID_LENGTH = 64
+
+_session_cookie = APIKeyCookie(
+    name=SESSION_COOKIE,
+    auto_error=False,
+    description="The console session (set by POST /api/session or the sign-in page).",
+)
+_csrf_header = APIKeyHeader(
+    name=CSRF_HEADER,
+    auto_error=False,
+    description="The session's CSRF token (from GET /api/session); required to change anything.",
+)
+
+
+def console(request: Request) -> ConsoleState:
+    state: ConsoleState = request.app.state.console
+    return state
+
+
+Console = Annotated[ConsoleState, Depends(console)]
+
+
+def context(state: Console) -> AppContext:
+    return state.ctx
+
+
+Ctx = Annotated[AppContext, Depends(context)]
+
+
+def client_info(request: Request) -> ClientInfo:
+    agent = request.headers.get("user-agent")
+    return ClientInfo(
+        addr=request.client.host if request.client else None,
+        user_agent=agent[:300] if agent else None,
+    )
+
+
+Client = Annotated[ClientInfo, Depends(client_info)]
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """A signed-in person and the session they came with."""
+
+    user: User
+    session: SessionRecord
+    client: ClientInfo
+
+    @property
+    def actor(self) -> Actor:
+        return self.client.actor(self.user)
+
+
+def optional_viewer(
+    ctx: Ctx, client: Client, cookie: Annotated[str | None, Depends(_session_cookie)]
+) -> Viewer | None:
+    if not cookie:
+        return None
+    found = resolve_session(ctx, cookie)
+    if found is None:
+        return None
+    record, user = found
+    return Viewer(user, record, client)
+
+
+OptionalViewer = Annotated[Viewer | None, Depends(optional_viewer)]
+
+
+async def presented_csrf(request: Request, header: str | None) -> str | None:
+    if header:
+        return header
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        value = (await request.form()).get(CSRF_FORM_FIELD)
+        return value if isinstance(value, str) else None
+    return None
+
+
+async def current_viewer(
+    request: Request,
+    viewer: OptionalViewer,
+    header: Annotated[str | None, Depends(_csrf_header)],
+) -> Viewer:
+    if viewer is None:
+        raise SignInRequired()
+    if request.method not in SAFE_METHODS:
+        token = await presented_csrf(request, header)
+        if not csrf_matches(viewer.session.csrf_token, token):
+            raise CsrfRefused()
+    return viewer
+
+
+CurrentViewer = Annotated[Viewer, Depends(current_viewer)]
+
+
+async def anonymous_csrf(
+    request: Request,
+    viewer: OptionalViewer,
+    header: Annotated[str | None, Depends(_csrf_header)],
+) -> None:
+    """For forms used before signing in: the token must match the ``cg_csrf`` cookie
+    (double submit), or the session's own token when someone is signed in."""
+    token = await presented_csrf(request, header)
+    if csrf_matches(request.cookies.get(ANONYMOUS_CSRF_COOKIE), token):
+        return
+    if viewer is not None and csrf_matches(viewer.session.csrf_token, token):
+        return
+    raise CsrfRefused()
+
+
+AnonymousCsrf = Depends(anonymous_csrf)
+
+
+@dataclass(frozen=True)
+class OrgAccess:
+    """A signed-in member acting in one org."""
+
+    viewer: Viewer
+    org: Org
+    member: Member
+    shared_allowed: bool
+    trial_ends_at: datetime | None
+
+    @property
+    def is_admin(self) -> bool:
+        return roles.can_administer(self.member.role)
+
+    @property
+    def actor(self) -> Actor:
+        return self.viewer.actor
+
+
+def org_access(org_id: str, viewer: CurrentViewer, ctx: Ctx) -> OrgAccess:
+    member = None
+    if len(org_id) <= _MAX_ID_LENGTH and not has_control_characters(org_id):
+        member = ctx.accounts.membership(viewer.user.id, org_id)
+    if member is None:
+        raise NotFound("no such organization", code="org_not_found")
+    org, shared_allowed, trial_ends_at = ctx.accounts.org(org_id)
+    if viewer.session.org_id != org_id:
+        ctx.sessions.set_org(viewer.session.id_hash, org_id)
+    return OrgAccess(viewer, org, member, shared_allowed, trial_ends_at)
+
+
+OrgMember = Annotated[OrgAccess, Depends(org_access)]
+
+
+def org_admin(access: OrgMember) -> OrgAccess:
+    roles.require_admin(access.member.role)
+    return access
+
+
+OrgAdmin = Annotated[OrgAccess, Depends(org_admin)]
+
+
+def _short(value: str, what: str) -> str:
+    if len(value) > _MAX_ID_LENGTH or has_control_characters(value):
+        raise NotFound(f"no such {what}", code=f"{what}_not_found")
+    return value
+
+
+def target_member(member_id: str, access: OrgAdmin, ctx: Ctx) -> Member:
+    return ctx.members.get(access.org.id, _short(member_id, "member"))
+
+
+TargetMember = Annotated[Member, Depends(target_member)]
+
+
+def target_invitation(invitation_id: str, access: OrgAdmin, ctx: Ctx) -> Invitation:
+    return ctx.invitations.get(access.org.id, _short(invitation_id, "invitation"))
+
+
+TargetInvitation = Annotated[Invitation, Depends(target_invitation)]
+
+
+def own_token(token_id: str, access: OrgMember, ctx: Ctx) -> ApiToken:
+    return find_token(ctx, access.org.id, _short(token_id, "token"), access.member.id)
+
+
+OwnToken = Annotated[ApiToken, Depends(own_token)]
+
+
+def member_token(token_id: str, member: TargetMember, ctx: Ctx) -> ApiToken:
+    return find_token(ctx, member.org_id, _short(token_id, "token"), member.id)
+
+
+MemberToken = Annotated[ApiToken, Depends(member_token)]

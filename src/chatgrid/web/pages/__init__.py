@@ -1,0 +1,22 @@
+"""The console's pages: one router per area, all server-rendered."""
+
+from fastapi import APIRouter
+
+from chatgrid.web.pages import (
+    account,
+    auth,
+    docs,
+    keys,
+    members,
+    overview,
+    reports,
+    settings,
+    tokens,
+)
+
+
+def page_router() -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+    for module in (auth, account, overview, keys, members, tokens, settings, reports, docs):
+        router.include_router(module.router)
+    return router

@@ -1,0 +1,182 @@
+"""Signing in and out, signing up, and accepting an invitation."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form
+from starlette.requests import Request
+from starlette.responses import Response
+
+from chatgrid.admin import accounts, members
+from chatgrid.admin.signin import authenticate, end_session, start_session
+from chatgrid.errors import ChatGridError
+from chatgrid.web.deps import (
+    AnonymousCsrf,
+    Client,
+    Console,
+    CurrentViewer,
+    OptionalViewer,
+    Viewer,
+)
+from chatgrid.web.pages.common import redirect, render, safe_next
+from chatgrid.web.security import clear_session_cookie, set_session_cookie
+
+router = APIRouter()
+
+EmailField = Annotated[str, Form(max_length=400)]
+PasswordField = Annotated[str, Form(max_length=4096)]
+
+
+def home_of(state: Console, viewer: Viewer) -> str:
+    """Where a signed-in person lands: their current org, their first org, or the org list."""
+    memberships = state.ctx.accounts.memberships(viewer.user.id)
+    ids = [m.org_id for m in memberships]
+    if viewer.session.org_id in ids:
+        return f"/orgs/{viewer.session.org_id}"
+    return f"/orgs/{ids[0]}" if ids else "/orgs"
+
+
+@router.get("/")
+def home(state: Console, viewer: OptionalViewer) -> Response:
+    return redirect(home_of(state, viewer) if viewer else "/login")
+
+
+@router.get("/login")
+def login_page(
+    request: Request, state: Console, viewer: OptionalViewer, next: str | None = None
+) -> Response:
+    if viewer is not None:
+        return redirect(safe_next(next) or home_of(state, viewer))
+    return render(request, state, "auth/login.html", next=safe_next(next) or "", email="")
+
+
+@router.post("/login", dependencies=[AnonymousCsrf])
+def login(
+    request: Request,
+    state: Console,
+    client: Client,
+    email: EmailField = "",
+    password: PasswordField = "",
+    next: Annotated[str, Form(max_length=600)] = "",
+) -> Response:
+    try:
+        user = authenticate(state.ctx, state.throttle, email, password, client)
+    except ChatGridError as exc:
+        page = render(
+            request,
+            state,
+            "auth/login.html",
+            status=exc.status,
+            error=exc.message,
+            next=safe_next(next) or "",
+            email=email[:320],
+        )
+        page.headers.update({k.decode(): v.decode() for k, v in exc.headers()})
+        return page
+    memberships = state.ctx.accounts.memberships(user.id)
+    session_id, _ = start_session(
+        state.ctx, user, memberships[0].org_id if memberships else None, client
+    )
+    target = safe_next(next) or (f"/orgs/{memberships[0].org_id}" if memberships else "/orgs")
+    response = redirect(target)
+    set_session_cookie(request, response, session_id)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, state: Console, viewer: CurrentViewer) -> Response:
+    end_session(state.ctx, viewer.session, viewer.user, viewer.client)
+    response = redirect("/login", "signed_out")
+    clear_session_cookie(request, response)
+    return response
+
+
+@router.get("/signup")
+def signup_page(request: Request, state: Console, viewer: OptionalViewer) -> Response:
+    if viewer is not None:
+        return redirect(home_of(state, viewer))
+    return render(
+        request,
+        state,
+        "auth/signup.html",
+        email="",
+        org_name="",
+        enabled=state.ctx.settings.signup_enabled,
+    )
+
+
+@router.post("/signup", dependencies=[AnonymousCsrf])
+def signup(
+    request: Request,
+    state: Console,
+    client: Client,
+    email: EmailField = "",
+    password: PasswordField = "",
+    org_name: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    try:
+        created = accounts.sign_up(
+            state.ctx, email=email, password=password, org_name=org_name, client=client
+        )
+    except ChatGridError as exc:
+        return render(
+            request,
+            state,
+            "auth/signup.html",
+            status=exc.status,
+            error=exc.message,
+            email=email[:320],
+            org_name=org_name[:100],
+            enabled=state.ctx.settings.signup_enabled,
+        )
+    session_id, _ = start_session(state.ctx, created.user, created.org.id, client)
+    response = redirect(f"/orgs/{created.org.id}", "org_created")
+    set_session_cookie(request, response, session_id)
+    return response
+
+
+@router.get("/join/{token}")
+def join_page(request: Request, state: Console, token: str, viewer: OptionalViewer) -> Response:
+    preview = members.preview_invitation(state.ctx, token, viewer.user if viewer else None)
+    return render(request, state, "auth/join.html", viewer=viewer, preview=preview, token=token)
+
+
+@router.post("/join/{token}", dependencies=[AnonymousCsrf])
+def join(
+    request: Request,
+    state: Console,
+    client: Client,
+    token: str,
+    viewer: OptionalViewer,
+    password: PasswordField = "",
+) -> Response:
+    signed_in = viewer.user if viewer else None
+    try:
+        user, member = members.accept_invitation(
+            state.ctx,
+            state.throttle,
+            token,
+            password=password or None,
+            signed_in=signed_in,
+            client=client,
+        )
+    except ChatGridError as exc:
+        preview = members.preview_invitation(state.ctx, token, signed_in)
+        return render(
+            request,
+            state,
+            "auth/join.html",
+            viewer=viewer,
+            status=exc.status,
+            error=exc.message,
+            preview=preview,
+            token=token,
+        )
+    response = redirect(f"/orgs/{member.org_id}", "invitation_accepted")
+    if viewer is None or viewer.user.id != user.id:
+        if viewer is not None:  # someone else was signed in here: they are signed out
+            state.ctx.sessions.delete(viewer.session.id_hash)
+        session_id, _ = start_session(state.ctx, user, member.org_id, client)
+        set_session_cookie(request, response, session_id)
+    return response

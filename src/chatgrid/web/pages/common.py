@@ -1,0 +1,124 @@
+"""Rendering a console page: the layout's data (org switcher, banner, CSRF), notices, errors."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from chatgrid.errors import ChatGridError
+from chatgrid.identity.sessions import ANONYMOUS_CSRF_COOKIE
+from chatgrid.web.deps import OrgAccess, Viewer, client_info, optional_viewer
+from chatgrid.web.security import set_anonymous_csrf_cookie
+from chatgrid.web.state import ConsoleState
+
+NOTICES = {
+    "signed_out": "You are signed out.",
+    "password_changed": "Your password is changed. Every other session of your account ended.",
+    "key_connected": "The key is validated and connected. New calls use it from now on.",
+    "invitation_sent": "The invitation is on its way by email.",
+    "key_revoked": "The key is revoked. Calls through ChatGrid stop until a new key is connected.",
+    "mode_switched": "The billing mode is switched; it is in force now.",
+    "role_changed": "The role is changed.",
+    "member_removed": "The member is removed: their tokens are revoked and sessions ended.",
+    "invitation_revoked": "The invitation is withdrawn.",
+    "token_revoked": "The token is revoked; calls with it are refused from now on.",
+    "policy_saved": "Limits and models are saved and in force now.",
+    "invitation_accepted": "Welcome! You have joined the organization.",
+    "org_created": "Your organization is ready. Its 14-day trial has started.",
+}
+
+
+def render(
+    request: Request,
+    state: ConsoleState,
+    template: str,
+    *,
+    viewer: Viewer | None = None,
+    access: OrgAccess | None = None,
+    status: int = 200,
+    **values: Any,
+) -> HTMLResponse:
+    """A page with the layout's data filled in; anonymous pages get a double-submit CSRF token."""
+    if access is not None:
+        viewer = access.viewer
+    new_anonymous_token = None
+    if viewer is not None:
+        csrf = viewer.session.csrf_token
+    else:
+        csrf = request.cookies.get(ANONYMOUS_CSRF_COOKIE) or ""
+        if not 20 <= len(csrf) <= 100:
+            csrf = new_anonymous_token = secrets.token_urlsafe(32)
+    ctx = state.ctx
+    memberships = ctx.accounts.memberships(viewer.user.id) if viewer is not None else []
+    banner = None
+    if access is not None and access.is_admin:
+        current = ctx.credentials.current(access.org.id)
+        if current is not None and current.status == "broken":
+            banner = current.status_reason or "the upstream rejected the key"
+    notice = NOTICES.get(request.query_params.get("notice", ""))
+    page_values: dict[str, Any] = {
+        "request": request,
+        "viewer": viewer,
+        "access": access,
+        "memberships": memberships,
+        "banner": banner,
+        "csrf_token": csrf,
+        "notice": notice,
+        "error": None,
+        "section": "",
+    }
+    page_values.update(values)
+    response = HTMLResponse(state.templates.render(template, page_values), status_code=status)
+    if new_anonymous_token is not None:
+        set_anonymous_csrf_cookie(request, response, new_anonymous_token)
+    return response
+
+
+def redirect(url: str, notice: str | None = None) -> RedirectResponse:
+    if notice:
+        url += ("&" if "?" in url else "?") + "notice=" + notice
+    return RedirectResponse(url, status_code=303)
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only a path on this site: never another host (//evil, /\\evil, https:...)."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return None
+    if any(ord(ch) < 32 for ch in target) or len(target) > 500:
+        return None
+    return target
+
+
+def error_page(request: Request, error: ChatGridError) -> Response:
+    state: ConsoleState = request.app.state.console
+    viewer = None
+    try:
+        viewer = optional_viewer(state.ctx, client_info(request), request.cookies.get("cg_session"))
+    except ChatGridError:
+        viewer = None
+    return render(
+        request,
+        state,
+        "error.html",
+        viewer=viewer,
+        status=error.status,
+        problem=error,
+        title=_TITLES.get(error.status, "Something went wrong"),
+    )
+
+
+_TITLES = {
+    400: "That did not work",
+    401: "Please sign in",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Not allowed",
+    409: "That clashes with something",
+    410: "This link no longer works",
+    413: "Too large",
+    429: "Too many attempts",
+    502: "Could not reach a service",
+}

@@ -1,0 +1,145 @@
+"""Members and seats: invite (link or email), change roles, remove, withdraw invitations."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form
+from starlette.requests import Request
+from starlette.responses import Response
+
+from chatgrid.admin import members
+from chatgrid.errors import ChatGridError, InvalidRequest
+from chatgrid.identity.models import Role
+from chatgrid.store.types import utcnow
+from chatgrid.web.deps import Console, OrgAccess, OrgAdmin, TargetInvitation, TargetMember
+from chatgrid.web.pages.common import redirect, render
+from chatgrid.web.state import ConsoleState
+
+router = APIRouter()
+
+
+def parse_role(value: str) -> Role:
+    if value not in {r.value for r in Role}:
+        raise InvalidRequest("a role is owner, admin or member", param="role")
+    return Role(value)
+
+
+def link_base(request: Request, state: ConsoleState) -> str:
+    return state.ctx.settings.public_url or str(request.base_url)
+
+
+def mail_ready(state: ConsoleState) -> bool:
+    return state.mailer is not None and state.ctx.settings.public_url is not None
+
+
+def _members_page(
+    request: Request,
+    state: ConsoleState,
+    access: OrgAccess,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    invite_email: str = "",
+) -> Response:
+    everyone, seats = members.members_and_seats(state.ctx, access.org)
+    return render(
+        request,
+        state,
+        "members.html",
+        access=access,
+        section="members",
+        members=[m for m in everyone if m.status == "active"],
+        seats=seats,
+        invitations=state.ctx.invitations.pending(access.org.id, utcnow()),
+        roles=[r.value for r in Role],
+        mail_ready=mail_ready(state),
+        invite_email=invite_email,
+        status=status,
+        error=error,
+    )
+
+
+@router.get("/orgs/{org_id}/members")
+def members_page(request: Request, state: Console, access: OrgAdmin) -> Response:
+    return _members_page(request, state, access)
+
+
+@router.post("/orgs/{org_id}/invitations")
+def invite(
+    request: Request,
+    state: Console,
+    access: OrgAdmin,
+    email: Annotated[str, Form(max_length=400)] = "",
+    role: Annotated[str, Form(max_length=20)] = "member",
+    send_email: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    try:
+        issued = members.invite(
+            state.ctx,
+            access.org,
+            access.member,
+            access.actor,
+            email=email,
+            role=parse_role(role),
+            link_base=link_base(request, state),
+            mailer=state.mailer,
+            send_email=bool(send_email),
+        )
+    except ChatGridError as exc:
+        return _members_page(
+            request, state, access, status=exc.status, error=exc.message, invite_email=email[:320]
+        )
+    if issued.emailed:
+        return redirect(f"/orgs/{access.org.id}/members", "invitation_sent")
+    return render(
+        request,
+        state,
+        "invitation_created.html",
+        access=access,
+        section="members",
+        issued=issued,
+    )
+
+
+@router.post("/orgs/{org_id}/invitations/{invitation_id}/revoke")
+def revoke_invitation(
+    request: Request, state: Console, access: OrgAdmin, invitation: TargetInvitation
+) -> Response:
+    try:
+        members.revoke_invitation(state.ctx, access.org, access.actor, invitation.id)
+    except ChatGridError as exc:
+        return _members_page(request, state, access, status=exc.status, error=exc.message)
+    return redirect(f"/orgs/{access.org.id}/members", "invitation_revoked")
+
+
+@router.post("/orgs/{org_id}/members/{member_id}/role")
+def change_role(
+    request: Request,
+    state: Console,
+    access: OrgAdmin,
+    member: TargetMember,
+    role: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    try:
+        members.change_role(
+            state.ctx, access.org, access.member, access.actor, member.id, parse_role(role)
+        )
+    except ChatGridError as exc:
+        return _members_page(request, state, access, status=exc.status, error=exc.message)
+    if member.id == access.member.id and parse_role(role) is Role.MEMBER:
+        return redirect(f"/orgs/{access.org.id}", "role_changed")
+    return redirect(f"/orgs/{access.org.id}/members", "role_changed")
+
+
+@router.post("/orgs/{org_id}/members/{member_id}/remove")
+def remove_member(
+    request: Request, state: Console, access: OrgAdmin, member: TargetMember
+) -> Response:
+    try:
+        members.remove_member(state.ctx, access.org, access.member, access.actor, member.id)
+    except ChatGridError as exc:
+        return _members_page(request, state, access, status=exc.status, error=exc.message)
+    if member.id == access.member.id:
+        return redirect("/", "member_removed")
+    return redirect(f"/orgs/{access.org.id}/members", "member_removed")

@@ -1,0 +1,60 @@
+"""The org's front page (mode, key health, seats, this month's usage) and the mode switch."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form
+from starlette.requests import Request
+from starlette.responses import Response
+
+from chatgrid.admin import org_settings
+from chatgrid.errors import ChatGridError, InvalidRequest
+from chatgrid.identity.models import BillingMode
+from chatgrid.web.deps import Console, OrgAccess, OrgAdmin, OrgMember
+from chatgrid.web.pages.common import redirect, render
+from chatgrid.web.state import ConsoleState
+
+router = APIRouter()
+
+
+def api_base_url(request: Request, state: ConsoleState) -> str:
+    base = state.ctx.settings.public_url or str(request.base_url)
+    return base.rstrip("/") + "/v1"
+
+
+def _overview(
+    request: Request, state: ConsoleState, access: OrgAccess, *, status: int = 200, error: str = ""
+) -> Response:
+    return render(
+        request,
+        state,
+        "overview.html",
+        access=access,
+        section="overview",
+        overview=org_settings.overview(state.ctx, access.org.id),
+        api_base=api_base_url(request, state),
+        status=status,
+        error=error or None,
+    )
+
+
+@router.get("/orgs/{org_id}")
+def overview_page(request: Request, state: Console, access: OrgMember) -> Response:
+    return _overview(request, state, access)
+
+
+@router.post("/orgs/{org_id}/mode")
+def switch_mode(
+    request: Request,
+    state: Console,
+    access: OrgAdmin,
+    mode: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    try:
+        if mode not in {m.value for m in BillingMode}:
+            raise InvalidRequest("choose BYOK or shared credits", param="mode")
+        org_settings.switch_mode(state.ctx, access.org.id, access.actor, BillingMode(mode))
+    except ChatGridError as exc:
+        return _overview(request, state, access, status=exc.status, error=exc.message)
+    return redirect(f"/orgs/{access.org.id}", "mode_switched")

@@ -1,0 +1,151 @@
+"""The audit log (filter, CSV) and where upstream calls came from (the ledger, CSV)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from chatgrid.admin import reports
+from chatgrid.audit import AuditFilter
+from chatgrid.errors import ChatGridError, InvalidRequest
+from chatgrid.web.deps import Console, OrgAdmin
+from chatgrid.web.pages.common import render
+
+router = APIRouter()
+
+KNOWN_ACTIONS = (
+    "signin.",
+    "signin.succeeded",
+    "signin.failed",
+    "signup",
+    "signout",
+    "password.changed",
+    "invitation.",
+    "member.",
+    "token.",
+    "credential.",
+    "org.mode_switched",
+    "policy.updated",
+)
+
+
+def parse_moment(value: str | None, name: str) -> datetime | None:
+    """``YYYY-MM-DD`` or ``YYYY-MM-DDTHH:MM`` (a datetime-local input), read as UTC."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip()[:40])
+    except ValueError:
+        raise InvalidRequest(
+            f"{name} is a date like 2026-01-31 or 2026-01-31T09:00", param=name
+        ) from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _audit_filter(actor: str, action: str, since: str, until: str, limit: int) -> AuditFilter:
+    return AuditFilter(
+        actor=actor.strip().lower()[:320] or None,
+        action=action.strip()[:64] or None,
+        since=parse_moment(since, "since"),
+        until=parse_moment(until, "until"),
+        limit=limit,
+    )
+
+
+def _csv(body: str, name: str) -> Response:
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/orgs/{org_id}/audit")
+def audit_page(
+    request: Request,
+    state: Console,
+    access: OrgAdmin,
+    actor: str = "",
+    action: str = "",
+    since: str = "",
+    until: str = "",
+) -> Response:
+    entries, error, status = [], None, 200
+    try:
+        entries = reports.audit_entries(
+            state.ctx, access.org.id, _audit_filter(actor, action, since, until, 500)
+        )
+    except ChatGridError as exc:
+        error, status = exc.message, exc.status
+    return render(
+        request,
+        state,
+        "audit.html",
+        access=access,
+        section="audit",
+        entries=entries,
+        filters={"actor": actor, "action": action, "since": since, "until": until},
+        actions=KNOWN_ACTIONS,
+        query=request.url.query,
+        status=status,
+        error=error,
+    )
+
+
+@router.get("/orgs/{org_id}/audit.csv")
+def audit_csv(
+    state: Console,
+    access: OrgAdmin,
+    actor: str = "",
+    action: str = "",
+    since: str = "",
+    until: str = "",
+) -> Response:
+    filters = _audit_filter(actor, action, since, until, reports.MAX_ROWS)
+    entries = reports.audit_entries(state.ctx, access.org.id, filters)
+    rows = reports.audit_rows(entries)
+    return _csv(reports.to_csv(reports.AUDIT_COLUMNS, rows), f"audit-{access.org.id}.csv")
+
+
+@router.get("/orgs/{org_id}/calls")
+def calls_page(
+    request: Request, state: Console, access: OrgAdmin, since: str = "", until: str = ""
+) -> Response:
+    rows, error, status = [], None, 200
+    try:
+        rows = reports.calls(
+            state.ctx,
+            access.org.id,
+            since=parse_moment(since, "since"),
+            until=parse_moment(until, "until"),
+            limit=500,
+        )
+    except ChatGridError as exc:
+        error, status = exc.message, exc.status
+    return render(
+        request,
+        state,
+        "calls.html",
+        access=access,
+        section="calls",
+        calls=rows,
+        filters={"since": since, "until": until},
+        query=request.url.query,
+        status=status,
+        error=error,
+    )
+
+
+@router.get("/orgs/{org_id}/calls.csv")
+def calls_csv(state: Console, access: OrgAdmin, since: str = "", until: str = "") -> Response:
+    rows = reports.calls(
+        state.ctx,
+        access.org.id,
+        since=parse_moment(since, "since"),
+        until=parse_moment(until, "until"),
+        limit=reports.MAX_ROWS,
+    )
+    return _csv(reports.to_csv(reports.CALL_COLUMNS, rows), f"calls-{access.org.id}.csv")

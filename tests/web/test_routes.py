@@ -1,0 +1,240 @@
+"""Every route of the console, enumerated from the app, against every persona.
+
+A new route is covered the moment it exists: it must be public, an account
+route, or carry ``{org_id}``; then the outsider gets 404, the plain member
+403 (unless it is listed as a member's route), the anonymous caller a
+redirect to sign in (pages) or 401 (API), and a call that changes state
+without a valid CSRF token 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import fastapi.routing
+import pytest
+from fastapi.routing import APIRoute
+
+from tests.web.conftest import Browser, World
+
+Route = tuple[str, str]
+
+PUBLIC: set[Route] = {
+    ("GET", "/"),
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("GET", "/signup"),
+    ("POST", "/signup"),
+    ("GET", "/join/{token}"),
+    ("POST", "/join/{token}"),
+    ("GET", "/docs"),
+    ("GET", "/openapi.json"),
+    ("GET", "/api/csrf"),
+    ("POST", "/api/session"),
+    ("POST", "/api/signup"),
+    ("GET", "/api/invitations/{token}"),
+    ("POST", "/api/invitations/accept"),
+}
+# Signed in, but about the person rather than an org.
+ACCOUNT: set[Route] = {
+    ("GET", "/account"),
+    ("POST", "/account/password"),
+    ("GET", "/orgs"),
+    ("POST", "/orgs"),
+    ("POST", "/logout"),
+    ("GET", "/api/session"),
+    ("DELETE", "/api/session"),
+    ("POST", "/api/account/password"),
+    ("GET", "/api/orgs"),
+    ("POST", "/api/orgs"),
+}
+# Org routes a plain member may use; every other org route is for admins.
+MEMBER: set[Route] = {
+    ("GET", "/orgs/{org_id}"),
+    ("GET", "/orgs/{org_id}/tokens"),
+    ("POST", "/orgs/{org_id}/tokens"),
+    ("POST", "/orgs/{org_id}/tokens/{token_id}/revoke"),
+    ("GET", "/api/orgs/{org_id}"),
+    ("GET", "/api/orgs/{org_id}/tokens"),
+    ("POST", "/api/orgs/{org_id}/tokens"),
+    ("DELETE", "/api/orgs/{org_id}/tokens/{token_id}"),
+}
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def routes(world: World) -> Iterator[Route]:
+    """Every (method, path) the app serves, through included routers too."""
+    flatten = getattr(fastapi.routing, "iter_route_contexts", None)  # FastAPI ≥ 0.16x nests them
+    for item in flatten(world.app.routes) if flatten else world.app.routes:
+        if isinstance(getattr(item, "original_route", item), APIRoute):
+            for method in sorted(set(item.methods or ()) - {"HEAD"}):
+                yield method, str(item.path)
+
+
+def org_routes(world: World) -> list[Route]:
+    return [r for r in routes(world) if "{org_id}" in r[1]]
+
+
+def fill(path: str, world: World, *, org: str, token: str) -> str:
+    return (
+        path.replace("{org_id}", org)
+        .replace("{member_id}", str(world.dave.member_id))
+        .replace("{token_id}", token)
+        .replace("{invitation_id}", world.ids["invitation"])
+        .replace("{token}", world.ids["invitation_token"])
+    )
+
+
+def call(browser: Browser, method: str, url: str, *, csrf: bool = True) -> int:
+    if url.startswith("/api/"):
+        return browser.api(method, url, csrf=csrf).status_code
+    if method == "GET":
+        return browser.get(url).status_code
+    return browser.form(url, csrf=csrf).status_code
+
+
+def test_every_route_is_public_an_account_route_or_scoped_to_an_org(shared_world: World) -> None:
+    unclassified = [
+        r for r in routes(shared_world) if r not in PUBLIC | ACCOUNT and "{org_id}" not in r[1]
+    ]
+    assert unclassified == []
+    assert set(org_routes(shared_world)) >= MEMBER, "a member route no longer exists"
+    assert len(org_routes(shared_world)) > 40
+
+
+def test_an_outsider_gets_404_for_every_object_of_another_org(shared_world: World) -> None:
+    w = shared_world
+    charlie = w.charlie.browser
+    wrong = {}
+    for method, path in org_routes(w):
+        url = fill(path, w, org=w.org_a, token=w.ids["alice_token"])
+        status = call(charlie, method, url)
+        if status != 404:
+            wrong[f"{method} {url}"] = status
+        # A's objects under charlie's own org are not found either.
+        if path.count("{") > 1:
+            url = fill(path, w, org=w.org_b, token=w.ids["alice_token"])
+            status = call(charlie, method, url)
+            if status != 404:
+                wrong[f"{method} {url} (own org)"] = status
+    assert wrong == {}
+
+
+def test_a_plain_member_gets_403_for_every_admin_action(shared_world: World) -> None:
+    w = shared_world
+    bob = w.bob.browser
+    wrong = {}
+    for method, path in org_routes(w):
+        if (method, path) in MEMBER:
+            continue
+        url = fill(path, w, org=w.org_a, token=w.ids["alice_token"])
+        status = call(bob, method, url)
+        if status != 403:
+            wrong[f"{method} {url}"] = status
+    assert wrong == {}
+
+
+def test_a_plain_member_reads_the_member_pages(shared_world: World) -> None:
+    w = shared_world
+    for method, path in sorted(MEMBER):
+        if method == "GET":
+            url = fill(path, w, org=w.org_a, token=w.ids["bob_token"])
+            assert call(w.bob.browser, method, url) == 200, url
+
+
+def test_a_member_cannot_touch_another_members_token(shared_world: World) -> None:
+    w = shared_world
+    bob = w.bob.browser
+    assert (
+        bob.api("DELETE", f"/api/orgs/{w.org_a}/tokens/{w.ids['alice_token']}").status_code == 404
+    )
+    assert bob.form(f"/orgs/{w.org_a}/tokens/{w.ids['alice_token']}/revoke").status_code == 404
+    assert all(t.revoked_at is None for t in w.ctx.tokens.list(w.org_a))
+
+
+def test_anonymous_requests_are_sent_to_sign_in(shared_world: World) -> None:
+    w = shared_world
+    stranger = w.browser()
+    wrong = {}
+    for method, path in [*org_routes(w), *sorted(ACCOUNT)]:
+        url = fill(path, w, org=w.org_a, token=w.ids["alice_token"])
+        if url.startswith("/api/"):
+            response = stranger.api(method, url, csrf=False)
+            ok = response.status_code == 401 and response.json()["error"]["code"] == (
+                "signin_required"
+            )
+        elif method == "GET":
+            response = stranger.get(url)
+            ok = response.status_code == 303 and response.headers["location"].startswith(
+                "/login?next="
+            )
+        else:
+            response = stranger.form(url, csrf=False)
+            ok = response.status_code == 303 and response.headers["location"].startswith("/login")
+        if not ok:
+            wrong[f"{method} {url}"] = response.status_code
+    assert wrong == {}
+
+
+@pytest.mark.parametrize("token", [None, "forged-token-0123456789abcdef"])
+def test_every_state_change_without_a_valid_csrf_token_is_refused(
+    shared_world: World, token: str | None
+) -> None:
+    w = shared_world
+    alice = w.alice.browser
+    wrong = {}
+    for method, path in routes(w):
+        if method not in UNSAFE:
+            continue
+        url = fill(path, w, org=w.org_a, token=w.ids["alice_token"])
+        csrf: str | bool | None = token if token else False
+        if url.startswith("/api/"):
+            response = alice.api(method, url, json={}, csrf=csrf)
+        else:
+            response = alice.form(url, {"email": w.alice.email}, csrf=csrf)
+        if response.status_code != 403 or "csrf" not in response.text.lower():
+            wrong[f"{method} {url}"] = response.status_code
+    assert wrong == {}
+    # Nothing changed: alice is still signed in and everything is where it was.
+    assert alice.api("GET", "/api/session").status_code == 200
+    assert all(t.revoked_at is None for t in w.ctx.tokens.list(w.org_a))
+
+
+def test_anonymous_forms_without_the_double_submit_token_are_refused(shared_world: World) -> None:
+    w = shared_world
+    stranger = w.browser()
+    login_page = stranger.get("/login")
+    assert login_page.status_code == 200
+    for url in ("/login", "/signup", f"/join/{w.ids['invitation_token']}"):
+        assert stranger.form(url, {"email": w.alice.email}, csrf=False).status_code == 403
+        assert (
+            stranger.form(url, {"email": "x@example.com"}, csrf="not-the-cookie").status_code == 403
+        )
+    assert (
+        stranger.api(
+            "POST", "/api/session", {"email": "a@b.co", "password": "x"}, csrf=False
+        ).status_code
+        == 403
+    )
+
+
+def test_every_console_response_carries_the_security_headers(shared_world: World) -> None:
+    w = shared_world
+    stranger = w.browser()
+    anonymous = ["/login", "/signup", "/docs", "/openapi.json", "/api/csrf", "/static/console.css"]
+    anonymous += [f"/join/{w.ids['invitation_token']}", "/nowhere", "/api/nowhere"]
+    signed_in = ["/account", "/orgs", "/api/session"] + [
+        fill(p, w, org=w.org_a, token=w.ids["alice_token"]) for m, p in org_routes(w) if m == "GET"
+    ]
+    answers = [(url, stranger.get(url)) for url in anonymous]
+    answers += [(url, w.alice.browser.get(url)) for url in signed_in]
+    for url, response in answers:
+        assert response.status_code == (404 if "nowhere" in url else 200), url
+        headers = response.headers
+        csp = headers["content-security-policy"]
+        assert "default-src 'self'" in csp and "'unsafe-inline'" not in csp, url
+        assert headers["x-frame-options"] == "DENY"
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["referrer-policy"] == "no-referrer"
+        if not url.startswith("/static/"):
+            assert headers["cache-control"] == "no-store", url
