@@ -63,13 +63,17 @@ class Settings(BaseSettings):
     upstream_timeout_seconds: float = Field(
         default=600.0, gt=0, description="Longest an upstream call may take in total."
     )
-    upstream_connect_timeout_seconds: float = Field(default=10.0, gt=0)
+    upstream_connect_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Longest opening a connection to an upstream may take."
+    )
     drain_timeout_seconds: float = Field(
         default=120.0,
         ge=0,
         description="How long an abandoned stream is read on to learn its real usage.",
     )
-    log_level: str = Field(default="info")
+    log_level: str = Field(
+        default="info", description="debug, info, warning or error (JSON lines on stderr)."
+    )
 
     # The console: sign-in, sessions, invitations, mail.
     public_url: str | None = Field(
