@@ -20,6 +20,7 @@ from chatgrid.errors import Conflict, NotFound
 from chatgrid.identity.models import BillingMode, Member, Org, OrgStatus, Role
 from chatgrid.identity.users import Membership, User
 from chatgrid.store.ids import new_id
+from chatgrid.store.seats import close_seat, open_seat
 from chatgrid.store.tables import api_tokens, members, orgs, sessions, users
 from chatgrid.store.types import utcnow
 
@@ -271,6 +272,7 @@ class AccountRepository:
                 created_at=now,
             )
         )
+        open_seat(conn, org_id, member_id, now)
         org = Org(org_id, name, mode, OrgStatus.ACTIVE, None, now)
         return org, Member(member_id, org_id, owner_id, "", Role.OWNER, "active", now)
 
@@ -307,6 +309,7 @@ class AccountRepository:
                 .where(members.c.id == member_id)
                 .values(status="removed", removed_at=now)
             )
+            close_seat(conn, org_id, member_id, now)
             tokens = conn.execute(
                 update(api_tokens)
                 .where(

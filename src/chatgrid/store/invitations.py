@@ -12,6 +12,7 @@ from chatgrid.errors import Conflict, NotFound
 from chatgrid.identity.invitations import Invitation, InvitationUnusable
 from chatgrid.identity.models import Member, Role
 from chatgrid.store.ids import new_id
+from chatgrid.store.seats import open_seat
 from chatgrid.store.tables import invitations, members, users
 from chatgrid.store.types import utcnow
 
@@ -174,6 +175,7 @@ class InvitationRepository:
                         created_at=now,
                     )
                 )
+                open_seat(conn, invitation.org_id, member_id, now)
             elif existing.status != "active":
                 member_id, role, created = existing.id, invitation.role, existing.created_at
                 conn.execute(
@@ -181,6 +183,7 @@ class InvitationRepository:
                     .where(members.c.id == member_id)
                     .values(role=role.value, status="active", removed_at=None)
                 )
+                open_seat(conn, invitation.org_id, member_id, now)
             else:
                 member_id, role, created = existing.id, Role(existing.role), existing.created_at
         return Member(

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from chatgrid.errors import Conflict, NotFound
 from chatgrid.identity.models import BillingMode, Member, Org, OrgStatus, Role
 from chatgrid.store.ids import new_id
+from chatgrid.store.seats import open_seat
 from chatgrid.store.tables import members, orgs, users
 from chatgrid.store.types import utcnow
 
@@ -139,6 +140,7 @@ class MemberRepository:
                     .where(members.c.id == member_id)
                     .values(role=role.value, status="active", removed_at=None)
                 )
+                open_seat(conn, org_id, member_id, now)
             else:
                 member_id = new_id("mem")
                 conn.execute(
@@ -151,6 +153,7 @@ class MemberRepository:
                         created_at=now,
                     )
                 )
+                open_seat(conn, org_id, member_id, now)
         return self.get(org_id, member_id)
 
     def get(self, org_id: str, member_id: str) -> Member:

@@ -49,6 +49,67 @@ orgs = Table(
     # Whether the operator lets this org use shared credits (pooled keys).
     Column("shared_allowed", Boolean, nullable=False, server_default=text("true")),
     Column("trial_ends_at", UTCDateTime, nullable=True),
+    # The plan the org pays for; null while on its trial (or the default plan).
+    Column("plan_id", ID, nullable=True),
+    Column("suspended_reason", String(300), nullable=True),
+)
+
+# What a seat costs and what it includes. Money in micro-dollars.
+plans = Table(
+    "plans",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("seat_price_micros", BigInteger, nullable=False),
+    Column("markup_bps", Integer, nullable=False),
+    # Shared-credit spend (charged amount) included per seat per month, pooled across seats.
+    Column("allowance_micros_per_seat", BigInteger, nullable=False),
+    # When the allowance runs out: false = hard stop, true = metered overage.
+    Column("overage", Boolean, nullable=False, server_default=text("false")),
+    Column("is_default", Boolean, nullable=False, server_default=text("false")),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# A cap an org admin sets on one member's shared-credit spend per month.
+member_caps = Table(
+    "member_caps",
+    metadata,
+    Column("org_id", ID, ForeignKey("orgs.id"), primary_key=True),
+    Column("member_id", ID, ForeignKey("members.id"), primary_key=True),
+    Column("cap_micros", BigInteger, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# When each seat was held, for proration by day (a member removed and re-added
+# has two periods).
+seat_periods = Table(
+    "seat_periods",
+    metadata,
+    Column("id", BigIntPK, primary_key=True, autoincrement=True),
+    Column("org_id", ID, ForeignKey("orgs.id"), nullable=False),
+    Column("member_id", ID, ForeignKey("members.id"), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime, nullable=True),
+    Index(None, "org_id", "started_at"),
+)
+
+# Issued invoices are immutable: lines and totals are a snapshot; only the
+# payment status moves (issued → paid).
+invoices = Table(
+    "invoices",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("org_id", ID, ForeignKey("orgs.id"), nullable=False),
+    Column("period", String(7), nullable=False),  # YYYY-MM
+    Column("currency", String(3), nullable=False, server_default="USD"),
+    Column("lines", JSON, nullable=False),
+    Column("total_micros", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("issued_at", UTCDateTime, nullable=False),
+    Column("paid_at", UTCDateTime, nullable=True),
+    Column("payment_provider", String(32), nullable=True),
+    Column("payment_reference", String(200), nullable=True),
+    UniqueConstraint("org_id", "period"),
 )
 
 # Limits and model rules an org admin sets; one row per org, absent = no limits.
@@ -211,6 +272,9 @@ pool_keys = Table(
     *_upstream_columns(),
     *_sealed_secret_columns(),
     Column("weight", Integer, nullable=False, server_default="1"),
+    # The key's own budget at the upstream (null: no limit known).
+    Column("rpm_limit", Integer, nullable=True),
+    Column("tpm_limit", Integer, nullable=True),
     Column("status", String(16), nullable=False),
     Column("status_reason", String(300), nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
