@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from chatgrid.settings import Settings
 from chatgrid.store.accounts import AccountRepository
 from chatgrid.store.audit import AuditRepository
+from chatgrid.store.budgets import BudgetRepository
 from chatgrid.store.credentials import CredentialRepository, PoolKeyRepository
 from chatgrid.store.engine import create_db_engine
 from chatgrid.store.invitations import InvitationRepository
@@ -40,6 +41,7 @@ class AppContext:
     prices: PriceRepository
     policies: PolicyRepository
     audit: AuditRepository
+    budgets: BudgetRepository
     usage: UsageRepository
     accounts: AccountRepository
     sessions: SessionRepository
@@ -61,6 +63,7 @@ class AppContext:
             prices=PriceRepository(engine),
             policies=PolicyRepository(engine),
             audit=AuditRepository(engine),
+            budgets=BudgetRepository(engine),
             usage=UsageRepository(engine),
             accounts=AccountRepository(engine),
             sessions=SessionRepository(engine),

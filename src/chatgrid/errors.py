@@ -10,11 +10,13 @@ shape OpenAI's SDKs already understand and the CLI prints the same message::
     ├── PermissionDenied        403  the caller may not do this
     │   ├── ModelNotAllowed     403  the org does not allow this model
     │   ├── OrgSuspended        403  the org cannot make calls right now
+    │   ├── TrialEnded          403  the trial is over and no plan was chosen
     │   └── CredentialUnusable  403  BYOK org without a working key
     │       └── UpstreamKeyRejected   the upstream answered 401 to the org's key
     ├── NotFound                404  unknown object or route
     ├── Conflict                409  a unique name or state clash
     ├── RateLimited             429  a limit, ours or the upstream's (Retry-After kept)
+    │   └── QuotaExhausted      429  the month's shared-credit allowance or a member cap
     └── UpstreamFailed          502  upstream 5xx, unreachable or broken mid-way
         └── UpstreamRefused     the upstream refused validation (used by the vault/CLI)
 """
@@ -100,6 +102,10 @@ class OrgSuspended(PermissionDenied):
     default_code = "org_suspended"
 
 
+class TrialEnded(PermissionDenied):
+    default_code = "trial_ended"
+
+
 class CredentialUnusable(PermissionDenied):
     default_code = "no_upstream_credential"
 
@@ -124,6 +130,12 @@ class RateLimited(ChatGridError):
     status = 429
     error_type = "rate_limit_error"
     default_code = "rate_limit_exceeded"
+
+
+class QuotaExhausted(RateLimited):
+    """A shared-credit allowance or a member's cap has no room for this call."""
+
+    default_code = "insufficient_quota"
 
 
 class UpstreamFailed(ChatGridError):

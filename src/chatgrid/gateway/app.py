@@ -24,6 +24,7 @@ from chatgrid.errors import (
     ModelNotAllowed,
     NotFound,
     OrgSuspended,
+    TrialEnded,
     UpstreamFailed,
     UpstreamKeyRejected,
 )
@@ -49,6 +50,7 @@ from chatgrid.gateway.http import (
     send_bytes,
     send_error,
 )
+from chatgrid.gateway.metering import Metering
 from chatgrid.gateway.relay import Relay
 from chatgrid.gateway.streams import StreamRegistry
 from chatgrid.identity.models import BillingMode
@@ -89,6 +91,7 @@ class Gateway:
         self.streams = StreamRegistry(context)
         self.limiter = Limiter(context.settings)
         self.pool_health = PoolHealth()
+        self.metering = Metering(context)
         self.sync = ReplicaSync(context.settings, on_change=self._changed)
         self.ledger = LedgerWriter(context.engine)
         self.checkpointer = WalCheckpointer(context.engine)
@@ -112,6 +115,7 @@ class Gateway:
     async def close(self) -> None:
         await self.sync.stop()
         await self.limiter.close()
+        await self.metering.close()
         await self.checkpointer.stop()
         self.ledger.close()
 
@@ -151,15 +155,19 @@ class Gateway:
         if plan.pool_key_id is not None:
             failover = PoolFailover(self.directory, self.pool_health)
         admission = admission_for(plan.route.policy, caller.org_id, caller.member_id)
-        if admission.empty:
-            await self.relay.forward(plan, receive, send, failover)
-            return
-        await self.limiter.admit(admission, plan.call_id)
+        if not admission.empty:
+            await self.limiter.admit(admission, plan.call_id)
         final = plan
         try:
-            final = await self.relay.forward(plan, receive, send, failover)
+            held = await self.metering.reserve(plan)
+            try:
+                final = await self.relay.forward(plan, receive, send, failover)
+            finally:
+                if held:
+                    await self.metering.settle(plan.call_id, final.charged_micros)
         finally:
-            await self.limiter.finish(admission, plan.call_id, final.tokens_used)
+            if not admission.empty:
+                await self.limiter.finish(admission, plan.call_id, final.tokens_used)
 
     async def _authenticate(self, scope: Scope) -> Caller:
         self.sync.check()
@@ -181,6 +189,17 @@ class Gateway:
         route = await self.directory.route(caller.org_id)
         if route.suspended:
             raise OrgSuspended("Your organization is suspended; contact your administrator.")
+        terms = route.terms
+        if (
+            terms is not None
+            and terms.plan_id is None
+            and terms.trial_ends_at is not None
+            and terms.trial_ends_at <= datetime.now(UTC)
+        ):
+            raise TrialEnded(
+                "Your organization's free trial has ended — ask an admin to choose a plan "
+                "to continue."
+            )
         if route.mode is BillingMode.BYOK and route.problem is not None:
             raise _PROBLEMS[route.problem]
         return route

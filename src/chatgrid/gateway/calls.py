@@ -30,6 +30,7 @@ class CallPlan:
     pool_key_id: str | None = None
     started: float = field(default_factory=time.perf_counter)
     tokens_used: int = 0  # set when the ledger entry is made; feeds tokens/minute limits
+    charged_micros: int = 0  # set with it; settles the call's reservation
 
     def elapsed_ms(self) -> int:
         return int((time.perf_counter() - self.started) * 1000)
@@ -52,6 +53,7 @@ class CallPlan:
         if self.price is not None:
             cost = cost_of(used, self.price, markup_bps=self.route.markup_bps, charge_tokens=shared)
             list_cost, charged = cost.list_micros, cost.charged_micros
+        self.charged_micros = charged
         return LedgerEntry(
             call_id=self.call_id,
             org_id=self.caller.org_id,

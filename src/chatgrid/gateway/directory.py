@@ -25,6 +25,7 @@ from chatgrid.ledger.pricing import PriceBook
 from chatgrid.limits.policy import NO_LIMITS, OrgPolicy
 from chatgrid.providers import UpstreamTarget, build_target
 from chatgrid.providers.network import PrivateUpstreamRefused, refuse_private
+from chatgrid.store.budgets import OrgTerms
 from chatgrid.store.credentials import StoredKey
 from chatgrid.vault import SecretUnreadable
 
@@ -55,6 +56,7 @@ class OrgRoute:
     credential_id: str | None = None
     models: frozenset[str] = field(default_factory=frozenset)
     policy: OrgPolicy = NO_LIMITS
+    terms: OrgTerms | None = None
     problem: str | None = None  # why a BYOK org cannot call: no_credential, broken, unreadable
 
 
@@ -126,8 +128,11 @@ class Directory:
     def _load_route(self, org_id: str) -> OrgRoute:
         ctx = self.context
         org = ctx.orgs.get(org_id)
-        markup = org.markup_bps if org.markup_bps is not None else ctx.settings.markup_bps
         policy = ctx.policies.get(org.id)
+        terms = ctx.budgets.terms(org.id)
+        markup = org.markup_bps
+        if markup is None:
+            markup = terms.markup_bps if terms.markup_bps is not None else ctx.settings.markup_bps
 
         def route(**extra: Any) -> OrgRoute:
             return OrgRoute(
@@ -136,6 +141,7 @@ class Directory:
                 markup_bps=markup,
                 suspended=org.status is not OrgStatus.ACTIVE,
                 policy=policy,
+                terms=terms,
                 **extra,
             )
 
