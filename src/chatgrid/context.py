@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from chatgrid.settings import Settings
 from chatgrid.store.accounts import AccountRepository
 from chatgrid.store.audit import AuditRepository
+from chatgrid.store.billing import BillingRepository, PlanRepository
 from chatgrid.store.budgets import BudgetRepository
 from chatgrid.store.credentials import CredentialRepository, PoolKeyRepository
 from chatgrid.store.engine import create_db_engine
@@ -46,6 +47,8 @@ class AppContext:
     accounts: AccountRepository
     sessions: SessionRepository
     invitations: InvitationRepository
+    plans: PlanRepository
+    billing: BillingRepository
 
     @classmethod
     def open(cls, settings: Settings) -> AppContext:
@@ -68,6 +71,8 @@ class AppContext:
             accounts=AccountRepository(engine),
             sessions=SessionRepository(engine),
             invitations=InvitationRepository(engine),
+            plans=PlanRepository(engine),
+            billing=BillingRepository(engine),
         )
 
     def reload_keyring(self) -> None:

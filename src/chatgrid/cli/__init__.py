@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import typer
 
+from chatgrid.cli.billing import invoice_app, plan_app
 from chatgrid.cli.keys import credential_app, pool_app, vault_app
 from chatgrid.cli.people import member_app, operator_app, org_app, token_app
 from chatgrid.cli.policy import limits_app
@@ -31,6 +32,8 @@ for sub, name in [
     (limits_app, "limits"),
     (price_app, "price"),
     (operator_app, "operator"),
+    (plan_app, "plan"),
+    (invoice_app, "invoice"),
 ]:
     app.add_typer(sub, name=name)
 

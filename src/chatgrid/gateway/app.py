@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 import aiohttp
 import orjson
 
+from chatgrid.billing.trials import trial_state
 from chatgrid.context import AppContext
 from chatgrid.errors import (
     AuthenticationFailed,
@@ -57,6 +58,7 @@ from chatgrid.identity.models import BillingMode
 from chatgrid.identity.tokens import hash_token
 from chatgrid.ledger.writer import LedgerWriter
 from chatgrid.limits.enforcer import Limiter, admission_for
+from chatgrid.store.budgets import month_of
 from chatgrid.store.checkpoint import WalCheckpointer
 from chatgrid.sync import ReplicaSync
 
@@ -187,19 +189,16 @@ class Gateway:
 
     async def _usable_route(self, caller: Caller) -> OrgRoute:
         route = await self.directory.route(caller.org_id)
+        now = datetime.now(UTC)
+        if route.terms is not None and route.terms.month != month_of(now):
+            self.directory.forget(caller.org_id)  # a new month: a new allowance
+            route = await self.directory.route(caller.org_id)
         if route.suspended:
             raise OrgSuspended("Your organization is suspended; contact your administrator.")
-        terms = route.terms
-        if (
-            terms is not None
-            and terms.plan_id is None
-            and terms.trial_ends_at is not None
-            and terms.trial_ends_at <= datetime.now(UTC)
-        ):
-            raise TrialEnded(
-                "Your organization's free trial has ended — ask an admin to choose a plan "
-                "to continue."
-            )
+        if route.terms is not None:
+            trial = trial_state(route.terms.trial_ends_at, route.terms.plan_id, now)
+            if trial.read_only:
+                raise TrialEnded(trial.message)
         if route.mode is BillingMode.BYOK and route.problem is not None:
             raise _PROBLEMS[route.problem]
         return route

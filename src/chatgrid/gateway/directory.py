@@ -14,10 +14,11 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from chatgrid.admin.billing import budget_status
 from chatgrid.context import AppContext
 from chatgrid.identity.models import BillingMode, OrgStatus
 from chatgrid.identity.tokens import member_user_tag
@@ -25,7 +26,7 @@ from chatgrid.ledger.pricing import PriceBook
 from chatgrid.limits.policy import NO_LIMITS, OrgPolicy
 from chatgrid.providers import UpstreamTarget, build_target
 from chatgrid.providers.network import PrivateUpstreamRefused, refuse_private
-from chatgrid.store.budgets import OrgTerms
+from chatgrid.store.budgets import OrgTerms, month_of
 from chatgrid.store.credentials import StoredKey
 from chatgrid.vault import SecretUnreadable
 
@@ -129,7 +130,7 @@ class Directory:
         ctx = self.context
         org = ctx.orgs.get(org_id)
         policy = ctx.policies.get(org.id)
-        terms = ctx.budgets.terms(org.id)
+        terms = self._terms(org.id)
         markup = org.markup_bps
         if markup is None:
             markup = terms.markup_bps if terms.markup_bps is not None else ctx.settings.markup_bps
@@ -187,6 +188,17 @@ class Directory:
                 )
             )
         return targets
+
+    def _terms(self, org_id: str) -> OrgTerms:
+        """Plan terms, with the month's allowance by billing's own rule (what invoices use)."""
+        now = datetime.now(UTC)
+        terms = self.context.budgets.terms(org_id)
+        allowance = None if terms.overage else budget_status(self.context, org_id, now).limit_micros
+        return replace(terms, allowance_micros=allowance, month=month_of(now))
+
+    def forget(self, org_id: str) -> None:
+        """Drop one org's cached route (its month changed)."""
+        self._routes.pop(org_id, None)
 
     def _reachable(self, stored: StoredKey) -> bool:
         """Private literal addresses stay refused even if saved before the setting changed."""

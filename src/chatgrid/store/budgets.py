@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine, func, select
 
-from chatgrid.store.tables import ledger_entries, member_caps, members, orgs, plans
+from chatgrid.store.tables import ledger_entries, member_caps, orgs, plans
 
 
 @dataclass(frozen=True)
@@ -15,10 +15,13 @@ class OrgTerms:
     """The org's plan and caps, as the gateway caches them."""
 
     plan_id: str | None
-    allowance_micros: int | None  # None: no org-wide cap (overage plan, or no plan)
+    overage: bool  # metered overage: no org-wide cap
     markup_bps: int | None
     trial_ends_at: datetime | None
     member_caps: dict[str, int]
+    # Filled in by the gateway with billing's own rule (see Directory._load_route):
+    allowance_micros: int | None = None  # None: no org-wide cap
+    month: str = ""  # the month the allowance was computed for
 
 
 def month_of(moment: datetime) -> str:
@@ -45,11 +48,6 @@ class BudgetRepository:
                 plans.c.id == org.plan_id if org.plan_id else plans.c.is_default.is_(True)
             )
             plan = conn.execute(plan_query).mappings().first()
-            seats = conn.execute(
-                select(func.count())
-                .select_from(members)
-                .where(members.c.org_id == org_id, members.c.status == "active")
-            ).scalar_one()
             caps = {
                 row.member_id: int(row.cap_micros)
                 for row in conn.execute(
@@ -58,12 +56,9 @@ class BudgetRepository:
                     )
                 )
             }
-        allowance = None
-        if plan is not None and not plan["overage"]:
-            allowance = int(plan["allowance_micros_per_seat"]) * max(int(seats), 1)
         return OrgTerms(
             plan_id=org.plan_id,
-            allowance_micros=allowance,
+            overage=plan is None or bool(plan["overage"]),
             markup_bps=None if plan is None else int(plan["markup_bps"]),
             trial_ends_at=org.trial_ends_at,
             member_caps=caps,

@@ -1,0 +1,222 @@
+"""Billing actions: plans, trials, member caps, budgets, invoices, payments.
+
+Every action is audited; those the gateway reads (an org's plan or trial, a
+member's cap) bump the change marker after committing, so every server sees
+them when the call returns.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from chatgrid.audit import Actor
+from chatgrid.billing.invoices import Invoice, InvoiceDraft, build_invoice
+from chatgrid.billing.payments import InvoiceToCollect, PaymentProvider
+from chatgrid.billing.plans import BudgetStatus, Plan, budget_of, validate_plan
+from chatgrid.billing.seats import Month, prorated_micros, seat_days
+from chatgrid.billing.trials import TrialStatus, trial_state
+from chatgrid.context import AppContext
+from chatgrid.errors import Conflict, InvalidRequest, NotFound
+from chatgrid.ledger.money import format_dollars
+from chatgrid.store.billing import BillingAccount
+
+MAX_TRIAL_EXTENSION_DAYS = 365
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or datetime.now(UTC)
+
+
+def create_plan(
+    ctx: AppContext,
+    name: str,
+    *,
+    seat_price_micros: int,
+    markup_bps: int,
+    allowance_micros_per_seat: int,
+    overage: bool,
+    actor: Actor,
+) -> Plan:
+    validate_plan(name, markup_bps)
+    plan = Plan(
+        id=ctx.plans.new_id(),
+        name=name.strip(),
+        seat_price_micros=seat_price_micros,
+        markup_bps=markup_bps,
+        allowance_micros_per_seat=allowance_micros_per_seat,
+        overage=overage,
+        is_default=False,
+    )
+    ctx.plans.create(plan)
+    ctx.audit.record(None, actor, "plan.created", plan.id, plan.public())
+    return plan
+
+
+def plan_of(ctx: AppContext, account: BillingAccount) -> Plan:
+    """The org's plan; an org without one (on trial, or made by the CLI) uses the default."""
+    return ctx.plans.get(account.plan_id) if account.plan_id else ctx.plans.default()
+
+
+def assign_plan(
+    ctx: AppContext, org_ref: str, plan_ref: str, *, actor: Actor, now: datetime | None = None
+) -> BillingAccount:
+    """Put the org on a paid plan from now: a running or ended trial stops here.
+
+    Switching between plans keeps the first paid day, so an invoice never
+    bills trial days and never forgets paid ones.
+    """
+    org = ctx.orgs.get(org_ref)
+    plan = ctx.plans.get(plan_ref)
+    account = ctx.billing.account(org.id)
+    ends = account.trial_ends_at
+    if account.plan_id is None and ends is not None:
+        ends = _now(now)
+    ctx.billing.set_plan(org.id, plan.id, ends)
+    ctx.changes.bump()
+    ctx.audit.record(
+        org.id, actor, "plan.assigned", plan.id, {"plan": plan.name, "previous": account.plan_id}
+    )
+    return ctx.billing.account(org.id)
+
+
+def extend_trial(
+    ctx: AppContext, org_ref: str, days: int, *, actor: Actor, now: datetime | None = None
+) -> BillingAccount:
+    """Add days to a trial; an ended trial restarts from now (the org is writable again)."""
+    if not 1 <= days <= MAX_TRIAL_EXTENSION_DAYS:
+        raise InvalidRequest(f"days is 1 to {MAX_TRIAL_EXTENSION_DAYS}", param="days")
+    org = ctx.orgs.get(org_ref)
+    account = ctx.billing.account(org.id)
+    if account.plan_id is not None or account.trial_ends_at is None:
+        # No trial (a plan, or an org made by the CLI): starting one would
+        # make days already billable free.
+        raise Conflict("the org is on a plan; it has no trial to extend", code="on_plan")
+    start = max(account.trial_ends_at, _now(now))
+    ends = start + timedelta(days=days)
+    ctx.billing.set_trial_end(org.id, ends)
+    ctx.changes.bump()
+    ctx.audit.record(
+        org.id, actor, "trial.extended", org.id, {"days": days, "trial_ends_at": ends.isoformat()}
+    )
+    return ctx.billing.account(org.id)
+
+
+def trial_status(ctx: AppContext, org_id: str, now: datetime | None = None) -> TrialStatus:
+    account = ctx.billing.account(org_id)
+    return trial_state(account.trial_ends_at, account.plan_id, _now(now))
+
+
+def set_member_cap(
+    ctx: AppContext, org_ref: str, email: str, cap_micros: int | None, *, actor: Actor
+) -> None:
+    """A monthly cap on one member's shared-credit spend; None clears it."""
+    org = ctx.orgs.get(org_ref)
+    member = ctx.members.find_by_email(org.id, email)
+    ctx.billing.set_cap(org.id, member.id, cap_micros)
+    ctx.changes.bump()
+    if cap_micros is None:
+        ctx.audit.record(org.id, actor, "member.cap_cleared", member.email, {})
+    else:
+        details = {"cap_usd": format_dollars(cap_micros)}
+        ctx.audit.record(org.id, actor, "member.cap_set", member.email, details)
+
+
+def budget_status(ctx: AppContext, org_id: str, now: datetime | None = None) -> BudgetStatus:
+    """The org's shared-credit allowance this month against what it has been charged.
+
+    Allowance = allowance per seat × prorated seats of the whole month, with
+    today's members counted to the month's end. Used = Σ charged_micros of the
+    org's ledger entries this month (0 for a BYOK org).
+    """
+    month = Month.of(_now(now))
+    plan = plan_of(ctx, ctx.billing.account(org_id))
+    periods = ctx.billing.seat_periods(org_id, month.start, month.end)
+    allowance = prorated_micros(plan.allowance_micros_per_seat, seat_days(periods, month), month)
+    return budget_of(allowance, ctx.billing.charged(org_id, month.start, month.end))
+
+
+def member_budget_status(
+    ctx: AppContext, org_id: str, member_id: str, now: datetime | None = None
+) -> BudgetStatus:
+    """The member's cap this month (None: no cap) against their own charges."""
+    ctx.members.get(org_id, member_id)  # scoped: a member of another org is not found
+    month = Month.of(_now(now))
+    used = ctx.billing.charged(org_id, month.start, month.end, member_id=member_id)
+    return budget_of(ctx.billing.cap(org_id, member_id), used)
+
+
+def draft_invoice(ctx: AppContext, org_id: str, month: Month) -> InvoiceDraft:
+    """What the month's invoice would say now (nothing stored)."""
+    account = ctx.billing.account(org_id)
+    plan = plan_of(ctx, account)
+    periods = ctx.billing.seat_periods(org_id, month.start, month.end)
+    every_day = seat_days(periods, month)
+    if account.plan_id is None and account.trial_ends_at is not None:
+        billed: dict[str, int] = {}  # on trial, or after it without a plan: no seat charge
+    else:
+        billed = seat_days(periods, month, billable_from=account.trial_ends_at)
+    usage = ctx.billing.usage_by_model(org_id, month.start, month.end)
+    emails = ctx.billing.member_emails(org_id)
+    return build_invoice(plan, month, billed, every_day, emails, usage)
+
+
+def issue_invoice(
+    ctx: AppContext, org_ref: str, period: str, *, actor: Actor, now: datetime | None = None
+) -> Invoice:
+    """Snapshot the month's invoice once; issuing it again returns the same invoice.
+
+    Only a month that is over can be issued: an earlier snapshot would miss
+    calls still to come and could never be corrected.
+    """
+    org = ctx.orgs.get(org_ref)
+    month = Month.parse(period)
+    existing = ctx.billing.invoice(org.id, str(month))
+    if existing is not None:
+        return existing
+    if month.end > _now(now):
+        raise InvalidRequest(f"{month} is not over yet", param="period")
+    invoice = ctx.billing.insert_invoice(org.id, str(month), draft_invoice(ctx, org.id, month))
+    details = {"period": invoice.period, "total_micros": invoice.total_micros}
+    ctx.audit.record(org.id, actor, "invoice.issued", invoice.id, details)
+    return invoice
+
+
+def issue_all(
+    ctx: AppContext, period: str, *, actor: Actor, now: datetime | None = None
+) -> list[Invoice]:
+    """Every org's invoice for the month (orgs created after it get none)."""
+    month = Month.parse(period)
+    return [
+        issue_invoice(ctx, org.id, str(month), actor=actor, now=now)
+        for org in ctx.orgs.list()
+        if org.created_at < month.end
+    ]
+
+
+def get_invoice(ctx: AppContext, org_ref: str, period: str) -> Invoice:
+    org = ctx.orgs.get(org_ref)
+    invoice = ctx.billing.invoice(org.id, str(Month.parse(period)))
+    if invoice is None:
+        raise NotFound(f"no invoice for {period}", code="invoice_not_found")
+    return invoice
+
+
+def collect(
+    ctx: AppContext, org_ref: str, period: str, provider: PaymentProvider, *, actor: Actor
+) -> Invoice:
+    """Collect through ``provider`` and mark the invoice paid (the only change it allows)."""
+    invoice = get_invoice(ctx, org_ref, period)
+    if invoice.status == "paid":
+        raise Conflict(f"the invoice for {invoice.period} is already paid", code="invoice_paid")
+    result = provider.collect(
+        InvoiceToCollect(
+            invoice.id, invoice.org_id, invoice.period, invoice.total_micros, invoice.currency
+        )
+    )
+    if not result.paid:
+        raise Conflict(f"{result.provider} did not collect the payment", code="payment_failed")
+    if not ctx.billing.mark_paid(invoice.org_id, invoice.period, result.provider, result.reference):
+        raise Conflict(f"the invoice for {invoice.period} is already paid", code="invoice_paid")
+    details = {"period": invoice.period, "provider": result.provider, "reference": result.reference}
+    ctx.audit.record(invoice.org_id, actor, "invoice.paid", invoice.id, details)
+    return get_invoice(ctx, invoice.org_id, invoice.period)
