@@ -93,6 +93,24 @@ def _provision(env: dict[str, str], upstream: str) -> tuple[str, str]:
     run_cli(["org", "create", SHARED_ORG, "--mode", "shared"], env)
     run_cli(["member", "add", SHARED_ORG, "b@x.com", "--role", "owner"], env)
     run_cli(["pool", "add", "pool1", "--base-url", upstream], env, stdin=POOL_KEY)
+    # A hard-stop plan with room for the whole run: every call takes the full
+    # metering path (worst-case reservation, then settlement) without running dry.
+    run_cli(
+        [
+            "plan",
+            "create",
+            "bench",
+            "--seat-price",
+            "5",
+            "--markup-bps",
+            "2000",
+            "--allowance-per-seat",
+            "1000000",
+            "--hard-stop",
+        ],
+        env,
+    )
+    run_cli(["plan", "assign", SHARED_ORG, "bench"], env)
     shared = run_cli(["token", "create", SHARED_ORG, "b@x.com"], env)["token"]
     return byok, shared
 

@@ -1,21 +1,24 @@
 """Every route of the console, enumerated from the app, against every persona.
 
 A new route is covered the moment it exists: it must be public, an account
-route, or carry ``{org_id}``; then the outsider gets 404, the plain member
-403 (unless it is listed as a member's route), the anonymous caller a
-redirect to sign in (pages) or 401 (API), and a call that changes state
-without a valid CSRF token 403.
+route, an operator route (a 404 for everyone but the operator), or carry
+``{org_id}``; then the outsider gets 404, the plain member 403 (unless it is
+listed as a member's route), the anonymous caller a redirect to sign in
+(pages) or 401 (API), and a call that changes state without a valid CSRF
+token 403.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 
 import fastapi.routing
 import pytest
 from fastapi.routing import APIRoute
 
-from tests.web.conftest import Browser, World
+from chatgrid.admin import accounts
+from tests.web.conftest import PASSWORD, Browser, World
 
 Route = tuple[str, str]
 
@@ -59,6 +62,25 @@ MEMBER: set[Route] = {
     ("POST", "/api/orgs/{org_id}/tokens"),
     ("DELETE", "/api/orgs/{org_id}/tokens/{token_id}"),
 }
+# The operator console: for anyone but an operator, a 404 (so it does not show).
+OPERATOR: set[Route] = {
+    ("GET", "/operator"),
+    ("GET", "/operator/pool"),
+    ("GET", "/operator/prices"),
+    ("POST", "/operator/prices"),
+    ("GET", "/operator/plans"),
+    ("POST", "/operator/tenants/{tenant_id}/suspend"),
+    ("POST", "/operator/tenants/{tenant_id}/resume"),
+    ("POST", "/operator/tenants/{tenant_id}/trial"),
+    ("GET", "/api/operator/tenants"),
+    ("POST", "/api/operator/tenants/{tenant_id}/suspend"),
+    ("POST", "/api/operator/tenants/{tenant_id}/resume"),
+    ("POST", "/api/operator/tenants/{tenant_id}/trial"),
+    ("GET", "/api/operator/pool"),
+    ("GET", "/api/operator/plans"),
+    ("GET", "/api/operator/prices"),
+    ("POST", "/api/operator/prices"),
+}
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 
@@ -80,6 +102,7 @@ def fill(path: str, world: World, *, org: str, token: str) -> str:
         path.replace("{org_id}", org)
         .replace("{member_id}", str(world.dave.member_id))
         .replace("{token_id}", token)
+        .replace("{tenant_id}", org)
         .replace("{invitation_id}", world.ids["invitation"])
         .replace("{token}", world.ids["invitation_token"])
     )
@@ -95,9 +118,13 @@ def call(browser: Browser, method: str, url: str, *, csrf: bool = True) -> int:
 
 def test_every_route_is_public_an_account_route_or_scoped_to_an_org(shared_world: World) -> None:
     unclassified = [
-        r for r in routes(shared_world) if r not in PUBLIC | ACCOUNT and "{org_id}" not in r[1]
+        r
+        for r in routes(shared_world)
+        if r not in PUBLIC | ACCOUNT | OPERATOR and "{org_id}" not in r[1]
     ]
     assert unclassified == []
+    assert set(routes(shared_world)) >= OPERATOR, "an operator route no longer exists"
+    assert not any("{org_id}" in path for _, path in OPERATOR)
     assert set(org_routes(shared_world)) >= MEMBER, "a member route no longer exists"
     assert len(org_routes(shared_world)) > 40
 
@@ -152,11 +179,39 @@ def test_a_member_cannot_touch_another_members_token(shared_world: World) -> Non
     assert all(t.revoked_at is None for t in w.ctx.tokens.list(w.org_a))
 
 
+def test_everyone_but_the_operator_gets_404_from_the_operator_console(
+    shared_world: World,
+) -> None:
+    w = shared_world
+    wrong = {}
+    for persona in (w.alice, w.bob, w.charlie):
+        for method, path in sorted(OPERATOR):
+            url = fill(path, w, org=w.org_a, token=w.ids["alice_token"])
+            status = call(persona.browser, method, url)
+            if status != 404:
+                wrong[f"{persona.email} {method} {url}"] = status
+    assert wrong == {}
+    assert w.ctx.orgs.get(w.org_a).status.value == "active"
+
+
+def test_the_operator_reads_every_operator_page(shared_world: World) -> None:
+    w = shared_world
+    email = f"ops-{secrets.token_hex(3)}@example.com"
+    accounts.create_operator(w.ctx, email, PASSWORD)
+    ops = w.browser()
+    ops.sign_in(email)
+    for method, path in sorted(OPERATOR):
+        if method == "GET":
+            response = ops.get(fill(path, w, org=w.org_a, token=w.ids["alice_token"]))
+            assert response.status_code == 200, path
+            assert "'unsafe-inline'" not in response.headers["content-security-policy"]
+
+
 def test_anonymous_requests_are_sent_to_sign_in(shared_world: World) -> None:
     w = shared_world
     stranger = w.browser()
     wrong = {}
-    for method, path in [*org_routes(w), *sorted(ACCOUNT)]:
+    for method, path in [*org_routes(w), *sorted(ACCOUNT), *sorted(OPERATOR)]:
         url = fill(path, w, org=w.org_a, token=w.ids["alice_token"])
         if url.startswith("/api/"):
             response = stranger.api(method, url, csrf=False)

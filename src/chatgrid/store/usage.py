@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, case, func, select
 
 from chatgrid.store.tables import api_tokens, ledger_entries, members, users
 
@@ -116,3 +116,91 @@ class UsageRepository:
             query = query.where(e.started_at < until)
         with self.engine.connect() as conn:
             return [dict(row) for row in conn.execute(query).mappings()]
+
+    def analytics_rows(
+        self,
+        org_id: str,
+        *,
+        since: datetime,
+        until: datetime,
+        member_id: str | None = None,
+        model: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """The columns analytics needs, for a range; bucketing by day is done in Python
+        so it is the same on SQLite and PostgreSQL."""
+        e = ledger_entries.c
+        query = (
+            select(
+                e.started_at,
+                e.member_id,
+                users.c.email.label("member_email"),
+                e.model,
+                e.mode,
+                e.prompt_tokens,
+                e.completion_tokens,
+                e.list_cost_micros,
+                e.charged_micros,
+            )
+            .outerjoin(members, members.c.id == e.member_id)
+            .outerjoin(users, users.c.id == members.c.user_id)
+            .where(e.org_id == org_id, e.started_at >= since, e.started_at < until)
+            .order_by(e.started_at, e.id)
+        )
+        if member_id is not None:
+            query = query.where(e.member_id == member_id)
+        if model is not None:
+            query = query.where(e.model == model)
+        with self.engine.connect() as conn:
+            return [dict(row) for row in conn.execute(query).mappings()]
+
+    def models_used(self, org_id: str) -> list[str]:
+        """Every model an org's ledger names (the usage page's model filter)."""
+        e = ledger_entries.c
+        query = select(e.model).where(e.org_id == org_id).group_by(e.model).order_by(e.model)
+        with self.engine.connect() as conn:
+            return [str(m) for m in conn.execute(query).scalars()]
+
+    def per_org(self, *, since: datetime) -> dict[str, dict[str, int]]:
+        """Every org's requests, tokens, charges and shared-credit list cost since a moment."""
+        e = ledger_entries.c
+        shared = e.mode == "shared"
+        query = (
+            select(
+                e.org_id,
+                func.count(),
+                func.coalesce(func.sum(e.prompt_tokens + e.completion_tokens), 0),
+                func.coalesce(func.sum(case((shared, e.charged_micros), else_=0)), 0),
+                func.coalesce(func.sum(case((shared, e.list_cost_micros), else_=0)), 0),
+            )
+            .where(e.started_at >= since)
+            .group_by(e.org_id)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return {
+            str(row[0]): {
+                "requests": int(row[1]),
+                "tokens": int(row[2]),
+                "charged_micros": int(row[3]),
+                "shared_list_cost_micros": int(row[4]),
+            }
+            for row in rows
+        }
+
+    def per_fingerprint(self, *, since: datetime) -> dict[str, dict[str, int]]:
+        """Requests and list cost per upstream key (by fingerprint) since a moment."""
+        e = ledger_entries.c
+        query = (
+            select(
+                e.credential_fingerprint,
+                func.count(),
+                func.coalesce(func.sum(e.list_cost_micros), 0),
+            )
+            .where(e.started_at >= since, e.mode == "shared")
+            .group_by(e.credential_fingerprint)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return {
+            str(row[0]): {"requests": int(row[1]), "list_cost_micros": int(row[2])} for row in rows
+        }

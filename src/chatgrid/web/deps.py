@@ -226,3 +226,13 @@ def member_token(token_id: str, member: TargetMember, ctx: Ctx) -> ApiToken:
 
 
 MemberToken = Annotated[ApiToken, Depends(member_token)]
+
+
+def operator_viewer(viewer: CurrentViewer) -> Viewer:
+    """The operator console is invisible to everyone else: a 404, like another org's page."""
+    if not viewer.user.is_operator:
+        raise NotFound("not found", code="not_found")
+    return viewer
+
+
+OperatorUser = Annotated[Viewer, Depends(operator_viewer)]

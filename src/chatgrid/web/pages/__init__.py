@@ -8,15 +8,29 @@ from chatgrid.web.pages import (
     docs,
     keys,
     members,
+    operator,
     overview,
     reports,
     settings,
     tokens,
+    usage,
 )
 
 
 def page_router() -> APIRouter:
     router = APIRouter(include_in_schema=False)
-    for module in (auth, account, overview, keys, members, tokens, settings, reports, docs):
+    for module in (
+        auth,
+        account,
+        overview,
+        keys,
+        members,
+        tokens,
+        settings,
+        reports,
+        usage,
+        operator,
+        docs,
+    ):
         router.include_router(module.router)
     return router

@@ -1,0 +1,236 @@
+"""The operator's console: tenants, pooled keys, margin, suspensions, trials, prices.
+
+Numbers are month to date (UTC). Margin is what ChatGrid charged for
+shared-credit calls minus what the pooled keys' upstream bills for them at
+list price; BYOK calls are billed by the org's own upstream and count for
+neither. Every action is written to the instance-wide audit log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from chatgrid.admin.prices import add_price, dollars_per_mtok
+from chatgrid.audit import Actor
+from chatgrid.context import AppContext
+from chatgrid.errors import InvalidRequest, NotFound
+from chatgrid.identity.users import has_control_characters
+from chatgrid.ledger.pricing import Price
+from chatgrid.store.operator import OperatorRepository
+
+MAX_TRIAL_EXTENSION_DAYS = 365
+
+
+def month_start(now: datetime) -> datetime:
+    return now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Tenant:
+    id: str
+    name: str
+    mode: str
+    status: str
+    suspended_reason: str | None
+    plan_name: str | None
+    seats: int
+    trial_ends_at: datetime | None
+    on_trial: bool
+    requests: int
+    tokens: int
+    charged_micros: int
+    list_cost_micros: int
+
+    @property
+    def margin_micros(self) -> int:
+        return self.charged_micros - self.list_cost_micros
+
+
+@dataclass(frozen=True)
+class PoolKeyUsage:
+    id: str
+    name: str
+    fingerprint: str
+    last4: str
+    weight: int
+    status: str
+    status_reason: str | None
+    rpm_limit: int | None
+    tpm_limit: int | None
+    requests: int
+    list_cost_micros: int
+
+
+@dataclass(frozen=True)
+class Margin:
+    charged_micros: int
+    list_cost_micros: int
+
+    @property
+    def margin_micros(self) -> int:
+        return self.charged_micros - self.list_cost_micros
+
+
+def tenants(ctx: AppContext, *, now: datetime | None = None) -> list[Tenant]:
+    now = now or _now()
+    usage = ctx.usage.per_org(since=month_start(now))
+    empty = {"requests": 0, "tokens": 0, "charged_micros": 0, "shared_list_cost_micros": 0}
+    out = []
+    for row in OperatorRepository(ctx.engine).tenants():
+        used = usage.get(row["id"], empty)
+        trial = row["trial_ends_at"]
+        out.append(
+            Tenant(
+                id=row["id"],
+                name=row["name"],
+                mode=row["billing_mode"],
+                status=row["status"],
+                suspended_reason=row["suspended_reason"],
+                plan_name=row["plan_name"],
+                seats=int(row["seats"]),
+                trial_ends_at=trial,
+                on_trial=row["plan_name"] is None and trial is not None and trial > now,
+                requests=used["requests"],
+                tokens=used["tokens"],
+                charged_micros=used["charged_micros"],
+                list_cost_micros=used["shared_list_cost_micros"],
+            )
+        )
+    return out
+
+
+def overall_margin(rows: list[Tenant]) -> Margin:
+    return Margin(
+        charged_micros=sum(t.charged_micros for t in rows),
+        list_cost_micros=sum(t.list_cost_micros for t in rows),
+    )
+
+
+def pool_usage(ctx: AppContext, *, now: datetime | None = None) -> list[PoolKeyUsage]:
+    """Every pooled key with its month-to-date calls and list cost (by fingerprint)."""
+    usage = ctx.usage.per_fingerprint(since=month_start(now or _now()))
+    limits = OperatorRepository(ctx.engine).pool_limits()
+    out = []
+    for key in ctx.pool.list():
+        used = usage.get(key.sealed.fingerprint, {"requests": 0, "list_cost_micros": 0})
+        rpm, tpm = limits.get(key.id, (None, None))
+        out.append(
+            PoolKeyUsage(
+                id=key.id,
+                name=key.name,
+                fingerprint=key.sealed.fingerprint,
+                last4=key.sealed.last4,
+                weight=key.weight,
+                status=key.status,
+                status_reason=key.status_reason,
+                rpm_limit=rpm,
+                tpm_limit=tpm,
+                requests=used["requests"],
+                list_cost_micros=used["list_cost_micros"],
+            )
+        )
+    return out
+
+
+def plans(ctx: AppContext) -> list[dict[str, Any]]:
+    return OperatorRepository(ctx.engine).plans()
+
+
+def _org_name(ctx: AppContext, org_id: str) -> str:
+    """The org's name; 404 unless ``org_id`` is an org's id (names are not accepted here)."""
+    org = ctx.orgs.get(org_id)
+    if org.id != org_id:
+        raise NotFound("no such organization", code="org_not_found")
+    return org.name
+
+
+def suspend(ctx: AppContext, actor: Actor, org_id: str, reason: str) -> None:
+    """Every replica refuses the org's /v1 calls once this returns."""
+    reason = reason.strip()
+    if not 1 <= len(reason) <= 300 or has_control_characters(reason):
+        raise InvalidRequest("give a reason of 1 to 300 characters", param="reason")
+    name = _org_name(ctx, org_id)
+    OperatorRepository(ctx.engine).set_status(org_id, "suspended", reason)
+    ctx.changes.bump()
+    ctx.audit.record(None, actor, "org.suspended", org_id, {"org_name": name, "reason": reason})
+
+
+def resume(ctx: AppContext, actor: Actor, org_id: str) -> None:
+    name = _org_name(ctx, org_id)
+    OperatorRepository(ctx.engine).set_status(org_id, "active", None)
+    ctx.changes.bump()
+    ctx.audit.record(None, actor, "org.resumed", org_id, {"org_name": name})
+
+
+def extend_trial(
+    ctx: AppContext, actor: Actor, org_id: str, days: int, *, now: datetime | None = None
+) -> datetime:
+    if not 1 <= days <= MAX_TRIAL_EXTENSION_DAYS:
+        raise InvalidRequest(f"extend by 1 to {MAX_TRIAL_EXTENSION_DAYS} days", param="days")
+    name = _org_name(ctx, org_id)
+    repo = OperatorRepository(ctx.engine)
+    before = repo.trial_ends_at(org_id)
+    new_end = repo.extend_trial(org_id, days, now or _now())
+    ctx.changes.bump()
+    ctx.audit.record(
+        None,
+        actor,
+        "org.trial_extended",
+        org_id,
+        {
+            "org_name": name,
+            "days": days,
+            "from": before.isoformat() if before else None,
+            "to": new_end.isoformat(),
+        },
+    )
+    return new_end
+
+
+def price_book(ctx: AppContext) -> list[Price]:
+    """Every dated price, by model then date."""
+    return OperatorRepository(ctx.engine).prices()
+
+
+def set_price(ctx: AppContext, actor: Actor, price: Price, *, today: date | None = None) -> Price:
+    """A dated price from today or later (never retroactive), audited."""
+    added = add_price(ctx, price, today=today)
+    ctx.audit.record(
+        None,
+        actor,
+        "price.added",
+        price.model,
+        {
+            "effective_from": price.effective_from.isoformat(),
+            "input_per_mtok": price.input_per_mtok,
+            "cached_input_per_mtok": price.cached_input_per_mtok,
+            "output_per_mtok": price.output_per_mtok,
+        },
+    )
+    return added
+
+
+def price_from_dollars(
+    model: str,
+    effective_from: date | None,
+    input_usd: str,
+    output_usd: str,
+    cached_usd: str | None = None,
+) -> Price:
+    """A price from dollars per 1M tokens (exact); cached input defaults to the input price."""
+    input_micros = dollars_per_mtok(input_usd, "input")
+    return Price(
+        model=model.strip(),
+        effective_from=effective_from or _now().date(),
+        input_per_mtok=input_micros,
+        cached_input_per_mtok=(
+            dollars_per_mtok(cached_usd, "cached_input") if cached_usd else input_micros
+        ),
+        output_per_mtok=dollars_per_mtok(output_usd, "output"),
+    )

@@ -1,0 +1,1 @@
+"""Usage analytics: pure aggregation of ledger rows and server-rendered SVG charts."""

@@ -1,0 +1,95 @@
+"""What the operator reads and changes across tenants: orgs with their plan and seats,
+suspension and trials. Instance-wide by design; only the operator console uses it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, func, select, update
+
+from chatgrid.errors import NotFound
+from chatgrid.ledger.pricing import Price
+from chatgrid.store.tables import members, orgs, plans, pool_keys, prices
+
+
+class OperatorRepository:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def tenants(self) -> list[dict[str, Any]]:
+        """Every org with its plan's name (None: trial / default) and active seats."""
+        seats = (
+            select(members.c.org_id, func.count().label("seats"))
+            .where(members.c.status == "active")
+            .group_by(members.c.org_id)
+            .subquery()
+        )
+        query = (
+            select(
+                orgs.c.id,
+                orgs.c.name,
+                orgs.c.billing_mode,
+                orgs.c.status,
+                orgs.c.suspended_reason,
+                orgs.c.trial_ends_at,
+                orgs.c.created_at,
+                plans.c.name.label("plan_name"),
+                func.coalesce(seats.c.seats, 0).label("seats"),
+            )
+            .outerjoin(plans, plans.c.id == orgs.c.plan_id)
+            .outerjoin(seats, seats.c.org_id == orgs.c.id)
+            .order_by(orgs.c.name)
+        )
+        with self.engine.connect() as conn:
+            return [dict(row) for row in conn.execute(query).mappings()]
+
+    def plans(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(select(plans).order_by(plans.c.name)).mappings()]
+
+    def pool_limits(self) -> dict[str, tuple[int | None, int | None]]:
+        """Each pooled key's own rpm / tpm limits (None: none set)."""
+        query = select(pool_keys.c.id, pool_keys.c.rpm_limit, pool_keys.c.tpm_limit)
+        with self.engine.connect() as conn:
+            return {str(r[0]): (r[1], r[2]) for r in conn.execute(query)}
+
+    def prices(self) -> list[Price]:
+        query = select(prices).order_by(prices.c.model, prices.c.effective_from)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [
+            Price(
+                model=r["model"],
+                effective_from=r["effective_from"],
+                input_per_mtok=r["input_per_mtok"],
+                cached_input_per_mtok=r["cached_input_per_mtok"],
+                output_per_mtok=r["output_per_mtok"],
+            )
+            for r in rows
+        ]
+
+    def set_status(self, org_id: str, status: str, reason: str | None) -> None:
+        self._update(org_id, status=status, suspended_reason=reason)
+
+    def trial_ends_at(self, org_id: str) -> datetime | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(orgs.c.trial_ends_at).where(orgs.c.id == org_id)).first()
+        if row is None:
+            raise NotFound("no such organization", code="org_not_found")
+        value: datetime | None = row[0]
+        return value
+
+    def extend_trial(self, org_id: str, days: int, now: datetime) -> datetime:
+        """+days from the current end, or from now when the trial already ended (or never was)."""
+        current = self.trial_ends_at(org_id)
+        start = current if current is not None and current > now else now
+        new_end = start + timedelta(days=days)
+        self._update(org_id, trial_ends_at=new_end)
+        return new_end
+
+    def _update(self, org_id: str, **values: object) -> None:
+        with self.engine.begin() as conn:
+            result = conn.execute(update(orgs).where(orgs.c.id == org_id).values(**values))
+        if result.rowcount == 0:
+            raise NotFound("no such organization", code="org_not_found")

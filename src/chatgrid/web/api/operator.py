@@ -1,0 +1,142 @@
+"""The operator console through the API: tenants, pooled keys, plans, prices, suspensions.
+
+Operators only; for anyone else every route is a 404.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+
+from chatgrid.admin import operator
+from chatgrid.web.api.analytics_schemas import (
+    MarginPublic,
+    PlanPublic,
+    PoolKeyPublic,
+    PriceCreate,
+    PricePublic,
+    Suspension,
+    TenantPublic,
+    TenantsPublic,
+    TrialExtension,
+    TrialPublic,
+)
+from chatgrid.web.deps import Console, OperatorUser
+
+router = APIRouter(tags=["operator"])
+
+TenantId = Annotated[str, Path(max_length=64)]
+
+
+def tenant_public(t: operator.Tenant) -> TenantPublic:
+    return TenantPublic(
+        id=t.id,
+        name=t.name,
+        mode=t.mode,
+        status=t.status,
+        suspended_reason=t.suspended_reason,
+        plan_name=t.plan_name,
+        seats=t.seats,
+        trial_ends_at=t.trial_ends_at,
+        on_trial=t.on_trial,
+        requests=t.requests,
+        tokens=t.tokens,
+        charged_micros=t.charged_micros,
+        list_cost_micros=t.list_cost_micros,
+        margin_micros=t.margin_micros,
+    )
+
+
+def _tenants(state: Console) -> TenantsPublic:
+    rows = operator.tenants(state.ctx)
+    total = operator.overall_margin(rows)
+    return TenantsPublic(
+        tenants=[tenant_public(t) for t in rows],
+        overall=MarginPublic(
+            charged_micros=total.charged_micros,
+            list_cost_micros=total.list_cost_micros,
+            margin_micros=total.margin_micros,
+        ),
+    )
+
+
+@router.get(
+    "/api/operator/tenants",
+    response_model=TenantsPublic,
+    summary="Every org, with month-to-date usage and margin",
+)
+def tenants(state: Console, viewer: OperatorUser) -> TenantsPublic:
+    return _tenants(state)
+
+
+@router.post(
+    "/api/operator/tenants/{tenant_id}/suspend",
+    response_model=TenantsPublic,
+    summary="Suspend an org: every replica refuses its /v1 calls when this returns",
+)
+def suspend(
+    tenant_id: TenantId, body: Suspension, state: Console, viewer: OperatorUser
+) -> TenantsPublic:
+    operator.suspend(state.ctx, viewer.actor, tenant_id, body.reason)
+    return _tenants(state)
+
+
+@router.post(
+    "/api/operator/tenants/{tenant_id}/resume",
+    response_model=TenantsPublic,
+    summary="Resume a suspended org",
+)
+def resume(tenant_id: TenantId, state: Console, viewer: OperatorUser) -> TenantsPublic:
+    operator.resume(state.ctx, viewer.actor, tenant_id)
+    return _tenants(state)
+
+
+@router.post(
+    "/api/operator/tenants/{tenant_id}/trial",
+    response_model=TrialPublic,
+    summary="Extend an org's trial by some days",
+)
+def extend_trial(
+    tenant_id: TenantId, body: TrialExtension, state: Console, viewer: OperatorUser
+) -> TrialPublic:
+    ends = operator.extend_trial(state.ctx, viewer.actor, tenant_id, body.days)
+    return TrialPublic(org_id=tenant_id, trial_ends_at=ends)
+
+
+@router.get(
+    "/api/operator/pool",
+    response_model=list[PoolKeyPublic],
+    summary="Pooled keys, their health and month-to-date use",
+)
+def pool(state: Console, viewer: OperatorUser) -> list[PoolKeyPublic]:
+    return [
+        PoolKeyPublic.model_validate(k, from_attributes=True)
+        for k in operator.pool_usage(state.ctx)
+    ]
+
+
+@router.get("/api/operator/plans", response_model=list[PlanPublic], summary="Plans (read-only)")
+def plans(state: Console, viewer: OperatorUser) -> list[PlanPublic]:
+    return [PlanPublic.model_validate(p) for p in operator.plans(state.ctx)]
+
+
+@router.get("/api/operator/prices", response_model=list[PricePublic], summary="The price book")
+def prices(state: Console, viewer: OperatorUser) -> list[PricePublic]:
+    return [
+        PricePublic.model_validate(p, from_attributes=True) for p in operator.price_book(state.ctx)
+    ]
+
+
+@router.post(
+    "/api/operator/prices",
+    response_model=PricePublic,
+    status_code=201,
+    summary="Add a dated price (today or later; never retroactive)",
+)
+def add_price(body: PriceCreate, state: Console, viewer: OperatorUser) -> PricePublic:
+    price = operator.price_from_dollars(
+        body.model, body.effective_from, body.input, body.output, body.cached_input
+    )
+    added = operator.set_price(state.ctx, viewer.actor, price)
+    return PricePublic.model_validate(added, from_attributes=True)

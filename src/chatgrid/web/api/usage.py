@@ -1,0 +1,70 @@
+"""Usage analytics through the API (admins only): sums per day, member and model."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from starlette.responses import Response
+
+from chatgrid.admin import analytics, reports
+from chatgrid.analytics.usage import Bucket
+from chatgrid.web.api.analytics_schemas import BucketPublic, UsageReportPublic
+from chatgrid.web.deps import Console, OrgAdmin
+
+router = APIRouter(tags=["usage"])
+
+Day = Annotated[date | None, Query(description="YYYY-MM-DD (UTC); both ends included")]
+Name = Annotated[str | None, Query(max_length=100)]
+
+
+def _public(b: Bucket) -> BucketPublic:
+    return BucketPublic.model_validate(b.as_dict())
+
+
+@router.get(
+    "/api/orgs/{org_id}/usage",
+    response_model=UsageReportPublic,
+    summary="Usage per day, member and model (the last 30 days by default)",
+)
+def usage_report(
+    state: Console,
+    access: OrgAdmin,
+    since: Day = None,
+    until: Day = None,
+    member: Name = None,
+    model: Name = None,
+) -> UsageReportPublic:
+    query = analytics.usage_query(since, until, member, model)
+    report = analytics.usage_report(state.ctx, access.org.id, query)
+    return UsageReportPublic(
+        since=query.since,
+        until=query.until,
+        member_id=query.member_id,
+        model=query.model,
+        total=_public(report.total),
+        days=[_public(b) for b in report.days],
+        members=[_public(b) for b in report.members],
+        models=[_public(b) for b in report.models],
+    )
+
+
+@router.get(
+    "/api/orgs/{org_id}/usage.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}},
+    summary="Usage per day, member and model as CSV",
+)
+def usage_csv(
+    state: Console,
+    access: OrgAdmin,
+    since: Day = None,
+    until: Day = None,
+    member: Name = None,
+    model: Name = None,
+) -> Response:
+    query = analytics.usage_query(since, until, member, model)
+    report = analytics.usage_report(state.ctx, access.org.id, query)
+    body = reports.to_csv(analytics.CSV_COLUMNS, analytics.csv_rows(report))
+    return Response(body, media_type="text/csv; charset=utf-8")

@@ -1,0 +1,174 @@
+"""The operator console: tenants and margin, pooled keys, prices, plans; suspend, resume,
+extend a trial, add a price. For anyone but an operator, every page is a 404."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form
+from starlette.requests import Request
+from starlette.responses import Response
+
+from chatgrid.admin import analytics, operator
+from chatgrid.analytics.usage import dollars
+from chatgrid.errors import ChatGridError, InvalidRequest
+from chatgrid.web.deps import Console, OperatorUser, Viewer
+from chatgrid.web.pages.common import redirect, render
+from chatgrid.web.state import ConsoleState
+
+router = APIRouter()
+
+NOTICES = {
+    "suspended": "The organization is suspended: its calls are refused from now on.",
+    "resumed": "The organization is active again.",
+    "trial_extended": "The trial is extended.",
+    "price_added": "The price is added; calls from its date on use it.",
+}
+
+
+def _page(
+    request: Request,
+    state: ConsoleState,
+    viewer: Viewer,
+    template: str,
+    tab: str,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    **values: Any,
+) -> Response:
+    return render(
+        request,
+        state,
+        template,
+        viewer=viewer,
+        section="operator",
+        tab=tab,
+        dollars=dollars,
+        operator_notice=NOTICES.get(request.query_params.get("done", "")),
+        status=status,
+        error=error,
+        **values,
+    )
+
+
+def _tenants_page(
+    request: Request, state: ConsoleState, viewer: Viewer, *, status: int = 200, error: str = ""
+) -> Response:
+    rows = operator.tenants(state.ctx)
+    return _page(
+        request,
+        state,
+        viewer,
+        "operator/tenants.html",
+        "tenants",
+        tenants=rows,
+        overall=operator.overall_margin(rows),
+        status=status,
+        error=error or None,
+    )
+
+
+@router.get("/operator")
+def tenants_page(request: Request, state: Console, viewer: OperatorUser) -> Response:
+    return _tenants_page(request, state, viewer)
+
+
+@router.post("/operator/tenants/{tenant_id}/suspend")
+def suspend(
+    request: Request,
+    tenant_id: str,
+    state: Console,
+    viewer: OperatorUser,
+    reason: Annotated[str, Form(max_length=300)] = "",
+) -> Response:
+    try:
+        operator.suspend(state.ctx, viewer.actor, tenant_id[:64], reason)
+    except ChatGridError as exc:
+        return _tenants_page(request, state, viewer, status=exc.status, error=exc.message)
+    return redirect("/operator?done=suspended")
+
+
+@router.post("/operator/tenants/{tenant_id}/resume")
+def resume(request: Request, tenant_id: str, state: Console, viewer: OperatorUser) -> Response:
+    try:
+        operator.resume(state.ctx, viewer.actor, tenant_id[:64])
+    except ChatGridError as exc:
+        return _tenants_page(request, state, viewer, status=exc.status, error=exc.message)
+    return redirect("/operator?done=resumed")
+
+
+@router.post("/operator/tenants/{tenant_id}/trial")
+def extend_trial(
+    request: Request,
+    tenant_id: str,
+    state: Console,
+    viewer: OperatorUser,
+    days: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    try:
+        if not days.strip().isdigit():
+            raise InvalidRequest("days is a whole number", param="days")
+        operator.extend_trial(state.ctx, viewer.actor, tenant_id[:64], int(days))
+    except ChatGridError as exc:
+        return _tenants_page(request, state, viewer, status=exc.status, error=exc.message)
+    return redirect("/operator?done=trial_extended")
+
+
+@router.get("/operator/pool")
+def pool_page(request: Request, state: Console, viewer: OperatorUser) -> Response:
+    return _page(
+        request, state, viewer, "operator/pool.html", "pool", keys=operator.pool_usage(state.ctx)
+    )
+
+
+def _prices_page(
+    request: Request, state: ConsoleState, viewer: Viewer, *, status: int = 200, error: str = ""
+) -> Response:
+    return _page(
+        request,
+        state,
+        viewer,
+        "operator/prices.html",
+        "prices",
+        prices=operator.price_book(state.ctx),
+        status=status,
+        error=error or None,
+    )
+
+
+@router.get("/operator/prices")
+def prices_page(request: Request, state: Console, viewer: OperatorUser) -> Response:
+    return _prices_page(request, state, viewer)
+
+
+@router.post("/operator/prices")
+def add_price(
+    request: Request,
+    state: Console,
+    viewer: OperatorUser,
+    model: Annotated[str, Form(max_length=100)] = "",
+    effective_from: Annotated[str, Form(max_length=20)] = "",
+    input: Annotated[str, Form(max_length=20)] = "",
+    cached_input: Annotated[str, Form(max_length=20)] = "",
+    output: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    try:
+        price = operator.price_from_dollars(
+            model,
+            analytics.parse_day(effective_from, "effective_from"),
+            input.strip(),
+            output.strip(),
+            cached_input.strip() or None,
+        )
+        operator.set_price(state.ctx, viewer.actor, price)
+    except ChatGridError as exc:
+        return _prices_page(request, state, viewer, status=exc.status, error=exc.message)
+    return redirect("/operator/prices?done=price_added")
+
+
+@router.get("/operator/plans")
+def plans_page(request: Request, state: Console, viewer: OperatorUser) -> Response:
+    return _page(
+        request, state, viewer, "operator/plans.html", "plans", plans=operator.plans(state.ctx)
+    )
