@@ -27,7 +27,8 @@ run: $(STAMP)
 	@$(BIN)/chatgrid migrate > /dev/null
 	@echo ""
 	@echo "ChatGrid is starting at http://$(HOST):$(PORT) (SQLite in ./data)."
-	@echo "Next, in another terminal (the local simulator stands in for OpenAI here):"
+	@echo "Open http://$(HOST):$(PORT)/signup to create your organization in the browser,"
+	@echo "or use the command line. In another terminal (the simulator stands in for OpenAI here):"
 	@echo "  make simulator"
 	@echo "  $(BIN)/chatgrid org create acme --mode byok"
 	@echo "  $(BIN)/chatgrid member add acme you@example.com --role owner"

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form
 from starlette.requests import Request
 from starlette.responses import Response
 
-from chatgrid.admin import org_settings
+from chatgrid.admin import billing, org_settings
 from chatgrid.errors import ChatGridError, InvalidRequest
 from chatgrid.identity.models import BillingMode
 from chatgrid.web.deps import Console, OrgAccess, OrgAdmin, OrgMember
@@ -33,6 +33,9 @@ def _overview(
         access=access,
         section="overview",
         overview=org_settings.overview(state.ctx, access.org.id),
+        budget=billing.budget_status(state.ctx, access.org.id),
+        my_budget=billing.member_budget_status(state.ctx, access.org.id, access.member.id),
+        trial=billing.trial_status(state.ctx, access.org.id),
         api_base=api_base_url(request, state),
         status=status,
         error=error or None,
