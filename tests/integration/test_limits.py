@@ -71,3 +71,27 @@ def test_clearing_limits_takes_effect_at_once(deployment: Deployment) -> None:
         client.chat.completions.create(**CHAT)  # type: ignore[call-overload]
     orgs.set_policy(deployment.context, org.id, OrgPolicy(), actor="test")
     client.chat.completions.create(**CHAT)  # type: ignore[call-overload]
+
+
+def test_operator_limits_apply_to_shared_credit_orgs_on_top_of_the_admins(
+    deployment: Deployment,
+) -> None:
+    from chatgrid.identity.models import BillingMode
+    from tests.integration.test_pool import add_pool_keys
+
+    if not deployment.context.pool.list():
+        add_pool_keys(deployment, 1)
+    shared = deployment.new_org(BillingMode.SHARED)
+    byok = deployment.new_org()
+    for org in (shared, byok):
+        orgs.set_operator_policy(deployment.context, org.id, OrgPolicy(member_rpm=2))
+    orgs.set_policy(deployment.context, shared.id, OrgPolicy(member_rpm=50), actor="test")
+    client = openai.OpenAI(base_url=deployment.v1, api_key=shared.token, max_retries=0)
+    for _ in range(2):
+        client.chat.completions.create(**CHAT)  # type: ignore[call-overload]
+    with pytest.raises(openai.RateLimitError, match="set by ChatGrid's operator"):
+        client.chat.completions.create(**CHAT)  # type: ignore[call-overload]
+    # A BYOK org pays OpenAI itself: the operator's shared-credit limits do not apply.
+    own = openai.OpenAI(base_url=deployment.v1, api_key=byok.token, max_retries=0)
+    for _ in range(3):
+        own.chat.completions.create(**CHAT)  # type: ignore[call-overload]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from chatgrid.context import AppContext
-from chatgrid.errors import PermissionDenied
+from chatgrid.errors import InvalidRequest, PermissionDenied
 from chatgrid.identity.models import BillingMode, Org
 from chatgrid.limits.policy import OrgPolicy
 
@@ -30,3 +30,13 @@ def set_policy(ctx: AppContext, org_ref: str, policy: OrgPolicy, *, actor: str |
     ctx.policies.set(org.id, policy, actor)
     ctx.changes.bump()
     return ctx.policies.get(org.id)
+
+
+def set_operator_policy(ctx: AppContext, org_ref: str, policy: OrgPolicy) -> OrgPolicy:
+    """The operator's per-org and per-member limits for shared credits (on top of the admin's)."""
+    if policy.member_concurrency is not None or policy.allowed_models is not None:
+        raise InvalidRequest("the operator sets requests and tokens per minute only")
+    org = ctx.orgs.get(org_ref)
+    ctx.policies.set_operator(org.id, policy)
+    ctx.changes.bump()
+    return ctx.policies.operator(org.id)

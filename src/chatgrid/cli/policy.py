@@ -64,6 +64,41 @@ def limits_set(
 
 @limits_app.command("show")
 def limits_show(org: OrgArg) -> None:
-    """Show an org's limits and allowed models."""
+    """Show an org's limits and allowed models, and the operator's limits on it."""
     with admin_context() as ctx:
-        emit(ctx.policies.get(ctx.orgs.get(org).id).public())
+        org_id = ctx.orgs.get(org).id
+        operator = ctx.policies.operator(org_id).public()
+        emit(
+            {
+                **ctx.policies.get(org_id).public(),
+                "operator": {k: v for k, v in operator.items() if k.endswith(("rpm", "tpm"))},
+            }
+        )
+
+
+@limits_app.command("operator-set")
+def limits_operator_set(
+    org: OrgArg,
+    org_rpm: Annotated[int | None, typer.Option(help="Requests/minute, org (0 clears).")] = None,
+    org_tpm: Annotated[int | None, typer.Option(help="Tokens/minute, org (0 clears).")] = None,
+    member_rpm: Annotated[int | None, typer.Option(help="Requests/minute per member.")] = None,
+    member_tpm: Annotated[int | None, typer.Option(help="Tokens/minute per member.")] = None,
+) -> None:
+    """Operator: limits on a shared-credit org, on top of its admin's; unset options keep theirs."""
+    with admin_context() as ctx:
+        org_id = ctx.orgs.get(org).id
+        current = ctx.policies.operator(org_id)
+        changes = {
+            name: _limit(value)
+            for name, value in [
+                ("org_rpm", org_rpm),
+                ("org_tpm", org_tpm),
+                ("member_rpm", member_rpm),
+                ("member_tpm", member_tpm),
+            ]
+            if value is not None
+        }
+        policy = orgs.set_operator_policy(ctx, org_id, current.with_changes(**changes))
+        details = {k: v for k, v in policy.public().items() if k.endswith(("rpm", "tpm"))}
+        audit(ctx, None, "operator.limits_updated", org_id, details)
+        emit(details)

@@ -57,7 +57,7 @@ from chatgrid.gateway.streams import StreamRegistry
 from chatgrid.identity.models import BillingMode
 from chatgrid.identity.tokens import hash_token
 from chatgrid.ledger.writer import LedgerWriter
-from chatgrid.limits.enforcer import Limiter, admission_for
+from chatgrid.limits.enforcer import Limiter, admission_for, combined
 from chatgrid.store.budgets import month_of
 from chatgrid.store.checkpoint import WalCheckpointer
 from chatgrid.sync import ReplicaSync
@@ -156,7 +156,12 @@ class Gateway:
         failover = None
         if plan.pool_key_id is not None:
             failover = PoolFailover(self.directory, self.pool_health)
-        admission = admission_for(plan.route.policy, caller.org_id, caller.member_id)
+        admission = combined(
+            admission_for(plan.route.policy, caller.org_id, caller.member_id),
+            admission_for(
+                plan.route.operator_policy, caller.org_id, caller.member_id, set_by="operator:"
+            ),
+        )
         if not admission.empty:
             await self.limiter.admit(admission, plan.call_id)
         final = plan

@@ -57,6 +57,7 @@ class OrgRoute:
     credential_id: str | None = None
     models: frozenset[str] = field(default_factory=frozenset)
     policy: OrgPolicy = NO_LIMITS
+    operator_policy: OrgPolicy = NO_LIMITS  # shared credits only
     terms: OrgTerms | None = None
     problem: str | None = None  # why a BYOK org cannot call: no_credential, broken, unreadable
 
@@ -147,7 +148,7 @@ class Directory:
             )
 
         if org.billing_mode is BillingMode.SHARED:
-            return route()
+            return route(operator_policy=ctx.policies.operator(org.id))
         stored = ctx.credentials.current(org.id)
         if stored is None:
             return route(problem="no_credential")

@@ -26,10 +26,11 @@ class LimitsUnavailable(ChatGridError):
     default_code = "limits_unavailable"
 
 
-def admission_for(policy: OrgPolicy, org_id: str, member_id: str) -> Admission:
+def admission_for(policy: OrgPolicy, org_id: str, member_id: str, *, set_by: str = "") -> Admission:
+    """Counter checks for one call; ``set_by="operator:"`` keeps the operator's counters apart."""
     if not policy.limits_requests:
         return NO_ADMISSION
-    org, member = f"org:{org_id}", f"member:{member_id}"
+    org, member = f"{set_by}org:{org_id}", f"{set_by}member:{member_id}"
     rates = []
     tokens = []
     if policy.org_rpm:
@@ -44,8 +45,26 @@ def admission_for(policy: OrgPolicy, org_id: str, member_id: str) -> Admission:
     return Admission(tuple(rates), tuple(tokens), concurrency)
 
 
+def combined(first: Admission, second: Admission) -> Admission:
+    if second.empty:
+        return first
+    if first.empty:
+        return second
+    return Admission(
+        first.rates + second.rates,
+        first.token_rates + second.token_rates,
+        first.concurrency + second.concurrency,
+    )
+
+
 def _refusal_error(refusal: Refusal) -> RateLimited:
-    who = "your organization" if refusal.scope.startswith("org:") else "you"
+    scope = refusal.scope.removeprefix("operator:")
+    who = "your organization" if scope.startswith("org:") else "you"
+    setter = (
+        "set by ChatGrid's operator for shared credits"
+        if refusal.scope.startswith("operator:")
+        else "set by your organization's admin"
+    )
     if refusal.kind == "requests":
         what = f"{refusal.limit} requests per minute"
     elif refusal.kind == "tokens":
@@ -53,7 +72,7 @@ def _refusal_error(refusal: Refusal) -> RateLimited:
     else:
         what = f"{refusal.limit} requests at a time"
     return RateLimited(
-        f"Rate limit reached: {who} may make {what} (set by your organization's admin). "
+        f"Rate limit reached: {who} may make {what} ({setter}). "
         f"Try again in {refusal.retry_after_seconds}s.",
         retry_after=refusal.retry_after_seconds,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, delete, select
 
 from chatgrid.limits.policy import NO_LIMITS, OrgPolicy
-from chatgrid.store.tables import org_policies
+from chatgrid.store.tables import operator_policies, org_policies
 from chatgrid.store.types import utcnow
 
 
@@ -37,3 +37,32 @@ class PolicyRepository:
         with self.engine.begin() as conn:
             conn.execute(delete(org_policies).where(org_policies.c.org_id == org_id))
             conn.execute(org_policies.insert().values(org_id=org_id, **values))
+
+    def operator(self, org_id: str) -> OrgPolicy:
+        """The operator's limits on a shared-credit org (requests and tokens only)."""
+        with self.engine.connect() as conn:
+            row = (
+                conn.execute(select(operator_policies).where(operator_policies.c.org_id == org_id))
+                .mappings()
+                .first()
+            )
+        if row is None:
+            return NO_LIMITS
+        return OrgPolicy(
+            org_rpm=row["org_rpm"],
+            org_tpm=row["org_tpm"],
+            member_rpm=row["member_rpm"],
+            member_tpm=row["member_tpm"],
+        )
+
+    def set_operator(self, org_id: str, policy: OrgPolicy) -> None:
+        values = {
+            "org_rpm": policy.org_rpm,
+            "org_tpm": policy.org_tpm,
+            "member_rpm": policy.member_rpm,
+            "member_tpm": policy.member_tpm,
+            "updated_at": utcnow(),
+        }
+        with self.engine.begin() as conn:
+            conn.execute(delete(operator_policies).where(operator_policies.c.org_id == org_id))
+            conn.execute(operator_policies.insert().values(org_id=org_id, **values))

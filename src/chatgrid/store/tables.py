@@ -54,6 +54,18 @@ orgs = Table(
     Column("suspended_reason", String(300), nullable=True),
 )
 
+# Limits the operator imposes on a shared-credit org, on top of its admin's own.
+operator_policies = Table(
+    "operator_policies",
+    metadata,
+    Column("org_id", ID, ForeignKey("orgs.id"), primary_key=True),
+    Column("org_rpm", Integer, nullable=True),
+    Column("org_tpm", Integer, nullable=True),
+    Column("member_rpm", Integer, nullable=True),
+    Column("member_tpm", Integer, nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
 # What a seat costs and what it includes. Money in micro-dollars.
 plans = Table(
     "plans",
