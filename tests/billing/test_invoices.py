@@ -21,7 +21,7 @@ from chatgrid.context import AppContext
 from chatgrid.errors import Conflict, InvalidRequest, NotFound
 from chatgrid.identity.models import BillingMode, Role
 from chatgrid.store.tables import ledger_entries, orgs
-from tests.billing.ledger_rows import entry, move_seat, write
+from tests.support.ledger_rows import entry, move_seat, write
 
 CLI = Actor.cli()
 OCT_START = datetime(2026, 10, 1, tzinfo=UTC)

@@ -17,7 +17,7 @@ from chatgrid.errors import Conflict, InvalidRequest, NotFound
 from chatgrid.identity.models import BillingMode, Role
 from chatgrid.ledger.money import round_half_up
 from chatgrid.store.tables import orgs
-from tests.billing.ledger_rows import entry, write
+from tests.support.ledger_rows import entry, write
 
 CLI = Actor.cli()
 

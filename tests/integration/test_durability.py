@@ -54,36 +54,11 @@ def test_kill_9_right_after_the_last_byte_loses_no_entry(own_deployment: Deploym
 def test_writing_the_same_call_twice_keeps_one_entry(own_deployment: Deployment) -> None:
     from datetime import UTC, datetime
 
-    from chatgrid.ledger.entries import LedgerEntry
     from chatgrid.ledger.writer import write_entries
+    from tests.support.ledger_rows import entry
 
-    entry = LedgerEntry(
-        call_id="call_same",
-        org_id="org_x",
-        member_id="mem_x",
-        token_id="tok_x",
-        mode="byok",
-        provider="openai",
-        credential_fingerprint="fp_x",
-        endpoint="chat",
-        model="gpt-4o",
-        stream=False,
-        prompt_tokens=1,
-        cached_tokens=0,
-        completion_tokens=1,
-        usage_estimated=False,
-        list_cost_micros=1,
-        charged_micros=0,
-        markup_bps=0,
-        upstream_request_id="req_1",
-        client_addr=None,
-        status_code=200,
-        outcome="ok",
-        started_at=datetime.now(UTC),
-        first_byte_ms=1,
-        duration_ms=1,
-    )
+    once = entry("org_x", "mem_x", datetime.now(UTC), charged=0)
     with own_deployment.context.engine.connect() as conn:
-        write_entries(conn, [entry])
-        write_entries(conn, [entry, entry])
+        write_entries(conn, [once])
+        write_entries(conn, [once, once])
     assert len(own_deployment.context.usage.entries("org_x")) == 1

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
@@ -11,41 +10,13 @@ from chatgrid.admin.billing import budget_status, trial_status
 from chatgrid.billing.plans import WarningLevel, budget_of
 from chatgrid.context import AppContext
 from chatgrid.identity.models import BillingMode
-from chatgrid.ledger.entries import LedgerEntry
-from chatgrid.ledger.writer import write_entries
 from chatgrid.store.tables import orgs
+from tests.support.ledger_rows import entry, write
 from tests.web.conftest import World
 
 
 def charge(ctx: AppContext, org_id: str, member_id: str, micros: int) -> None:
-    entry = LedgerEntry(
-        call_id="call_" + secrets.token_hex(8),
-        org_id=org_id,
-        member_id=member_id,
-        token_id="tok_x",
-        mode="shared",
-        provider="openai",
-        credential_fingerprint="fp_pool",
-        endpoint="chat",
-        model="gpt-4o",
-        stream=False,
-        prompt_tokens=10,
-        cached_tokens=0,
-        completion_tokens=10,
-        usage_estimated=False,
-        list_cost_micros=micros,
-        charged_micros=micros,
-        markup_bps=0,
-        upstream_request_id="req_x",
-        client_addr=None,
-        status_code=200,
-        outcome="ok",
-        started_at=datetime.now(UTC),
-        first_byte_ms=1,
-        duration_ms=1,
-    )
-    with ctx.engine.connect() as conn:
-        write_entries(conn, [entry])
+    write(ctx, [entry(org_id, member_id, datetime.now(UTC), charged=micros, model="gpt-4o")])
 
 
 def test_warning_levels() -> None:

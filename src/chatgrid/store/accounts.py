@@ -20,6 +20,7 @@ from chatgrid.errors import Conflict, NotFound
 from chatgrid.identity.models import BillingMode, Member, Org, OrgStatus, Role
 from chatgrid.identity.users import Membership, User
 from chatgrid.store.ids import new_id
+from chatgrid.store.orgs import MEMBER_COLUMNS, member_from_row
 from chatgrid.store.seats import close_seat, open_seat
 from chatgrid.store.tables import api_tokens, members, orgs, sessions, users
 from chatgrid.store.types import utcnow
@@ -58,29 +59,6 @@ def _user(row: Mapping[Any, Any]) -> User:
         has_password=row["password_hash"] is not None,
         created_at=row["created_at"],
         password_changed_at=row["password_changed_at"],
-    )
-
-
-_MEMBER_COLUMNS = (
-    members.c.id,
-    members.c.org_id,
-    members.c.user_id,
-    users.c.email,
-    members.c.role,
-    members.c.status,
-    members.c.created_at,
-)
-
-
-def _member(row: Mapping[Any, Any]) -> Member:
-    return Member(
-        id=row["id"],
-        org_id=row["org_id"],
-        user_id=row["user_id"],
-        email=row["email"],
-        role=Role(row["role"]),
-        status=row["status"],
-        created_at=row["created_at"],
     )
 
 
@@ -163,7 +141,7 @@ class AccountRepository:
     def membership(self, user_id: str, org_id: str) -> Member | None:
         """The user's active membership of exactly this org id (never matched by name)."""
         query = (
-            select(*_MEMBER_COLUMNS)
+            select(*MEMBER_COLUMNS)
             .join(users, users.c.id == members.c.user_id)
             .where(
                 members.c.user_id == user_id,
@@ -173,7 +151,7 @@ class AccountRepository:
         )
         with self.engine.connect() as conn:
             row = conn.execute(query).mappings().first()
-        return None if row is None else _member(row)
+        return None if row is None else member_from_row(row)
 
     def org(self, org_id: str) -> tuple[Org, bool, datetime | None]:
         """An org by exact id, whether shared credits are allowed, and its trial's end."""
@@ -332,7 +310,7 @@ class AccountRepository:
         conn.execute(select(orgs.c.id).where(orgs.c.id == org_id).with_for_update())
         row = (
             conn.execute(
-                select(*_MEMBER_COLUMNS)
+                select(*MEMBER_COLUMNS)
                 .join(users, users.c.id == members.c.user_id)
                 .where(members.c.org_id == org_id, members.c.id == member_id)
             )
@@ -341,7 +319,7 @@ class AccountRepository:
         )
         if row is None:
             raise NotFound("no such member", code="member_not_found")
-        return _member(row)
+        return member_from_row(row)
 
     @staticmethod
     def _owners(conn: Connection, org_id: str) -> int:

@@ -16,7 +16,7 @@ from chatgrid.store.tables import members, orgs, users
 from chatgrid.store.types import utcnow
 
 
-def _org(row: Mapping[Any, Any]) -> Org:
+def org_from_row(row: Mapping[Any, Any]) -> Org:
     return Org(
         id=row["id"],
         name=row["name"],
@@ -27,7 +27,7 @@ def _org(row: Mapping[Any, Any]) -> Org:
     )
 
 
-def _member(row: Mapping[Any, Any]) -> Member:
+def member_from_row(row: Mapping[Any, Any]) -> Member:
     return Member(
         id=row["id"],
         org_id=row["org_id"],
@@ -39,7 +39,7 @@ def _member(row: Mapping[Any, Any]) -> Member:
     )
 
 
-_member_columns = (
+MEMBER_COLUMNS = (
     members.c.id,
     members.c.org_id,
     members.c.user_id,
@@ -68,7 +68,7 @@ class OrgRepository:
                 conn.execute(orgs.insert().values(**row))
         except IntegrityError:
             raise Conflict(f"an org named {name!r} already exists", code="org_exists") from None
-        return _org(row)
+        return org_from_row(row)
 
     def get(self, id_or_name: str) -> Org:
         """Find an org by id or unique name (the CLI's ``ORG`` argument)."""
@@ -82,12 +82,12 @@ class OrgRepository:
             )
         if row is None:
             raise NotFound(f"no org {id_or_name!r}", code="org_not_found")
-        return _org(row)
+        return org_from_row(row)
 
     def list(self) -> list[Org]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(orgs).order_by(orgs.c.created_at)).mappings().all()
-        return [_org(row) for row in rows]
+        return [org_from_row(row) for row in rows]
 
     def shared_allowed(self, org_id: str) -> bool:
         with self.engine.connect() as conn:
@@ -160,7 +160,7 @@ class MemberRepository:
         with self.engine.connect() as conn:
             row = (
                 conn.execute(
-                    select(*_member_columns)
+                    select(*MEMBER_COLUMNS)
                     .join(users, users.c.id == members.c.user_id)
                     .where(members.c.org_id == org_id, members.c.id == member_id)
                 )
@@ -169,13 +169,13 @@ class MemberRepository:
             )
         if row is None:
             raise NotFound("no such member", code="member_not_found")
-        return _member(row)
+        return member_from_row(row)
 
     def find_by_email(self, org_id: str, email: str) -> Member:
         with self.engine.connect() as conn:
             row = (
                 conn.execute(
-                    select(*_member_columns)
+                    select(*MEMBER_COLUMNS)
                     .join(users, users.c.id == members.c.user_id)
                     .where(members.c.org_id == org_id, users.c.email == email.strip().lower())
                 )
@@ -184,13 +184,13 @@ class MemberRepository:
             )
         if row is None:
             raise NotFound(f"{email} is not a member of this org", code="member_not_found")
-        return _member(row)
+        return member_from_row(row)
 
     def list(self, org_id: str) -> list[Member]:
         with self.engine.connect() as conn:
             rows = (
                 conn.execute(
-                    select(*_member_columns)
+                    select(*MEMBER_COLUMNS)
                     .join(users, users.c.id == members.c.user_id)
                     .where(members.c.org_id == org_id)
                     .order_by(members.c.created_at)
@@ -198,7 +198,7 @@ class MemberRepository:
                 .mappings()
                 .all()
             )
-        return [_member(row) for row in rows]
+        return [member_from_row(row) for row in rows]
 
     def emails(self, org_id: str) -> dict[str, str]:
         """member id → email, for exports."""
