@@ -213,3 +213,10 @@ def test_body_over_8_mib_is_refused_with_413(client: InProcessClient) -> None:
 def test_service_tier_is_echoed_as_served(chat: Chat) -> None:
     assert chat(service_tier="flex").json()["service_tier"] == "flex"
     assert chat(service_tier="auto").json()["service_tier"] == "default"
+
+
+def test_echo_directive_replies_with_the_message_text(chat: Chat) -> None:
+    text = "Say <b>this</b>\n\n| a | b |\n|---|---|\n| 1 | 2 |"
+    body = chat(f"[sim:echo]{text}").json()
+    assert body["choices"][0]["message"]["content"] == text
+    assert body["usage"]["completion_tokens"] == len(re.findall(r"\s*(?:\w+|[^\w\s])|\s+", text))

@@ -142,3 +142,19 @@ def test_invalid_embedding_requests(
 def test_directives_ride_in_the_first_input(embed: Embed) -> None:
     assert embed(["[sim:429]", "fine"]).status == 429
     assert embed(["fine", "[sim:429]"]).status == 200
+
+
+def test_texts_that_share_words_point_the_same_way(embed: Embed) -> None:
+    def vector(text: str) -> list[float]:
+        return list(embed(text, dimensions=256).json()["data"][0]["embedding"])
+
+    def cosine(a: list[float], b: list[float]) -> float:
+        return sum(x * y for x, y in zip(a, b, strict=True))
+
+    query = vector("When is the quarterly revenue report due?")
+    related = vector("The quarterly revenue report is due on the fifth.")
+    unrelated = vector("Penguins huddle together through the antarctic winter.")
+    assert cosine(query, related) > 0.5
+    assert cosine(query, related) > cosine(query, unrelated) + 0.3
+    # Case and word order do not matter; a repeated word counts once.
+    assert vector("Revenue REPORT") == vector("report revenue revenue")

@@ -16,7 +16,7 @@ import orjson
 
 from chatgrid.simulator import tokens
 from chatgrid.simulator.chat_request import ChatRequest
-from chatgrid.simulator.directives import Directives
+from chatgrid.simulator.directives import Directives, strip_directives
 from chatgrid.simulator.records import Usage
 
 DEFAULT_REPLY_TOKENS: Final = 16
@@ -55,7 +55,11 @@ def plan_reply(request: ChatRequest, directives: Directives) -> ChatReply:
     """Decide every choice's content and the usage, following the rules in ``tokens``."""
     seed = tokens.messages_seed(request.messages)
     tool = _tool_to_call(request, directives)
-    wanted = DEFAULT_REPLY_TOKENS if directives.tokens is None else directives.tokens
+    echoed = _echo_words(request) if directives.echo else None
+    if echoed is not None:
+        wanted = len(echoed)
+    else:
+        wanted = DEFAULT_REPLY_TOKENS if directives.tokens is None else directives.tokens
     count = wanted if request.cap is None else min(wanted, request.cap)
     finish_reason = "length" if count < wanted else "stop"
     if request.json_mode:
@@ -68,7 +72,7 @@ def plan_reply(request: ChatRequest, directives: Directives) -> ChatReply:
             choice.tool_call_id = tokens.tool_call_id(seed, index)
             choice.tokens = tokens.tool_call_tokens(tool)
         else:
-            words = tokens.reply_words(seed, index, count)
+            words = echoed[:count] if echoed is not None else tokens.reply_words(seed, index, count)
             if request.json_mode:
                 words[0] = JSON_PREFIX + words[0]
                 words[-1] += JSON_SUFFIX
@@ -205,3 +209,9 @@ def _first_delta(choice: Choice) -> bytes:
     return orjson.dumps(
         {"role": "assistant", "content": None, "tool_calls": [call], "refusal": None}
     )
+
+
+def _echo_words(request: ChatRequest) -> list[str]:
+    """``[sim:echo]``: the last message's text as stream tokens, whitespace kept."""
+    text = strip_directives(tokens.last_message_text(request.messages))
+    return tokens.ECHO_TOKEN_RE.findall(text) or ["."]

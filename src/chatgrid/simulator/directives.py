@@ -18,6 +18,8 @@ one of the same name; unknown names are ignored.
                    otherwise close it without any response (``[sim:cut]`` = 0)
 ``[sim:tokens=N]`` reply with N tokens (before the ``max_tokens`` cap)
 ``[sim:cached=N]`` report N cached prompt tokens (capped at prompt_tokens)
+``[sim:echo]``     reply with the last message's own text, directives removed
+                   (how a test makes the "model" say something exact)
 ``[sim:tool]``     call a tool when ``tools`` are given and ``tool_choice``
                    allows it
 =================  ===========================================================
@@ -38,7 +40,17 @@ MAX_TOKENS_DIRECTIVE: Final = 100_000
 class Directives:
     """What the text asked for; every field ``None`` / ``False`` when it asked nothing."""
 
-    __slots__ = ("cached", "cut", "delay_ms", "fault", "retry_after", "slow_ms", "tokens", "tool")
+    __slots__ = (
+        "cached",
+        "cut",
+        "delay_ms",
+        "echo",
+        "fault",
+        "retry_after",
+        "slow_ms",
+        "tokens",
+        "tool",
+    )
 
     def __init__(self) -> None:
         self.fault: int | None = None
@@ -49,9 +61,15 @@ class Directives:
         self.tokens: int | None = None
         self.cached: int | None = None
         self.tool = False
+        self.echo = False
 
 
 NONE: Final = Directives()
+
+
+def strip_directives(text: str) -> str:
+    """``text`` without its directives (what ``[sim:echo]`` replies with)."""
+    return _DIRECTIVE_RE.sub("", text).strip()
 
 
 def parse_directives(text: str) -> Directives:
@@ -77,4 +95,6 @@ def parse_directives(text: str) -> Directives:
             found.cached = value
         elif name == "tool":
             found.tool = True
+        elif name == "echo":
+            found.echo = True
     return found

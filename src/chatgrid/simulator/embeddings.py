@@ -1,13 +1,15 @@
-"""``/v1/embeddings``: validation and deterministic unit vectors.
+"""``/v1/embeddings``: validation and deterministic unit vectors that mean something.
 
-A vector is SHAKE-256 of the model and the input, read as signed bytes and
-scaled to unit length, then rounded to float32 (what OpenAI serves), so the
-``float`` and ``base64`` encodings carry exactly the same numbers. Because
+A text's vector is the sum, over its distinct lower-cased words, of a
+SHAKE-256 stream per (model, word) read as signed bytes, scaled to unit
+length and rounded to float32 (what OpenAI serves). Texts that share words
+therefore point the same way, so retrieval tests behind the gateway rank by
+real overlap, while the same input always gets the same vector. Because
 SHAKE's output for a shorter length is a prefix of the longer one,
 ``dimensions=d`` behaves like OpenAI's shortened embeddings: the first ``d``
-components of the full vector, renormalised. No numpy on these machines, so
-vectors are built with ``array`` and cached, as float32 bytes, for inputs
-that repeat.
+components of the full vector, renormalised. Token-array inputs (and texts
+without a word) hash as a whole. Vectors are cached, as float32 bytes, for
+inputs that repeat.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import math
+import re
 import sys
 from array import array
 from functools import lru_cache
@@ -26,6 +29,7 @@ from chatgrid.simulator import errors, params, tokens
 from chatgrid.simulator.catalogue import EMBEDDING_DIMS, MODEL_IDS, SHORTENABLE
 
 MAX_INPUTS: Final = 2048
+_WORD_RE: Final = re.compile(r"\w+")
 _FORMATS: Final = ("float", "base64")
 
 EmbeddingInput = str | list[int]
@@ -130,9 +134,23 @@ def _inputs(raw: object) -> list[EmbeddingInput]:
 @lru_cache(maxsize=2048)
 def _vector(model: str, dimensions: int, key: bytes) -> bytes:
     """The unit vector for one input, as native-order float32 bytes (cached: 4 B/dim)."""
-    raw = array("b", hashlib.shake_256(model.encode() + b"\0" + key).digest(dimensions))
-    scale = 1.0 / (math.hypot(*raw) or 1.0)
-    return array("f", [component * scale for component in raw]).tobytes()
+    prefix = model.encode() + b"\0"
+    sums = [0] * dimensions
+    for feature in _features(key):
+        stream = array("b", hashlib.shake_256(prefix + feature).digest(dimensions))
+        sums = [a + b for a, b in zip(sums, stream, strict=True)]
+    scale = 1.0 / (math.hypot(*sums) or 1.0)
+    return array("f", [component * scale for component in sums]).tobytes()
+
+
+def _features(key: bytes) -> list[bytes]:
+    """The distinct words of a text input; the whole input otherwise."""
+    if key[:1] == b"s":
+        text = key[1:].decode("utf-8", "surrogatepass").lower()
+        words = sorted(set(_WORD_RE.findall(text)))
+        if words:
+            return [word.encode("utf-8", "surrogatepass") for word in words]
+    return [key]
 
 
 def _as_floats(packed: bytes) -> list[float]:

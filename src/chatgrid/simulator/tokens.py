@@ -43,6 +43,8 @@ from typing import Final
 import orjson
 
 TOKEN_RE: Final = re.compile(r"\w+|[^\w\s]")
+#: ``[sim:echo]``'s stream tokens: a word or a symbol with the whitespace before it.
+ECHO_TOKEN_RE: Final = re.compile(r"\s*(?:\w+|[^\w\s])|\s+")
 
 PER_MESSAGE: Final = 3
 PER_REQUEST: Final = 3
