@@ -7,6 +7,7 @@ them when the call returns.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from chatgrid.audit import Actor
@@ -50,6 +51,41 @@ def create_plan(
     ctx.plans.create(plan)
     ctx.audit.record(None, actor, "plan.created", plan.id, plan.public())
     return plan
+
+
+def update_plan(
+    ctx: AppContext,
+    plan_ref: str,
+    *,
+    name: str | None = None,
+    seat_price_micros: int,
+    markup_bps: int,
+    allowance_micros_per_seat: int,
+    overage: bool,
+    actor: Actor,
+) -> Plan:
+    """Change a plan's terms for every org on it, from now on (in force on every server).
+
+    Issued invoices are snapshots and keep what they said; this month's
+    invoice, issued after the month ends, uses the terms in force then.
+    """
+    before = ctx.plans.get(plan_ref)
+    name = before.name if name is None else name
+    validate_plan(name, markup_bps)
+    plan = replace(
+        before,
+        name=name.strip(),
+        seat_price_micros=seat_price_micros,
+        markup_bps=markup_bps,
+        allowance_micros_per_seat=allowance_micros_per_seat,
+        overage=overage,
+    )
+    updated = ctx.plans.update(plan)
+    ctx.changes.bump()
+    ctx.audit.record(
+        None, actor, "plan.updated", plan.id, {"before": before.public(), "after": updated.public()}
+    )
+    return updated
 
 
 def plan_of(ctx: AppContext, account: BillingAccount) -> Plan:

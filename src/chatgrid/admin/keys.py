@@ -56,15 +56,27 @@ def revoke_credential(ctx: AppContext, org_ref: str) -> StoredKey:
 
 
 async def add_pool_key(
-    ctx: AppContext, name: str, config: UpstreamConfig, key: str, *, weight: int = 1
+    ctx: AppContext,
+    name: str,
+    config: UpstreamConfig,
+    key: str,
+    *,
+    weight: int = 1,
+    rpm_limit: int | None = None,
+    tpm_limit: int | None = None,
 ) -> StoredKey:
     if weight < 1:
         raise InvalidRequest("a pooled key's weight is at least 1", param="weight")
+    for field, value in (("rpm_limit", rpm_limit), ("tpm_limit", tpm_limit)):
+        if value is not None and value < 1:
+            raise InvalidRequest(f"{field} is at least 1 (leave it out for no limit)", param=field)
     key = key.strip()
     models = await _validated_models(ctx, config, key)
     key_id = new_id("pool")
     sealed = ctx.vault.seal(key, binding=pool_binding(key_id))
-    stored = ctx.pool.add(key_id, name, config, sealed, models, weight)
+    stored = ctx.pool.add(
+        key_id, name, config, sealed, models, weight, rpm_limit=rpm_limit, tpm_limit=tpm_limit
+    )
     ctx.changes.bump()
     return stored
 

@@ -67,6 +67,46 @@ def plan_create(
         emit(plan.public())
 
 
+@plan_app.command("update")
+def plan_update(
+    plan: Annotated[str, typer.Argument(help="Plan id or name.")],
+    seat_price: Annotated[
+        str | None, typer.Option("--seat-price", help="USD per seat per month.")
+    ] = None,
+    markup_bps: Annotated[
+        int | None, typer.Option("--markup-bps", help="Markup on shared credits.")
+    ] = None,
+    allowance_per_seat: Annotated[
+        str | None, typer.Option("--allowance-per-seat", help="USD of shared credits per seat.")
+    ] = None,
+    overage: Annotated[
+        bool | None,
+        typer.Option("--overage/--hard-stop", help="Bill beyond the allowance, or stop."),
+    ] = None,
+) -> None:
+    """Change a plan's terms from now on (options left out keep their value)."""
+    with admin_context() as ctx:
+        current = ctx.plans.get(plan)
+        updated = billing.update_plan(
+            ctx,
+            current.id,
+            seat_price_micros=(
+                current.seat_price_micros
+                if seat_price is None
+                else parse_dollars(seat_price, "seat_price")
+            ),
+            markup_bps=current.markup_bps if markup_bps is None else markup_bps,
+            allowance_micros_per_seat=(
+                current.allowance_micros_per_seat
+                if allowance_per_seat is None
+                else parse_dollars(allowance_per_seat, "allowance_per_seat")
+            ),
+            overage=current.overage if overage is None else overage,
+            actor=Actor.cli(),
+        )
+        emit(updated.public())
+
+
 @plan_app.command("assign")
 def plan_assign(org: OrgArg, plan: Annotated[str, typer.Argument(help="Plan id or name.")]) -> None:
     """Put an org on a paid plan from now (ends its trial)."""

@@ -6,7 +6,8 @@ from typing import Annotated, Any
 
 import typer
 
-from chatgrid.admin import keys
+from chatgrid.admin import keys, operator
+from chatgrid.audit import Actor
 from chatgrid.cli.common import (
     OrgArg,
     admin_context,
@@ -76,6 +77,12 @@ ApiVersionOpt = Annotated[str | None, typer.Option(help="Azure api-version.")]
 DeploymentOpt = Annotated[
     list[str] | None, typer.Option(help="Azure MODEL=DEPLOYMENT (repeat per model).")
 ]
+RpmOpt = Annotated[
+    int | None, typer.Option("--rpm", help="The key's own requests-per-minute budget.")
+]
+TpmOpt = Annotated[
+    int | None, typer.Option("--tpm", help="The key's own tokens-per-minute budget.")
+]
 
 
 @credential_app.command("set")
@@ -126,21 +133,65 @@ def pool_add(
     api_version: ApiVersionOpt = None,
     deployment: DeploymentOpt = None,
     weight: Annotated[int, typer.Option(help="Share of traffic relative to other keys.")] = 1,
+    rpm: RpmOpt = None,
+    tpm: TpmOpt = None,
 ) -> None:
     """Add a pooled upstream key (read from stdin) for shared-credit orgs."""
     config = _upstream_config(provider, base_url, organization, project, api_version, deployment)
     key = read_secret()
     with admin_context() as ctx:
-        stored = run_async(lambda: keys.add_pool_key(ctx, name, config, key, weight=weight))
-        audit(ctx, None, "pool_key.added", stored.id, _fingerprints(stored, None))
-        emit({**stored.public(), "name": stored.name, "weight": stored.weight})
+        stored = run_async(
+            lambda: keys.add_pool_key(
+                ctx, name, config, key, weight=weight, rpm_limit=rpm, tpm_limit=tpm
+            )
+        )
+        details = {**_fingerprints(stored, None), "weight": weight, "rpm_limit": rpm}
+        audit(ctx, None, "pool_key.added", stored.id, {**details, "tpm_limit": tpm})
+        emit(_pool_view(stored))
 
 
 @pool_app.command("list")
 def pool_list() -> None:
     """List pooled keys (fingerprints only)."""
     with admin_context() as ctx:
-        emit([{**k.public(), "name": k.name, "weight": k.weight} for k in ctx.pool.list()])
+        emit([_pool_view(k) for k in ctx.pool.list()])
+
+
+@pool_app.command("set")
+def pool_set(
+    key: Annotated[str, typer.Argument(help="The pooled key's name or id.")],
+    weight: Annotated[
+        int | None, typer.Option(help="Share of traffic (unchanged if left out).")
+    ] = None,
+    rpm: RpmOpt = None,
+    tpm: TpmOpt = None,
+    no_rpm: Annotated[bool, typer.Option("--no-rpm", help="Remove the requests budget.")] = False,
+    no_tpm: Annotated[bool, typer.Option("--no-tpm", help="Remove the tokens budget.")] = False,
+) -> None:
+    """Change a pooled key's weight or its own per-minute budget (in force when this returns)."""
+    if (rpm is not None and no_rpm) or (tpm is not None and no_tpm):
+        fail("give --rpm or --no-rpm (and --tpm or --no-tpm), not both")
+    with admin_context() as ctx:
+        current = ctx.pool.get(key)
+        updated = operator.set_pool_budget(
+            ctx,
+            Actor.cli(),
+            current.id,
+            weight=current.weight if weight is None else weight,
+            rpm_limit=None if no_rpm else (current.rpm_limit if rpm is None else rpm),
+            tpm_limit=None if no_tpm else (current.tpm_limit if tpm is None else tpm),
+        )
+        emit(_pool_view(updated))
+
+
+def _pool_view(stored: StoredKey) -> dict[str, Any]:
+    return {
+        **stored.public(),
+        "name": stored.name,
+        "weight": stored.weight,
+        "rpm_limit": stored.rpm_limit,
+        "tpm_limit": stored.tpm_limit,
+    }
 
 
 @vault_app.command("rotate-master")

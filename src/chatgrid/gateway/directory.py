@@ -68,6 +68,8 @@ class PoolTarget:
     target: UpstreamTarget
     weight: int
     models: frozenset[str]
+    rpm_limit: int | None = None  # the key's own budget at the upstream, per minute
+    tpm_limit: int | None = None
 
 
 class Directory:
@@ -186,6 +188,8 @@ class Directory:
                     target=build_target(stored.config, key, stored.sealed.fingerprint),
                     weight=max(stored.weight, 1),
                     models=frozenset(stored.models),
+                    rpm_limit=stored.rpm_limit,
+                    tpm_limit=stored.tpm_limit,
                 )
             )
         return targets
@@ -257,16 +261,33 @@ def choose_pool_target(
     *,
     health: PoolHealth | None = None,
     exclude: frozenset[str] = frozenset(),
+    headroom: Callable[[PoolTarget], float] | None = None,
 ) -> PoolTarget | None:
-    """A pooled key that serves the model, spread by weight, healthy keys first."""
+    """A pooled key that serves the model, spread by weight × budget left, healthy keys first.
+
+    ``headroom`` (0 to 1) is how much of the key's minute budget is left; a
+    key with none is skipped outright, unlike a cooling key, which is still
+    tried when every key is cooling (the upstream may have recovered; a spent
+    budget has not).
+    """
     candidates = [
         p for p in pool if (not p.models or model in p.models) and p.key_id not in exclude
     ]
+    weights: list[float] | None = None
+    if headroom is not None and candidates:
+        left = [(p, headroom(p)) for p in candidates]
+        left = [(p, h) for p, h in left if h > 0]
+        candidates = [p for p, _ in left]
+        weights = [p.weight * h for p, h in left]
     if health is not None and candidates:
-        healthy = [p for p in candidates if not health.cooling(p.key_id)]
-        candidates = healthy or candidates  # all cooling: still try rather than refuse
+        healthy = [i for i, p in enumerate(candidates) if not health.cooling(p.key_id)]
+        if healthy:  # all cooling: still try rather than refuse
+            candidates = [candidates[i] for i in healthy]
+            weights = None if weights is None else [weights[i] for i in healthy]
     if not candidates:
         return None
     if len(candidates) == 1:
         return candidates[0]
-    return random.choices(candidates, weights=[p.weight for p in candidates])[0]
+    if weights is None:
+        weights = [float(p.weight) for p in candidates]
+    return random.choices(candidates, weights=weights)[0]

@@ -1,8 +1,13 @@
-"""Shared credits: when a pooled key fails before the first byte, try another.
+"""Shared credits: choose a pooled key with budget left; when one fails before the first
+byte, try another.
 
 A 429 cools the key down for its ``Retry-After``; a 5xx or a connection
-failure cools it briefly. The caller never sees a failure one healthy key in
-the pool could have answered. BYOK orgs have exactly one key: no failover.
+failure cools it briefly. A key whose own minute budget is spent is skipped
+until the window frees (``pool_budget``). The caller never sees a failure
+one healthy key in the pool could have answered; when every key serving the
+model is out of budget, the caller gets a 429 with ``Retry-After`` that says
+nothing about the operator's upstream account. BYOK orgs have exactly one
+key: none of this applies to them.
 """
 
 from __future__ import annotations
@@ -10,21 +15,62 @@ from __future__ import annotations
 import secrets
 from dataclasses import replace
 
+from chatgrid.errors import ChatGridError, RateLimited, UpstreamFailed
 from chatgrid.gateway.calls import CallPlan
-from chatgrid.gateway.directory import Directory, PoolHealth, choose_pool_target
+from chatgrid.gateway.directory import Directory, PoolHealth, PoolTarget, choose_pool_target
+from chatgrid.gateway.pool_budget import PoolBudget
 
 MAX_ATTEMPTS = 3
 FAILURE_COOLDOWN_SECONDS = 5.0
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
-class PoolFailover:
-    """One call's failover state: the keys it has tried."""
+def serving(pool: list[PoolTarget], model: str) -> list[PoolTarget]:
+    return [p for p in pool if not p.models or model in p.models]
 
-    def __init__(self, directory: Directory, health: PoolHealth) -> None:
+
+def pool_unavailable(pool: list[PoolTarget], model: str, budget: PoolBudget) -> ChatGridError:
+    """Why no pooled key was chosen: every key is out of budget (429), or none serves it."""
+    keys = serving(pool, model)
+    if keys and all(budget.headroom(p) <= 0 for p in keys):
+        wait = budget.wait_seconds(keys)
+        return RateLimited(
+            f"Shared capacity for '{model}' is fully used for this minute; try again in {wait}s.",
+            retry_after=wait,
+        )
+    return UpstreamFailed("No shared upstream key serves this model right now.", code="no_pool_key")
+
+
+class PoolFailover:
+    """One call's pooled-key state: the keys it has tried and the one it holds."""
+
+    def __init__(self, directory: Directory, health: PoolHealth, budget: PoolBudget) -> None:
         self.directory = directory
         self.health = health
+        self.budget = budget
         self.tried: set[str] = set()
+        self.chosen: dict[str, PoolTarget] = {}
+
+    async def admit(self, plan: CallPlan) -> CallPlan:
+        """Count the call on its planned key, or move it to another key with room.
+
+        The call keeps its id (limits and reservations are held under it).
+        Raises the 429 when no key serving the model has room.
+        """
+        assert plan.pool_key_id is not None
+        pool = await self.directory.pool()
+        planned = next((p for p in pool if p.key_id == plan.pool_key_id), None)
+        if planned is not None and await self.budget.admit(planned, plan.call_id):
+            self.chosen[planned.key_id] = planned
+            return plan
+        refused = {plan.pool_key_id}
+        chosen = await self._admitted_key(pool, plan, frozenset(refused))
+        if chosen is None:
+            raise pool_unavailable(pool, plan.prepared.model, self.budget)
+        moved = _on_key(plan, chosen, plan.call_id)
+        if moved is None:
+            raise pool_unavailable(pool, plan.prepared.model, self.budget)
+        return moved
 
     async def next_plan(
         self, failed: CallPlan, status: int | None, retry_after: int | None
@@ -36,27 +82,58 @@ class PoolFailover:
         self.health.cool_down(failed.pool_key_id, cooldown)
         if len(self.tried) >= MAX_ATTEMPTS:
             return None
-        chosen = choose_pool_target(
-            await self.directory.pool(),
-            failed.prepared.model,
-            health=self.health,
-            exclude=frozenset(self.tried),
+        call_id = "call_" + secrets.token_hex(12)
+        chosen = await self._admitted_key(
+            await self.directory.pool(), failed, frozenset(self.tried), call_id
         )
         if chosen is None:
             return None
-        endpoint = failed.prepared.endpoint
-        url = (
-            chosen.target.chat_url(failed.prepared.model)
-            if endpoint == "chat"
-            else chosen.target.embeddings_url(failed.prepared.model)
-        )
-        if url is None:
-            return None
-        return replace(
-            failed,
-            call_id="call_" + secrets.token_hex(12),
-            target=chosen.target,
-            url=url,
-            pool_key_id=chosen.key_id,
-            tokens_used=0,
-        )
+        return _on_key(failed, chosen, call_id)
+
+    async def settle(self, final: CallPlan) -> None:
+        """The finished call's tokens count against the key that served it."""
+        target = self.chosen.get(final.pool_key_id or "")
+        if target is not None:
+            await self.budget.settle(target, final.call_id, final.tokens_used)
+
+    async def _admitted_key(
+        self,
+        pool: list[PoolTarget],
+        plan: CallPlan,
+        exclude: frozenset[str],
+        call_id: str | None = None,
+    ) -> PoolTarget | None:
+        """A key other than ``exclude`` that admits the call (each refusal sets one aside)."""
+        while True:
+            chosen = choose_pool_target(
+                pool,
+                plan.prepared.model,
+                health=self.health,
+                exclude=exclude,
+                headroom=self.budget.headroom,
+            )
+            if chosen is None:
+                return None
+            if await self.budget.admit(chosen, call_id or plan.call_id):
+                self.chosen[chosen.key_id] = chosen
+                return chosen
+            exclude = exclude | {chosen.key_id}
+
+
+def _on_key(plan: CallPlan, chosen: PoolTarget, call_id: str) -> CallPlan | None:
+    endpoint = plan.prepared.endpoint
+    url = (
+        chosen.target.chat_url(plan.prepared.model)
+        if endpoint == "chat"
+        else chosen.target.embeddings_url(plan.prepared.model)
+    )
+    if url is None:
+        return None
+    return replace(
+        plan,
+        call_id=call_id,
+        target=chosen.target,
+        url=url,
+        pool_key_id=chosen.key_id,
+        tokens_used=0,
+    )

@@ -110,6 +110,18 @@ class PlanRepository:
             raise Conflict(f"a plan named {plan.name!r} exists", code="plan_exists") from None
         return plan
 
+    def update(self, plan: Plan) -> Plan:
+        """Replace a plan's terms (its name too); the default flag stays as it is."""
+        values = {k: v for k, v in asdict(plan).items() if k not in ("id", "is_default")}
+        try:
+            with self.engine.begin() as conn:
+                result = conn.execute(update(plans).where(plans.c.id == plan.id).values(**values))
+        except IntegrityError:
+            raise Conflict(f"a plan named {plan.name!r} exists", code="plan_exists") from None
+        if result.rowcount == 0:
+            raise NotFound(f"no plan {plan.id!r}", code="plan_not_found")
+        return self.get(plan.id)
+
     @staticmethod
     def new_id() -> str:
         return new_id("plan")

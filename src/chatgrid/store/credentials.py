@@ -37,6 +37,9 @@ class StoredKey:
     weight: int
     created_at: datetime
     created_by: str | None
+    # A pooled key's own budget at the upstream per minute (None: no limit known).
+    rpm_limit: int | None = None
+    tpm_limit: int | None = None
 
     @property
     def binding(self) -> str:
@@ -122,6 +125,8 @@ def _stored(row: Mapping[Any, Any], owner: str) -> StoredKey:
         weight=row.get("weight") or 1,
         created_at=row["created_at"],
         created_by=row.get("created_by"),
+        rpm_limit=row.get("rpm_limit"),
+        tpm_limit=row.get("tpm_limit"),
     )
 
 
@@ -227,6 +232,9 @@ class PoolKeyRepository:
         sealed: SealedSecret,
         models: list[str],
         weight: int,
+        *,
+        rpm_limit: int | None = None,
+        tpm_limit: int | None = None,
     ) -> StoredKey:
         try:
             with self.engine.begin() as conn:
@@ -238,6 +246,8 @@ class PoolKeyRepository:
                         **_sealed_values(sealed),
                         models=models,
                         weight=weight,
+                        rpm_limit=rpm_limit,
+                        tpm_limit=tpm_limit,
                         status="active",
                         created_at=utcnow(),
                     )
@@ -263,15 +273,49 @@ class PoolKeyRepository:
         with self.engine.connect() as conn:
             return set(conn.execute(query).scalars())
 
-    def set_status(self, pool_key_id: str, status: str, reason: str | None) -> None:
+    def get(self, id_or_name: str) -> StoredKey:
+        query = select(pool_keys).where(
+            (pool_keys.c.id == id_or_name) | (pool_keys.c.name == id_or_name)
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).mappings().first()
+        if row is None:
+            raise NotFound("no such pooled key", code="pool_key_not_found")
+        return _stored(row, "pool")
+
+    def set_status(self, pool_key_id: str, status: str, reason: str | None) -> bool:
+        """Change the key's status; True when it changed (a second 401 changes nothing)."""
+        with self.engine.begin() as conn:
+            known = conn.execute(
+                select(pool_keys.c.status).where(pool_keys.c.id == pool_key_id)
+            ).first()
+            if known is None:
+                raise NotFound("no such pooled key", code="pool_key_not_found")
+            result = conn.execute(
+                update(pool_keys)
+                .where(pool_keys.c.id == pool_key_id, pool_keys.c.status != status)
+                .values(status=status, status_reason=reason)
+            )
+        return bool(result.rowcount)
+
+    def set_budget(
+        self,
+        pool_key_id: str,
+        *,
+        weight: int,
+        rpm_limit: int | None,
+        tpm_limit: int | None,
+    ) -> StoredKey:
+        """Replace the key's weight and its per-minute budget (None: no limit)."""
         with self.engine.begin() as conn:
             result = conn.execute(
                 update(pool_keys)
                 .where(pool_keys.c.id == pool_key_id)
-                .values(status=status, status_reason=reason)
+                .values(weight=weight, rpm_limit=rpm_limit, tpm_limit=tpm_limit)
             )
         if result.rowcount == 0:
             raise NotFound("no such pooled key", code="pool_key_not_found")
+        return self.get(pool_key_id)
 
 
 def all_sealed(engine: Engine) -> list[tuple[Table, StoredKey]]:

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, func, select, update
 
 from chatgrid.errors import NotFound
 from chatgrid.ledger.pricing import Price
-from chatgrid.store.tables import members, orgs, plans, pool_keys, prices
+from chatgrid.store.tables import members, orgs, plans, pool_keys, prices, users
 
 
 class OperatorRepository:
@@ -47,6 +47,12 @@ class OperatorRepository:
     def plans(self) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(select(plans).order_by(plans.c.name)).mappings()]
+
+    def operator_emails(self) -> list[str]:
+        """Where operator alerts go: every user with the operator flag."""
+        query = select(users.c.email).where(users.c.is_operator.is_(True)).order_by(users.c.email)
+        with self.engine.connect() as conn:
+            return [str(e) for e in conn.execute(query).scalars()]
 
     def pool_limits(self) -> dict[str, tuple[int | None, int | None]]:
         """Each pooled key's own rpm / tpm limits (None: none set)."""

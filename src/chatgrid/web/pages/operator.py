@@ -1,5 +1,6 @@
-"""The operator console: tenants and margin, pooled keys, prices, plans; suspend, resume,
-extend a trial, add a price. For anyone but an operator, every page is a 404."""
+"""The operator console: tenants and margin, prices; suspend, resume, extend a trial, add a
+price. Pooled keys, plans and one tenant's page live in ``operator_*.py`` beside it. For
+anyone but an operator, every page is a 404; every page warns while a pooled key is broken."""
 
 from __future__ import annotations
 
@@ -23,10 +24,15 @@ NOTICES = {
     "resumed": "The organization is active again.",
     "trial_extended": "The trial is extended.",
     "price_added": "The price is added; calls from its date on use it.",
+    "limits_saved": "The operator limits are saved; every server enforces them now.",
+    "plan_assigned": "The plan is assigned from now on.",
+    "plan_created": "The plan is created.",
+    "plan_saved": "The plan is saved; it applies from now on to every org on it.",
+    "pool_key_saved": "The pooled key's weight and budget are saved.",
 }
 
 
-def _page(
+def operator_page(
     request: Request,
     state: ConsoleState,
     viewer: Viewer,
@@ -46,6 +52,7 @@ def _page(
         tab=tab,
         dollars=dollars,
         operator_notice=NOTICES.get(request.query_params.get("done", "")),
+        broken_pool_keys=operator.broken_pool_keys(state.ctx),
         status=status,
         error=error,
         **values,
@@ -56,7 +63,7 @@ def _tenants_page(
     request: Request, state: ConsoleState, viewer: Viewer, *, status: int = 200, error: str = ""
 ) -> Response:
     rows = operator.tenants(state.ctx)
-    return _page(
+    return operator_page(
         request,
         state,
         viewer,
@@ -115,17 +122,10 @@ def extend_trial(
     return redirect("/operator?done=trial_extended")
 
 
-@router.get("/operator/pool")
-def pool_page(request: Request, state: Console, viewer: OperatorUser) -> Response:
-    return _page(
-        request, state, viewer, "operator/pool.html", "pool", keys=operator.pool_usage(state.ctx)
-    )
-
-
 def _prices_page(
     request: Request, state: ConsoleState, viewer: Viewer, *, status: int = 200, error: str = ""
 ) -> Response:
-    return _page(
+    return operator_page(
         request,
         state,
         viewer,
@@ -165,10 +165,3 @@ def add_price(
     except ChatGridError as exc:
         return _prices_page(request, state, viewer, status=exc.status, error=exc.message)
     return redirect("/operator/prices?done=price_added")
-
-
-@router.get("/operator/plans")
-def plans_page(request: Request, state: Console, viewer: OperatorUser) -> Response:
-    return _page(
-        request, state, viewer, "operator/plans.html", "plans", plans=operator.plans(state.ctx)
-    )
