@@ -7,13 +7,13 @@ PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install run simulator test lint format typecheck test-sqlite test-postgres bench clean
+.PHONY: help install run simulator test lint format typecheck test-sqlite test-postgres bench bench-retrieval clean
 
 help:
 	@echo "make run        start ChatGrid on SQLite at http://$(HOST):$(PORT)"
 	@echo "make test       lint, types, and the whole suite on SQLite and PostgreSQL"
 	@echo "make simulator  start the local OpenAI simulator on :9100"
-	@echo "make bench      gateway overhead against the simulator"
+	@echo "make bench      gateway overhead, retrieval, ingestion and rendering speed"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,18 +52,28 @@ format: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test-sqlite: $(STAMP)
+test-sqlite: $(STAMP) | node_modules
 	CHATGRID_TEST_BACKEND=sqlite $(BIN)/python -m pytest -q
 
-test-postgres: $(STAMP)
+test-postgres: $(STAMP) | node_modules
 	CHATGRID_TEST_BACKEND=postgresql CHATGRID_TEST_POSTGRES_URL=$(PG_TEST_URL) \
 		$(BIN)/python -m pytest -q 
+
+# axe-core for the browser accessibility test; installed once, when missing.
+node_modules:
+	npm ci --no-audit --no-fund
 
 test: lint typecheck test-sqlite test-postgres
 
 bench: $(STAMP)
 	@command -v wrk > /dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/gateway.py
+	$(BIN)/python bench/retrieval.py
+	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/render.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+
+bench-retrieval: $(STAMP)
+	$(BIN)/python bench/retrieval.py

@@ -29,6 +29,8 @@ from chatgrid.settings import Settings
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+    from chatgrid.chat.workspace import Workspace
+
 log = logging.getLogger(__name__)
 
 _SITE_PATHS = frozenset({"/healthz", "/readyz"})
@@ -42,6 +44,7 @@ class ChatGridApp:
         self.context: AppContext | None = None
         self.gateway: Gateway | None = None
         self.web: FastAPI | None = None
+        self.workspace: Workspace | None = None
         self.site = Starlette(
             routes=[
                 Route("/healthz", self._healthz),
@@ -70,9 +73,14 @@ class ChatGridApp:
         self.gateway = Gateway(self.context, session)
         await self.gateway.start()
         self._session = session
-        from chatgrid.web import create_web_app  # the console: imported once, at start-up
+        # The console and the workspace: imported once, at start-up.
+        from chatgrid.chat.workspace import Workspace
+        from chatgrid.gateway.internal import WorkspaceGateway
+        from chatgrid.web import create_web_app
 
-        self.web = create_web_app(self.context)
+        self.workspace = Workspace.build(self.context, WorkspaceGateway(self.gateway))
+        self.workspace.ingestor.start()
+        self.web = create_web_app(self.context, workspace=self.workspace)
         # Objects alive after start-up live as long as the process: keep them
         # out of the cyclic collector's full passes, which otherwise cost
         # milliseconds at a time on the request path.
@@ -80,6 +88,8 @@ class ChatGridApp:
         gc.freeze()
 
     async def shutdown(self) -> None:
+        if self.workspace is not None:
+            await self.workspace.ingestor.stop()
         if self.web is not None:
             self.web.state.console.close()
         if self.gateway is not None:

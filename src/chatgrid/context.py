@@ -15,7 +15,9 @@ from chatgrid.store.accounts import AccountRepository
 from chatgrid.store.audit import AuditRepository
 from chatgrid.store.billing import BillingRepository, PlanRepository
 from chatgrid.store.budgets import BudgetRepository
+from chatgrid.store.conversations import ConversationRepository
 from chatgrid.store.credentials import CredentialRepository, PoolKeyRepository
+from chatgrid.store.documents import DocumentRepository
 from chatgrid.store.engine import create_db_engine
 from chatgrid.store.invitations import InvitationRepository
 from chatgrid.store.orgs import MemberRepository, OrgRepository
@@ -49,6 +51,8 @@ class AppContext:
     invitations: InvitationRepository
     plans: PlanRepository
     billing: BillingRepository
+    documents: DocumentRepository
+    conversations: ConversationRepository
 
     @classmethod
     def open(cls, settings: Settings) -> AppContext:
@@ -73,6 +77,8 @@ class AppContext:
             invitations=InvitationRepository(engine),
             plans=PlanRepository(engine),
             billing=BillingRepository(engine),
+            documents=DocumentRepository(engine),
+            conversations=ConversationRepository(engine),
         )
 
     def reload_keyring(self) -> None:

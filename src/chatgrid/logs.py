@@ -28,3 +28,5 @@ def configure_logging(level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # pypdf's warnings about damaged files quote the file's bytes: document text, not logs.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)

@@ -128,6 +128,32 @@ class Settings(BaseSettings):
         default=15.0, gt=0, le=300, description="Longest one SMTP conversation may take."
     )
 
+    # Documents (RAG).
+    embedding_model: str = Field(
+        default="text-embedding-3-small",
+        description="Model that embeds document chunks and questions, through the org's billing.",
+    )
+    embedding_dimensions: int = Field(
+        default=256,
+        ge=8,
+        le=4096,
+        description="Size of stored embeddings (asked of the model; float32, 4 bytes each).",
+    )
+    document_max_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        ge=1024,
+        description="Largest document a member may upload, in bytes.",
+    )
+    document_max_pages: int = Field(
+        default=500, ge=1, description="Most pages a PDF may have to be ingested."
+    )
+    ingest_workers: int = Field(
+        default=1,
+        ge=0,
+        le=16,
+        description="Documents ingested at once by this process (0: this replica ingests none).",
+    )
+
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 import aiohttp
 import orjson
 
+from chatgrid.admin.operator import alert_operators, pool_key_broke
 from chatgrid.billing.trials import trial_state
 from chatgrid.context import AppContext
 from chatgrid.errors import (
@@ -26,7 +27,6 @@ from chatgrid.errors import (
     NotFound,
     OrgSuspended,
     TrialEnded,
-    UpstreamFailed,
     UpstreamKeyRejected,
 )
 from chatgrid.gateway.bodies import PreparedCall, prepare_chat, prepare_embeddings
@@ -38,7 +38,7 @@ from chatgrid.gateway.directory import (
     PoolHealth,
     choose_pool_target,
 )
-from chatgrid.gateway.failover import PoolFailover
+from chatgrid.gateway.failover import PoolFailover, pool_unavailable
 from chatgrid.gateway.http import (
     JSON_HEADERS,
     ClientDisconnected,
@@ -52,14 +52,17 @@ from chatgrid.gateway.http import (
     send_error,
 )
 from chatgrid.gateway.metering import Metering
+from chatgrid.gateway.pool_budget import PoolBudget
 from chatgrid.gateway.relay import Relay
 from chatgrid.gateway.streams import StreamRegistry
 from chatgrid.identity.models import BillingMode
 from chatgrid.identity.tokens import hash_token
 from chatgrid.ledger.writer import LedgerWriter
 from chatgrid.limits.enforcer import Limiter, admission_for, combined
+from chatgrid.mail import mailer_from_settings
 from chatgrid.store.budgets import month_of
 from chatgrid.store.checkpoint import WalCheckpointer
+from chatgrid.store.credentials import StoredKey
 from chatgrid.sync import ReplicaSync
 
 log = logging.getLogger(__name__)
@@ -93,6 +96,9 @@ class Gateway:
         self.streams = StreamRegistry(context)
         self.limiter = Limiter(context.settings)
         self.pool_health = PoolHealth()
+        self.pool_budget = PoolBudget(self.limiter.counters)
+        self.mailer = mailer_from_settings(context.settings)  # operator alerts
+        self._alerts: set[asyncio.Future[int]] = set()
         self.metering = Metering(context)
         self.sync = ReplicaSync(context.settings, on_change=self._changed)
         self.ledger = LedgerWriter(context.engine)
@@ -148,14 +154,42 @@ class Gateway:
             raise _method_not_allowed(method, path)
         caller = await self._authenticate(scope)
         body = await read_body(receive, self.max_body)
+        await self.serve(caller, endpoint, body, client_address(scope), receive, send)
+
+    async def call_as(
+        self, caller: Caller, endpoint: str, body: bytes, receive: Receive, send: Send
+    ) -> None:
+        """A call the workspace makes for a signed-in member: ``/v1``'s path without a token.
+
+        Errors reach ``send`` exactly as ``/v1`` would answer them, so the
+        workspace sees the same refusals (limits, allowance, trial, key).
+        """
+        try:
+            self.sync.check()
+            await self.serve(caller, endpoint, body, None, receive, send)
+        except ClientDisconnected:
+            return
+        except ChatGridError as error:
+            await send_error(send, error)
+
+    async def serve(
+        self,
+        caller: Caller,
+        endpoint: str,
+        body: bytes,
+        client: str | None,
+        receive: Receive,
+        send: Send,
+    ) -> None:
+        """One authenticated call: plan, admit, reserve, relay, settle."""
         if endpoint == "chat":
             prepared = prepare_chat(body, caller.user_tag)
         else:
             prepared = prepare_embeddings(body, caller.user_tag)
-        plan = await self._plan(caller, prepared, client_address(scope))
+        plan = await self._plan(caller, prepared, client)
         failover = None
         if plan.pool_key_id is not None:
-            failover = PoolFailover(self.directory, self.pool_health)
+            failover = PoolFailover(self.directory, self.pool_health, self.pool_budget)
         admission = combined(
             admission_for(plan.route.policy, caller.org_id, caller.member_id),
             admission_for(
@@ -168,6 +202,8 @@ class Gateway:
         try:
             held = await self.metering.reserve(plan)
             try:
+                if failover is not None:
+                    plan = final = await failover.admit(plan)  # the key's own budget
                 final = await self.relay.forward(plan, receive, send, failover)
             finally:
                 if held:
@@ -175,6 +211,8 @@ class Gateway:
         finally:
             if not admission.empty:
                 await self.limiter.finish(admission, plan.call_id, final.tokens_used)
+            if failover is not None:
+                await failover.settle(final)
 
     async def _authenticate(self, scope: Scope) -> Caller:
         self.sync.check()
@@ -230,13 +268,12 @@ class Gateway:
                     "ask your administrator.",
                     param="model",
                 )
+            pool = await self.directory.pool()
             chosen = choose_pool_target(
-                await self.directory.pool(), prepared.model, health=self.pool_health
+                pool, prepared.model, health=self.pool_health, headroom=self.pool_budget.headroom
             )
             if chosen is None:
-                raise UpstreamFailed(
-                    "No shared upstream key serves this model right now.", code="no_pool_key"
-                )
+                raise pool_unavailable(pool, prepared.model, self.pool_budget)
             target, pool_key_id = chosen.target, chosen.key_id
         url = (
             target.chat_url(prepared.model)
@@ -268,7 +305,8 @@ class Gateway:
             pool_key_id=pool_key_id,
         )
 
-    async def _models(self, caller: Caller, path: str, send: Send) -> None:
+    async def models_for(self, caller: Caller) -> list[str]:
+        """The models this caller may use now: the key's (BYOK) or the priced pool's."""
         route = await self._usable_route(caller)
         if route.mode is BillingMode.BYOK:
             models = sorted(route.models)
@@ -278,7 +316,10 @@ class Gateway:
             for pooled in await self.directory.pool():
                 served |= pooled.models or priced
             models = sorted(priced & served)
-        models = [m for m in models if route.policy.allows(m)]
+        return [m for m in models if route.policy.allows(m)]
+
+    async def _models(self, caller: Caller, path: str, send: Send) -> None:
+        models = await self.models_for(caller)
         entries = [
             {"id": m, "object": "model", "created": 0, "owned_by": "chatgrid"} for m in models
         ]
@@ -300,20 +341,30 @@ class Gateway:
         context = self.context
         reason = "the upstream rejected the key (HTTP 401)"
 
-        def flag() -> None:
+        def flag() -> StoredKey | None:
+            broken = None
             if plan.pool_key_id is not None:
-                context.pool.set_status(plan.pool_key_id, "broken", reason)
+                broken = pool_key_broke(context, plan.pool_key_id, reason)
             elif plan.route.credential_id is not None:
                 context.credentials.mark_broken(
                     plan.caller.org_id, plan.route.credential_id, reason
                 )
             context.changes.bump()
+            return broken  # a pooled key that just broke (once per break, not per request)
 
         try:
-            await asyncio.to_thread(flag)
+            broken = await asyncio.to_thread(flag)
         except Exception:
             log.exception("could not flag a rejected upstream key")
+            broken = None
         self._changed()
+        if broken is not None:
+            # Mail the operators off the request path: this caller does not wait on SMTP.
+            alert = asyncio.ensure_future(
+                asyncio.to_thread(alert_operators, context, self.mailer, broken)
+            )
+            self._alerts.add(alert)
+            alert.add_done_callback(self._alerts.discard)
         log.warning(
             "upstream rejected a key: org=%s fingerprint=%s",
             plan.caller.org_id,

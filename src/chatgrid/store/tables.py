@@ -336,3 +336,117 @@ ledger_entries = Table(
     Column("duration_ms", Integer, nullable=False),
     Index(None, "org_id", "started_at"),
 )
+
+# --- Documents (RAG), migration 0005 ---------------------------------------
+# Keyword indexes live outside these definitions because they differ per
+# backend (see migration 0005): SQLite has the FTS5 table ``chunks_fts``
+# (external content over ``chunks``, keyed by ``chunks.seq``, kept in sync by
+# triggers); PostgreSQL has the generated column ``chunks.tsv`` with a GIN index.
+
+collections = Table(
+    "collections",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("org_id", ID, ForeignKey("orgs.id"), nullable=False),
+    # Null: shared with the whole org; otherwise private to this member.
+    Column("owner_member_id", ID, ForeignKey("members.id"), nullable=True),
+    Column("name", String(200), nullable=False),
+    # Bumped whenever the collection's embeddings change, so every replica's
+    # in-memory vector cache knows when to reload.
+    Column("vectors_version", BigInteger, nullable=False, server_default="0"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "org_id", "owner_member_id"),
+)
+
+documents = Table(
+    "documents",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("org_id", ID, ForeignKey("orgs.id"), nullable=False),
+    Column("collection_id", ID, ForeignKey("collections.id"), nullable=False),
+    Column("uploaded_by", ID, nullable=False),
+    Column("filename", String(300), nullable=False),
+    Column("content_type", String(200), nullable=False),
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("error", String(500), nullable=True),
+    Column("pages", Integer, nullable=True),
+    Column("chunks_total", Integer, nullable=False, server_default="0"),
+    Column("chunks_done", Integer, nullable=False, server_default="0"),
+    # How many times a worker claimed it: a file that kills workers stops being retried.
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("claimed_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index(None, "org_id", "collection_id"),
+    Index(None, "status", "created_at"),
+)
+
+# The uploaded bytes, in the database so any replica can ingest them.
+document_files = Table(
+    "document_files",
+    metadata,
+    Column("document_id", ID, ForeignKey("documents.id"), primary_key=True),
+    Column("data", LargeBinary, nullable=False),
+)
+
+chunks = Table(
+    "chunks",
+    metadata,
+    # An integer key for SQLite's FTS5 rowid; ``id`` is what everything else uses.
+    Column("seq", BigIntPK, primary_key=True, autoincrement=True),
+    Column("id", ID, nullable=False),
+    Column("org_id", ID, nullable=False),
+    Column("collection_id", ID, nullable=False),
+    Column("document_id", ID, ForeignKey("documents.id"), nullable=False),
+    Column("ordinal", Integer, nullable=False),
+    Column("heading", String(500), nullable=True),
+    Column("page", Integer, nullable=True),
+    Column("text", String, nullable=False),
+    # float32 little-endian; null until the embedding call for it returned.
+    Column("embedding", LargeBinary, nullable=True),
+    # Named, so SQLite can be told to use it (see store/document_search.py).
+    Index("ix_chunks_id", "id", unique=True),
+    Index(None, "org_id", "collection_id"),
+    Index(None, "document_id", "ordinal"),
+)
+
+# --- Chat workspace, migration 0006 -----------------------------------------
+
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("org_id", ID, ForeignKey("orgs.id"), nullable=False),
+    Column("member_id", ID, ForeignKey("members.id"), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("model", String(100), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index(None, "org_id", "member_id", "updated_at"),
+)
+
+chat_messages = Table(
+    "chat_messages",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("conversation_id", ID, ForeignKey("conversations.id"), nullable=False),
+    Column("org_id", ID, nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("content", String, nullable=False),
+    Column("model", String(100), nullable=True),
+    # streaming, complete, stopped, failed
+    Column("status", String(16), nullable=False),
+    Column("error", String(500), nullable=True),
+    Column("error_code", String(64), nullable=True),
+    # The ledger rows behind this answer: the completion and the question's
+    # embedding. Tokens and cost shown in the page are read from them.
+    Column("call_id", String(40), nullable=True),
+    Column("retrieval_call_id", String(40), nullable=True),
+    # JSON list of the passages given to the model: [{n, chunk_id, document_id, ...}]
+    Column("citations", String, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("conversation_id", "position"),
+)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
@@ -18,6 +18,9 @@ from chatgrid.web.security import BodyLimit, SecurityHeaders
 from chatgrid.web.state import ConsoleState
 from chatgrid.web.templating import STATIC_DIR, Templates
 
+if TYPE_CHECKING:
+    from chatgrid.chat.workspace import Workspace
+
 API_DESCRIPTION = """\
 The org admin console's actions as JSON. Sign in with `POST /api/session`
 (first `GET /api/csrf` and send its token as `X-CSRF-Token`); the answer sets
@@ -28,7 +31,9 @@ to, and anything in it, is a 404; an admin action by a plain member is a 403.
 """
 
 
-def create_web_app(context: AppContext, *, mailer: Mailer | None = None) -> FastAPI:
+def create_web_app(
+    context: AppContext, *, mailer: Mailer | None = None, workspace: Workspace | None = None
+) -> FastAPI:
     settings = context.settings
     window = settings.login_window_minutes * 60
     counter = counter_for(settings.redis_url, settings.redis_prefix, window)
@@ -54,12 +59,13 @@ def create_web_app(context: AppContext, *, mailer: Mailer | None = None) -> Fast
         counter=counter,
         mailer=mailer if mailer is not None else mailer_from_settings(settings),
         templates=Templates(),
+        workspace=workspace,
     )
     install_error_handlers(app)
     app.include_router(api_router())
     app.include_router(page_router())
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.add_middleware(BodyLimit)
+    app.add_middleware(BodyLimit, upload_limit=settings.document_max_bytes)
     app.add_middleware(SecurityHeaders)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

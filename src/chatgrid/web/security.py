@@ -6,6 +6,8 @@ operations per response.
 
 from __future__ import annotations
 
+import re
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -64,19 +66,38 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-class BodyLimit:
-    """Refuse console request bodies over 1 MiB (forms and JSON are small)."""
+#: Document uploads: the one console route that takes more than a form.
+_UPLOAD_PATH = re.compile(r"/api/orgs/[^/]+/collections/[^/]+/documents")
+#: Room for the multipart framing around an uploaded file.
+_MULTIPART_SLACK = 64 * 1024
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_CONSOLE_BODY_BYTES) -> None:
+
+class BodyLimit:
+    """Refuse console request bodies over 1 MiB (forms and JSON are small), uploads excepted.
+
+    An upload may carry a document up to ``upload_limit`` bytes; the route
+    then checks the file itself against the same limit with a clear message.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        limit: int = MAX_CONSOLE_BODY_BYTES,
+        upload_limit: int = MAX_CONSOLE_BODY_BYTES,
+    ) -> None:
         self.app = app
         self.limit = limit
+        self.upload_limit = upload_limit + _MULTIPART_SLACK
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.limit
+        if scope["method"] == "POST" and _UPLOAD_PATH.fullmatch(scope.get("path", "")):
+            limit = self.upload_limit
         for name, value in scope.get("headers", []):
-            if name == b"content-length" and (not value.isdigit() or int(value) > self.limit):
+            if name == b"content-length" and (not value.isdigit() or int(value) > limit):
                 await _too_large(send)
                 return
         seen = 0
@@ -86,7 +107,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
+                if seen > limit:
                     raise BodyTooLarge
             return message
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from chatgrid.context import AppContext
 from chatgrid.identity.throttle import FailureCounter, LoginThrottle
 from chatgrid.mail import Mailer
 from chatgrid.web.templating import Templates
+
+if TYPE_CHECKING:
+    from chatgrid.chat.workspace import Workspace
 
 
 @dataclass
@@ -17,6 +21,8 @@ class ConsoleState:
     counter: FailureCounter
     mailer: Mailer | None
     templates: Templates
+    #: Chat and documents; None where the console runs without a gateway (some tests).
+    workspace: Workspace | None = None
 
     def close(self) -> None:
         client = getattr(self.counter, "client", None)

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from chatgrid.web.api import auth, members, operator, orgs, reports, tokens, usage
+from chatgrid.web.api import auth, chat, documents, members, operator, orgs, reports, tokens, usage
 from chatgrid.web.api.schemas import ErrorResponse
 
 _ERRORS: dict[int | str, dict[str, object]] = {
@@ -20,6 +20,6 @@ _ERRORS: dict[int | str, dict[str, object]] = {
 
 def api_router() -> APIRouter:
     router = APIRouter(responses=_ERRORS)
-    for module in (auth, orgs, members, tokens, reports, usage, operator):
+    for module in (auth, orgs, members, tokens, reports, usage, operator, chat, documents):
         router.include_router(module.router)
     return router

@@ -5,10 +5,14 @@ from fastapi import APIRouter
 from chatgrid.web.pages import (
     account,
     auth,
+    chat,
     docs,
+    invoices,
     keys,
     members,
     operator,
+    operator_pool,
+    operator_tenant,
     overview,
     reports,
     settings,
@@ -30,7 +34,11 @@ def page_router() -> APIRouter:
         reports,
         usage,
         operator,
+        operator_pool,
+        operator_tenant,
+        invoices,
         docs,
+        chat,
     ):
         router.include_router(module.router)
     return router

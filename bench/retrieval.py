@@ -1,0 +1,273 @@
+"""Document retrieval speed at 10k and 100k chunks, on SQLite and PostgreSQL.
+
+For each backend, one org's collection is filled with synthetic chunks
+(~120 words drawn with a Zipf distribution from a made-up vocabulary, and a
+random unit vector of 256 float32 each), through the same repository calls
+the ingestion worker makes (``start_chunks`` then ``set_embeddings``, 1,000
+chunks per document). At each size it measures, with the vector cache warm:
+
+* keyword: full-text ranking (FTS5 bm25 / ``ts_rank_cd``), 50 candidates;
+* vector: exact cosine over the cached matrix, 50 candidates;
+* hybrid: ``Retriever.search`` (both, fused by RRF, passages fetched), 8 results;
+
+and beside each, a brute-force baseline in the same run: keyword as a
+``LIKE '%term%'`` scan of every chunk; vector as what no cache means (read
+every vector from the database, then score them); hybrid as both of those.
+Queries are 3 words drawn uniformly from the vocabulary minus its 100
+commonest words (content words, not "the").
+
+Prints ingestion chunks/s and p50/p95 per mode with the baseline's ratio.
+PostgreSQL runs in a database created for the bench and dropped after.
+Goal: hybrid p50 <= 50 ms at 100k chunks (informational; exit 0 either way).
+
+    .venv/bin/python bench/retrieval.py [--sizes 10000,100000] [--no-postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import psycopg
+from psycopg import sql
+from sqlalchemy import bindparam, text
+
+from chatgrid.context import AppContext
+from chatgrid.documents.retrieval import Retriever
+from chatgrid.documents.vectors import NumpyVectorIndex, decode_vector, pgvector_available
+from chatgrid.identity.models import BillingMode, Role
+from chatgrid.settings import Settings
+from chatgrid.store.document_search import keyword_terms
+from chatgrid.store.migrate import upgrade_to_head
+
+DIMS = 256
+VOCABULARY = 20_000
+WORDS_PER_CHUNK = 120
+CHUNKS_PER_DOCUMENT = 1_000
+QUERIES = 60
+BASELINE_QUERIES = 5
+GOAL_HYBRID_P50_MS = 50.0
+PG_ADMIN_URL = os.environ.get(
+    "CHATGRID_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+
+@dataclass(frozen=True)
+class Draft:
+    ordinal: int
+    text: str
+    heading: str | None
+    page: int | None
+
+
+class Corpus:
+    """Deterministic synthetic text and vectors."""
+
+    def __init__(self, seed: int = 7) -> None:
+        self.rng = np.random.default_rng(seed)
+        syllables = ["ka", "lo", "mi", "ne", "ru", "sa", "ti", "vo", "ze", "pa", "qu", "ex"]
+        words: set[str] = set()
+        while len(words) < VOCABULARY:
+            n = int(self.rng.integers(2, 5))
+            words.add("".join(self.rng.choice(syllables, n)))
+        self.words = np.array(sorted(words))
+        self.rng.shuffle(self.words)
+        weights = 1.0 / np.arange(1, VOCABULARY + 1)
+        self.zipf = weights / weights.sum()
+
+    def drafts(self, count: int) -> list[Draft]:
+        picks = self.rng.choice(VOCABULARY, size=(count, WORDS_PER_CHUNK), p=self.zipf)
+        return [
+            Draft(i, " ".join(self.words[row]), f"Section {i // 10}", i // 4 + 1)
+            for i, row in enumerate(picks)
+        ]
+
+    def vectors(self, count: int) -> list[bytes]:
+        matrix = self.rng.standard_normal((count, DIMS)).astype("<f4")
+        matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+        return [row.tobytes() for row in matrix]
+
+    def query(self) -> tuple[str, bytes]:
+        words = self.words[self.rng.integers(100, VOCABULARY, size=3)]
+        return " ".join(words), self.vectors(1)[0]
+
+
+@dataclass
+class Timing:
+    p50: float
+    p95: float
+
+
+def timed(run: Callable[[str, bytes], object], queries: list[tuple[str, bytes]]) -> Timing:
+    samples = []
+    for query, vector in queries:
+        start = time.perf_counter()
+        run(query, vector)
+        samples.append((time.perf_counter() - start) * 1000)
+    samples.sort()
+    p95 = samples[min(len(samples) - 1, round(0.95 * (len(samples) - 1)))]
+    return Timing(statistics.median(samples), p95)
+
+
+class Bench:
+    def __init__(self, ctx: AppContext, corpus: Corpus) -> None:
+        self.ctx = ctx
+        self.corpus = corpus
+        org = ctx.orgs.create(f"bench-{secrets.token_hex(3)}", BillingMode.BYOK)
+        member = ctx.members.add(org.id, "bench@example.com", Role.OWNER)
+        self.org_id, self.member_id = org.id, member.id
+        self.collection_id = ctx.documents.create_collection(org.id, "Bench", None).id
+        self.index = NumpyVectorIndex(ctx.documents)
+        self.retriever = Retriever(ctx.documents, self.index)
+        self.size = 0
+
+    def grow_to(self, size: int) -> float:
+        """Ingest chunks up to ``size``; returns chunks per second."""
+        docs = self.ctx.documents
+        start = time.perf_counter()
+        added = 0
+        while self.size < size:
+            count = min(CHUNKS_PER_DOCUMENT, size - self.size)
+            doc = docs.add_document(
+                self.org_id, self.collection_id, self.member_id, "b.txt", "text/plain", b"x"
+            )
+            ids = docs.start_chunks(self.org_id, doc.id, self.corpus.drafts(count), pages=None)
+            docs.set_embeddings(
+                self.org_id, doc.id, list(zip(ids, self.corpus.vectors(count), strict=True))
+            )
+            docs.mark_ready(self.org_id, doc.id)
+            self.size += count
+            added += count
+        elapsed = time.perf_counter() - start
+        if self.ctx.engine.dialect.name == "postgresql":
+            with self.ctx.engine.begin() as conn:
+                conn.execute(text("ANALYZE chunks"))
+        return added / elapsed
+
+    # The measured paths.
+    def keyword(self, query: str, _vector: bytes) -> object:
+        return self.ctx.documents.keyword_ranking(self.org_id, [self.collection_id], query, 50)
+
+    def vector(self, _query: str, vector: bytes) -> object:
+        return self.index.search(self.org_id, [self.collection_id], vector, 50)
+
+    def hybrid(self, query: str, vector: bytes) -> object:
+        return self.retriever.search(self.org_id, [self.collection_id], query, vector, 8)
+
+    # The brute-force baselines.
+    def keyword_scan(self, query: str, _vector: bytes) -> object:
+        terms = keyword_terms(query)
+        likes = " OR ".join(f"lower(text) LIKE :t{i}" for i in range(len(terms)))
+        statement = text(
+            f"SELECT id FROM chunks WHERE org_id = :org AND collection_id IN :cols AND ({likes})"  # noqa: S608
+        ).bindparams(bindparam("cols", expanding=True))
+        params: dict[str, object] = {"org": self.org_id, "cols": [self.collection_id]}
+        params.update({f"t{i}": f"%{t}%" for i, t in enumerate(terms)})
+        with self.ctx.engine.connect() as conn:
+            return conn.execute(statement, params).all()
+
+    def vector_scan(self, _query: str, vector: bytes) -> object:
+        _, raw = self.ctx.documents.collection_vectors(self.org_id, self.collection_id)
+        matrix = np.frombuffer(b"".join(raw), dtype="<f4").reshape(len(raw), DIMS)
+        query = decode_vector(vector)
+        return np.argsort(-(matrix @ query))[:50]
+
+    def hybrid_scan(self, query: str, vector: bytes) -> object:
+        return self.keyword_scan(query, vector), self.vector_scan(query, vector)
+
+
+def run_backend(name: str, database_url: str | None, sizes: list[int]) -> list[str]:
+    lines = []
+    with tempfile.TemporaryDirectory(prefix="chatgrid-bench-") as tmp:
+        ctx = AppContext.open(Settings(data_dir=Path(tmp), database_url=database_url))
+        try:
+            upgrade_to_head(ctx.engine)
+            if name == "postgresql":
+                lines.append(
+                    f"  pgvector available on this server: {pgvector_available(ctx.engine)}"
+                )
+            bench = Bench(ctx, Corpus())
+            for size in sizes:
+                rate = bench.grow_to(size)
+                start = time.perf_counter()
+                bench.vector("", bench.corpus.vectors(1)[0])  # loads the cache
+                cold_ms = (time.perf_counter() - start) * 1000
+                queries = [bench.corpus.query() for _ in range(QUERIES)]
+                for query, vector in queries[:5]:  # warm-up
+                    bench.hybrid(query, vector)
+                loads = bench.index.loads
+                base = queries[:BASELINE_QUERIES]
+                rows = [
+                    ("keyword", timed(bench.keyword, queries), timed(bench.keyword_scan, base)),
+                    ("vector", timed(bench.vector, queries), timed(bench.vector_scan, base)),
+                    ("hybrid", timed(bench.hybrid, queries), timed(bench.hybrid_scan, base)),
+                ]
+                assert bench.index.loads == loads, "the vector cache reloaded without a change"
+                lines.append(
+                    f"  {size:>7,} chunks: ingested {rate:,.0f} chunks/s; "
+                    f"first vector search (cache load) {cold_ms:,.0f} ms"
+                )
+                for mode, ours, scan in rows:
+                    goal = ""
+                    if mode == "hybrid" and size >= 100_000:
+                        ok = ours.p50 <= GOAL_HYBRID_P50_MS
+                        goal = (
+                            f"  goal p50 <= {GOAL_HYBRID_P50_MS:.0f} ms: {'ok' if ok else 'MISS'}"
+                        )
+                    lines.append(
+                        f"    {mode:<8} p50 {ours.p50:7.1f} ms  p95 {ours.p95:7.1f} ms   "
+                        f"brute force p50 {scan.p50:8.1f} ms  ({scan.p50 / ours.p50:6.1f}x)"
+                        f"{goal}"
+                    )
+                print("\n".join(lines[-4:]), flush=True)
+        finally:
+            ctx.close()
+    return lines
+
+
+@contextmanager
+def bench_database() -> Iterator[str]:
+    name = f"chatgrid_bench_{secrets.token_hex(5)}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--no-postgres", action="store_true")
+    args = parser.parse_args()
+    sizes = sorted(int(s) for s in args.sizes.split(","))
+    began = time.perf_counter()
+    report = []
+    print(f"retrieval bench: {DIMS}-d float32 vectors, {WORDS_PER_CHUNK} words per chunk")
+    print("sqlite:", flush=True)
+    report += ["sqlite:", *run_backend("sqlite", None, sizes)]
+    if not args.no_postgres:
+        print("postgresql:", flush=True)
+        with bench_database() as url:
+            report += ["postgresql:", *run_backend("postgresql", url, sizes)]
+    print(f"\nsummary ({time.perf_counter() - began:.0f} s in all):")
+    print("\n".join(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""Background ingestion: extract, chunk, embed through the gateway, mark ready.
+
+Any replica may ingest any document: the uploaded bytes live in the
+database and a document is claimed with a conditional update, so two
+workers never take the same one, and one whose worker died is taken again
+after ``STALE_AFTER_SECONDS``. Embeddings are made as the uploader, through
+the gateway's own path, so they are billed, limited and ledgered like chat.
+Progress (chunks embedded of chunks found) is written after every batch for
+the page to show.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Final
+
+from chatgrid.context import AppContext
+from chatgrid.documents.chunking import chunk_document
+from chatgrid.documents.extract import extract
+from chatgrid.documents.models import Document
+from chatgrid.errors import ChatGridError
+from chatgrid.gateway.internal import WorkspaceGateway
+
+log = logging.getLogger(__name__)
+
+STALE_AFTER_SECONDS: Final = 300
+EMBED_BATCH: Final = 64
+IDLE_POLL_SECONDS: Final = 2.0
+
+
+class Ingestor:
+    """Runs ``workers`` ingestion loops in this process until :meth:`stop`."""
+
+    def __init__(self, ctx: AppContext, workspace: WorkspaceGateway, workers: int) -> None:
+        self.ctx = ctx
+        self.workspace = workspace
+        self.workers = workers
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        self._tasks = [asyncio.ensure_future(self._loop()) for _ in range(self.workers)]
+
+    def wake(self) -> None:
+        """A document was queued here: look now rather than at the next poll."""
+        self._wake.set()
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+
+    async def _loop(self) -> None:
+        repo = self.ctx.documents
+        while True:
+            try:
+                document = await asyncio.to_thread(repo.claim_next, STALE_AFTER_SECONDS)
+            except Exception:
+                log.exception("could not look for documents to ingest")
+                document = None
+            if document is None:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), IDLE_POLL_SECONDS)
+                continue
+            await self.ingest(document)
+
+    async def ingest(self, document: Document) -> None:
+        """Take one claimed document to ready or failed; never raises."""
+        repo = self.ctx.documents
+        org_id, document_id = document.org_id, document.id
+        try:
+            await self._ingest(document)
+        except ChatGridError as error:
+            await asyncio.to_thread(repo.mark_failed, org_id, document_id, error.message)
+        except Exception:
+            log.exception("ingestion failed: document=%s", document_id)
+            await asyncio.to_thread(
+                repo.mark_failed, org_id, document_id, "The document could not be processed."
+            )
+
+    async def _ingest(self, document: Document) -> None:
+        repo = self.ctx.documents
+        settings = self.ctx.settings
+        org_id, document_id = document.org_id, document.id
+        data = await asyncio.to_thread(repo.file_bytes, org_id, document_id)
+        if data is None:
+            return  # deleted while queued
+        extracted = await asyncio.to_thread(
+            extract,
+            document.filename,
+            document.content_type,
+            data,
+            max_bytes=settings.document_max_bytes,
+            max_pages=settings.document_max_pages,
+        )
+        drafts = chunk_document(extracted)
+        if not drafts:
+            raise ChatGridError("No text was found in this document.", status=400)
+        chunk_ids = await asyncio.to_thread(
+            repo.start_chunks, org_id, document_id, drafts, extracted.pages
+        )
+        for start in range(0, len(drafts), EMBED_BATCH):
+            texts = [draft.text for draft in drafts[start : start + EMBED_BATCH]]
+            vectors, _ = await self.workspace.embed(
+                org_id,
+                document.uploaded_by,
+                texts,
+                settings.embedding_model,
+                settings.embedding_dimensions,
+            )
+            pairs = list(zip(chunk_ids[start : start + EMBED_BATCH], vectors, strict=True))
+            await asyncio.to_thread(repo.set_embeddings, org_id, document_id, pairs)
+        await asyncio.to_thread(repo.mark_ready, org_id, document_id)

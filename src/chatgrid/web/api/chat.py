@@ -1,0 +1,176 @@
+"""The chat workspace's API: conversations, and answers streamed as server-sent events.
+
+A message is answered in two steps: everything that can refuse it (bad
+input, a conversation that is not yours, the gateway's limits, allowance,
+trial and key) answers as an ordinary JSON error before any byte of the
+stream; after that, the stream always ends with ``done`` (or ``error`` then
+``done``) and the answer is kept whatever happens to the connection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, Query, status
+from starlette.responses import StreamingResponse
+
+from chatgrid.chat.models import Conversation
+from chatgrid.chat.turns import Delta, Failed, Finished, Started, Turn, TurnRequest
+from chatgrid.chat.workspace import Workspace
+from chatgrid.errors import ChatGridError, InvalidRequest, NotFound
+from chatgrid.web.api.chat_schemas import (
+    ConversationCreate,
+    ConversationDetail,
+    ConversationPublic,
+    ConversationRename,
+    MessageCreate,
+    ModelsPublic,
+    conversation_public,
+    message_public,
+)
+from chatgrid.web.deps import Console, Ctx, OrgMember
+
+router = APIRouter(tags=["chat"])
+
+_SSE_HEADERS = {"cache-control": "no-store", "x-accel-buffering": "no"}
+
+
+def workspace_of(state: Console) -> Workspace:
+    if state.workspace is None:
+        raise ChatGridError("The chat workspace is not running in this process.", status=503)
+    return state.workspace
+
+
+WorkspaceDep = Annotated[Workspace, Depends(workspace_of)]
+
+
+def own_conversation(conversation_id: str, access: OrgMember, ctx: Ctx) -> Conversation:
+    found = None
+    if len(conversation_id) <= 64:
+        found = ctx.conversations.get(access.org.id, access.member.id, conversation_id)
+    if found is None:
+        raise NotFound("No such conversation.")
+    return found
+
+
+OwnConversation = Annotated[Conversation, Depends(own_conversation)]
+
+
+@router.get(
+    "/api/orgs/{org_id}/models", response_model=ModelsPublic, summary="Models you may chat with"
+)
+async def models(access: OrgMember, workspace: WorkspaceDep) -> ModelsPublic:
+    try:
+        ids = await workspace.gateway.models(access.org.id, access.member.id)
+    except ChatGridError:
+        ids = []  # the composer still loads; sending then says why it cannot
+    default = next((m for m in ("gpt-4o-mini", "gpt-4.1-mini") if m in ids), None)
+    return ModelsPublic(models=ids, default=default or (ids[0] if ids else None))
+
+
+@router.get(
+    "/api/orgs/{org_id}/conversations",
+    response_model=list[ConversationPublic],
+    summary="Your conversations, newest first",
+)
+def list_conversations(
+    ctx: Ctx, access: OrgMember, q: Annotated[str | None, Query(max_length=200)] = None
+) -> list[ConversationPublic]:
+    found = ctx.conversations.search(access.org.id, access.member.id, q)
+    return [conversation_public(c) for c in found]
+
+
+@router.post(
+    "/api/orgs/{org_id}/conversations",
+    response_model=ConversationPublic,
+    status_code=201,
+    summary="Start a conversation",
+)
+def create_conversation(
+    body: ConversationCreate, ctx: Ctx, access: OrgMember
+) -> ConversationPublic:
+    title = (body.title or "").strip() or "New chat"
+    created = ctx.conversations.create(access.org.id, access.member.id, title, body.model)
+    return conversation_public(created)
+
+
+@router.get(
+    "/api/orgs/{org_id}/conversations/{conversation_id}",
+    response_model=ConversationDetail,
+    summary="A conversation and its messages",
+)
+def get_conversation(ctx: Ctx, conversation: OwnConversation) -> ConversationDetail:
+    messages = ctx.conversations.messages(conversation.org_id, conversation.id)
+    return ConversationDetail(
+        conversation=conversation_public(conversation),
+        messages=[message_public(conversation.org_id, m) for m in messages],
+    )
+
+
+@router.patch(
+    "/api/orgs/{org_id}/conversations/{conversation_id}",
+    response_model=ConversationPublic,
+    summary="Rename a conversation",
+)
+def rename_conversation(
+    body: ConversationRename, ctx: Ctx, conversation: OwnConversation
+) -> ConversationPublic:
+    title = body.title.strip()
+    if not title:
+        raise InvalidRequest("A title cannot be blank.", param="title")
+    return conversation_public(ctx.conversations.update(conversation, title=title))
+
+
+@router.delete(
+    "/api/orgs/{org_id}/conversations/{conversation_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a conversation and its messages",
+)
+def delete_conversation(ctx: Ctx, conversation: OwnConversation) -> None:
+    ctx.conversations.delete(conversation.org_id, conversation.member_id, conversation.id)
+
+
+@router.post(
+    "/api/orgs/{org_id}/conversations/{conversation_id}/messages",
+    summary="Send a message (or regenerate / edit the last); the answer streams as SSE",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+async def send_message(
+    body: MessageCreate, conversation: OwnConversation, workspace: WorkspaceDep
+) -> StreamingResponse:
+    request = TurnRequest(
+        content=body.content, model=body.model, collection_ids=body.collection_ids, mode=body.mode
+    )
+    turn = await workspace.chat.open_turn(conversation, request)
+    return StreamingResponse(
+        _events(conversation.org_id, turn), media_type="text/event-stream", headers=_SSE_HEADERS
+    )
+
+
+def _sse(event: str, data: dict[str, Any]) -> bytes:
+    return b"event: " + event.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
+
+
+async def _events(org_id: str, turn: Turn) -> AsyncIterator[bytes]:
+    async for event in turn.events():
+        if isinstance(event, Delta):
+            yield _sse("delta", {"text": event.text, "html": event.html})
+        elif isinstance(event, Started):
+            user = event.user_message
+            yield _sse(
+                "start",
+                {
+                    "user_message": (
+                        message_public(org_id, user).model_dump(mode="json") if user else None
+                    ),
+                    "assistant_message_id": event.assistant_message_id,
+                },
+            )
+        elif isinstance(event, Failed):
+            yield _sse("error", {"message": event.message, "code": event.code})
+        elif isinstance(event, Finished):
+            public = message_public(org_id, event.message)
+            yield _sse("done", {"message": public.model_dump(mode="json")})

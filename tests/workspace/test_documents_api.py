@@ -1,0 +1,156 @@
+"""Documents through the workspace: upload, background ingestion, cited answers, deletion."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from chatgrid.identity.models import Role
+from chatgrid.store.tables import chat_messages, chunks, document_files, documents
+from tests.conftest import Deployment
+from tests.integration.helpers import wait_for
+from tests.workspace.helpers import Member, add_person
+
+HANDBOOK = """# Employee handbook
+
+## Travel
+
+Book flights through the travel desk at least two weeks ahead. Economy class
+is the rule for flights under six hours.
+
+## Expenses
+
+Expense reports are due on the fifth working day of each month. Receipts over
+twenty-five euros must be attached as scans.
+"""
+
+
+def collection(member: Member, name: str = "Handbook", scope: str = "org") -> str:
+    response = member.api(
+        "POST", f"/api/orgs/{member.org_id}/collections", json={"name": name, "scope": scope}
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+def upload(
+    member: Member, collection_id: str, name: str, data: bytes, kind: str = "text/markdown"
+) -> Any:
+    return member.api(
+        "POST",
+        f"/api/orgs/{member.org_id}/collections/{collection_id}/documents",
+        files={"file": (name, data, kind)},
+    )
+
+
+def ready(member: Member, document_id: str) -> dict[str, Any]:
+    def state() -> dict[str, Any] | None:
+        body: dict[str, Any] = member.api(
+            "GET", f"/api/orgs/{member.org_id}/documents/{document_id}"
+        ).json()
+        return body if body["status"] in ("ready", "failed") else None
+
+    return dict(wait_for(state, timeout=30))
+
+
+def test_upload_ingest_and_answer_with_citations(deployment: Deployment) -> None:
+    org = deployment.new_org()
+    alice = add_person(deployment, org.id, Role.ADMIN)
+    handbook = collection(alice)
+    response = upload(alice, handbook, "handbook.md", HANDBOOK.encode())
+    assert response.status_code == 202, response.text
+    assert response.json()["status"] == "queued"
+    document = ready(alice, response.json()["id"])
+    assert document["status"] == "ready", document
+    assert document["progress"] == 100
+    assert document["chunks_done"] == document["chunks_total"] >= 1
+
+    conversation = alice.conversation()
+    events = alice.ask(conversation, "When are expense reports due?", collection_ids=[handbook])
+    done = events[-1][1]["message"]
+    assert done["citations"], done
+    cited = done["citations"][0]
+    assert cited["filename"] == "handbook.md"
+    assert cited["url"] == (
+        f"/orgs/{org.id}/documents/{document['id']}/passages/{cited['chunk_id']}"
+    )
+    passage = deployment.context.documents.chunk(org.id, cited["chunk_id"])
+    assert passage is not None
+    assert "Expense reports are due" in passage.text
+
+    # The question's embedding and the document's went through the gateway too.
+    entries = deployment.context.usage.entries(org.id)
+    assert {e["endpoint"] for e in entries} == {"chat", "embeddings"}
+    assert done["cost_micros"] == sum(
+        e["list_cost_micros"] for e in entries if e["call_id"] in _calls_of(deployment, done)
+    )
+
+
+def _calls_of(deployment: Deployment, message: dict[str, Any]) -> set[str]:
+    """The ledger rows a message says it cost: its completion and its question's embedding."""
+    m = chat_messages.c
+    with deployment.context.engine.connect() as conn:
+        row = conn.execute(
+            select(m.call_id, m.retrieval_call_id).where(m.id == message["id"])
+        ).one()
+    assert row.call_id and row.retrieval_call_id
+    return {row.call_id, row.retrieval_call_id}
+
+
+def test_broken_and_unsupported_files_fail_clearly(deployment: Deployment) -> None:
+    org = deployment.new_org()
+    alice = add_person(deployment, org.id, Role.ADMIN)
+    handbook = collection(alice)
+    broken = upload(alice, handbook, "report.pdf", b"%PDF-1.7\nthis is not really a pdf")
+    assert broken.status_code == 202
+    failed = ready(alice, broken.json()["id"])
+    assert failed["status"] == "failed"
+    assert failed["error"] and "PDF" in failed["error"]
+    empty = upload(alice, handbook, "empty.txt", b"", "text/plain")
+    assert empty.status_code == 400
+    assert empty.json()["error"]["code"] == "document_empty"
+
+
+def test_members_read_shared_collections_but_only_admins_curate_them(
+    deployment: Deployment,
+) -> None:
+    org = deployment.new_org()
+    alice = add_person(deployment, org.id, Role.ADMIN)
+    bob = add_person(deployment, org.id)
+    shared = collection(alice)
+    refused = bob.api("POST", f"/api/orgs/{org.id}/collections", json={"name": "x", "scope": "org"})
+    assert refused.status_code == 403
+    assert upload(bob, shared, "notes.md", b"# Notes\n\nhello").status_code == 403
+    mine = collection(bob, "Bob's notes", "private")
+    assert upload(bob, mine, "notes.md", b"# Notes\n\nhello").status_code == 202
+    listed = {c["id"]: c["scope"] for c in bob.api("GET", f"/api/orgs/{org.id}/collections").json()}
+    assert listed == {shared: "org", mine: "private"}
+    # Bob's private collection is invisible to the admin.
+    alice_sees = {c["id"] for c in alice.api("GET", f"/api/orgs/{org.id}/collections").json()}
+    assert mine not in alice_sees
+    assert alice.api("GET", f"/api/orgs/{org.id}/collections/{mine}/documents").status_code == 404
+
+
+def test_deleting_a_document_removes_its_file_text_chunks_and_vectors(
+    deployment: Deployment,
+) -> None:
+    org = deployment.new_org()
+    alice = add_person(deployment, org.id, Role.ADMIN)
+    handbook = collection(alice)
+    document = ready(alice, upload(alice, handbook, "h.md", HANDBOOK.encode()).json()["id"])
+    assert document["status"] == "ready"
+    assert alice.api("DELETE", f"/api/orgs/{org.id}/documents/{document['id']}").status_code == 204
+    with deployment.context.engine.connect() as conn:
+        for table, column in (
+            (documents, documents.c.id),
+            (document_files, document_files.c.document_id),
+            (chunks, chunks.c.document_id),
+        ):
+            count = conn.execute(
+                select(func.count()).select_from(table).where(column == document["id"])
+            ).scalar_one()
+            assert count == 0, table.name
+    found = alice.api("GET", f"/api/orgs/{org.id}/search", params={"q": "expense reports"})
+    assert found.status_code == 200
+    assert found.json() == []
