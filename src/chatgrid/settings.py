@@ -147,6 +147,12 @@ class Settings(BaseSettings):
     document_max_pages: int = Field(
         default=500, ge=1, description="Most pages a PDF may have to be ingested."
     )
+    extraction_timeout_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        le=3600,
+        description="Longest reading one document may take before it is given up as failed.",
+    )
     ingest_workers: int = Field(
         default=1,
         ge=0,

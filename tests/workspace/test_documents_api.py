@@ -141,6 +141,8 @@ def test_deleting_a_document_removes_its_file_text_chunks_and_vectors(
     document = ready(alice, upload(alice, handbook, "h.md", HANDBOOK.encode()).json()["id"])
     assert document["status"] == "ready"
     assert alice.api("DELETE", f"/api/orgs/{org.id}/documents/{document['id']}").status_code == 204
+    actions = [e.action for e in deployment.context.audit.entries(org.id)]
+    assert {"collection.created", "document.uploaded", "document.deleted"} <= set(actions)
     with deployment.context.engine.connect() as conn:
         for table, column in (
             (documents, documents.c.id),

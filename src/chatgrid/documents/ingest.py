@@ -1,5 +1,9 @@
 """Background ingestion: extract, chunk, embed through the gateway, mark ready.
 
+Extraction and chunking run in a child process with a deadline
+(``documents/sandbox.py``), so parsing never competes with ``/v1`` for the
+server's GIL and a hostile file cannot hold a worker forever.
+
 Any replica may ingest any document: the uploaded bytes live in the
 database and a document is claimed with a conditional update, so two
 workers never take the same one, and one whose worker died is taken again
@@ -17,9 +21,8 @@ import logging
 from typing import Final
 
 from chatgrid.context import AppContext
-from chatgrid.documents.chunking import chunk_document
-from chatgrid.documents.extract import extract
 from chatgrid.documents.models import Document
+from chatgrid.documents.sandbox import ExtractionSandbox
 from chatgrid.errors import ChatGridError
 from chatgrid.gateway.internal import WorkspaceGateway
 
@@ -39,9 +42,13 @@ class Ingestor:
         self.workers = workers
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        # One child process per loop: a timeout ends only its own document.
+        self._sandboxes = [
+            ExtractionSandbox(ctx.settings.extraction_timeout_seconds) for _ in range(workers)
+        ]
 
     def start(self) -> None:
-        self._tasks = [asyncio.ensure_future(self._loop()) for _ in range(self.workers)]
+        self._tasks = [asyncio.ensure_future(self._loop(box)) for box in self._sandboxes]
 
     def wake(self) -> None:
         """A document was queued here: look now rather than at the next poll."""
@@ -54,8 +61,10 @@ class Ingestor:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
+        for sandbox in self._sandboxes:
+            await asyncio.to_thread(sandbox.close)
 
-    async def _loop(self) -> None:
+    async def _loop(self, sandbox: ExtractionSandbox) -> None:
         repo = self.ctx.documents
         while True:
             try:
@@ -68,14 +77,14 @@ class Ingestor:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), IDLE_POLL_SECONDS)
                 continue
-            await self.ingest(document)
+            await self.ingest(document, sandbox)
 
-    async def ingest(self, document: Document) -> None:
+    async def ingest(self, document: Document, sandbox: ExtractionSandbox) -> None:
         """Take one claimed document to ready or failed; never raises."""
         repo = self.ctx.documents
         org_id, document_id = document.org_id, document.id
         try:
-            await self._ingest(document)
+            await self._ingest(document, sandbox)
         except ChatGridError as error:
             await asyncio.to_thread(repo.mark_failed, org_id, document_id, error.message)
         except Exception:
@@ -84,27 +93,23 @@ class Ingestor:
                 repo.mark_failed, org_id, document_id, "The document could not be processed."
             )
 
-    async def _ingest(self, document: Document) -> None:
+    async def _ingest(self, document: Document, sandbox: ExtractionSandbox) -> None:
         repo = self.ctx.documents
         settings = self.ctx.settings
         org_id, document_id = document.org_id, document.id
         data = await asyncio.to_thread(repo.file_bytes, org_id, document_id)
         if data is None:
             return  # deleted while queued
-        extracted = await asyncio.to_thread(
-            extract,
+        pages, drafts = await sandbox.run(
             document.filename,
             document.content_type,
             data,
             max_bytes=settings.document_max_bytes,
             max_pages=settings.document_max_pages,
         )
-        drafts = chunk_document(extracted)
         if not drafts:
             raise ChatGridError("No text was found in this document.", status=400)
-        chunk_ids = await asyncio.to_thread(
-            repo.start_chunks, org_id, document_id, drafts, extracted.pages
-        )
+        chunk_ids = await asyncio.to_thread(repo.start_chunks, org_id, document_id, drafts, pages)
         for start in range(0, len(drafts), EMBED_BATCH):
             texts = [draft.text for draft in drafts[start : start + EMBED_BATCH]]
             vectors, _ = await self.workspace.embed(

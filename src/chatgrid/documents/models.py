@@ -32,6 +32,10 @@ class Collection:
     def is_private(self) -> bool:
         return self.owner_member_id is not None
 
+    def visible_to(self, member_id: str) -> bool:
+        """Shared collections are every member's to read; a private one its owner's alone."""
+        return self.owner_member_id is None or self.owner_member_id == member_id
+
 
 @dataclass(frozen=True)
 class Document:

@@ -3,7 +3,8 @@
 Who may do what: every member reads the org's shared collections and their
 own private ones; only admins create, fill or empty shared collections;
 only its owner touches a private one. Anything else in the org is a 404,
-exactly like something in another org, so ids reveal nothing.
+exactly like something in another org, so ids reveal nothing. Changes to
+shared collections are audited; a member's private ones are their own.
 """
 
 from __future__ import annotations
@@ -36,9 +37,7 @@ def visible_collection(collection_id: str, access: OrgMember, ctx: Ctx) -> Colle
     found = None
     if len(collection_id) <= _MAX_ID:
         found = ctx.documents.collection(access.org.id, collection_id)
-    if found is None or (
-        found.owner_member_id is not None and found.owner_member_id != access.member.id
-    ):
+    if found is None or not found.visible_to(access.member.id):
         raise NotFound("No such collection.")
     return found
 
@@ -88,7 +87,12 @@ def create_collection(body: CollectionCreate, ctx: Ctx, access: OrgMember) -> Co
     if body.scope == "org" and not access.is_admin:
         raise PermissionDenied("Only an admin can create a collection shared with everyone.")
     owner = None if body.scope == "org" else access.member.id
-    return collection_public(ctx.documents.create_collection(access.org.id, name, owner), 0)
+    created = ctx.documents.create_collection(access.org.id, name, owner)
+    if owner is None:
+        ctx.audit.record(
+            access.org.id, access.actor, "collection.created", created.id, {"name": name}
+        )
+    return collection_public(created, 0)
 
 
 @router.delete(
@@ -99,6 +103,9 @@ def create_collection(body: CollectionCreate, ctx: Ctx, access: OrgMember) -> Co
 def delete_collection(ctx: Ctx, access: OrgMember, collection: VisibleCollection) -> None:
     require_curator(collection, access)
     ctx.documents.delete_collection(access.org.id, collection.id)
+    if not collection.is_private:
+        details = {"name": collection.name}
+        ctx.audit.record(access.org.id, access.actor, "collection.deleted", collection.id, details)
 
 
 @router.get(
@@ -143,6 +150,11 @@ async def upload_document(
         file.content_type or "application/octet-stream",
         data,
     )
+    if not collection.is_private:
+        details = {"filename": filename, "collection": collection.name, "bytes": len(data)}
+        await asyncio.to_thread(
+            ctx.audit.record, access.org.id, access.actor, "document.uploaded", document.id, details
+        )
     if state.workspace is not None:
         state.workspace.ingestor.wake()
     return document_public(document)
@@ -166,6 +178,9 @@ def delete_document(ctx: Ctx, access: OrgMember, document: VisibleDocument) -> N
     collection = visible_collection(document.collection_id, access, ctx)
     require_curator(collection, access)
     ctx.documents.delete_document(access.org.id, document.id)
+    if not collection.is_private:
+        details = {"filename": document.filename, "collection": collection.name}
+        ctx.audit.record(access.org.id, access.actor, "document.deleted", document.id, details)
 
 
 @router.get(

@@ -90,8 +90,7 @@ def passage_page(
         raise missing
     if chunk.document_id != document.id or chunk.org_id != org_id:
         raise missing
-    owner = collection.owner_member_id
-    if owner is not None and owner != access.member.id:
+    if not collection.visible_to(access.member.id):
         raise missing
     return render(
         request,

@@ -1,0 +1,55 @@
+"""Extraction in a child process: results, clear errors, and a deadline that holds."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+
+from chatgrid.documents.extract import ExtractionFailed
+from chatgrid.documents.sandbox import ExtractionSandbox
+from tests.documents.builders import encrypt_pdf, make_pdf
+
+LIMITS = {"max_bytes": 10_000_000, "max_pages": 50}
+
+
+@pytest.fixture
+def sandbox() -> Iterator[ExtractionSandbox]:
+    box = ExtractionSandbox(deadline_seconds=60)
+    yield box
+    box.close()
+
+
+def test_a_document_comes_back_as_pages_and_chunks(sandbox: ExtractionSandbox) -> None:
+    pdf = make_pdf(["Expense reports are due on the fifth.", "Flights go through the desk."])
+    pages, drafts = asyncio.run(sandbox.run("h.pdf", "application/pdf", pdf, **LIMITS))
+    assert pages == 2
+    assert [d.page for d in drafts] == [1, 2]
+    assert "Expense reports" in drafts[0].text
+
+
+def test_errors_keep_their_code_across_the_process_boundary(sandbox: ExtractionSandbox) -> None:
+    locked = encrypt_pdf(make_pdf(["secret"]), user_password="pw")
+    with pytest.raises(ExtractionFailed) as caught:
+        asyncio.run(sandbox.run("x.pdf", "application/pdf", locked, **LIMITS))
+    assert caught.value.code == "document_encrypted"
+    assert caught.value.status == 400
+    # The child survives an ordinary failure and serves the next document.
+    pages, _ = asyncio.run(sandbox.run("a.txt", "text/plain", b"plain words", **LIMITS))
+    assert pages is None
+
+
+def test_a_document_past_the_deadline_fails_and_the_next_one_gets_a_fresh_child() -> None:
+    slow = ExtractionSandbox(deadline_seconds=0.5)
+    try:
+        # ~3.6 MB of flat HTML: seconds of parsing, far past half a second.
+        html = ("<p>" + "word " * 40 + "</p>\n") * 15_000
+        with pytest.raises(ExtractionFailed) as caught:
+            asyncio.run(slow.run("big.html", "text/html", html.encode(), **LIMITS))
+        assert caught.value.code == "document_too_slow"
+        slow.deadline_seconds = 60
+        _, drafts = asyncio.run(slow.run("ok.md", "text/markdown", b"# T\n\nfine", **LIMITS))
+        assert drafts and "fine" in drafts[0].text
+    finally:
+        slow.close()
