@@ -123,7 +123,7 @@ def test_chat_and_documents_pages_carry_their_scripts_and_csrf_token(world: Worl
     bob = world.bob.browser
     chat = bob.get(f"/orgs/{world.org_a}/chat")
     assert chat.status_code == 200
-    assert '<script src="/static/chat.js" defer></script>' in chat.text
+    assert '<script type="module" src="/static/chat.js"></script>' in chat.text
     assert f'data-csrf="{bob.csrf}"' in chat.text
     assert 'role="log"' in chat.text and 'aria-live="polite"' in chat.text
     assert f'href="/orgs/{world.org_a}/chat" aria-current="page"' in chat.text
@@ -134,5 +134,5 @@ def test_chat_and_documents_pages_carry_their_scripts_and_csrf_token(world: Worl
     assert 'value="org" disabled' in documents.text
     admin_view = world.alice.browser.get(f"/orgs/{world.org_a}/documents")
     assert 'value="org" disabled' not in admin_view.text
-    for asset in ("chat.js", "documents.js", "chat.css"):
+    for asset in ("chat.js", "chat/api.js", "chat/messages.js", "documents.js", "chat.css"):
         assert bob.get(f"/static/{asset}").status_code == 200
