@@ -403,3 +403,24 @@ def test_cookies_are_secure_over_https_or_behind_an_https_public_url(world: Worl
     # TLS ended at a proxy: the request is http, the public URL says https.
     world.ctx.settings.public_url = "https://chatgrid.example.com"
     assert "secure" in world.browser().get("/api/csrf").headers["set-cookie"].lower()
+
+
+def test_an_admin_caps_a_members_shared_credit_spend_from_the_members_page(world: World) -> None:
+    alice = world.alice.browser
+    world.ctx.orgs.set_shared_allowed(world.org_a, True)
+    page = alice.get(f"/orgs/{world.org_a}/mode")
+    alice.form(f"/orgs/{world.org_a}/mode", {"mode": "shared"}, csrf=csrf_in(page.text))
+    url = f"/orgs/{world.org_a}/members/{world.bob.member_id}/cap"
+    page = alice.get(f"/orgs/{world.org_a}/members")
+    assert "Monthly cap" in page.text
+    saved = alice.form(url, {"cap_usd": "2.5"}, csrf=csrf_in(page.text))
+    assert saved.status_code == 303
+    assert world.ctx.billing.cap(world.org_a, str(world.bob.member_id)) == 2_500_000
+    assert 'value="2.500000"' in alice.get(f"/orgs/{world.org_a}/members").text
+    refused = alice.form(url, {"cap_usd": "2.5000001"}, csrf=csrf_in(page.text))
+    assert refused.status_code == 400 and "6 decimals" in refused.text
+    assert world.ctx.billing.cap(world.org_a, str(world.bob.member_id)) == 2_500_000
+    alice.form(url, {"cap_usd": ""}, csrf=csrf_in(page.text))
+    assert world.ctx.billing.cap(world.org_a, str(world.bob.member_id)) is None
+    actions = [e.action for e in world.ctx.audit.entries(world.org_a)]
+    assert "member.cap_set" in actions and "member.cap_cleared" in actions

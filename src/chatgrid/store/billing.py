@@ -187,6 +187,14 @@ class BillingRepository:
             value = conn.execute(query).scalar()
         return None if value is None else int(value)
 
+    def caps(self, org_id: str) -> dict[str, int]:
+        """Every capped member of the org and their monthly cap."""
+        query = select(member_caps.c.member_id, member_caps.c.cap_micros).where(
+            member_caps.c.org_id == org_id
+        )
+        with self.engine.connect() as conn:
+            return {row.member_id: int(row.cap_micros) for row in conn.execute(query)}
+
     def set_cap(self, org_id: str, member_id: str, cap_micros: int | None) -> None:
         """Replace the member's cap; None removes it."""
         where = and_(member_caps.c.org_id == org_id, member_caps.c.member_id == member_id)

@@ -22,6 +22,7 @@ NOTICES = {
     "key_revoked": "The key is revoked. Calls through ChatGrid stop until a new key is connected.",
     "mode_switched": "The billing mode is switched; it is in force now.",
     "role_changed": "The role is changed.",
+    "cap_saved": "The member's monthly cap is saved.",
     "member_removed": "The member is removed: their tokens are revoked and sessions ended.",
     "invitation_revoked": "The invitation is withdrawn.",
     "token_revoked": "The token is revoked; calls with it are refused from now on.",

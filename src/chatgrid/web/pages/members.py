@@ -9,8 +9,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from chatgrid.admin import members
+from chatgrid.admin.billing import set_member_cap
+from chatgrid.billing.plans import parse_dollars
 from chatgrid.errors import ChatGridError, InvalidRequest
-from chatgrid.identity.models import Role
+from chatgrid.identity.models import BillingMode, Role
+from chatgrid.ledger.money import format_dollars
 from chatgrid.store.types import utcnow
 from chatgrid.web.deps import Console, OrgAccess, OrgAdmin, TargetInvitation, TargetMember
 from chatgrid.web.pages.common import redirect, render
@@ -53,6 +56,8 @@ def _members_page(
         seats=seats,
         invitations=state.ctx.invitations.pending(access.org.id, utcnow()),
         roles=[r.value for r in Role],
+        shared=access.org.billing_mode is BillingMode.SHARED,
+        caps={m: format_dollars(c) for m, c in state.ctx.billing.caps(access.org.id).items()},
         mail_ready=mail_ready(state),
         invite_email=invite_email,
         status=status,
@@ -143,3 +148,20 @@ def remove_member(
     if member.id == access.member.id:
         return redirect("/", "member_removed")
     return redirect(f"/orgs/{access.org.id}/members", "member_removed")
+
+
+@router.post("/orgs/{org_id}/members/{member_id}/cap")
+def set_cap(
+    request: Request,
+    state: Console,
+    access: OrgAdmin,
+    member: TargetMember,
+    cap_usd: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """A member's monthly shared-credit cap in dollars; empty clears it."""
+    try:
+        cap = parse_dollars(cap_usd, "cap_usd") if cap_usd.strip() else None
+        set_member_cap(state.ctx, access.org.id, member.email, cap, actor=access.actor)
+    except ChatGridError as exc:
+        return _members_page(request, state, access, status=exc.status, error=exc.message)
+    return redirect(f"/orgs/{access.org.id}/members", "cap_saved")
