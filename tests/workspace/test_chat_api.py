@@ -180,3 +180,22 @@ def test_models_follow_the_orgs_allowed_list(deployment: Deployment) -> None:
     listed = alice.api("GET", f"/api/orgs/{org.id}/models").json()
     assert "gpt-4o-mini" in listed["models"]
     assert listed["default"] == "gpt-4o-mini"
+
+
+def test_an_answer_nobody_reads_is_still_finished_in_the_store(deployment: Deployment) -> None:
+    org = deployment.new_org()
+    alice = add_person(deployment, org.id)
+    conversation = alice.conversation()
+    url = f"/api/orgs/{org.id}/conversations/{conversation}/messages"
+    body = {"content": "[sim:slow=20] hello", "model": "gpt-4o-mini"}
+    with alice.client.stream("POST", url, json=body, headers={"X-CSRF-Token": alice.csrf}) as r:
+        assert r.status_code == 200  # the tab closes before reading a byte
+
+    def settled() -> dict[str, object] | None:
+        answer = alice.messages(conversation)[-1]
+        return answer if answer["status"] != "streaming" else None
+
+    answer = wait_for(settled)
+    assert answer["status"] in ("complete", "stopped")
+    entry = wait_for(lambda: deployment.context.usage.entries(org.id))[0]
+    assert entry["member_id"] == alice.member_id

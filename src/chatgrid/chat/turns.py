@@ -13,21 +13,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
 import anyio
 
-from chatgrid.chat.models import ChatMessage, Citation, Conversation, title_from
-from chatgrid.chat.prompt import build_messages, citations_for, cited
-from chatgrid.chat.render import render_markdown
+from chatgrid.chat.answer import Turn
+from chatgrid.chat.models import ChatMessage, Conversation, title_from
+from chatgrid.chat.prompt import build_messages, citations_for
 from chatgrid.context import AppContext
 from chatgrid.documents.models import Passage
 from chatgrid.documents.retrieval import Retriever
-from chatgrid.errors import ChatGridError, InvalidRequest, NotFound
-from chatgrid.gateway.internal import ChatStream, WorkspaceGateway
-from chatgrid.store.conversations import ConversationRepository
+from chatgrid.errors import InvalidRequest, NotFound
+from chatgrid.gateway.internal import WorkspaceGateway
 
 Mode = Literal["send", "regenerate", "edit"]
 MAX_QUESTION_CHARS: Final = 32_000
@@ -43,37 +41,12 @@ class TurnRequest:
     mode: Mode = "send"
 
 
-@dataclass(frozen=True, slots=True)
-class Started:
-    user_message: ChatMessage | None
-    assistant_message_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class Delta:
-    text: str
-    html: str
-
-
-@dataclass(frozen=True, slots=True)
-class Finished:
-    message: ChatMessage
-
-
-@dataclass(frozen=True, slots=True)
-class Failed:
-    message: str
-    code: str | None
-
-
-TurnEvent = Started | Delta | Finished | Failed
-
-
 class ChatService:
     def __init__(self, ctx: AppContext, workspace: WorkspaceGateway, retriever: Retriever) -> None:
         self.ctx = ctx
         self.workspace = workspace
         self.retriever = retriever
+        self._answers: set[asyncio.Task[None]] = set()
 
     async def open_turn(self, conversation: Conversation, request: TurnRequest) -> Turn:
         """Validate, retrieve, and open the model call; raise a refusal before writing."""
@@ -104,7 +77,7 @@ class ChatService:
             with anyio.CancelScope(shield=True):
                 await stack.aclose()
             raise
-        return Turn(
+        turn = Turn(
             store=self.ctx.conversations,
             stack=stack,
             stream=stream,
@@ -114,6 +87,12 @@ class ChatService:
             given=citations_for(passages),
             retrieval_call_id=retrieval_call_id,
         )
+        # The answer is produced and kept even if nobody reads it; the loop only
+        # holds tasks weakly, so the service keeps it until it is done.
+        task = turn.start()
+        self._answers.add(task)
+        task.add_done_callback(self._answers.discard)
+        return turn
 
     async def _visible(self, org_id: str, member_id: str, wanted: list[str]) -> list[str]:
         if not wanted:
@@ -195,58 +174,3 @@ def _question(history: list[ChatMessage], request: TurnRequest) -> tuple[str, in
         return history[last_user].content, last_user + 1
     edited = _question(history, TurnRequest(request.content, request.model))[0]
     return edited, last_user + 1
-
-
-@dataclass
-class Turn:
-    """An answer being streamed; iterate :meth:`events` once."""
-
-    store: ConversationRepository
-    stack: contextlib.AsyncExitStack
-    stream: ChatStream
-    org_id: str
-    user_message: ChatMessage | None
-    assistant: ChatMessage
-    given: list[Citation]
-    retrieval_call_id: str | None
-
-    async def events(self) -> AsyncIterator[TurnEvent]:
-        yield Started(self.user_message, self.assistant.id)
-        text = ""
-        status: Literal["complete", "stopped", "failed"] = "stopped"
-        failure: ChatGridError | None = None
-        try:
-            async for piece in self.stream.deltas():
-                text += piece
-                yield Delta(piece, render_markdown(text))
-            status = "complete"
-        except ChatGridError as error:
-            status, failure = "failed", error
-        finally:
-            # A stop cancels us; finishing the record must not be cancelled with it.
-            # The ledger row of a finished stream is committed before its last
-            # event; a stopped one is ledgered once the gateway has drained it.
-            with anyio.CancelScope(shield=True):
-                message = await asyncio.to_thread(self._finish, text, status, failure)
-                await self.stack.aclose()
-        if failure is not None:
-            yield Failed(failure.message, failure.code)
-        yield Finished(message)
-
-    def _finish(
-        self,
-        text: str,
-        status: Literal["complete", "stopped", "failed"],
-        failure: ChatGridError | None,
-    ) -> ChatMessage:
-        return self.store.finish(
-            self.org_id,
-            self.assistant.id,
-            content=text,
-            status=status,
-            call_id=self.stream.call_id,
-            retrieval_call_id=self.retrieval_call_id,
-            citations=cited(text, self.given) if self.given else [],
-            error=failure.message if failure else None,
-            error_code=failure.code if failure else None,
-        )

@@ -16,8 +16,9 @@ import orjson
 from fastapi import APIRouter, Depends, Query, status
 from starlette.responses import StreamingResponse
 
+from chatgrid.chat.answer import Delta, Failed, Finished, Started, Turn
 from chatgrid.chat.models import Conversation
-from chatgrid.chat.turns import Delta, Failed, Finished, Started, Turn, TurnRequest
+from chatgrid.chat.turns import TurnRequest
 from chatgrid.chat.workspace import Workspace
 from chatgrid.errors import ChatGridError, InvalidRequest, NotFound
 from chatgrid.web.api.chat_schemas import (
