@@ -13,6 +13,14 @@ chunks per document). At each size it measures, with the vector cache warm:
 and beside each, a brute-force baseline in the same run: keyword as a
 ``LIKE '%term%'`` scan of every chunk; vector as what no cache means (read
 every vector from the database, then score them); hybrid as both of those.
+
+On SQLite it also measures sqlite-vec, the in-database alternative the app did
+not take: the same vectors copied into a ``vec0`` table (cosine distance, the
+collection as partition key) in a scratch database opened with ``pysqlite3``,
+queried with the same query vectors and k; it prints that insert time, the KNN
+p50/p95, and recall@10/@50 against the numpy index's exact results. It is
+skipped, saying why, when ``pysqlite3-binary`` or ``sqlite-vec`` is missing, or
+with ``--no-sqlite-vec``.
 Queries are 3 words drawn uniformly from the vocabulary minus its 100
 commonest words (content words, not "the").
 
@@ -21,6 +29,7 @@ PostgreSQL runs in a database created for the bench and dropped after.
 Goal: hybrid p50 <= 50 ms at 100k chunks (informational; exit 0 either way).
 
     .venv/bin/python bench/retrieval.py [--sizes 10000,100000] [--no-postgres]
+                                        [--no-sqlite-vec]
 """
 
 from __future__ import annotations
@@ -42,6 +51,7 @@ import psycopg
 from psycopg import sql
 from sqlalchemy import bindparam, text
 
+import _sqlite_vec
 from chatgrid.context import AppContext
 from chatgrid.documents.retrieval import Retriever
 from chatgrid.documents.vectors import NumpyVectorIndex, decode_vector, pgvector_available
@@ -186,8 +196,46 @@ class Bench:
         return self.keyword_scan(query, vector), self.vector_scan(query, vector)
 
 
-def run_backend(name: str, database_url: str | None, sizes: list[int]) -> list[str]:
+class VecComparison:
+    """sqlite-vec over the same vectors as ``bench``, kept in step as it grows."""
+
+    def __init__(self, bench: Bench, path: Path) -> None:
+        self.bench = bench
+        self.index = _sqlite_vec.SqliteVecIndex(path, DIMS)
+        self.copied: set[str] = set()
+
+    def sync(self) -> tuple[int, float]:
+        """Copy the vectors not yet in the vec0 table; returns (count, insert seconds)."""
+        ids, raw = self.bench.ctx.documents.collection_vectors(
+            self.bench.org_id, self.bench.collection_id
+        )
+        new = [(i, v) for i, v in zip(ids, raw, strict=True) if i not in self.copied]
+        seconds = self.index.insert(
+            self.bench.collection_id, [i for i, _ in new], [v for _, v in new]
+        )
+        self.copied.update(i for i, _ in new)
+        return len(new), seconds
+
+    def vector(self, _query: str, vector: bytes) -> list[str]:
+        return self.index.search(self.bench.collection_id, vector, 50)
+
+    def recall(self, queries: list[tuple[str, bytes]], at: int) -> float:
+        """Mean share of numpy's exact top ``at`` that sqlite-vec's top ``at`` holds."""
+        shares = []
+        for query, vector in queries:
+            exact = set(self.bench.vector(query, vector)[:at])  # type: ignore[index]
+            shares.append(len(exact & set(self.vector(query, vector)[:at])) / len(exact))
+        return statistics.fmean(shares)
+
+    def close(self) -> None:
+        self.index.close()
+
+
+def run_backend(
+    name: str, database_url: str | None, sizes: list[int], sqlite_vec: bool = False
+) -> list[str]:
     lines = []
+    vec: VecComparison | None = None
     with tempfile.TemporaryDirectory(prefix="chatgrid-bench-") as tmp:
         ctx = AppContext.open(Settings(data_dir=Path(tmp), database_url=database_url))
         try:
@@ -197,7 +245,12 @@ def run_backend(name: str, database_url: str | None, sizes: list[int]) -> list[s
                     f"  pgvector available on this server: {pgvector_available(ctx.engine)}"
                 )
             bench = Bench(ctx, Corpus())
+            if sqlite_vec:
+                vec = VecComparison(bench, Path(tmp) / "sqlite-vec-scratch.db")
+                lines.append(f"  {_sqlite_vec.versions()}, scratch database, exact KNN")
+                print(lines[-1], flush=True)
             for size in sizes:
+                first_line = len(lines)
                 rate = bench.grow_to(size)
                 start = time.perf_counter()
                 bench.vector("", bench.corpus.vectors(1)[0])  # loads the cache
@@ -213,6 +266,12 @@ def run_backend(name: str, database_url: str | None, sizes: list[int]) -> list[s
                     ("hybrid", timed(bench.hybrid, queries), timed(bench.hybrid_scan, base)),
                 ]
                 assert bench.index.loads == loads, "the vector cache reloaded without a change"
+                if vec is not None:
+                    copied, insert_s = vec.sync()
+                    for query, vector in queries[:5]:  # warm-up
+                        vec.vector(query, vector)
+                    vec_timing = timed(vec.vector, queries)
+                    recall_10, recall_50 = vec.recall(queries, 10), vec.recall(queries, 50)
                 lines.append(
                     f"  {size:>7,} chunks: ingested {rate:,.0f} chunks/s; "
                     f"first vector search (cache load) {cold_ms:,.0f} ms"
@@ -225,12 +284,28 @@ def run_backend(name: str, database_url: str | None, sizes: list[int]) -> list[s
                             f"  goal p50 <= {GOAL_HYBRID_P50_MS:.0f} ms: {'ok' if ok else 'MISS'}"
                         )
                     lines.append(
-                        f"    {mode:<8} p50 {ours.p50:7.1f} ms  p95 {ours.p95:7.1f} ms   "
+                        f"    {mode:<10} p50 {ours.p50:7.1f} ms  p95 {ours.p95:7.1f} ms   "
                         f"brute force p50 {scan.p50:8.1f} ms  ({scan.p50 / ours.p50:6.1f}x)"
                         f"{goal}"
                     )
-                print("\n".join(lines[-4:]), flush=True)
+                    if mode == "vector" and vec is not None:
+                        lines.append(
+                            f"    {'sqlite-vec':<10} p50 {vec_timing.p50:7.1f} ms  "
+                            f"p95 {vec_timing.p95:7.1f} ms   "
+                            f"brute force p50 {scan.p50:8.1f} ms  "
+                            f"({scan.p50 / vec_timing.p50:6.1f}x)  "
+                            f"p50 {vec_timing.p50 / ours.p50:.1f}x numpy's; "
+                            f"recall@10 {recall_10:.3f}, @50 {recall_50:.3f}"
+                        )
+                        lines.append(
+                            f"    {'':<10} sqlite-vec insert: {copied:,} vectors in "
+                            f"{insert_s:,.2f} s ({copied / insert_s:,.0f}/s), "
+                            f"{vec.index.count:,} in the vec0 table"
+                        )
+                print("\n".join(lines[first_line:]), flush=True)
         finally:
+            if vec is not None:
+                vec.close()
             ctx.close()
     return lines
 
@@ -253,13 +328,22 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument(
+        "--no-sqlite-vec", action="store_true", help="skip the sqlite-vec comparison"
+    )
     args = parser.parse_args()
     sizes = sorted(int(s) for s in args.sizes.split(","))
     began = time.perf_counter()
     report = []
     print(f"retrieval bench: {DIMS}-d float32 vectors, {WORDS_PER_CHUNK} words per chunk")
     print("sqlite:", flush=True)
-    report += ["sqlite:", *run_backend("sqlite", None, sizes)]
+    report.append("sqlite:")
+    sqlite_vec = not args.no_sqlite_vec
+    if sqlite_vec and (why := _sqlite_vec.available()) is not None:
+        report.append(f"  sqlite-vec skipped: {why}")
+        print(report[-1], flush=True)
+        sqlite_vec = False
+    report += run_backend("sqlite", None, sizes, sqlite_vec)
     if not args.no_postgres:
         print("postgresql:", flush=True)
         with bench_database() as url:
