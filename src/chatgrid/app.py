@@ -71,7 +71,6 @@ class ChatGridApp:
         self.context = AppContext.open(self.settings)
         session = create_upstream_session(self.settings)
         self.gateway = Gateway(self.context, session)
-        await self.gateway.start()
         self._session = session
         # The console and the workspace: imported once, at start-up.
         from chatgrid.chat.workspace import Workspace
@@ -79,13 +78,16 @@ class ChatGridApp:
         from chatgrid.web import create_web_app
 
         self.workspace = Workspace.build(self.context, WorkspaceGateway(self.gateway))
-        self.workspace.ingestor.start()
         self.web = create_web_app(self.context, workspace=self.workspace)
         # Objects alive after start-up live as long as the process: keep them
         # out of the cyclic collector's full passes, which otherwise cost
         # milliseconds at a time on the request path.
         gc.collect()
         gc.freeze()
+        # Last, so the Redis lease is confirmed just before the first request
+        # (the imports above can take longer than a lease on a busy machine).
+        await self.gateway.start()
+        self.workspace.ingestor.start()
 
     async def shutdown(self) -> None:
         if self.workspace is not None:

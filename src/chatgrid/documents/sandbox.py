@@ -20,7 +20,7 @@ from multiprocessing.pool import Pool
 from typing import Final
 
 from chatgrid.documents.chunking import ChunkDraft, chunk_document
-from chatgrid.documents.extract import ExtractionFailed, extract
+from chatgrid.documents.extract_model import ExtractionFailed
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +43,8 @@ def extract_and_chunk(
     filename: str, content_type: str | None, data: bytes, max_bytes: int, max_pages: int
 ) -> Outcome:
     """In the child: the document's page count and chunks, or why it cannot be read."""
+    from chatgrid.documents.extract import extract  # the parsers load in the child only
+
     try:
         document = extract(filename, content_type, data, max_bytes=max_bytes, max_pages=max_pages)
     except ExtractionFailed as error:
