@@ -1,20 +1,14 @@
 """Chat and documents are usable by everyone: axe-core finds nothing serious, and
-the whole chat loop works from the keyboard alone.
-
-axe-core comes from npm (``package.json``; ``npm ci`` installs it) and is
-evaluated through the DevTools protocol, so the page's strict CSP stays on
-while it runs.
-"""
+the whole chat loop works from the keyboard alone."""
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
-from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
+from tests.browser.axe import axe_violations, describe
 from tests.browser.test_chat_journey import (
     WAIT_MS,
     Member,
@@ -25,27 +19,6 @@ from tests.browser.test_chat_journey import (
     sign_in,
 )
 from tests.conftest import Deployment
-
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
-SERIOUS = {"serious", "critical"}
-
-
-def axe_violations(page: Page) -> list[dict[str, Any]]:
-    if not AXE.exists():
-        pytest.fail("axe-core is not installed: run `npm ci` at the repository root")
-    page.evaluate("() => {" + AXE.read_text() + "\n}")
-    result: dict[str, Any] = page.evaluate(
-        "async () => await window.axe.run(document, {resultTypes: ['violations']})"
-    )
-    return [v for v in result["violations"] if v.get("impact") in SERIOUS]
-
-
-def describe(violations: list[dict[str, Any]]) -> str:
-    return "\n".join(
-        f"{v['id']} ({v['impact']}): {v['help']} — "
-        + "; ".join(node["target"][0] for node in v["nodes"][:5])
-        for v in violations
-    )
 
 
 @pytest.fixture
