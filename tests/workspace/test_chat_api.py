@@ -93,6 +93,10 @@ def test_a_refusal_answers_before_the_stream_and_writes_nothing(
     assert response.json()["error"]["code"] == "trial_ended"
     assert "trial" in response.json()["error"]["message"]
     assert alice.messages(conversation) == []
+    # The page learns why before anyone types: no models, and the reason.
+    models = alice.api("GET", f"/api/orgs/{org.id}/models").json()
+    assert models["models"] == []
+    assert models["problem"]["code"] == "trial_ended"
 
     blank = alice.api("POST", url, json={"content": "  ", "model": "gpt-4o-mini"})
     assert blank.status_code == 400

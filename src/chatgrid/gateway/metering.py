@@ -81,12 +81,17 @@ class Metering:
             ) from None
         if shortfall is None:
             return True
-        whose = "Your organization's" if shortfall.scope.startswith("org:") else "Your"
-        raise QuotaExhausted(
-            f"{whose} shared-credit allowance for this month has "
+        left = (
             f"${format_dollars(shortfall.remaining_micros)} left of "
-            f"${format_dollars(shortfall.limit_micros)}, less than this request could cost "
-            "— ask an admin, or send a shorter request (lower max_tokens)."
+            f"${format_dollars(shortfall.limit_micros)}, less than this request could cost"
+        )
+        if shortfall.scope.startswith("org:"):
+            what = f"Your organization's shared-credit allowance for this month has {left}"
+        else:
+            what = f"Your own monthly spending cap, set by an admin, has {left}"
+        raise QuotaExhausted(
+            f"{what} — ask an admin to raise it, or send a shorter request "
+            "(a lower max_tokens bounds the cost)."
         )
 
     async def settle(self, call_id: str, charged_micros: int) -> None:

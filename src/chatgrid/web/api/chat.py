@@ -28,6 +28,7 @@ from chatgrid.web.api.chat_schemas import (
     ConversationRename,
     MessageCreate,
     ModelsPublic,
+    Problem,
     conversation_public,
     message_public,
 )
@@ -65,8 +66,10 @@ OwnConversation = Annotated[Conversation, Depends(own_conversation)]
 async def models(access: OrgMember, workspace: WorkspaceDep) -> ModelsPublic:
     try:
         ids = await workspace.gateway.models(access.org.id, access.member.id)
-    except ChatGridError:
-        ids = []  # the composer still loads; sending then says why it cannot
+    except ChatGridError as refusal:
+        # The page still loads, and says at once why nothing can be sent.
+        problem = Problem(message=refusal.message, code=refusal.code)
+        return ModelsPublic(models=[], default=None, problem=problem)
     default = next((m for m in ("gpt-4o-mini", "gpt-4.1-mini") if m in ids), None)
     return ModelsPublic(models=ids, default=default or (ids[0] if ids else None))
 

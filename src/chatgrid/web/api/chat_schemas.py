@@ -79,9 +79,16 @@ class ConversationDetail(BaseModel):
     messages: list[MessagePublic]
 
 
+class Problem(BaseModel):
+    message: str
+    code: str | None
+
+
 class ModelsPublic(BaseModel):
     models: list[str]
     default: str | None
+    #: Why there are no models right now (trial ended, no working key, suspended, …).
+    problem: Problem | None = None
 
 
 class CollectionPublic(BaseModel):

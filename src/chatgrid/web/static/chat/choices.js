@@ -20,6 +20,15 @@ export function createChoices(chat) {
         return option;
       }));
       if (data.default) selectModel(data.default);
+      if (data.problem) {
+        // Nothing can be sent right now (trial over, no working key, …): say why at once.
+        errors.show({ message: data.problem.message, code: data.problem.code || "" });
+      } else if (!data.models.length) {
+        errors.show({
+          message: "No model is available to your organization right now. Ask an admin to check the Key and Limits & models pages.",
+          status: 0,
+        });
+      }
     } catch (err) {
       errors.show(err);
     }

@@ -17,6 +17,9 @@ export function explain(err) {
   if (/^model_/.test(code)) {
     return "This model is not allowed in your organization. Pick another model in the list.";
   }
+  if (code === "no_upstream_credential") {
+    return "Your organization has no working OpenAI key connected (an admin may have revoked it), so ChatGrid cannot reach the model. Ask an admin to connect a key on the Key page.";
+  }
   if (/key|credential/.test(code)) {
     return "Your organization's OpenAI key was rejected or revoked, so ChatGrid cannot reach the model. Ask an admin to connect a working key on the Key page.";
   }

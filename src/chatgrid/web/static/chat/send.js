@@ -34,7 +34,12 @@ export function createSend(chat) {
       return;
     }
     const model = els.model.value;
-    if (!state.conversation) {
+    if (!model) {
+      await chat.choices.loadModels(); // says why no model can answer
+      return;
+    }
+    const fresh = !state.conversation;
+    if (fresh) {
       try {
         const created = await api.call("POST", "/conversations", { title: titleFrom(content), model });
         state.conversation = created.id;
@@ -77,10 +82,12 @@ export function createSend(chat) {
         redraw(article, answer);
       } else if (err instanceof ApiError) {
         // Refused before anything was kept: put the text back for another try.
+        if (fresh) await forget(state.conversation); // no empty conversation left behind
         state.messages = before;
         chat.log.render();
         if (mode === "edit") chat.composer.startEdit();
         if (mode !== "regenerate") els.prompt.value = content;
+        if (/^model_/.test(err.code || "")) await chat.choices.loadModels(); // the list was stale
         errors.show(err);
       } else {
         answer.status = "failed";
@@ -125,6 +132,18 @@ export function createSend(chat) {
       redraw(article, answer);
       errors.show({ message: payload.message || "", code: payload.code || "", status: 0 });
     }
+  }
+
+  /** Delete a conversation made for a first message that was refused, and go back to a new chat. */
+  async function forget(id) {
+    try {
+      await api.call("DELETE", `/conversations/${encodeURIComponent(id)}`);
+    } catch {
+      // Still there: it shows in the list, empty, and can be deleted by hand.
+    }
+    state.conversation = "";
+    history.replaceState(null, "", `${pages}/chat`);
+    chat.conversations.setTitle("");
   }
 
   /** Abort the answer being streamed; send() then marks it "stopped". */
