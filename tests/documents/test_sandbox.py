@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from collections.abc import Iterator
 
 import pytest
 
 from chatgrid.documents.extract import ExtractionFailed
-from chatgrid.documents.sandbox import ExtractionSandbox
+from chatgrid.documents.sandbox import ExtractionSandbox, SandboxClosed
 from tests.documents.builders import encrypt_pdf, make_pdf
 
 LIMITS = {"max_bytes": 10_000_000, "max_pages": 50}
@@ -53,3 +55,24 @@ def test_a_document_past_the_deadline_fails_and_the_next_one_gets_a_fresh_child(
         assert drafts and "fine" in drafts[0].text
     finally:
         slow.close()
+
+
+def test_closing_abandons_a_document_being_read_without_waiting_out_its_deadline() -> None:
+    box = ExtractionSandbox(deadline_seconds=600)
+    html = (("<p>" + "word " * 40 + "</p>\n") * 15_000).encode()
+    outcome: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            asyncio.run(box.run("big.html", "text/html", html, **LIMITS))
+        except BaseException as error:  # what the reader saw
+            outcome.append(error)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    while box._pool is None:  # the child has been asked
+        time.sleep(0.01)
+    box.close()
+    reader.join(timeout=60)
+    assert not reader.is_alive()
+    assert len(outcome) == 1 and isinstance(outcome[0], SandboxClosed)

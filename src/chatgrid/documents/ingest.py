@@ -22,7 +22,7 @@ from typing import Final
 
 from chatgrid.context import AppContext
 from chatgrid.documents.models import Document
-from chatgrid.documents.sandbox import ExtractionSandbox
+from chatgrid.documents.sandbox import ExtractionSandbox, SandboxClosed
 from chatgrid.errors import ChatGridError
 from chatgrid.gateway.internal import WorkspaceGateway
 
@@ -85,6 +85,8 @@ class Ingestor:
         org_id, document_id = document.org_id, document.id
         try:
             await self._ingest(document, sandbox)
+        except SandboxClosed:
+            return  # stopping: the claim goes stale and another worker takes it again
         except ChatGridError as error:
             await asyncio.to_thread(repo.mark_failed, org_id, document_id, error.message)
         except Exception:

@@ -15,6 +15,7 @@ import asyncio
 import logging
 import multiprocessing
 import threading
+import time
 from dataclasses import dataclass, field
 from multiprocessing.pool import Pool
 from typing import Final
@@ -37,6 +38,11 @@ class Outcome:
 
 
 DEFAULT_DEADLINE_SECONDS: Final = 120.0
+_POLL_SECONDS: Final = 0.2
+
+
+class SandboxClosed(Exception):
+    """The server is stopping; the document stays claimed and is taken again later."""
 
 
 def extract_and_chunk(
@@ -64,6 +70,7 @@ class ExtractionSandbox:
         self.deadline_seconds = deadline_seconds
         self._pool: Pool | None = None
         self._lock = threading.Lock()
+        self._closed = threading.Event()
 
     def _child(self) -> Pool:
         with self._lock:
@@ -79,6 +86,8 @@ class ExtractionSandbox:
         pool.terminate()
 
     def close(self) -> None:
+        """Stop the child; a document being read is abandoned (its claim is retried later)."""
+        self._closed.set()
         with self._lock:
             pool, self._pool = self._pool, None
         if pool is not None:
@@ -111,15 +120,22 @@ class ExtractionSandbox:
         pending = pool.apply_async(
             extract_and_chunk, (filename, content_type, data, max_bytes, max_pages)
         )
+        deadline = time.monotonic() + self.deadline_seconds
+        # Wait in short steps: a result never comes from a terminated child,
+        # and shutting down must not wait out a whole deadline.
+        while not pending.ready():
+            if self._closed.is_set():
+                raise SandboxClosed
+            if time.monotonic() >= deadline:
+                self._discard(pool)
+                raise ExtractionFailed(
+                    "This document took too long to read; try a smaller or simpler file.",
+                    code="document_too_slow",
+                    status=400,
+                )
+            pending.wait(_POLL_SECONDS)
         try:
-            outcome: Outcome = pending.get(timeout=self.deadline_seconds)
-        except multiprocessing.TimeoutError:
-            self._discard(pool)
-            raise ExtractionFailed(
-                "This document took too long to read; try a smaller or simpler file.",
-                code="document_too_slow",
-                status=400,
-            ) from None
+            outcome: Outcome = pending.get()
         except Exception:  # the child died (a crash in a parser, out of memory)
             self._discard(pool)
             raise ExtractionFailed(

@@ -106,6 +106,14 @@ class Exchange:
     def hang_up(self) -> None:
         self._gone.set()
 
+    @property
+    def answered(self) -> bool:
+        """The gateway has sent the status line and headers."""
+        return self._started.is_set()
+
+    async def wait_answered(self) -> None:
+        await self._started.wait()
+
     async def pieces(self) -> AsyncIterator[bytes]:
         while (piece := await self._pieces.get()) is not None:
             yield piece
@@ -134,10 +142,10 @@ class WorkspaceGateway:
                 caller, endpoint, orjson.dumps(body), exchange.receive, exchange.send
             )
         )
-        started = asyncio.ensure_future(exchange._started.wait())
+        started = asyncio.ensure_future(exchange.wait_answered())
         try:
             await asyncio.wait({task, started}, return_when=asyncio.FIRST_COMPLETED)
-            if not exchange._started.is_set():
+            if not exchange.answered:
                 task.result()  # the call ended without an answer: raise what it raised
                 raise UpstreamFailed("the gateway gave no answer")
             yield exchange
