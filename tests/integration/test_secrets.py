@@ -11,9 +11,12 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from chatgrid.identity.passwords import hash_password
 from chatgrid.store.tables import metadata
 from tests.conftest import Deployment, start_deployment
+from tests.integration.helpers import wait_for
 from tests.support.processes import RunningProcess
+from tests.workspace.helpers import PASSWORD, Member, sign_in
 
 
 @pytest.fixture
@@ -71,6 +74,7 @@ def test_canary_key_and_token_leak_nowhere(own_deployment: Deployment) -> None:
 
         chat = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
         call("POST", "/chat/completions", json=chat)
+        workspace = the_workspace_in_use(deployment, seen)
         call("POST", "/chat/completions", json={**chat, "stream": True})
         call("POST", "/embeddings", json={"model": "text-embedding-3-small", "input": "x"})
         call("GET", "/models")
@@ -88,6 +92,8 @@ def test_canary_key_and_token_leak_nowhere(own_deployment: Deployment) -> None:
         cli("vault", "rotate-master")
         cli("credential", "revoke", "canary-org")  # a broken key can be revoked too
         call("POST", "/chat/completions", json=chat)
+        refused = workspace.api("GET", f"/api/orgs/{workspace.org_id}/models")
+        seen.extend([refused.text, json.dumps(dict(refused.headers))])
     cli("usage", "canary-org", "--format", "json")
     cli("usage", "canary-org", "--format", "csv")
     cli("token", "list", "canary-org")
@@ -107,8 +113,43 @@ def test_canary_key_and_token_leak_nowhere(own_deployment: Deployment) -> None:
         "rotated key": rotated_key[:-4].encode(),
         "rejected key": rejected_key[:-4].encode(),
         "token": token[12:].encode(),
+        "password": PASSWORD.encode(),
     }
     for where, haystack in haystacks.items():
         assert haystack, f"nothing collected from {where}"
         for what, needle in needles.items():
             assert needle not in haystack, f"the canary {what} leaked into the {where}"
+
+
+def the_workspace_in_use(deployment: Deployment, seen: list[str]) -> Member:
+    """Carol signs in and uses chat and documents; every answer goes into ``seen``."""
+    org_id = deployment.context.orgs.get("canary-org").id
+    carol = deployment.context.members.find_by_email(org_id, "carol@example.com")
+    deployment.context.accounts.set_password(carol.user_id, hash_password(PASSWORD))
+    member = sign_in(deployment, org_id, "carol@example.com")
+    base = f"/api/orgs/{org_id}"
+    conversation = member.conversation()
+    events = member.ask(conversation, "[sim:slow=1] hello")
+    seen.append(json.dumps(events))
+    collection = member.api("POST", f"{base}/collections", json={"name": "c", "scope": "org"})
+    upload = member.api(
+        "POST",
+        f"{base}/collections/{collection.json()['id']}/documents",
+        files={"file": ("notes.md", b"# Notes\n\nThe canary sings at dawn.", "text/markdown")},
+    )
+    document_url = f"{base}/documents/{upload.json()['id']}"
+
+    def ingested() -> httpx.Response | None:
+        response = member.api("GET", document_url)
+        return response if response.json()["status"] in ("ready", "failed") else None
+
+    document = wait_for(ingested)
+    assert document.json()["status"] == "ready"
+    cited = member.ask(conversation, "When does it sing?", collection_ids=[collection.json()["id"]])
+    for response in (collection, upload, document):
+        seen.extend([response.text, json.dumps(dict(response.headers))])
+    assert cited[-1][1]["message"]["citations"]
+    seen.append(json.dumps(cited))
+    seen.append(member.client.get(f"/orgs/{org_id}/chat/{conversation}").text)
+    seen.append(member.api("GET", f"{base}/conversations/{conversation}").text)
+    return member
