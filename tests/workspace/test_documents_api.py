@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from chatgrid.identity.models import Role
 from chatgrid.store.tables import chat_messages, chunks, document_files, documents
 from tests.conftest import Deployment
+from tests.documents.builders import encrypt_pdf, make_pdf
 from tests.integration.helpers import wait_for
 from tests.workspace.helpers import Member, add_person
 
@@ -156,3 +157,22 @@ def test_deleting_a_document_removes_its_file_text_chunks_and_vectors(
     found = alice.api("GET", f"/api/orgs/{org.id}/search", params={"q": "expense reports"})
     assert found.status_code == 200
     assert found.json() == []
+
+
+def test_too_large_and_encrypted_files_are_refused_with_a_reason(deployment: Deployment) -> None:
+    org = deployment.new_org()
+    alice = add_person(deployment, org.id, Role.ADMIN)
+    handbook = collection(alice)
+    limit = deployment.context.settings.document_max_bytes
+    just_over = upload(alice, handbook, "big.txt", b"a" * (limit + 1), "text/plain")
+    assert just_over.status_code == 413
+    assert just_over.json()["error"]["code"] == "document_too_large"
+    assert "MiB" in just_over.json()["error"]["message"]
+    far_over = upload(alice, handbook, "huge.txt", b"a" * (limit + 1024 * 1024), "text/plain")
+    assert far_over.status_code == 413  # refused before the body is read in full
+    locked = encrypt_pdf(make_pdf(["Salaries for 2027."]), user_password="pw")
+    document = ready(alice, upload(alice, handbook, "salaries.pdf", locked).json()["id"])
+    assert document["status"] == "failed"
+    assert "password" in document["error"].lower() or "encrypt" in document["error"].lower()
+    listed = alice.api("GET", f"/api/orgs/{org.id}/collections/{handbook}/documents").json()
+    assert [d["filename"] for d in listed] == ["salaries.pdf"]  # the refused uploads left nothing
