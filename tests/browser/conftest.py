@@ -49,6 +49,14 @@ def page(browser: Browser) -> Iterator[Page]:
 
 
 def screenshot(page: Page, name: str) -> None:
-    """Keep a picture of a main page under docs/screenshots (refreshed by every run)."""
+    """Keep a picture of a main page under docs/screenshots (refreshed by every run).
+
+    Chat pages are taken as the window shows them, scrolled to the latest
+    answer: their composer sticks to the window's bottom, which a full-page
+    picture would paint mid-page.
+    """
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    full_page = not name.startswith("chat-")
+    if not full_page:
+        page.evaluate("window.scrollTo(0, document.body.scrollHeight)")  # the latest answer
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
