@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from sqlalchemy import update
@@ -203,3 +204,19 @@ def test_an_answer_nobody_reads_is_still_finished_in_the_store(deployment: Deplo
     assert answer["status"] in ("complete", "stopped")
     entry = wait_for(lambda: deployment.context.usage.entries(org.id))[0]
     assert entry["member_id"] == alice.member_id
+
+
+def test_messages_sent_at_once_in_one_conversation_all_get_their_place(
+    deployment: Deployment,
+) -> None:
+    org = deployment.new_org()
+    alice = add_person(deployment, org.id)
+    conversation = alice.conversation()
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(pool.map(lambda n: alice.ask(conversation, f"question {n}"), range(6)))
+    assert all(events[-1][0] == "done" for events in answers)
+    messages = alice.messages(conversation)
+    assert len(messages) == 12
+    assert sorted(m["content"] for m in messages if m["role"] == "user") == [
+        f"question {n}" for n in range(6)
+    ]

@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from chatgrid.chat.models import (
     TITLE_MAX,
@@ -21,11 +22,13 @@ from chatgrid.chat.models import (
     Role,
     Status,
 )
+from chatgrid.errors import Conflict
 from chatgrid.store.ids import new_id
 from chatgrid.store.tables import chat_messages, conversations, ledger_entries
 from chatgrid.store.types import utcnow
 
 _LIKE_ESCAPE = "\\"
+_APPEND_ATTEMPTS = 5
 
 
 def _conversation(row: Mapping[Any, Any]) -> Conversation:
@@ -200,17 +203,34 @@ class ConversationRepository:
             "citations": None,
             "created_at": now,
         }
-        with self.engine.begin() as conn:
-            last = conn.execute(
-                select(func.max(m.position)).where(m.conversation_id == conversation.id)
-            ).scalar()
-            values["position"] = 0 if last is None else int(last) + 1
-            conn.execute(insert(chat_messages).values(**values))
-            conn.execute(
-                update(conversations)
-                .where(conversations.c.id == conversation.id)
-                .values(updated_at=now)
-            )
+        # Two sends racing in one conversation (two tabs, a script) must not take
+        # the same place: PostgreSQL locks the conversation's row for the
+        # transaction; on SQLite, where the lock clause does not exist, the
+        # unique (conversation, position) lets one win and the other retry.
+        for attempt in range(_APPEND_ATTEMPTS):
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(
+                        select(conversations.c.id)
+                        .where(conversations.c.id == conversation.id)
+                        .with_for_update()
+                    )
+                    last = conn.execute(
+                        select(func.max(m.position)).where(m.conversation_id == conversation.id)
+                    ).scalar()
+                    values["position"] = 0 if last is None else int(last) + 1
+                    conn.execute(insert(chat_messages).values(**values))
+                    conn.execute(
+                        update(conversations)
+                        .where(conversations.c.id == conversation.id)
+                        .values(updated_at=now)
+                    )
+                break
+            except IntegrityError:
+                if attempt == _APPEND_ATTEMPTS - 1:
+                    raise Conflict(
+                        "Another message is being added to this conversation; try again."
+                    ) from None
         return _message(values, None)
 
     def finish(
