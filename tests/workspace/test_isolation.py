@@ -9,6 +9,7 @@ tells the model to fetch a URL causes no request anywhere.
 from __future__ import annotations
 
 import json
+import secrets
 import socket
 import threading
 from collections.abc import Iterator
@@ -23,8 +24,10 @@ from tests.conftest import Deployment
 from tests.workspace.helpers import add_person
 from tests.workspace.test_documents_api import collection, ready, upload
 
-CANARY = "The launch codename is PERIWINKLE-7731."
-SECRET = "7731"  # B's member may guess the word; the number only A's document holds
+# B's member may guess the word; the random part only A's document holds (and
+# it is random so no other test's traffic to the shared simulator contains it).
+SECRET = secrets.token_hex(12)
+CANARY = f"The launch codename is PERIWINKLE-{SECRET}."
 
 
 def test_a_canary_in_org_a_never_reaches_org_b(deployment: Deployment) -> None:
