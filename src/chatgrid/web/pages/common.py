@@ -8,7 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from chatgrid.errors import ChatGridError
+from chatgrid.errors import ChatGridError, InvalidRequest
 from chatgrid.identity.sessions import ANONYMOUS_CSRF_COOKIE
 from chatgrid.web.deps import OrgAccess, Viewer, client_info, optional_viewer
 from chatgrid.web.security import set_anonymous_csrf_cookie
@@ -123,3 +123,20 @@ _TITLES = {
     429: "Too many attempts",
     502: "Could not reach a service",
 }
+
+
+def whole_number(
+    text: str, field: str, *, optional: bool = False, label: str | None = None
+) -> int | None:
+    """A form's whole number (``1,000`` and ``1_000`` read as 1000); blank is None if optional.
+
+    Every console form that takes a count (limits, budgets, weights) reads it
+    here, so they all accept and refuse the same things.
+    """
+    text = text.strip().replace(",", "").replace("_", "")
+    if not text and optional:
+        return None
+    if not text.isdigit() or len(text) > 12:
+        blank = ", or blank for none" if optional else ""
+        raise InvalidRequest(f"{label or field}: a whole number{blank}", param=field)
+    return int(text)

@@ -14,23 +14,13 @@ from chatgrid.analytics.usage import dollars
 from chatgrid.billing.plans import parse_dollars
 from chatgrid.errors import ChatGridError, InvalidRequest, NotFound
 from chatgrid.web.deps import Console, OperatorUser, Viewer
-from chatgrid.web.pages.common import redirect
+from chatgrid.web.pages.common import redirect, whole_number
 from chatgrid.web.pages.operator import operator_page
 from chatgrid.web.state import ConsoleState
 
 router = APIRouter()
 
 Number = Annotated[str, Form(max_length=12)]
-
-
-def whole_number(text: str, field: str, *, optional: bool = False) -> int | None:
-    """A form's whole number; empty is None where that means "no limit"."""
-    text = text.strip()
-    if not text and optional:
-        return None
-    if not text.isdigit():
-        raise InvalidRequest(f"{field} is a whole number", param=field)
-    return int(text)
 
 
 def _pool_page(

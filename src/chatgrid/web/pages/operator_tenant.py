@@ -15,10 +15,10 @@ from starlette.responses import Response
 from chatgrid.admin import billing, operator
 from chatgrid.errors import ChatGridError
 from chatgrid.web.deps import Console, OperatorUser, Viewer
-from chatgrid.web.pages.common import redirect
+from chatgrid.web.pages.common import redirect, whole_number
 from chatgrid.web.pages.invoices import find_invoice, invoice_download
 from chatgrid.web.pages.operator import operator_page
-from chatgrid.web.pages.operator_pool import Number, whole_number
+from chatgrid.web.pages.operator_pool import Number
 from chatgrid.web.state import ConsoleState
 
 router = APIRouter()

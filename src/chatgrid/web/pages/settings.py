@@ -13,7 +13,7 @@ from chatgrid.errors import ChatGridError, InvalidRequest
 from chatgrid.identity.models import BillingMode
 from chatgrid.limits.policy import OrgPolicy
 from chatgrid.web.deps import Console, OrgAccess, OrgAdmin
-from chatgrid.web.pages.common import redirect, render
+from chatgrid.web.pages.common import redirect, render, whole_number
 from chatgrid.web.state import ConsoleState
 
 router = APIRouter()
@@ -29,12 +29,7 @@ Limit = Annotated[str, Form(max_length=20)]
 
 
 def parse_limit(value: str, name: str) -> int | None:
-    value = value.strip().replace(",", "").replace("_", "")
-    if not value:
-        return None
-    if not value.isdigit() or len(value) > 12:
-        raise InvalidRequest(f"{LIMIT_FIELDS[name]}: a whole number, or blank for none", param=name)
-    return int(value)
+    return whole_number(value, name, optional=True, label=LIMIT_FIELDS[name])
 
 
 def parse_models(checked: list[str], text: str) -> frozenset[str]:
