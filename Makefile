@@ -7,7 +7,7 @@ PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install run simulator test lint format typecheck test-sqlite test-postgres bench bench-retrieval clean
+.PHONY: help install run simulator test lint format typecheck test-sqlite test-postgres browser bench bench-retrieval clean
 
 help:
 	@echo "make run        start ChatGrid on SQLite at http://$(HOST):$(PORT)"
@@ -52,16 +52,20 @@ format: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test-sqlite: $(STAMP) | node_modules
+test-sqlite: $(STAMP) browser | node_modules
 	CHATGRID_TEST_BACKEND=sqlite $(BIN)/python -m pytest -q
 
-test-postgres: $(STAMP) | node_modules
+test-postgres: $(STAMP) browser | node_modules
 	CHATGRID_TEST_BACKEND=postgresql CHATGRID_TEST_POSTGRES_URL=$(PG_TEST_URL) \
 		$(BIN)/python -m pytest -q 
 
 # axe-core for the browser accessibility test; installed once, when missing.
 node_modules:
 	npm ci --no-audit --no-fund
+
+# The browser tests drive Debian's Chromium (Playwright's own download cannot work here).
+browser:
+	@command -v chromium > /dev/null || (apt-get update -qq && apt-get install -y -qq chromium > /dev/null)
 
 test: lint typecheck test-sqlite test-postgres
 

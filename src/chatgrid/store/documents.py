@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, or_, select
+from sqlalchemy import Connection, Engine, delete, func, or_, select
 
 from chatgrid.documents.models import (
     Chunk,
@@ -167,6 +167,16 @@ class DocumentRepository(IngestionQueue):
         )
         with self.engine.connect() as conn:
             return [document_from_row(r) for r in conn.execute(query).mappings()]
+
+    def document_counts(self, org_id: str) -> dict[str, int]:
+        """How many documents each of the org's collections holds (one query for a list)."""
+        query = (
+            select(documents.c.collection_id, func.count())
+            .where(documents.c.org_id == org_id)
+            .group_by(documents.c.collection_id)
+        )
+        with self.engine.connect() as conn:
+            return {str(cid): int(count) for cid, count in conn.execute(query)}
 
     def document(self, org_id: str, document_id: str) -> Document | None:
         query = select(documents).where(documents.c.org_id == org_id, documents.c.id == document_id)

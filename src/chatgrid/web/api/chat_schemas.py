@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -124,6 +125,10 @@ class PassagePublic(BaseModel):
     url: str
 
 
+#: Answers are re-read far more often than written: render each distinct text once.
+_rendered = lru_cache(maxsize=1024)(render_markdown)
+
+
 def passage_url(org_id: str, document_id: str, chunk_id: str) -> str:
     return f"/orgs/{org_id}/documents/{document_id}/passages/{chunk_id}"
 
@@ -145,7 +150,7 @@ def message_public(org_id: str, message: ChatMessage) -> MessagePublic:
         id=message.id,
         role=message.role,
         content=message.content,
-        html=render_markdown(message.content) if assistant else None,
+        html=_rendered(message.content) if assistant else None,
         model=message.model,
         status=message.status,
         error=message.error,

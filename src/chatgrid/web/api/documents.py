@@ -71,7 +71,8 @@ def require_curator(collection: Collection, access: OrgAccess) -> None:
 )
 def list_collections(ctx: Ctx, access: OrgMember) -> list[CollectionPublic]:
     found = ctx.documents.collections_visible(access.org.id, access.member.id)
-    return [collection_public(c, len(ctx.documents.documents(c.org_id, c.id))) for c in found]
+    counts = ctx.documents.document_counts(access.org.id)
+    return [collection_public(c, counts.get(c.id, 0)) for c in found]
 
 
 @router.post(
