@@ -194,35 +194,36 @@ def org_admin(access: OrgMember) -> OrgAccess:
 OrgAdmin = Annotated[OrgAccess, Depends(org_admin)]
 
 
-def _short(value: str, what: str) -> str:
+def url_id(value: str, what: str) -> str:
+    """An id from the URL, or the same 404 an unknown one gets (nothing to tell apart)."""
     if len(value) > _MAX_ID_LENGTH or has_control_characters(value):
         raise NotFound(f"no such {what}", code=f"{what}_not_found")
     return value
 
 
 def target_member(member_id: str, access: OrgAdmin, ctx: Ctx) -> Member:
-    return ctx.members.get(access.org.id, _short(member_id, "member"))
+    return ctx.members.get(access.org.id, url_id(member_id, "member"))
 
 
 TargetMember = Annotated[Member, Depends(target_member)]
 
 
 def target_invitation(invitation_id: str, access: OrgAdmin, ctx: Ctx) -> Invitation:
-    return ctx.invitations.get(access.org.id, _short(invitation_id, "invitation"))
+    return ctx.invitations.get(access.org.id, url_id(invitation_id, "invitation"))
 
 
 TargetInvitation = Annotated[Invitation, Depends(target_invitation)]
 
 
 def own_token(token_id: str, access: OrgMember, ctx: Ctx) -> ApiToken:
-    return find_token(ctx, access.org.id, _short(token_id, "token"), access.member.id)
+    return find_token(ctx, access.org.id, url_id(token_id, "token"), access.member.id)
 
 
 OwnToken = Annotated[ApiToken, Depends(own_token)]
 
 
 def member_token(token_id: str, member: TargetMember, ctx: Ctx) -> ApiToken:
-    return find_token(ctx, member.org_id, _short(token_id, "token"), member.id)
+    return find_token(ctx, member.org_id, url_id(token_id, "token"), member.id)
 
 
 MemberToken = Annotated[ApiToken, Depends(member_token)]

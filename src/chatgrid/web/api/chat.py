@@ -32,7 +32,7 @@ from chatgrid.web.api.chat_schemas import (
     conversation_public,
     message_public,
 )
-from chatgrid.web.deps import Console, Ctx, OrgMember
+from chatgrid.web.deps import Console, Ctx, OrgMember, url_id
 
 router = APIRouter(tags=["chat"])
 
@@ -49,9 +49,8 @@ WorkspaceDep = Annotated[Workspace, Depends(workspace_of)]
 
 
 def own_conversation(conversation_id: str, access: OrgMember, ctx: Ctx) -> Conversation:
-    found = None
-    if len(conversation_id) <= 64:
-        found = ctx.conversations.get(access.org.id, access.member.id, conversation_id)
+    conversation_id = url_id(conversation_id, "conversation")
+    found = ctx.conversations.get(access.org.id, access.member.id, conversation_id)
     if found is None:
         raise NotFound("No such conversation.")
     return found

@@ -26,17 +26,13 @@ from chatgrid.web.api.chat_schemas import (
     document_public,
     passage_url,
 )
-from chatgrid.web.deps import Console, Ctx, OrgAccess, OrgMember
+from chatgrid.web.deps import Console, Ctx, OrgAccess, OrgMember, url_id
 
 router = APIRouter(tags=["documents"])
 
-_MAX_ID = 64
-
 
 def visible_collection(collection_id: str, access: OrgMember, ctx: Ctx) -> Collection:
-    found = None
-    if len(collection_id) <= _MAX_ID:
-        found = ctx.documents.collection(access.org.id, collection_id)
+    found = ctx.documents.collection(access.org.id, url_id(collection_id, "collection"))
     if found is None or not found.visible_to(access.member.id):
         raise NotFound("No such collection.")
     return found
@@ -46,9 +42,7 @@ VisibleCollection = Annotated[Collection, Depends(visible_collection)]
 
 
 def visible_document(document_id: str, access: OrgMember, ctx: Ctx) -> Document:
-    found = None
-    if len(document_id) <= _MAX_ID:
-        found = ctx.documents.document(access.org.id, document_id)
+    found = ctx.documents.document(access.org.id, url_id(document_id, "document"))
     if found is not None:
         visible_collection(found.collection_id, access, ctx)
         return found

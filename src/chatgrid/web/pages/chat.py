@@ -14,20 +14,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from chatgrid.errors import NotFound
-from chatgrid.identity.users import has_control_characters
-from chatgrid.web.deps import Console, OrgMember
+from chatgrid.web.deps import Console, OrgMember, url_id
 from chatgrid.web.pages.common import render
 
 router = APIRouter()
-
-_MAX_ID_LENGTH = 64
-
-
-def _id(value: str, what: str) -> str:
-    """An id from the URL, or the same 404 an unknown one gets (nothing to tell apart)."""
-    if not value or len(value) > _MAX_ID_LENGTH or has_control_characters(value):
-        raise NotFound(f"no such {what}", code=f"{what}_not_found")
-    return value
 
 
 @router.get("/orgs/{org_id}/chat")
@@ -41,7 +31,7 @@ def conversation_page(
 ) -> Response:
     """Conversations are the member's own: anyone else's, even a teammate's, is a 404."""
     conversation = state.ctx.conversations.get(
-        access.org.id, access.member.id, _id(conversation_id, "conversation")
+        access.org.id, access.member.id, url_id(conversation_id, "conversation")
     )
     if conversation is None:
         raise NotFound("no such conversation", code="conversation_not_found")
@@ -81,8 +71,8 @@ def passage_page(
     documents = state.ctx.documents
     missing = NotFound("no such passage", code="passage_not_found")
     try:
-        chunk = documents.chunk(org_id, _id(chunk_id, "passage"))
-        document = documents.document(org_id, _id(document_id, "document"))
+        chunk = documents.chunk(org_id, url_id(chunk_id, "passage"))
+        document = documents.document(org_id, url_id(document_id, "document"))
         collection = documents.collection(org_id, document.collection_id) if document else None
     except NotFound:
         raise missing from None
