@@ -31,7 +31,8 @@ def test_the_overview_shows_what_is_left_and_warns(world: World) -> None:
     limit = budget_status(ctx, org_id).limit_micros
     assert limit is not None and limit > 0
     assert world.bob.member_id is not None
-    charge(ctx, org_id, world.bob.member_id, limit * 85 // 100)
+    # Rounded up, so the page's floored percentage is 85 whatever the day's prorated limit.
+    charge(ctx, org_id, world.bob.member_id, -(-limit * 85 // 100))
     for persona in (world.alice, world.bob):
         page = persona.browser.get(f"/orgs/{org_id}").text
         assert "shared credits this month" in page
