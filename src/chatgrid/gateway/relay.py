@@ -83,7 +83,10 @@ class Relay:
         while True:
             try:
                 response = await self.session.post(
-                    plan.url, data=plan.prepared.upstream_body, headers=self._headers(plan)
+                    plan.url,
+                    data=plan.prepared.upstream_body,
+                    headers=self._headers(plan),
+                    allow_redirects=False,
                 )
             except _UPSTREAM_ERRORS as exc:
                 retry = await self._failed_attempt(plan, failover, None, None, None)

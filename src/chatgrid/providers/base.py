@@ -12,6 +12,7 @@ from enum import StrEnum
 from urllib.parse import urlsplit
 
 from chatgrid.errors import InvalidRequest
+from chatgrid.providers.addresses import HostUnusable, normalized_base_url
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_AZURE_API_VERSION = "2024-10-21"
@@ -69,8 +70,13 @@ class UpstreamConfig:
 
 
 def check_base_url(url: str) -> str:
-    parts = urlsplit(url.strip())
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
+    """The URL as the HTTP client will send it (host IDNA-mapped), so what is stored,
+    shown and checked is what is connected to."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in {"http", "https"} or not parts.hostname:
         raise InvalidRequest(
             "the upstream URL must be an http(s) URL with a host", param="base_url"
         )
@@ -78,7 +84,11 @@ def check_base_url(url: str) -> str:
         raise InvalidRequest("put credentials in the key, not in the URL", param="base_url")
     if parts.query or parts.fragment:
         raise InvalidRequest("the upstream URL takes no query or fragment", param="base_url")
-    return url.strip().rstrip("/")
+    try:
+        normalized = normalized_base_url(url.strip())
+    except HostUnusable as exc:
+        raise InvalidRequest(str(exc), param="base_url", code="invalid_base_url") from None
+    return normalized.rstrip("/")
 
 
 @dataclass(frozen=True)

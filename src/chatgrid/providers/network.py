@@ -1,51 +1,44 @@
 """The HTTP client pool for upstream calls, with private addresses refused.
 
-The check sits in the resolver, so it holds for every connection aiohttp
-opens (including after a DNS change), not just when a URL is first saved.
+Two checks, both at connection time, so they hold for every connection
+aiohttp opens (after a DNS change, after a redirect someone forgot to turn
+off, for IP literals that never meet a resolver):
+
+- the resolver drops private results of a name, so a name with both kinds
+  of address still works and one with only private ones is refused by name;
+- the socket factory judges the exact address each new socket is about to
+  connect to, before a byte (or a SYN) is sent. This is the check that
+  cannot be walked around: aiohttp skips the resolver for IP literals, and
+  yarl turns ``１２７.０.０.１`` into one.
+
+Both run once per new connection, never per request on a kept-alive one.
+The save-time checks (``refuse_private``) only give the admin a clear
+message early; they are not what keeps the gateway safe.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 from typing import Any
-from urllib.parse import urlsplit
 
 import aiohttp
+from aiohappyeyeballs import AddrInfoType
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 
+from chatgrid.providers.addresses import is_private_text, private_host
 from chatgrid.settings import Settings
 
 
 class PrivateUpstreamRefused(OSError):
-    """The upstream host resolves to an address this instance may not call."""
-
-
-def is_private_address(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return not ip.is_global or ip.is_multicast
-
-
-def private_literal_host(url: str) -> str | None:
-    """The host of ``url`` if it is an IP literal in a private range (resolvers never see those)."""
-    host = urlsplit(url).hostname
-    if host is None:
-        return None
-    try:
-        return host if is_private_address(host) else None
-    except ValueError:
-        return None  # a name: the resolver checks what it resolves to
+    """The upstream host is, or resolves to, an address this instance may not call."""
 
 
 def refuse_private(url: str, settings: Settings) -> None:
+    """Refuse ``url`` early if its host, read as the HTTP client reads it, is private."""
     if settings.allow_private_upstreams:
         return
-    host = private_literal_host(url) or (
-        "localhost" if (urlsplit(url).hostname or "").lower().endswith("localhost") else None
-    )
+    host = private_host(url)
     if host is not None:
         raise PrivateUpstreamRefused(_refusal(host))
 
@@ -55,6 +48,14 @@ def _refusal(host: str) -> str:
         f"{host} is a private address; set CHATGRID_ALLOW_PRIVATE_UPSTREAMS=true "
         "to allow local model servers"
     )
+
+
+def _refused(address: str) -> bool:
+    """Private, or not an address at all (fail closed: nothing here should be a name)."""
+    try:
+        return is_private_text(address)
+    except ValueError:
+        return True
 
 
 class PublicOnlyResolver(AbstractResolver):
@@ -67,7 +68,7 @@ class PublicOnlyResolver(AbstractResolver):
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
         results = await self._inner.resolve(host, port, family)
-        public = [r for r in results if not is_private_address(r["host"])]
+        public = [r for r in results if not _refused(r["host"])]
         if not public:
             raise PrivateUpstreamRefused(_refusal(host))
         return public
@@ -76,11 +77,31 @@ class PublicOnlyResolver(AbstractResolver):
         await self._inner.close()
 
 
+def public_socket(addr_info: AddrInfoType) -> socket.socket:
+    """A socket for ``addr_info``, unless the address it will connect to is private.
+
+    aiohttp (through aiohappyeyeballs) calls this for every connection
+    attempt with the resolved or literal address, and connects the returned
+    socket to exactly that address.
+    """
+    family, type_, proto, _, address = addr_info
+    host = str(address[0])
+    if _refused(host):
+        raise PrivateUpstreamRefused(_refusal(host))
+    return socket.socket(family=family, type=type_, proto=proto)
+
+
 def create_upstream_session(settings: Settings) -> aiohttp.ClientSession:
-    """One keep-alive pool for every upstream call of this process."""
+    """One keep-alive pool for every upstream call of this process.
+
+    Callers pass ``allow_redirects=False``: an upstream is an API, and a
+    redirect from one is an error, never a new place to send the key and
+    the prompt.
+    """
     kwargs: dict[str, Any] = {}
     if not settings.allow_private_upstreams:
         kwargs["resolver"] = PublicOnlyResolver()
+        kwargs["socket_factory"] = public_socket
     connector = aiohttp.TCPConnector(
         limit=512, limit_per_host=0, ttl_dns_cache=30, keepalive_timeout=30, **kwargs
     )

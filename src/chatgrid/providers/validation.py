@@ -1,8 +1,9 @@
 """Check a key against its upstream before it is stored: list the models.
 
 The messages here go to an admin, so they say what is wrong in plain words
-(rejected key, unreachable endpoint, missing deployment) without ever
-repeating the key.
+(rejected key, unreachable endpoint, missing deployment, a redirect) without
+ever repeating the key. Redirects are not followed: the key would travel to
+wherever the endpoint points, and the answer would be taken for a model list.
 """
 
 from __future__ import annotations
@@ -63,7 +64,16 @@ async def _get(
     session: aiohttp.ClientSession, url: str, headers: dict[str, str]
 ) -> tuple[int, bytes]:
     try:
-        async with session.get(url, headers=headers, timeout=aiohttp.ClientTimeout(total=20)) as r:
+        async with session.get(
+            url, headers=headers, timeout=aiohttp.ClientTimeout(total=20), allow_redirects=False
+        ) as r:
+            if 300 <= r.status < 400:
+                # Neither followed nor quoted: the Location may point at an internal service.
+                raise UpstreamRefused(
+                    f"the endpoint answered with a redirect (HTTP {r.status}); ChatGrid does "
+                    "not follow redirects to upstreams, so enter the URL the API is served at",
+                    code="upstream_redirect",
+                )
             return r.status, await r.read()
     except (aiohttp.ClientError, TimeoutError, OSError) as exc:
         refusal = _private_refusal(exc)
