@@ -7,7 +7,7 @@ PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install run simulator test lint format typecheck test-sqlite test-postgres browser bench bench-retrieval clean
+.PHONY: help install run simulator test lint format typecheck test-sqlite test-postgres test-calendar browser bench bench-retrieval clean
 
 help:
 	@echo "make run        start ChatGrid on SQLite at http://$(HOST):$(PORT)"
@@ -67,7 +67,24 @@ node_modules:
 browser:
 	@command -v chromium > /dev/null || (apt-get update -qq && apt-get install -y -qq chromium > /dev/null)
 
-test: lint typecheck test-sqlite test-postgres
+# The money tests (billing, trials, budgets, invoices, overview) with the clock frozen at
+# awkward instants: the last second of a month, of February, of the year, 1 March, a leap day.
+# faketime hosts no child processes, so tests that run the CLI as one are left to the main runs.
+CALENDAR_TESTS := tests/billing tests/ledger tests/web/test_overview_budget.py \
+	tests/web/test_invoices_page.py tests/web/test_operator_console.py tests/web/test_accounts.py
+AWKWARD_INSTANTS := "2026-12-31 23:59:59" "2027-02-28 23:59:59" "2027-03-01 00:00:00" \
+	"2027-04-30 23:59:59" "2028-02-29 12:00:00"
+
+test-calendar: $(STAMP)
+	@command -v faketime > /dev/null || (apt-get update -qq && apt-get install -y -qq faketime > /dev/null)
+	@for instant in $(AWKWARD_INSTANTS); do \
+		echo "clock frozen at $$instant UTC"; \
+		TZ=UTC FAKETIME_DONT_FAKE_MONOTONIC=1 CHATGRID_TEST_BACKEND=sqlite \
+			faketime -f "$$instant" $(BIN)/python -m pytest -q -p no:cacheprovider \
+			-m "not child_processes" $(CALENDAR_TESTS) || exit 1; \
+	done
+
+test: lint typecheck test-sqlite test-postgres test-calendar
 
 bench: $(STAMP)
 	@command -v wrk > /dev/null || (apt-get update -qq && apt-get install -y -qq wrk)

@@ -14,6 +14,9 @@ from chatgrid.store.tables import orgs
 from tests.conftest import instance_env, make_settings, settings_env
 from tests.support.processes import ChatGridInstance
 
+# Runs the `chatgrid` command as a child process, which faketime's clock matrix cannot host.
+pytestmark = pytest.mark.child_processes
+
 
 @pytest.fixture
 def admin(tmp_path: Path, postgres_database: str | None) -> ChatGridInstance:
