@@ -7,7 +7,7 @@ PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install run simulator test lint format typecheck test-sqlite test-postgres test-calendar browser bench bench-retrieval clean
+.PHONY: help install run simulator test lint format typecheck test-sqlite test-postgres test-calendar browser redis-server bench bench-retrieval clean
 
 help:
 	@echo "make run        start ChatGrid on SQLite at http://$(HOST):$(PORT)"
@@ -52,10 +52,10 @@ format: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test-sqlite: $(STAMP) browser | node_modules
+test-sqlite: $(STAMP) browser redis-server | node_modules
 	CHATGRID_TEST_BACKEND=sqlite $(BIN)/python -m pytest -q
 
-test-postgres: $(STAMP) browser | node_modules
+test-postgres: $(STAMP) browser redis-server | node_modules
 	CHATGRID_TEST_BACKEND=postgresql CHATGRID_TEST_POSTGRES_URL=$(PG_TEST_URL) \
 		$(BIN)/python -m pytest -q 
 
@@ -66,6 +66,10 @@ node_modules:
 # The browser tests drive Debian's Chromium (Playwright's own download cannot work here).
 browser:
 	@command -v chromium > /dev/null || (apt-get update -qq && apt-get install -y -qq chromium > /dev/null)
+
+# The Redis fault tests start, kill and restart a redis-server of their own.
+redis-server:
+	@command -v redis-server > /dev/null || (apt-get update -qq && apt-get install -y -qq redis-server > /dev/null)
 
 # The money tests (billing, trials, budgets, invoices, overview) with the clock frozen at
 # awkward instants: the last second of a month, of February, of the year, 1 March, a leap day.

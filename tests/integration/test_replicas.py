@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import secrets
-import subprocess
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -26,7 +25,8 @@ from chatgrid.providers.base import Provider, UpstreamConfig
 from chatgrid.settings import Settings
 from chatgrid.store.migrate import upgrade_to_head
 from tests.conftest import settings_env
-from tests.support.processes import ChatGridInstance, RunningProcess, free_port, instance_env
+from tests.support.processes import ChatGridInstance, RunningProcess, instance_env
+from tests.support.redis_server import OwnRedis
 
 # Replicas share PostgreSQL: these run in the PostgreSQL pass of `make test`.
 pytestmark = pytest.mark.postgresql_only
@@ -44,7 +44,12 @@ class Cluster:
 
 
 def replica_env(
-    data_dir: Path, database_url: str, redis_url: str, prefix: str, master: str
+    data_dir: Path,
+    database_url: str,
+    redis_url: str,
+    prefix: str,
+    master: str,
+    lease: float | None = None,
 ) -> dict[str, str]:
     env = instance_env(settings_env(data_dir, database_url))
     env.update(
@@ -52,12 +57,21 @@ def replica_env(
         CHATGRID_REDIS_PREFIX=prefix,
         CHATGRID_MASTER_KEY=master,
     )
+    if lease is not None:
+        env["CHATGRID_SYNC_LEASE_SECONDS"] = str(lease)
     return env
 
 
 def start_cluster(
-    tmp_path: Path, database_url: str, simulator: RunningProcess, redis_url: str, count: int
+    tmp_path: Path,
+    database_url: str,
+    simulator: RunningProcess,
+    redis_url: str,
+    count: int,
+    *,
+    lease: float | None = None,
 ) -> Cluster:
+    """``count`` replicas and an admin, each with a data dir of its own (no shared marker)."""
     prefix = f"cgtest-{secrets.token_hex(4)}"
     master = "1:" + base64.b64encode(secrets.token_bytes(32)).decode()
     replicas = []
@@ -65,14 +79,16 @@ def start_cluster(
         data_dir = tmp_path / f"replica-{index}"
         data_dir.mkdir()
         instance = ChatGridInstance(
-            env=replica_env(data_dir, database_url, redis_url, prefix, master), data_dir=data_dir
+            env=replica_env(data_dir, database_url, redis_url, prefix, master, lease),
+            data_dir=data_dir,
         )
         instance.start()
         replicas.append(instance)
     admin_dir = tmp_path / "admin"
     admin_dir.mkdir()
     admin = ChatGridInstance(
-        env=replica_env(admin_dir, database_url, redis_url, prefix, master), data_dir=admin_dir
+        env=replica_env(admin_dir, database_url, redis_url, prefix, master, lease),
+        data_dir=admin_dir,
     )
     settings = Settings(
         data_dir=admin_dir,
@@ -82,6 +98,8 @@ def start_cluster(
         master_key=master,
         allow_private_upstreams=True,
     )
+    if lease is not None:
+        settings = settings.model_copy(update={"sync_lease_seconds": lease})
     context = AppContext.open(settings)
     upgrade_to_head(context.engine)
     return Cluster(replicas, admin, context, simulator)
@@ -147,32 +165,17 @@ def test_a_replica_that_cannot_reach_redis_refuses_then_recovers(
     tmp_path: Path, postgres_database: str | None, simulator: RunningProcess
 ) -> None:
     assert postgres_database is not None
-    port = free_port()
-    redis_cmd = [
-        "redis-server",
-        "--port",
-        str(port),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-    ]
-    redis_process = subprocess.Popen(redis_cmd, stdout=subprocess.DEVNULL)
+    redis_server = OwnRedis(tmp_path / "redis")
+    redis_server.start()
     try:
-        time.sleep(0.3)
-        running = start_cluster(
-            tmp_path, postgres_database, simulator, f"redis://127.0.0.1:{port}/0", count=1
-        )
+        running = start_cluster(tmp_path, postgres_database, simulator, redis_server.url, count=1)
         [replica] = running.replicas
         try:
             _, token, _ = byok_org(running)
             headers = {"Authorization": f"Bearer {token}"}
             url = f"{replica.base_url}/v1/chat/completions"
             assert httpx.post(url, json=CHAT, headers=headers).status_code == 200
-            redis_process.terminate()
-            redis_process.wait()
+            redis_server.kill()
             deadline = time.monotonic() + 10
             status = 200
             while status == 200 and time.monotonic() < deadline:
@@ -181,7 +184,7 @@ def test_a_replica_that_cannot_reach_redis_refuses_then_recovers(
                 time.sleep(0.1)
             assert status == 503
             assert reply.json()["error"]["code"] == "shared_state_unavailable"
-            redis_process = subprocess.Popen(redis_cmd, stdout=subprocess.DEVNULL)
+            redis_server.start()
             deadline = time.monotonic() + 15
             while status != 200 and time.monotonic() < deadline:
                 time.sleep(0.2)
@@ -191,8 +194,7 @@ def test_a_replica_that_cannot_reach_redis_refuses_then_recovers(
             replica.stop()
             running.context.close()
     finally:
-        redis_process.terminate()
-        redis_process.wait()
+        redis_server.kill()
 
 
 def test_a_rate_limit_holds_across_replicas(

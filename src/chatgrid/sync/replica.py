@@ -16,6 +16,13 @@ from chatgrid.redis_client import async_redis
 from chatgrid.settings import Settings
 from chatgrid.sync.keys import SyncKeys
 from chatgrid.sync.marker import ChangeMarker
+from chatgrid.sync.state import (
+    CONFIRM_SCRIPT,
+    LEASE_MARGIN_SECONDS,
+    ChangeState,
+    Confirmed,
+    new_generation,
+)
 
 log = logging.getLogger(__name__)
 
@@ -28,11 +35,14 @@ class SharedStateUnavailable(ChatGridError):
     default_code = "shared_state_unavailable"
 
 
-_HEARTBEAT_TTL_SECONDS = 3
-
-
 class ReplicaSync:
-    """Calls ``on_change`` whenever admin state moved; guards serving with a Redis lease."""
+    """Calls ``on_change`` whenever admin state moved; guards serving with a Redis lease.
+
+    Caches are dropped whenever the state read from Redis differs in any way
+    from the one last applied (a new generation, or another epoch, even a
+    lower one), and whenever Redis is reached again after a failure: what
+    happened while it was away cannot be known.
+    """
 
     def __init__(self, settings: Settings, on_change: Callable[[], None]) -> None:
         self.marker = ChangeMarker(settings.data_dir)
@@ -42,11 +52,14 @@ class ReplicaSync:
         self.replica_id = secrets.token_hex(8)
         self._redis_url = settings.redis_url
         self._redis: aioredis.Redis | None = None
-        self._epoch = 0
+        self._applied: ChangeState | None = None
         self._confirmed_at = float("-inf")
         self._tasks: list[asyncio.Task[None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock = asyncio.Lock()
         self._failing = False
+        # Live while its lease may be: a publisher must count this replica as long as it serves.
+        self._heartbeat_ms = int((self.lease + LEASE_MARGIN_SECONDS + 1) * 1000)
 
     @property
     def uses_redis(self) -> bool:
@@ -57,6 +70,7 @@ class ReplicaSync:
         self.marker.changed()  # take the current marker as seen
         if self._redis_url is not None:
             self._redis = async_redis(self._redis_url, timeout=self.lease)
+            self._script = self._redis.register_script(CONFIRM_SCRIPT)
             await self._confirm()  # fail start-up loudly if Redis is not there
             self._tasks.append(self._loop.create_task(self._listen()))
         self._tasks.append(self._loop.create_task(self._poll()))
@@ -69,7 +83,7 @@ class ReplicaSync:
                 await task
         self._tasks.clear()
         if self._redis is not None:
-            with contextlib.suppress(RedisError):
+            with contextlib.suppress(RedisError, OSError):
                 await self._redis.delete(self.keys.replica(self.replica_id))
             await self._redis.aclose()
 
@@ -84,24 +98,38 @@ class ReplicaSync:
                     "ChatGrid cannot reach its shared state right now; try again shortly."
                 )
 
-    def _apply(self, epoch: int) -> None:
-        if epoch > self._epoch:
-            self._epoch = epoch
-            self.on_change()
-
     async def _confirm(self) -> None:
-        """Read the epoch; the lease runs from when the read was *sent*."""
+        """Read the change state, apply it if it moved, then say so; renews the lease.
+
+        The lease runs from when the read was *sent*. Confirmations are one at
+        a time, so a state read earlier can never be applied after a later one.
+        The heartbeat written with the read carries what was applied before
+        it; an acknowledgement of a new state is written only after the
+        caches were dropped.
+        """
         assert self._redis is not None and self._loop is not None
-        sent_at = self._loop.time()
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.get(self.keys.epoch)
-            pipe.set(self.keys.replica(self.replica_id), "1", ex=_HEARTBEAT_TTL_SECONDS)
-            epoch_raw, _ = await pipe.execute()
-        epoch = int(epoch_raw or 0)
-        if self._confirmed_at == float("-inf"):
-            self._epoch = epoch  # start-up: caches are empty anyway
-        self._apply(epoch)
-        self._confirmed_at = sent_at
+        async with self._lock:
+            sent_at = self._loop.time()
+            applied = "" if self._applied is None else self._applied.encode()
+            heartbeat = self.keys.replica(self.replica_id)
+            reply = await self._script(
+                keys=[self.keys.state, heartbeat],
+                args=[new_generation(), "0", applied, self._heartbeat_ms],
+            )
+            state = Confirmed.parse(reply).state
+            moved = state != self._applied or self._failing
+            if moved:
+                self.on_change()
+                self._applied = state
+                self._failing = False
+            self._confirmed_at = max(self._confirmed_at, sent_at)
+            if moved:
+                await self._redis.set(heartbeat, state.encode(), px=self._heartbeat_ms)
+
+    def _failed(self, exc: BaseException) -> None:
+        if not self._failing:
+            log.error("shared state unreachable (%s): refusing calls", type(exc).__name__)
+            self._failing = True
 
     async def _poll(self) -> None:
         interval = self.lease / 4 if self._redis is not None else 0.25
@@ -111,35 +139,27 @@ class ReplicaSync:
                 self.on_change()
             if self._redis is None:
                 continue
+            was_failing = self._failing
             try:
                 await self._confirm()
-                if self._failing:
-                    log.warning("shared state reachable again")
-                    self._failing = False
             except (RedisError, OSError) as exc:
-                if not self._failing:
-                    log.error("shared state unreachable (%s): refusing calls", type(exc).__name__)
-                    self._failing = True
+                self._failed(exc)
+            else:
+                if was_failing:
+                    log.warning("shared state reachable again; every cache was dropped")
 
     async def _listen(self) -> None:
+        """Confirm at once on every published change (the poll is the safety net)."""
         assert self._redis is not None
         while True:
             try:
                 async with self._redis.pubsub() as pubsub:
                     await pubsub.subscribe(self.keys.channel)
                     async for message in pubsub.listen():
-                        if message.get("type") != "message":
-                            continue
-                        epoch = int(message["data"])
-                        self._apply(epoch)
-                        await self._acknowledge(epoch)
-            except (RedisError, OSError, ValueError):
+                        # "subscribe" also comes after redis-py reconnected on its
+                        # own: a change may have been published while it was away.
+                        if message.get("type") in ("message", "subscribe"):
+                            await self._confirm()
+            except (RedisError, OSError) as exc:
+                self._failed(exc)
                 await asyncio.sleep(self.lease / 4)
-
-    async def _acknowledge(self, epoch: int) -> None:
-        assert self._redis is not None
-        key = self.keys.acks(epoch)
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.sadd(key, self.replica_id)
-            pipe.expire(key, 60)
-            await pipe.execute()
