@@ -228,7 +228,10 @@ class Relay:
                                 {"type": "http.response.body", "body": relay, "more_body": True}
                             )
         except TimeoutError:
-            outcome = "credential_revoked" if revoked else "drain_timeout"
+            if deadline.expired():  # ours: a revocation, or the drain of an abandoned stream
+                outcome = "credential_revoked" if revoked else "drain_timeout"
+            else:  # the upstream's own (CHATGRID_UPSTREAM_TIMEOUT_SECONDS): it stalled
+                outcome = "upstream_timeout"
         except _UPSTREAM_ERRORS:
             outcome = "upstream_cut"
         finally:
