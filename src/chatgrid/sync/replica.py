@@ -57,7 +57,10 @@ class ReplicaSync:
         self._tasks: list[asyncio.Task[None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lock = asyncio.Lock()
-        self._failing = False
+        # Set when Redis failed or a connection to it was made again: whatever happened
+        # meanwhile cannot be known, so the next successful read drops every cache.
+        self._suspect = False
+        self._subscribed = False
         # Live while its lease may be: a publisher must count this replica as long as it serves.
         self._heartbeat_ms = int((self.lease + LEASE_MARGIN_SECONDS + 1) * 1000)
 
@@ -117,19 +120,22 @@ class ReplicaSync:
                 args=[new_generation(), "0", applied, self._heartbeat_ms],
             )
             state = Confirmed.parse(reply).state
-            moved = state != self._applied or self._failing
+            moved = state != self._applied or self._suspect
             if moved:
                 self.on_change()
                 self._applied = state
-                self._failing = False
+                self._suspect = False
             self._confirmed_at = max(self._confirmed_at, sent_at)
             if moved:
                 await self._redis.set(heartbeat, state.encode(), px=self._heartbeat_ms)
 
     def _failed(self, exc: BaseException) -> None:
-        if not self._failing:
-            log.error("shared state unreachable (%s): refusing calls", type(exc).__name__)
-            self._failing = True
+        if not self._suspect:
+            log.error(
+                "shared state unreachable (%s): calls are refused once the lease runs out",
+                type(exc).__name__,
+            )
+        self._suspect = True
 
     async def _poll(self) -> None:
         interval = self.lease / 4 if self._redis is not None else 0.25
@@ -139,13 +145,13 @@ class ReplicaSync:
                 self.on_change()
             if self._redis is None:
                 continue
-            was_failing = self._failing
+            was_suspect = self._suspect
             try:
                 await self._confirm()
             except (RedisError, OSError) as exc:
                 self._failed(exc)
             else:
-                if was_failing:
+                if was_suspect:
                     log.warning("shared state reachable again; every cache was dropped")
 
     async def _listen(self) -> None:
@@ -156,9 +162,14 @@ class ReplicaSync:
                 async with self._redis.pubsub() as pubsub:
                     await pubsub.subscribe(self.keys.channel)
                     async for message in pubsub.listen():
-                        # "subscribe" also comes after redis-py reconnected on its
-                        # own: a change may have been published while it was away.
-                        if message.get("type") in ("message", "subscribe"):
+                        kind = message.get("type")
+                        if kind == "subscribe":
+                            # Also after redis-py reconnected on its own: messages
+                            # may have been missed, Redis may be another one.
+                            if self._subscribed:
+                                self._suspect = True
+                            self._subscribed = True
+                        if kind in ("message", "subscribe"):
                             await self._confirm()
             except (RedisError, OSError) as exc:
                 self._failed(exc)
