@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from chatgrid.admin import dates
 from chatgrid.analytics import usage
 from chatgrid.context import AppContext
 from chatgrid.errors import InvalidRequest
@@ -43,12 +44,8 @@ class UsageQuery:
 
 
 def parse_day(value: str | None, name: str) -> date | None:
-    if not value or not value.strip():
-        return None
-    try:
-        return date.fromisoformat(value.strip()[:10])
-    except ValueError:
-        raise InvalidRequest(f"{name} is a date like 2026-01-31", param=name) from None
+    """A day typed into a form (blanks around it ignored, an empty field is no filter)."""
+    return dates.parse_day((value or "").strip() or None, name)
 
 
 def usage_query(
@@ -60,8 +57,9 @@ def usage_query(
     today: date | None = None,
 ) -> UsageQuery:
     """The last 30 days by default; at most a year; both ends inclusive (UTC days)."""
-    until = until or today or datetime.now(UTC).date()
-    since = since or until - timedelta(days=DEFAULT_DAYS - 1)
+    since, until = dates.day_range(
+        since, until or today or datetime.now(UTC).date(), default_days=DEFAULT_DAYS
+    )
     if since > until:
         raise InvalidRequest("'since' must not be after 'until'", param="since")
     if (until - since).days >= MAX_DAYS:

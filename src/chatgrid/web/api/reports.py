@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from pydantic import WithJsonSchema
 from starlette.responses import Response
 
-from chatgrid.admin import reports
+from chatgrid.admin import dates, reports
 from chatgrid.audit import AuditFilter
 from chatgrid.web.api import schemas
 from chatgrid.web.deps import Console, OrgAdmin
@@ -16,28 +16,28 @@ from chatgrid.web.deps import Console, OrgAdmin
 router = APIRouter(tags=["audit"])
 
 Limit = Annotated[int, Query(ge=1, le=reports.MAX_ROWS)]
-Moment = Annotated[datetime | None, Query(description="ISO 8601; UTC when no offset is given.")]
+#: Read by ``dates.parse_moment``, not pydantic (which takes ``0.5`` for a Unix time);
+#: the schema publishes the one shape that parser accepts.
+Moment = Annotated[
+    str | None,
+    Query(description=f"ISO 8601, {dates.MOMENT_HINT}; UTC when no offset is given."),
+    WithJsonSchema({"type": "string", "pattern": dates.MOMENT_PATTERN}),
+]
 Text = Annotated[str | None, Query(max_length=320)]
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _filters(
     actor: str | None,
     action: str | None,
-    since: datetime | None,
-    until: datetime | None,
+    since: str | None,
+    until: str | None,
     limit: int,
 ) -> AuditFilter:
     return AuditFilter(
         actor=actor.strip().lower() if actor else None,
         action=action.strip() if action else None,
-        since=_utc(since),
-        until=_utc(until),
+        since=dates.parse_moment(since, "since"),
+        until=dates.parse_moment(until, "until"),
         limit=limit,
     )
 
@@ -99,7 +99,11 @@ def calls(
     limit: Limit = 200,
 ) -> list[schemas.CallPublic]:
     rows = reports.calls(
-        state.ctx, access.org.id, since=_utc(since), until=_utc(until), limit=limit
+        state.ctx,
+        access.org.id,
+        since=dates.parse_moment(since, "since"),
+        until=dates.parse_moment(until, "until"),
+        limit=limit,
     )
     return [schemas.CallPublic.model_validate(row) for row in rows]
 
@@ -118,7 +122,11 @@ def calls_csv(
     limit: Limit = reports.MAX_ROWS,
 ) -> Response:
     rows = reports.calls(
-        state.ctx, access.org.id, since=_utc(since), until=_utc(until), limit=limit
+        state.ctx,
+        access.org.id,
+        since=dates.parse_moment(since, "since"),
+        until=dates.parse_moment(until, "until"),
+        limit=limit,
     )
     return Response(
         reports.to_csv(reports.CALL_COLUMNS, rows), media_type="text/csv; charset=utf-8"

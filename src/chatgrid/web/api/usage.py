@@ -2,21 +2,34 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from pydantic import WithJsonSchema
 from starlette.responses import Response
 
-from chatgrid.admin import analytics, reports
+from chatgrid.admin import analytics, dates, reports
 from chatgrid.analytics.usage import Bucket
 from chatgrid.web.api.analytics_schemas import BucketPublic, UsageReportPublic
 from chatgrid.web.deps import Console, OrgAdmin
 
 router = APIRouter(tags=["usage"])
 
-Day = Annotated[date | None, Query(description="YYYY-MM-DD (UTC); both ends included")]
+#: Read by ``dates.parse_day``, not pydantic (which takes ``86400`` for a Unix time).
+Day = Annotated[
+    str | None,
+    Query(description="YYYY-MM-DD (UTC); both ends included"),
+    WithJsonSchema({"type": "string", "format": "date"}),
+]
 Name = Annotated[str | None, Query(max_length=100)]
+
+
+def _query(
+    since: str | None, until: str | None, member: str | None, model: str | None
+) -> analytics.UsageQuery:
+    return analytics.usage_query(
+        dates.parse_day(since, "since"), dates.parse_day(until, "until"), member, model
+    )
 
 
 def _public(b: Bucket) -> BucketPublic:
@@ -36,7 +49,7 @@ def usage_report(
     member: Name = None,
     model: Name = None,
 ) -> UsageReportPublic:
-    query = analytics.usage_query(since, until, member, model)
+    query = _query(since, until, member, model)
     report = analytics.usage_report(state.ctx, access.org.id, query)
     return UsageReportPublic(
         since=query.since,
@@ -64,7 +77,7 @@ def usage_csv(
     member: Name = None,
     model: Name = None,
 ) -> Response:
-    query = analytics.usage_query(since, until, member, model)
+    query = _query(since, until, member, model)
     report = analytics.usage_report(state.ctx, access.org.id, query)
     body = reports.to_csv(analytics.CSV_COLUMNS, analytics.csv_rows(report))
     return Response(body, media_type="text/csv; charset=utf-8")

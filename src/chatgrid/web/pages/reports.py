@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from chatgrid.admin import reports
+from chatgrid.admin import dates, reports
 from chatgrid.audit import AuditFilter
-from chatgrid.errors import ChatGridError, InvalidRequest
+from chatgrid.errors import ChatGridError
 from chatgrid.web.deps import Console, OrgAdmin
 from chatgrid.web.pages.common import render
 
@@ -33,16 +33,8 @@ KNOWN_ACTIONS = (
 
 
 def parse_moment(value: str | None, name: str) -> datetime | None:
-    """``YYYY-MM-DD`` or ``YYYY-MM-DDTHH:MM`` (a datetime-local input), read as UTC."""
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.strip()[:40])
-    except ValueError:
-        raise InvalidRequest(
-            f"{name} is a date like 2026-01-31 or 2026-01-31T09:00", param=name
-        ) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    """A datetime-local input (or a date), read as UTC; an empty field is no filter."""
+    return dates.parse_moment((value or "").strip() or None, name)
 
 
 def _audit_filter(actor: str, action: str, since: str, until: str, limit: int) -> AuditFilter:
