@@ -20,22 +20,30 @@ def sign_in_by_form(browser: Browser, email: str, password: str = PASSWORD) -> s
     return response.text if response.status_code != 303 else response.headers["location"]
 
 
-def test_sign_up_through_the_page_lands_on_the_new_org(world: World) -> None:
+def test_sign_up_through_the_page_ends_on_sign_in_then_lands_on_the_new_org(
+    world: World,
+) -> None:
     browser = world.browser()
     page = browser.get("/signup")
+    email = unique("zoe")
     response = browser.form(
         "/signup",
-        {"email": unique("zoe"), "password": PASSWORD, "org_name": "Zeta Corp"},
+        {"email": email, "password": PASSWORD, "org_name": "Zeta Corp"},
         csrf=csrf_in(page.text),
     )
-    assert response.status_code == 303
-    assert re.fullmatch(r"/orgs/org_[0-9a-f]+\?notice=org_created", response.headers["location"])
-    overview = browser.get(response.headers["location"])
+    # Signing up never signs in (that would tell a new address from a known one).
+    assert response.status_code == 200 and "set-cookie" not in response.headers
+    assert f"Sign in as {email}" in response.text and f'value="{email}"' in response.text
+    signed_in = browser.form(
+        "/login", {"email": email, "password": PASSWORD}, csrf=csrf_in(response.text)
+    )
+    assert signed_in.status_code == 303
+    assert re.fullmatch(r"/orgs/org_[0-9a-f]+", signed_in.headers["location"])
+    overview = browser.get(signed_in.headers["location"])
     assert "Zeta Corp" in overview.text and "Trial until" in overview.text
-    assert "14-day trial has started" in overview.text
     cookie = browser.client.cookies.get("cg_session")
     assert cookie is not None
-    set_cookie = response.headers["set-cookie"].lower()
+    set_cookie = signed_in.headers["set-cookie"].lower()
     assert "httponly" in set_cookie and "samesite=lax" in set_cookie
     assert "secure" not in set_cookie  # plain http here; https gets Secure
 
@@ -398,11 +406,13 @@ def test_cookies_are_secure_over_https_or_behind_an_https_public_url(world: Worl
     )
     assert signed_in.status_code == 200
     cookies = signed_in.headers.get_list("set-cookie")
-    session = next(c for c in cookies if c.startswith("cg_session="))
+    session = next(c for c in cookies if c.startswith("__Host-cg_session="))
     assert all(flag in session.lower() for flag in ("secure", "httponly", "samesite=lax"))
+    assert "domain=" not in session.lower() and "path=/" in session.lower()
     # TLS ended at a proxy: the request is http, the public URL says https.
     world.ctx.settings.public_url = "https://chatgrid.example.com"
-    assert "secure" in world.browser().get("/api/csrf").headers["set-cookie"].lower()
+    presession = world.browser().get("/api/csrf").headers["set-cookie"]
+    assert presession.startswith("__Host-cg_presession=") and "secure" in presession.lower()
 
 
 def test_an_admin_caps_a_members_shared_credit_spend_from_the_members_page(world: World) -> None:

@@ -12,11 +12,13 @@ from chatgrid.identity.invitations import (
     Invitation,
     InvitationState,
     InvitationUnusable,
+    PasswordStep,
     accept_plan,
     check_usable,
     hash_invitation_token,
     invitation_email,
     new_invitation_token,
+    password_step,
 )
 from chatgrid.identity.models import Role
 
@@ -71,31 +73,24 @@ def test_tokens_are_random_and_stored_hashed() -> None:
     assert token not in hash_invitation_token(token) and len(hash_invitation_token(token)) == 64
 
 
-def test_what_the_invitee_must_do() -> None:
-    new = accept_plan(
-        account_exists=False, has_password=False, other_orgs=0, signed_in_as_invitee=False
-    )
-    assert new is AcceptPlan.SET_PASSWORD
-    known = accept_plan(
-        account_exists=True, has_password=True, other_orgs=3, signed_in_as_invitee=False
-    )
-    assert known is AcceptPlan.SIGN_IN
-    here = accept_plan(
-        account_exists=True, has_password=True, other_orgs=3, signed_in_as_invitee=True
-    )
-    assert here is AcceptPlan.JOIN
+def test_the_page_asks_every_address_the_same_unless_the_invitee_is_signed_in() -> None:
+    assert accept_plan(signed_in_as_invitee=False) is AcceptPlan.PASSWORD
+    assert accept_plan(signed_in_as_invitee=True) is AcceptPlan.JOIN
+
+
+def test_what_the_password_sent_does() -> None:
+    new = password_step(account_exists=False, has_password=False, other_orgs=0)
+    assert new is PasswordStep.SET_PASSWORD
+    known = password_step(account_exists=True, has_password=True, other_orgs=3)
+    assert known is PasswordStep.SIGN_IN
     # Added from the command line to no other org: the link sets the first password.
-    cli = accept_plan(
-        account_exists=True, has_password=False, other_orgs=0, signed_in_as_invitee=False
-    )
-    assert cli is AcceptPlan.SET_PASSWORD
+    cli = password_step(account_exists=True, has_password=False, other_orgs=0)
+    assert cli is PasswordStep.SET_PASSWORD
 
 
 def test_a_link_cannot_claim_an_account_that_works_in_another_org() -> None:
     with pytest.raises(PermissionDenied):
-        accept_plan(
-            account_exists=True, has_password=False, other_orgs=1, signed_in_as_invitee=False
-        )
+        password_step(account_exists=True, has_password=False, other_orgs=1)
 
 
 def test_the_email_names_the_org_the_inviter_and_the_link() -> None:

@@ -38,9 +38,9 @@ def sign_up(deployment: Deployment, password: str = PASSWORD) -> tuple[Browser, 
         headers={"X-CSRF-Token": token},
     )
     owner.seen.append(response.text)
-    assert response.status_code == 201, response.text
-    owner.csrf = response.json()["csrf_token"]
-    return owner, response.json()["orgs"][0]["org_id"], email
+    assert response.status_code == 202, response.text
+    session = owner.sign_in(email, password)  # signing up never signs in
+    return owner, session["orgs"][0]["org_id"], email
 
 
 def v1(deployment: Deployment, token: str) -> httpx.Response:

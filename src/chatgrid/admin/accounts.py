@@ -1,4 +1,11 @@
-"""Accounts: the first operator, sign-up (an org, its owner and a trial), passwords."""
+"""Accounts: the first operator, sign-up (an org, its owner and a trial), passwords.
+
+Sign-up through the console (``request_sign_up``) answers the same whether or
+not the address already has an account, in what it says and in the work it
+does (an argon2 hash either way): a new address gets its account and org at
+once, an existing one gets nothing, and both are told to sign in. Nobody is
+signed in by signing up, or the answer would tell the two apart.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +20,7 @@ from chatgrid.admin.signin import (
 )
 from chatgrid.audit import Actor
 from chatgrid.context import AppContext
-from chatgrid.errors import InvalidRequest, PermissionDenied
+from chatgrid.errors import Conflict, InvalidRequest, PermissionDenied
 from chatgrid.identity.models import BillingMode, Member, Org
 from chatgrid.identity.passwords import check_password_policy, hash_password
 from chatgrid.identity.throttle import LoginThrottle
@@ -63,7 +70,11 @@ def create_operator(ctx: AppContext, email: str, password: str) -> User:
 def sign_up(
     ctx: AppContext, *, email: str, password: str, org_name: str, client: ClientInfo
 ) -> SignedUp:
-    """A new org on a 14-day trial (BYOK until its admin says otherwise), with its owner."""
+    """A new org on a 14-day trial (BYOK until its admin says otherwise), with its owner.
+
+    For setting up instances and tests: an existing address is a ``Conflict``
+    that names it. The console uses ``request_sign_up``, which never says.
+    """
     if not ctx.settings.signup_enabled:
         raise PermissionDenied(
             "sign-up is closed on this instance; ask for an invitation", code="signup_closed"
@@ -71,8 +82,53 @@ def sign_up(
     address = normalize_email(email)
     name = check_org_name(org_name)
     check_password_policy(password, email=address)
+    return _create_signed_up(ctx, address, hash_password(password), name, client)
+
+
+def request_sign_up(
+    ctx: AppContext, *, email: str, password: str, org_name: str, client: ClientInfo
+) -> SignedUp | None:
+    """Sign-up as the console offers it: the new org, or None when the address had an account.
+
+    The caller must answer both outcomes alike. Every check that can refuse
+    (sign-up closed, the address, the org name, the password policy, a taken
+    org name) runs first and the same way for both, so a refusal says
+    nothing about the address either. An existing account is told through
+    its orgs' audit logs (``signup.existing_account``), never in the answer.
+    """
+    if not ctx.settings.signup_enabled:
+        raise PermissionDenied(
+            "sign-up is closed on this instance; ask for an invitation", code="signup_closed"
+        )
+    address = normalize_email(email)
+    name = check_org_name(org_name)
+    check_password_policy(password, email=address)
+    hashed = hash_password(password)  # the same work whether the address is new or not
+    ctx.accounts.check_org_name_free(name)
+    existing = ctx.accounts.find_user(address)
+    if existing is None:
+        try:
+            return _create_signed_up(ctx, address, hashed, name, client)
+        except Conflict as exc:
+            if exc.code != "account_exists":
+                raise
+            existing = ctx.accounts.find_user(address)
+    record_for_user(
+        ctx,
+        existing.id if existing else None,
+        client.actor(None, address),
+        "signup.existing_account",
+        existing.id if existing else None,
+        {"email": address, "org_name": name},
+    )
+    return None
+
+
+def _create_signed_up(
+    ctx: AppContext, address: str, hashed: str, name: str, client: ClientInfo
+) -> SignedUp:
     user, org, owner = ctx.accounts.sign_up(
-        address, hash_password(password), name, trial_ends_at=utcnow() + timedelta(days=TRIAL_DAYS)
+        address, hashed, name, trial_ends_at=utcnow() + timedelta(days=TRIAL_DAYS)
     )
     actor = client.actor(user)
     ctx.audit.record(org.id, actor, "signup", user.id, {"email": address})

@@ -18,11 +18,13 @@ from chatgrid.identity import roles
 from chatgrid.identity.invitations import (
     AcceptPlan,
     Invitation,
+    PasswordStep,
     accept_plan,
     check_usable,
     hash_invitation_token,
     invitation_email,
     new_invitation_token,
+    password_step,
 )
 from chatgrid.identity.models import Member, Org, Role
 from chatgrid.identity.passwords import check_password_policy, hash_password
@@ -73,30 +75,62 @@ def invite(
     already = existing is not None and ctx.accounts.membership(existing.id, org.id) is not None
     if existing is not None and existing.has_password and already:
         raise Conflict(f"{address} is already a member", code="member_exists", param="email")
+    return issue_invitation(
+        ctx,
+        org,
+        actor,
+        email=address,
+        role=role,
+        inviter_name=inviter.email,
+        invited_by=inviter.user_id,
+        link_base=link_base,
+        mailer=mailer,
+        send_email=send_email,
+    )
+
+
+def issue_invitation(
+    ctx: AppContext,
+    org: Org,
+    actor: Actor,
+    *,
+    email: str,
+    role: Role,
+    inviter_name: str,
+    invited_by: str | None,
+    link_base: str,
+    mailer: Mailer | None,
+    send_email: bool = True,
+) -> InvitationIssued:
+    """Store an invitation to a normalized address and email it, or hand back its link.
+
+    The role check is the caller's: an admin's (``invite``) or the
+    operator's command line, which may invite any role.
+    """
     token = new_invitation_token()
     invitation = ctx.invitations.create(
         org.id,
-        address,
+        email,
         role,
         hash_invitation_token(token),
-        invited_by=inviter.user_id,
+        invited_by=invited_by,
         expires_at=utcnow() + timedelta(days=ctx.settings.invitation_days),
     )
     by_email = send_email and mailer is not None and ctx.settings.public_url is not None
     base = (ctx.settings.public_url if by_email else link_base) or link_base
     link = base.rstrip("/") + INVITE_PATH + token
-    details: dict[str, object] = {"email": address, "role": role.value}
+    details: dict[str, object] = {"email": email, "role": role.value}
     if by_email:
         assert mailer is not None
         subject, body = invitation_email(
             org_name=org.name,
-            inviter=inviter.email,
+            inviter=inviter_name,
             role=role,
             link=link,
             expires_at=invitation.expires_at,
         )
         try:
-            mailer.send(to=address, subject=subject, body=body)
+            mailer.send(to=email, subject=subject, body=body)
         except MailFailed:
             ctx.invitations.revoke(org.id, invitation.id)
             raise
@@ -115,15 +149,16 @@ def revoke_invitation(ctx: AppContext, org: Org, actor: Actor, invitation_id: st
 
 
 def preview_invitation(ctx: AppContext, token: str, signed_in: User | None) -> InvitationPreview:
-    """What an invitation link offers and what accepting it needs, or why it cannot be used."""
+    """What an invitation link offers and what accepting it needs, or why it cannot be used.
+
+    Nothing here depends on the invited address's account (whether it
+    exists, has a password or belongs elsewhere): an inviter who opens their
+    own link learns nothing about the address.
+    """
     invitation = _by_token(ctx, token)
     check_usable(invitation, utcnow())
-    account = ctx.accounts.find_user(invitation.email)
     plan = accept_plan(
-        account_exists=account is not None,
-        has_password=account is not None and account.has_password,
-        other_orgs=ctx.accounts.other_active_orgs(account.id, invitation.org_id) if account else 0,
-        signed_in_as_invitee=signed_in is not None and signed_in.email == invitation.email,
+        signed_in_as_invitee=signed_in is not None and signed_in.email == invitation.email
     )
     org, _shared, _trial = ctx.accounts.org(invitation.org_id)
     return InvitationPreview(invitation, org.name, plan)
@@ -142,13 +177,22 @@ def accept_invitation(
     preview = preview_invitation(ctx, token, signed_in)
     invitation = preview.invitation
     new_hash: str | None = None
-    if preview.plan is AcceptPlan.SIGN_IN:
-        authenticate(ctx, throttle, invitation.email, password or "", client)
-    elif preview.plan is AcceptPlan.SET_PASSWORD:
+    if preview.plan is AcceptPlan.PASSWORD:
         if not password:
-            raise InvalidRequest("choose a password", param="password")
-        check_password_policy(password, email=invitation.email)
-        new_hash = hash_password(password)
+            raise InvalidRequest("enter a password", param="password")
+        account = ctx.accounts.find_user(invitation.email)
+        step = password_step(
+            account_exists=account is not None,
+            has_password=account is not None and account.has_password,
+            other_orgs=(
+                ctx.accounts.other_active_orgs(account.id, invitation.org_id) if account else 0
+            ),
+        )
+        if step is PasswordStep.SIGN_IN:
+            authenticate(ctx, throttle, invitation.email, password, client)
+        else:
+            check_password_policy(password, email=invitation.email)
+            new_hash = hash_password(password)
     member = ctx.invitations.accept(invitation, password_hash=new_hash)
     ctx.changes.bump()
     user = ctx.accounts.find_user(invitation.email)

@@ -1,7 +1,9 @@
 """Signing in and out: passwords checked under the login throttle, sessions started and ended.
 
 Every sign-in is audited, failed or not, with the email that was tried; a
-failure never says whether the account exists.
+failure never says whether the account exists, neither in its answer nor in
+its time: an unknown address (or one without a password) is checked against
+a dummy argon2 hash made with the same parameters.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from chatgrid.identity.sessions import (
     new_session_id,
     session_expired,
 )
-from chatgrid.identity.throttle import LoginThrottle
+from chatgrid.identity.signing import BrowserSigner
+from chatgrid.identity.throttle import Attempt, LoginThrottle
 from chatgrid.identity.users import (
     MAX_EMAIL_LENGTH,
     User,
@@ -53,6 +56,8 @@ class ClientInfo:
 
     addr: str | None
     user_agent: str | None
+    #: The browser's device token as presented (checked against the email tried).
+    device: str | None = None
 
     def actor(self, user: User | None, email: str | None = None) -> Actor:
         return Actor(
@@ -85,12 +90,28 @@ def session_policy(ctx: AppContext) -> SessionPolicy:
     )
 
 
+def browser_signer(ctx: AppContext) -> BrowserSigner:
+    """The signer of pre-session tokens and device tokens, from the current master keys."""
+    return BrowserSigner.from_master_keys(ctx.vault.keyring.keys)
+
+
+def device_token(ctx: AppContext, user: User) -> str:
+    """A device token for a browser the account just proved its password in."""
+    return browser_signer(ctx).device_token(user.email)
+
+
+def _attempt(ctx: AppContext, email: str, client: ClientInfo) -> Attempt:
+    device = browser_signer(ctx).device_id(client.device, email) if client.device else None
+    return Attempt(email, client.addr, device)
+
+
 def authenticate(
     ctx: AppContext, throttle: LoginThrottle, email: str, password: str, client: ClientInfo
 ) -> User:
     """The user whose password this is, or ``SignInFailed`` / ``SignInThrottled``."""
     attempted = without_control_characters(email).strip().lower()[:MAX_EMAIL_LENGTH]
-    wait = throttle.retry_after(attempted, client.addr)
+    attempt = _attempt(ctx, attempted, client)
+    wait = throttle.retry_after(attempt)
     if wait is not None:
         _audit_failure(ctx, None, attempted, client, "throttled")
         minutes = max(1, round(wait / 60))
@@ -102,12 +123,12 @@ def authenticate(
     user = _find(ctx, attempted)
     stored = _checked_hash(ctx, user, password)
     if user is None or stored is None:
-        throttle.failed(attempted, client.addr)
+        throttle.failed(attempt)
         _audit_failure(ctx, user, attempted, client, "wrong_credentials")
         raise SignInFailed(WRONG_CREDENTIALS)
     if needs_rehash(stored):
         ctx.accounts.set_password(user.id, hash_password(password))
-    throttle.succeeded(attempted)
+    throttle.succeeded(attempt)
     record_for_user(ctx, user.id, client.actor(user), "signin.succeeded", user.id, {})
     return user
 
@@ -116,11 +137,12 @@ def verify_own_password(
     ctx: AppContext, throttle: LoginThrottle, user: User, password: str, client: ClientInfo
 ) -> None:
     """A signed-in user re-enters their password (to change it): throttled like a sign-in."""
-    wait = throttle.retry_after(user.email, client.addr)
+    attempt = _attempt(ctx, user.email, client)
+    wait = throttle.retry_after(attempt)
     if wait is not None:
         raise SignInThrottled("too many wrong passwords; try again later", retry_after=wait)
     if _checked_hash(ctx, user, password) is None:
-        throttle.failed(user.email, client.addr)
+        throttle.failed(attempt)
         record_for_user(ctx, user.id, client.actor(user), "password.change_failed", user.id, {})
         raise InvalidRequest(
             "the current password is not right", param="current_password", code="wrong_password"

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from chatgrid.admin import orgs, people
+from chatgrid.audit import Actor
 from chatgrid.cli.common import (
     OrgArg,
     admin_context,
@@ -17,6 +18,7 @@ from chatgrid.cli.common import (
     read_secret,
 )
 from chatgrid.identity.models import BillingMode, Role
+from chatgrid.mail import mailer_from_settings
 
 org_app = typer.Typer(help="Organizations.", no_args_is_help=True)
 member_app = typer.Typer(help="Members of an org.", no_args_is_help=True)
@@ -77,17 +79,58 @@ def member_add(
     email: str,
     role: Annotated[Role, typer.Option(help="owner, admin or member.")] = Role.MEMBER,
 ) -> None:
-    """Add a member (a seat) to an org."""
+    """Add a member (a seat) to an org, or invite an address that already has a password.
+
+    An address with a console password is not seated directly: an invitation
+    is emailed (SMTP and CHATGRID_PUBLIC_URL set) or its link printed, and the
+    person joins by accepting it while signed in.
+    """
     with admin_context() as ctx:
-        member = people.add_member(ctx, org, email, role)
-        audit(
-            ctx,
-            member.org_id,
-            "member.added",
-            member.id,
-            {"email": member.email, "role": role.value},
+        added = people.add_or_invite(
+            ctx, org, email, role, actor=Actor.cli(), mailer=mailer_from_settings(ctx.settings)
         )
-        emit({"id": member.id, "email": member.email, "role": member.role.value})
+        if added.member is not None:
+            member = added.member
+            audit(
+                ctx,
+                member.org_id,
+                "member.added",
+                member.id,
+                {"email": member.email, "role": role.value},
+            )
+            emit(
+                {
+                    "status": "added",
+                    "id": member.id,
+                    "email": member.email,
+                    "role": member.role.value,
+                }
+            )
+            return
+        issued = added.invitation
+        assert issued is not None
+        invitation = issued.invitation
+        emit(
+            {
+                "status": "invited",
+                "invitation_id": invitation.id,
+                "email": invitation.email,
+                "role": invitation.role.value,
+                "expires_at": invitation.expires_at,
+                "emailed": issued.emailed,
+                "link": issued.link,
+                "message": (
+                    f"{invitation.email} already has a console account, so it is not added "
+                    "directly: the person joins by opening the invitation link and signing in. "
+                    + (
+                        "The link was emailed to the address."
+                        if issued.emailed
+                        else "Pass the link on to the person (put the console's address "
+                        "in front of it when it starts with /)."
+                    )
+                ),
+            }
+        )
 
 
 @member_app.command("list")

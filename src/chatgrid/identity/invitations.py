@@ -5,6 +5,12 @@ that address, so accepting never hands over an account someone else already
 uses: an address with a password must sign in with it, and an address
 without one (added from the command line) gets its first password here only
 if it belongs to no other org.
+
+What a link's page shows never depends on whether the address has an
+account: anyone but the signed-in invitee is asked for "a password" — the
+account's if there is one, a new one otherwise (``AcceptPlan.PASSWORD``).
+Which of the two it was is decided only when the password is sent
+(``password_step``), so a preview tells an inviter nothing about the address.
 """
 
 from __future__ import annotations
@@ -57,9 +63,17 @@ class Invitation:
 
 
 class AcceptPlan(StrEnum):
+    """What the link's page asks for (the same for every address)."""
+
+    PASSWORD = "password"  # noqa: S105 (the account's password, or a first one)
+    JOIN = "join"  # already signed in as the invited address
+
+
+class PasswordStep(StrEnum):
+    """What the password sent with an acceptance is used for (never shown before)."""
+
     SET_PASSWORD = "set_password"  # noqa: S105 (new account, or one without a password)
     SIGN_IN = "sign_in"  # the address has a password: prove it
-    JOIN = "join"  # already signed in as the invited address
 
 
 def new_invitation_token() -> str:
@@ -82,30 +96,27 @@ def check_usable(invitation: Invitation, now: datetime) -> None:
         )
 
 
-def accept_plan(
-    *,
-    account_exists: bool,
-    has_password: bool,
-    other_orgs: int,
-    signed_in_as_invitee: bool,
-) -> AcceptPlan:
-    """What the invitee must do to accept.
+def accept_plan(*, signed_in_as_invitee: bool) -> AcceptPlan:
+    """What the link's page asks for: nothing about the address's account shows."""
+    return AcceptPlan.JOIN if signed_in_as_invitee else AcceptPlan.PASSWORD
+
+
+def password_step(*, account_exists: bool, has_password: bool, other_orgs: int) -> PasswordStep:
+    """What the password sent with an acceptance does.
 
     ``other_orgs`` counts the address's active memberships in other orgs: a
     password-less account that already works elsewhere cannot be claimed by
     whoever holds a link to this org.
     """
-    if signed_in_as_invitee:
-        return AcceptPlan.JOIN
     if account_exists and has_password:
-        return AcceptPlan.SIGN_IN
+        return PasswordStep.SIGN_IN
     if account_exists and other_orgs > 0:
         raise PermissionDenied(
             "this address already belongs to another organization without a console "
             "password; ask that organization's admin or your operator to set one up first",
             code="account_elsewhere",
         )
-    return AcceptPlan.SET_PASSWORD
+    return PasswordStep.SET_PASSWORD
 
 
 def invitation_email(

@@ -16,8 +16,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+#: Cookie names; over https each carries the ``__Host-`` prefix (``web.security``).
 SESSION_COOKIE = "cg_session"
-ANONYMOUS_CSRF_COOKIE = "cg_csrf"
+#: A random pre-session id; forms before sign-in carry an HMAC of it (``identity.signing``).
+PRESESSION_COOKIE = "cg_presession"
+#: A device token: this browser signed in to the account it names (``identity.throttle``).
+DEVICE_COOKIE = "cg_device"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FORM_FIELD = "csrf_token"
 

@@ -35,6 +35,12 @@ class Removal:
     sessions_ended: int
 
 
+class PasswordAccount(Conflict):
+    """The address has a console password: it joins an org only by accepting an invitation."""
+
+    default_code = "invitation_required"
+
+
 def _account_exists(email: str) -> Conflict:
     return Conflict(
         f"an account for {email} already exists; sign in instead",
@@ -182,6 +188,12 @@ class AccountRepository:
             ).scalar_one()
         return int(count)
 
+    def check_org_name_free(self, name: str) -> None:
+        """The same ``org_exists`` conflict creating an org by that name would raise."""
+        with self.engine.connect() as conn:
+            if conn.execute(select(orgs.c.id).where(orgs.c.name == name)).first():
+                raise _org_exists(name)
+
     def create_org(
         self, name: str, mode: BillingMode, *, owner_id: str, trial_ends_at: datetime
     ) -> tuple[Org, Member]:
@@ -255,6 +267,85 @@ class AccountRepository:
         return org, Member(member_id, org_id, owner_id, "", Role.OWNER, "active", now)
 
     # Membership changes
+
+    def add_member_without_password(self, org_id: str, email: str, role: Role) -> Member:
+        """Seat an address directly, only while nobody can sign in as it.
+
+        A new address gets a password-less account; an existing account
+        without a password is (re-)seated. An account with a password raises
+        ``PasswordAccount``: whoever set that password has proved nothing
+        about the address, so only an invitation its holder accepts while
+        signed in may seat it. The account's row is locked (on PostgreSQL)
+        so a first password set through another org's link at the same
+        moment waits for this and then sees the new seat.
+        """
+        now = utcnow()
+        try:
+            with self.engine.begin() as conn:
+                user = conn.execute(
+                    select(users.c.id, users.c.password_hash)
+                    .where(users.c.email == email)
+                    .with_for_update()
+                ).first()
+                if user is None:
+                    user_id = new_id("usr")
+                    conn.execute(users.insert().values(id=user_id, email=email, created_at=now))
+                elif user.password_hash is not None:
+                    raise PasswordAccount(
+                        f"{email} already has a console account; invite it instead",
+                        param="email",
+                    )
+                else:
+                    user_id = user.id
+                member_id = self._seat(conn, org_id, user_id, email, role, now)
+                row = (
+                    conn.execute(
+                        select(*MEMBER_COLUMNS)
+                        .join(users, users.c.id == members.c.user_id)
+                        .where(members.c.id == member_id)
+                    )
+                    .mappings()
+                    .one()
+                )
+        except IntegrityError:
+            # The address signed up at this very moment: it has a password now.
+            raise PasswordAccount(
+                f"{email} already has a console account; invite it instead", param="email"
+            ) from None
+        return member_from_row(row)
+
+    @staticmethod
+    def _seat(
+        conn: Connection, org_id: str, user_id: str, email: str, role: Role, now: datetime
+    ) -> str:
+        existing = conn.execute(
+            select(members.c.id, members.c.status).where(
+                members.c.org_id == org_id, members.c.user_id == user_id
+            )
+        ).first()
+        if existing is not None and existing.status == "active":
+            raise Conflict(f"{email} is already a member", code="member_exists")
+        if existing is not None:
+            conn.execute(
+                update(members)
+                .where(members.c.id == existing.id)
+                .values(role=role.value, status="active", removed_at=None)
+            )
+            open_seat(conn, org_id, existing.id, now)
+            return str(existing.id)
+        member_id = new_id("mem")
+        conn.execute(
+            members.insert().values(
+                id=member_id,
+                org_id=org_id,
+                user_id=user_id,
+                role=role.value,
+                status="active",
+                created_at=now,
+            )
+        )
+        open_seat(conn, org_id, member_id, now)
+        return member_id
 
     def count_owners(self, org_id: str) -> int:
         with self.engine.connect() as conn:

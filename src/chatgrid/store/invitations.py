@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Connection, Engine, func, select, update
 
-from chatgrid.errors import Conflict, NotFound
+from chatgrid.errors import Conflict, NotFound, PermissionDenied
 from chatgrid.identity.invitations import Invitation, InvitationUnusable
 from chatgrid.identity.models import Member, Role
 from chatgrid.store.ids import new_id
@@ -29,6 +29,19 @@ def _invitation(row: Mapping[Any, Any]) -> Invitation:
         accepted_at=row["accepted_at"],
         revoked_at=row["revoked_at"],
     )
+
+
+def _works_elsewhere(conn: Connection, user_id: str, org_id: str) -> bool:
+    count = conn.execute(
+        select(func.count())
+        .select_from(members)
+        .where(
+            members.c.user_id == user_id,
+            members.c.org_id != org_id,
+            members.c.status == "active",
+        )
+    ).scalar_one()
+    return int(count) > 0
 
 
 _PENDING = (invitations.c.accepted_at.is_(None), invitations.c.revoked_at.is_(None))
@@ -119,8 +132,12 @@ class InvitationRepository:
     def accept(self, invitation: Invitation, *, password_hash: str | None) -> Member:
         """Use the invitation once: the account (with its first password) and the membership.
 
-        ``password_hash`` is set only on an account that has none; an active
-        membership keeps its role.
+        ``password_hash`` is set only on an account that has none and that
+        works in no other org, checked again here with the account's row
+        locked (on PostgreSQL): an operator adding the address to another org
+        meanwhile (``AccountRepository.add_member_without_password`` takes the
+        same lock) cannot end with a stranger's password on that member. An
+        active membership keeps its role.
         """
         now = utcnow()
         with self.engine.begin() as conn:
@@ -132,7 +149,9 @@ class InvitationRepository:
             if used == 0:
                 raise InvitationUnusable("this invitation can no longer be used")
             user = conn.execute(
-                select(users.c.id, users.c.password_hash).where(users.c.email == invitation.email)
+                select(users.c.id, users.c.password_hash)
+                .where(users.c.email == invitation.email)
+                .with_for_update()
             ).first()
             if user is None:
                 user_id = new_id("usr")
@@ -151,6 +170,12 @@ class InvitationRepository:
                     # The account got a password since the invitee looked: they must sign in.
                     raise Conflict(
                         "this account has a password now; sign in to accept", code="sign_in"
+                    )
+                if password_hash is not None and _works_elsewhere(conn, user_id, invitation.org_id):
+                    raise PermissionDenied(
+                        "this address already belongs to another organization without a "
+                        "console password; ask that organization's admin or your operator",
+                        code="account_elsewhere",
                     )
                 if password_hash is not None:
                     conn.execute(

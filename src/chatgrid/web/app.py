@@ -9,7 +9,7 @@ from fastapi.openapi.utils import get_openapi
 from starlette.staticfiles import StaticFiles
 
 from chatgrid.context import AppContext
-from chatgrid.identity.throttle import LoginThrottle, ThrottlePolicy, counter_for
+from chatgrid.identity.throttle import UNTRUSTED_FAILURES_FACTOR, ThrottlePolicy, login_throttle
 from chatgrid.mail import Mailer, mailer_from_settings
 from chatgrid.web.api import api_router
 from chatgrid.web.errors import install_error_handlers
@@ -24,8 +24,9 @@ if TYPE_CHECKING:
 API_DESCRIPTION = """\
 The org admin console's actions as JSON. Sign in with `POST /api/session`
 (first `GET /api/csrf` and send its token as `X-CSRF-Token`); the answer sets
-the `cg_session` cookie and carries the session's `csrf_token`, which every
-call that changes state must send as `X-CSRF-Token`. Errors are
+the `cg_session` cookie (`__Host-cg_session` over https) and carries the
+session's `csrf_token`, which every call that changes state must send as
+`X-CSRF-Token`. Errors are
 `{"error": {"message", "type", "param", "code"}}`. An org you do not belong
 to, and anything in it, is a 404; an admin action by a plain member is a 403.
 """
@@ -35,16 +36,18 @@ def create_web_app(
     context: AppContext, *, mailer: Mailer | None = None, workspace: Workspace | None = None
 ) -> FastAPI:
     settings = context.settings
-    window = settings.login_window_minutes * 60
-    counter = counter_for(settings.redis_url, settings.redis_prefix, window)
-    throttle = LoginThrottle(
-        counter,
+    throttle = login_throttle(
+        settings.redis_url,
+        settings.redis_prefix,
         ThrottlePolicy(
-            max_per_email=settings.login_max_failures,
+            max_per_account_and_address=settings.login_max_failures,
             max_per_address=settings.login_max_failures_per_address,
-            window_seconds=window,
+            # Guesses at one account spread over many addresses (docs/console.md).
+            max_per_account_untrusted=UNTRUSTED_FAILURES_FACTOR * settings.login_max_failures,
+            window_seconds=settings.login_window_minutes * 60,
         ),
     )
+    counter = throttle.counter
     app = FastAPI(
         title="ChatGrid admin API",
         version="1",

@@ -16,7 +16,7 @@ from typing import Annotated
 
 from fastapi import Depends
 from fastapi.security import APIKeyCookie, APIKeyHeader
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 
 from chatgrid.admin.signin import ClientInfo, resolve_session
 from chatgrid.admin.tokens import find_token
@@ -27,24 +27,34 @@ from chatgrid.identity import roles
 from chatgrid.identity.invitations import Invitation
 from chatgrid.identity.models import ApiToken, Member, Org
 from chatgrid.identity.sessions import (
-    ANONYMOUS_CSRF_COOKIE,
     CSRF_FORM_FIELD,
     CSRF_HEADER,
+    DEVICE_COOKIE,
     SESSION_COOKIE,
     SessionRecord,
     csrf_matches,
 )
 from chatgrid.identity.users import User, has_control_characters
 from chatgrid.web.errors import CsrfRefused, SignInRequired
+from chatgrid.web.security import presession_csrf_matches, read_cookie
 from chatgrid.web.state import ConsoleState
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _MAX_ID_LENGTH = 64
 
-_session_cookie = APIKeyCookie(
+
+class _SessionCookie(APIKeyCookie):
+    """Documented as ``cg_session``; read as ``__Host-cg_session`` where the browser sees https."""
+
+    async def __call__(self, request: HTTPConnection) -> str | None:
+        return read_cookie(request, SESSION_COOKIE)
+
+
+_session_cookie = _SessionCookie(
     name=SESSION_COOKIE,
     auto_error=False,
-    description="The console session (set by POST /api/session or the sign-in page).",
+    description="The console session (set by POST /api/session or the sign-in page); "
+    "named __Host-cg_session over https.",
 )
 _csrf_header = APIKeyHeader(
     name=CSRF_HEADER,
@@ -73,6 +83,7 @@ def client_info(request: Request) -> ClientInfo:
     return ClientInfo(
         addr=request.client.host if request.client else None,
         user_agent=agent[:300] if agent else None,
+        device=read_cookie(request, DEVICE_COOKIE),
     )
 
 
@@ -139,10 +150,12 @@ async def anonymous_csrf(
     viewer: OptionalViewer,
     header: Annotated[str | None, Depends(_csrf_header)],
 ) -> None:
-    """For forms used before signing in: the token must match the ``cg_csrf`` cookie
-    (double submit), or the session's own token when someone is signed in."""
+    """For forms used before signing in: the token must be the server's HMAC of the
+    browser's pre-session id (``GET /api/csrf`` or the page sets both), or the
+    session's own token when someone is signed in. A cookie and header that
+    merely agree prove nothing: whoever can plant a cookie picks both."""
     token = await presented_csrf(request, header)
-    if csrf_matches(request.cookies.get(ANONYMOUS_CSRF_COOKIE), token):
+    if presession_csrf_matches(request, token):
         return
     if viewer is not None and csrf_matches(viewer.session.csrf_token, token):
         return

@@ -1,5 +1,8 @@
 """Headers every console response carries, a body size limit, and the cookies we set.
 
+Cookies: the session, the pre-session (login CSRF) and the device token, all
+HttpOnly, and ``__Host-``-prefixed wherever the browser sees https.
+
 Pure ASGI (no per-request task or buffering), so it costs a few dict
 operations per response.
 """
@@ -7,14 +10,23 @@ operations per response.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from chatgrid.identity.sessions import ANONYMOUS_CSRF_COOKIE, SESSION_COOKIE
+from chatgrid.admin.signin import browser_signer
+from chatgrid.identity.sessions import DEVICE_COOKIE, PRESESSION_COOKIE, SESSION_COOKIE
+from chatgrid.identity.signing import BrowserSigner, is_plausible_id, new_presession_id
+
+if TYPE_CHECKING:
+    from chatgrid.web.state import ConsoleState
 
 MAX_CONSOLE_BODY_BYTES = 1024 * 1024
+HOST_PREFIX = "__Host-"
+#: How long a browser stays known to an account after signing in there.
+DEVICE_COOKIE_SECONDS = 180 * 24 * 3600
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -139,7 +151,7 @@ async def _too_large(send: Send) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def is_https(request: Request) -> bool:
+def is_https(request: HTTPConnection) -> bool:
     """An https request, or an instance whose public URL is https (TLS ends at a proxy)."""
     if request.url.scheme == "https":
         return True
@@ -148,30 +160,97 @@ def is_https(request: Request) -> bool:
     return bool(public_url and public_url.startswith("https://"))
 
 
-def set_session_cookie(request: Request, response: Response, session_id: str) -> None:
+def cookie_name(request: HTTPConnection, name: str) -> str:
+    """``__Host-`` + name where the browser sees https, the plain name otherwise.
+
+    Browsers keep a ``__Host-`` cookie only if it is ``Secure``, has
+    ``Path=/`` and no ``Domain``, so a neighbouring subdomain or a plain-http
+    page cannot plant or overwrite it. They refuse ``Secure`` cookies from
+    plain http, so a console on ``http://127.0.0.1`` keeps the plain names
+    (and only reads those). Which names apply follows ``is_https``: the
+    request's scheme, or an https ``CHATGRID_PUBLIC_URL`` behind a proxy.
+    """
+    return HOST_PREFIX + name if is_https(request) else name
+
+
+def read_cookie(request: HTTPConnection, name: str) -> str | None:
+    """The cookie under the name this request's context uses (never the other spelling)."""
+    return request.cookies.get(cookie_name(request, name)) or None
+
+
+def set_session_cookie(
+    request: Request, response: Response, session_id: str, device_token: str | None = None
+) -> None:
+    """The session cookie; the pre-session ends; ``device_token`` marks this browser as known."""
+    secure = is_https(request)
     response.set_cookie(
-        SESSION_COOKIE,
+        cookie_name(request, SESSION_COOKIE),
         session_id,
         httponly=True,
         samesite="lax",
-        secure=is_https(request),
+        secure=secure,
         path="/",
     )
-    response.delete_cookie(ANONYMOUS_CSRF_COOKIE, path="/")
+    response.delete_cookie(
+        cookie_name(request, PRESESSION_COOKIE),
+        path="/",
+        secure=secure,
+        httponly=True,
+        samesite="strict",
+    )
+    if device_token is not None:
+        response.set_cookie(
+            cookie_name(request, DEVICE_COOKIE),
+            device_token,
+            max_age=DEVICE_COOKIE_SECONDS,
+            httponly=True,
+            samesite="strict",
+            secure=secure,
+            path="/",
+        )
 
 
 def clear_session_cookie(request: Request, response: Response) -> None:
     response.delete_cookie(
-        SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=is_https(request)
+        cookie_name(request, SESSION_COOKIE),
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=is_https(request),
     )
 
 
-def set_anonymous_csrf_cookie(request: Request, response: Response, token: str) -> None:
+def presession_csrf(request: Request) -> tuple[str, str | None]:
+    """The CSRF token for a form before sign-in, and a new pre-session id to set if needed.
+
+    The token is the server's HMAC of the browser's pre-session id, so a
+    token only works with the cookie it was made for, and only this server
+    can make one.
+    """
+    presession_id = read_cookie(request, PRESESSION_COOKIE)
+    new_id = None
+    if presession_id is None or not is_plausible_id(presession_id):
+        presession_id = new_id = new_presession_id()
+    return _signer(request).presession_token(presession_id), new_id
+
+
+def presession_csrf_matches(request: Request, presented: str | None) -> bool:
+    return _signer(request).presession_token_matches(
+        read_cookie(request, PRESESSION_COOKIE), presented
+    )
+
+
+def set_presession_cookie(request: Request, response: Response, presession_id: str) -> None:
     response.set_cookie(
-        ANONYMOUS_CSRF_COOKIE,
-        token,
+        cookie_name(request, PRESESSION_COOKIE),
+        presession_id,
         httponly=True,
         samesite="strict",
         secure=is_https(request),
         path="/",
     )
+
+
+def _signer(request: Request) -> BrowserSigner:
+    state: ConsoleState = request.app.state.console
+    return browser_signer(state.ctx)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
-
 from fastapi import APIRouter, status
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -12,19 +10,20 @@ from chatgrid.admin import accounts, members
 from chatgrid.admin.signin import (
     ClientInfo,
     authenticate,
+    device_token,
     end_session,
     resolve_session,
     start_session,
 )
 from chatgrid.identity.models import Role
-from chatgrid.identity.sessions import ANONYMOUS_CSRF_COOKIE
 from chatgrid.identity.users import User
-from chatgrid.web.api import schemas
+from chatgrid.web.api import auth_schemas, schemas
 from chatgrid.web.api.convert import org_public, session_public
 from chatgrid.web.deps import AnonymousCsrf, Client, Console, CurrentViewer, OptionalViewer
 from chatgrid.web.security import (
     clear_session_cookie,
-    set_anonymous_csrf_cookie,
+    presession_csrf,
+    set_presession_cookie,
     set_session_cookie,
 )
 from chatgrid.web.state import ConsoleState
@@ -35,21 +34,22 @@ router = APIRouter(tags=["session"])
 def _signed_in(
     request: Request, state: ConsoleState, user: User, org_id: str | None, client: ClientInfo
 ) -> JSONResponse:
+    """Start a session for someone who just proved their password here (a known device now)."""
     session_id, record = start_session(state.ctx, user, org_id, client)
     body = session_public(user, record, state.ctx.accounts.memberships(user.id))
     response = JSONResponse(body.model_dump(mode="json"))
-    set_session_cookie(request, response, session_id)
+    set_session_cookie(request, response, session_id, device_token(state.ctx, user))
     return response
 
 
 @router.get("/api/csrf", response_model=schemas.CsrfPublic, summary="A token for signing in")
 def csrf(request: Request) -> Response:
-    """Sets the ``cg_csrf`` cookie; send the same value as ``X-CSRF-Token`` to sign in or up."""
-    token = request.cookies.get(ANONYMOUS_CSRF_COOKIE) or ""
-    if not 20 <= len(token) <= 100 or not token.isascii():
-        token = secrets.token_urlsafe(32)
+    """Sets the pre-session cookie (``cg_presession``, ``__Host-cg_presession`` over https);
+    send the token as ``X-CSRF-Token`` with the same cookie to sign in, sign up or accept."""
+    token, new_presession = presession_csrf(request)
     response = JSONResponse({"csrf_token": token})
-    set_anonymous_csrf_cookie(request, response, token)
+    if new_presession is not None:
+        set_presession_cookie(request, response, new_presession)
     return response
 
 
@@ -83,33 +83,43 @@ def sign_out(request: Request, state: Console, viewer: CurrentViewer) -> Respons
 
 @router.post(
     "/api/signup",
-    response_model=schemas.SessionPublic,
-    status_code=201,
+    response_model=auth_schemas.SignUpAccepted,
+    status_code=202,
     dependencies=[AnonymousCsrf],
     summary="Create an org and its owner",
 )
-def sign_up(request: Request, body: schemas.SignUp, state: Console, client: Client) -> Response:
-    """The org starts a 14-day trial in BYOK mode; the caller is signed in as its owner."""
-    created = accounts.sign_up(
+def sign_up(body: schemas.SignUp, state: Console, client: Client) -> auth_schemas.SignUpAccepted:
+    """One answer (202) whether or not the address already has an account; sign in next.
+
+    A new address gets its account and the org (a 14-day trial in BYOK mode)
+    at once; an address that already has an account gets nothing, so a
+    sign-up never tells whether an address is known. Nobody is signed in.
+    """
+    accounts.request_sign_up(
         state.ctx, email=body.email, password=body.password, org_name=body.org_name, client=client
     )
-    response = _signed_in(request, state, created.user, created.org.id, client)
-    response.status_code = 201
-    return response
+    email, name = body.email.strip().lower(), body.org_name.strip()
+    return auth_schemas.SignUpAccepted(
+        status="sign_in",
+        email=email,
+        org_name=name,
+        message=auth_schemas.sign_up_message(email, name),
+    )
 
 
 @router.get(
     "/api/invitations/{token}",
-    response_model=schemas.InvitationPreview,
+    response_model=auth_schemas.InvitationPreview,
     tags=["invitations"],
     summary="What an invitation link offers",
 )
 def preview_invitation(
     token: str, state: Console, viewer: OptionalViewer
-) -> schemas.InvitationPreview:
+) -> auth_schemas.InvitationPreview:
+    """``needs`` is the same for every address unless its own account is signed in."""
     preview = members.preview_invitation(state.ctx, token, viewer.user if viewer else None)
     inv = preview.invitation
-    return schemas.InvitationPreview(
+    return auth_schemas.InvitationPreview(
         org_id=inv.org_id,
         org_name=preview.org_name,
         email=inv.email,
@@ -180,7 +190,7 @@ def change_password(
             mode="json"
         )
     )
-    set_session_cookie(request, response, session_id)
+    set_session_cookie(request, response, session_id, device_token(state.ctx, user))
     return response
 
 

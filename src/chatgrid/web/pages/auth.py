@@ -9,8 +9,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from chatgrid.admin import accounts, members
-from chatgrid.admin.signin import authenticate, end_session, start_session
+from chatgrid.admin.signin import authenticate, device_token, end_session, start_session
 from chatgrid.errors import ChatGridError
+from chatgrid.web.api.auth_schemas import sign_up_message
 from chatgrid.web.deps import (
     AnonymousCsrf,
     Client,
@@ -80,7 +81,7 @@ def login(
     )
     target = safe_next(next) or (f"/orgs/{memberships[0].org_id}" if memberships else "/orgs")
     response = redirect(target)
-    set_session_cookie(request, response, session_id)
+    set_session_cookie(request, response, session_id, device_token(state.ctx, user))
     return response
 
 
@@ -115,8 +116,9 @@ def signup(
     password: PasswordField = "",
     org_name: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
+    """Sign-up ends on the sign-in page, new address or not (``admin.accounts.request_sign_up``)."""
     try:
-        created = accounts.sign_up(
+        accounts.request_sign_up(
             state.ctx, email=email, password=password, org_name=org_name, client=client
         )
     except ChatGridError as exc:
@@ -130,10 +132,15 @@ def signup(
             org_name=org_name[:100],
             enabled=state.ctx.settings.signup_enabled,
         )
-    session_id, _ = start_session(state.ctx, created.user, created.org.id, client)
-    response = redirect(f"/orgs/{created.org.id}", "org_created")
-    set_session_cookie(request, response, session_id)
-    return response
+    address = email.strip().lower()
+    return render(
+        request,
+        state,
+        "auth/login.html",
+        next="",
+        email=address,
+        signed_up=sign_up_message(address, org_name.strip()),
+    )
 
 
 @router.get("/join/{token}")
@@ -178,5 +185,5 @@ def join(
         if viewer is not None:  # someone else was signed in here: they are signed out
             state.ctx.sessions.delete(viewer.session.id_hash)
         session_id, _ = start_session(state.ctx, user, member.org_id, client)
-        set_session_cookie(request, response, session_id)
+        set_session_cookie(request, response, session_id, device_token(state.ctx, user))
     return response

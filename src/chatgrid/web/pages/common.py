@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from chatgrid.errors import ChatGridError, InvalidRequest
-from chatgrid.identity.sessions import ANONYMOUS_CSRF_COOKIE
+from chatgrid.identity.sessions import SESSION_COOKIE
 from chatgrid.web.deps import OrgAccess, Viewer, client_info, optional_viewer
-from chatgrid.web.security import set_anonymous_csrf_cookie
+from chatgrid.web.security import presession_csrf, read_cookie, set_presession_cookie
 from chatgrid.web.state import ConsoleState
 
 NOTICES = {
@@ -42,16 +41,14 @@ def render(
     status: int = 200,
     **values: Any,
 ) -> HTMLResponse:
-    """A page with the layout's data filled in; anonymous pages get a double-submit CSRF token."""
+    """A page with the layout's data filled in; anonymous pages get a pre-session CSRF token."""
     if access is not None:
         viewer = access.viewer
-    new_anonymous_token = None
+    new_presession = None
     if viewer is not None:
         csrf = viewer.session.csrf_token
     else:
-        csrf = request.cookies.get(ANONYMOUS_CSRF_COOKIE) or ""
-        if not 20 <= len(csrf) <= 100:
-            csrf = new_anonymous_token = secrets.token_urlsafe(32)
+        csrf, new_presession = presession_csrf(request)
     ctx = state.ctx
     memberships = ctx.accounts.memberships(viewer.user.id) if viewer is not None else []
     banner = None
@@ -73,8 +70,8 @@ def render(
     }
     page_values.update(values)
     response = HTMLResponse(state.templates.render(template, page_values), status_code=status)
-    if new_anonymous_token is not None:
-        set_anonymous_csrf_cookie(request, response, new_anonymous_token)
+    if new_presession is not None:
+        set_presession_cookie(request, response, new_presession)
     return response
 
 
@@ -97,7 +94,9 @@ def error_page(request: Request, error: ChatGridError) -> Response:
     state: ConsoleState = request.app.state.console
     viewer = None
     try:
-        viewer = optional_viewer(state.ctx, client_info(request), request.cookies.get("cg_session"))
+        viewer = optional_viewer(
+            state.ctx, client_info(request), read_cookie(request, SESSION_COOKIE)
+        )
     except ChatGridError:
         viewer = None
     return render(
