@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
-from chatgrid.web.api.schemas import Strict
+from chatgrid.web.api.schemas import IsoDay, Strict
 
 
 class BucketPublic(BaseModel):
@@ -91,7 +91,7 @@ class PricePublic(BaseModel):
 
 class PriceCreate(Strict):
     model: str = Field(min_length=1, max_length=100)
-    effective_from: date | None = Field(None, description="Today when omitted; never earlier")
+    effective_from: IsoDay | None = Field(None, description="Today when omitted; never earlier")
     input: str = Field(max_length=20, description="Dollars per 1M input tokens, e.g. '2.50'")
     output: str = Field(max_length=20)
     cached_input: str | None = Field(None, max_length=20)

@@ -8,17 +8,47 @@ and an invitation link (``InvitationCreated.url``), each once.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
+from datetime import date, datetime
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
+from chatgrid.admin import dates
+from chatgrid.errors import InvalidRequest
 from chatgrid.identity.models import BillingMode, Role
 from chatgrid.providers.base import Provider
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """What a caller sends: no unknown fields, and no coercion between JSON types.
+
+    Lax pydantic reads ``true`` as the integer 1 and ``"yes"`` or ``1`` as a
+    boolean, so ``{"expires_in_days": true}`` made a one-day token. Strict
+    mode takes a JSON number for an int and a JSON boolean for a bool, nothing
+    else. Enum fields opt back into lax mode (``Field(strict=False)``) because
+    strict mode wants the Python member, never its JSON value; a date field
+    uses ``IsoDay``.
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+def _iso_day(value: object) -> date:
+    """A JSON ``YYYY-MM-DD`` string (strict mode alone would refuse every string)."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value  # built in Python, not read from JSON
+    try:
+        day = dates.parse_day(value, "date") if isinstance(value, str) else None
+    except InvalidRequest:
+        day = None
+    if day is None:
+        raise PydanticCustomError("date_format", f"Input should be {dates.DAY_HINT}")
+    return day
+
+
+#: A day in a request body: ``YYYY-MM-DD`` and nothing else (not a number of seconds).
+IsoDay = Annotated[date, BeforeValidator(_iso_day)]
 
 
 class ErrorDetail(BaseModel):
@@ -145,11 +175,11 @@ class OverviewPublic(BaseModel):
 
 
 class ModeUpdate(Strict):
-    mode: BillingMode
+    mode: BillingMode = Field(strict=False)
 
 
 class CredentialCreate(Strict):
-    provider: Provider = Provider.OPENAI
+    provider: Provider = Field(default=Provider.OPENAI, strict=False)
     api_key: str = Field(max_length=1000, description="Validated upstream, then never shown.")
     base_url: str | None = Field(
         default=None, max_length=500, description="Azure: the endpoint; compatible: the base URL."
@@ -197,12 +227,12 @@ class MembersPublic(BaseModel):
 
 
 class MemberUpdate(Strict):
-    role: Role
+    role: Role = Field(strict=False)
 
 
 class InvitationCreate(Strict):
     email: str = Field(max_length=400)
-    role: Role = Role.MEMBER
+    role: Role = Field(default=Role.MEMBER, strict=False)
     send_email: bool = Field(
         default=True, description="Email the link when SMTP is set up; else it is returned once."
     )
