@@ -2,11 +2,13 @@
 
 Every error body of the API has OpenAI's shape,
 ``{"error": {"message", "type", "param", "code"}}``, with the status of the
-``ChatGridError`` behind it. Bad input is a 400, never a 500.
+``ChatGridError`` behind it: the framework's own refusals (404, 405) and an
+unexpected failure (500) included. Bad input is a 400, never a 500.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from urllib.parse import quote
 
@@ -15,12 +17,17 @@ from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Match, Mount
 
 from chatgrid.errors import AuthenticationFailed, ChatGridError, InvalidRequest, NotFound
 from chatgrid.errors import PermissionDenied as _PermissionDenied
 from chatgrid.identity.sessions import SESSION_COOKIE
 from chatgrid.web.security import clear_session_cookie
+
+log = logging.getLogger(__name__)
+
+_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 
 
 class SignInRequired(AuthenticationFailed):
@@ -93,25 +100,62 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     return json_error(error) if is_api(request) else await _page_error(request, error)
 
 
+def allowed_methods(request: Request) -> str:
+    """Every method the request's path answers to, for a 405's ``Allow``.
+
+    Starlette's own ``Allow`` names only the methods of the first route whose
+    path matched, and FastAPI makes one route per method, so a path taking
+    GET, POST and DELETE answered ``Allow: GET``. Asking the app's routes
+    whether each method would fully match keeps to their public ``matches``
+    (FastAPI nests included routers, so the route table itself is not flat).
+    """
+    allowed = []
+    for method in _METHODS:
+        scope = {**request.scope, "method": method}
+        for route in request.app.router.routes:
+            if not isinstance(route, Mount) and route.matches(scope)[0] is Match.FULL:
+                allowed.append(method)
+                break
+    return ", ".join(allowed)
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     error: ChatGridError
+    headers = dict(exc.headers or {})
     if exc.status_code == 404:
         error = NotFound("no such page" if not is_api(request) else "no such API route")
     elif exc.status_code == 405:
-        error = ChatGridError("this method is not allowed here", status=405, code="bad_method")
+        allow = allowed_methods(request) or headers.get("Allow", "")
+        headers["Allow"] = allow
+        error = InvalidRequest(
+            f"{request.method} is not allowed here; this path takes {allow}",
+            code="method_not_allowed",
+            status=405,
+        )
+    elif 400 <= exc.status_code < 500:
+        error = InvalidRequest(str(exc.detail), code="bad_request", status=exc.status_code)
     else:
         error = ChatGridError(str(exc.detail), status=exc.status_code, code="http_error")
-        if 400 <= exc.status_code < 500:
-            error = InvalidRequest(str(exc.detail), code="bad_request")
-            error.status = exc.status_code
     response = json_error(error) if is_api(request) else await _page_error(request, error)
-    if exc.headers:
-        response.headers.update(exc.headers)
+    response.headers.update(headers)
     return response
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> Response:
+    """A bug still answers in the API's shape (Starlette logs it and re-raises after this)."""
+    error = ChatGridError("something went wrong on our side", code="internal_error")
+    if is_api(request):
+        return json_error(error)
+    try:
+        return await _page_error(request, error)
+    except Exception:  # the page itself may need what just failed (the database)
+        log.exception("the error page could not be rendered")
+        return PlainTextResponse("Internal Server Error", status_code=500)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ChatGridError, _chatgrid_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)
