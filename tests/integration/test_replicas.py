@@ -201,7 +201,9 @@ def test_a_rate_limit_holds_across_replicas(
     tmp_path: Path, postgres_database: str | None, simulator: RunningProcess
 ) -> None:
     assert postgres_database is not None
-    running = start_cluster(tmp_path, postgres_database, simulator, REDIS_URL, count=2)
+    # A roomier lease than the 1 s default: this is about counting, and on a busy test
+    # machine (load 30 on 2 cores seen) a replica's stalled poll turned calls into 503s.
+    running = start_cluster(tmp_path, postgres_database, simulator, REDIS_URL, count=2, lease=10)
     try:
         name, token, _ = byok_org(running)
         orgs.set_policy(running.context, name, OrgPolicy(org_rpm=100), actor="test")
