@@ -112,6 +112,7 @@ def test_old_numeric_ipv4_forms_are_read_as_getaddrinfo_reads_them() -> None:
         "http://８.８.８.８/v1",
         "http://ｌｏｃａｌｈｏｓｔ/v1",
         "http://ａｐｉ.ｏｐｅｎａｉ.ｃｏｍ/v1",
+        "http://ａpi.bücher.example/v1",
         "http://127.1/v1",
         "http://0x7f.0.0.1/v1",
         "http://2130706433/v1",
@@ -128,5 +129,8 @@ def test_hosts_that_hide_what_they_are_are_refused_when_saved(url: str) -> None:
 def test_the_saved_url_is_the_one_the_client_sends() -> None:
     assert check_base_url("https://API.OpenAI.com:443/v1/") == "https://api.openai.com/v1"
     assert check_base_url("https://bücher.example/v1") == "https://xn--bcher-kva.example/v1"
+    assert check_base_url("https://api.Bücher。example/v1") == (
+        "https://api.xn--bcher-kva.example/v1"
+    )
     assert check_base_url("http://[::127.0.0.1]:8/v1") == "http://[::7f00:1]:8/v1"
     assert check_base_url("http://localhost:8000/v1") == "http://localhost:8000/v1"

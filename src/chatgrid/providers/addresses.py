@@ -34,6 +34,8 @@ _NAT64_LOCAL_USE = ipaddress.IPv6Network("64:ff9b:1::/48")
 # (127.1, 0x7f.0.0.1, 2130706433, 0177.0.0.1); names never look like this.
 _LEGACY_NUMERIC = re.compile(r"[0-9a-fx.]+")
 _NAME = re.compile(r"[a-z0-9._-]+")
+# The dots IDNA (UTS #46) reads as label separators.
+_DOTS = re.compile("[.\u3002\uff0e\uff61]")
 
 
 class HostUnusable(ValueError):
@@ -111,7 +113,7 @@ def normalized_base_url(url: str) -> str:
         raise HostUnusable(f"the upstream URL is not valid ({exc})") from None
     host = parsed.raw_host or ""
     address = literal_address(host)
-    if not typed.isascii() and (address is not None or "xn--" not in host):
+    if not typed.isascii() and (address is not None or _ascii_look_alike(typed, host)):
         raise HostUnusable(
             f"the host {typed!r} is written with look-alike characters for {host!r}; "
             "write it in plain ASCII"
@@ -124,6 +126,18 @@ def normalized_base_url(url: str) -> str:
     if address is None and not _NAME.fullmatch(host):
         raise HostUnusable(f"the host {host!r} is not a valid host name")
     return str(parsed)
+
+
+def _ascii_look_alike(typed: str, host: str) -> bool:
+    """A label typed with non-ASCII characters that came out as plain ASCII (not ``xn--``)."""
+    typed_labels = _DOTS.split(typed)
+    labels = host.split(".")
+    if len(typed_labels) != len(labels):
+        return True
+    return any(
+        not mine.isascii() and not theirs.startswith("xn--")
+        for mine, theirs in zip(typed_labels, labels, strict=True)
+    )
 
 
 def _is_legacy_numeric(host: str) -> bool:
