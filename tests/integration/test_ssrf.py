@@ -320,6 +320,7 @@ def test_a_v1_call_follows_no_redirect(deployment: Deployment, status: int) -> N
             )
             error = assert_openai_error(response, 502)
             assert error["type"] == "upstream_error"
+            assert error["code"] == "upstream_redirect"
             assert str(target.port) not in response.text
             assert "redirector-body-canary" not in response.text
             assert "location" not in {name.lower() for name in response.headers}

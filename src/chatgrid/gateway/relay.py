@@ -305,6 +305,15 @@ class Relay:
             error = RateLimited(message, retry_after=retry_after)
         elif status in _PASS_THROUGH_STATUSES:
             outcome = "upstream_rejected_request"
+        elif 300 <= status < 400:
+            # An API does not redirect; following one would send the key and the prompt
+            # elsewhere, so it is refused, and where it pointed is not repeated to the caller.
+            outcome = "upstream_redirect"
+            error = UpstreamFailed(
+                f"the upstream answered with a redirect (HTTP {status}), which ChatGrid does "
+                "not follow; check the key's base URL",
+                code="upstream_redirect",
+            )
         else:
             outcome = "upstream_error"
             error = UpstreamFailed(f"the upstream answered HTTP {status}; try again shortly")
