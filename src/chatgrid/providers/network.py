@@ -91,6 +91,12 @@ def public_socket(addr_info: AddrInfoType) -> socket.socket:
     return socket.socket(family=family, type=type_, proto=proto)
 
 
+# An idle connection is closed before the upstream would close it: uvicorn (the simulator,
+# many self-hosted model servers) closes after 5 s, and a request written onto a connection
+# the server is closing fails without telling whether it was processed (a 502 to the caller).
+IDLE_CONNECTION_SECONDS = 4.0
+
+
 def create_upstream_session(settings: Settings) -> aiohttp.ClientSession:
     """One keep-alive pool for every upstream call of this process.
 
@@ -103,7 +109,11 @@ def create_upstream_session(settings: Settings) -> aiohttp.ClientSession:
         kwargs["resolver"] = PublicOnlyResolver()
         kwargs["socket_factory"] = public_socket
     connector = aiohttp.TCPConnector(
-        limit=512, limit_per_host=0, ttl_dns_cache=30, keepalive_timeout=30, **kwargs
+        limit=512,
+        limit_per_host=0,
+        ttl_dns_cache=30,
+        keepalive_timeout=IDLE_CONNECTION_SECONDS,
+        **kwargs,
     )
     timeout = aiohttp.ClientTimeout(
         total=settings.upstream_timeout_seconds,
