@@ -213,8 +213,10 @@ def test_a_rate_limit_holds_across_replicas(
         def call(index: int) -> int:
             return httpx.post(urls[index % 2], json=CHAT, headers=headers, timeout=60).status_code
 
+        # Three times the limit: well over it, yet done within the minute even on a busy machine
+        # (1,000 calls once took 102 s at load 30 and rightly got a second minute's 100).
         with ThreadPoolExecutor(max_workers=50) as pool:
-            statuses = list(pool.map(call, range(1000)))
+            statuses = list(pool.map(call, range(300)))
         assert set(statuses) <= {200, 429}
         assert statuses.count(200) == 100
     finally:
