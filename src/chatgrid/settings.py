@@ -97,8 +97,9 @@ class Settings(BaseSettings):
         default=5,
         ge=1,
         le=1000,
-        description="Failed sign-ins per email in one window before "
-        "sign-in for that email is refused until the window passes.",
+        description="Failed sign-ins for one account from one address (or one device token) "
+        "in a window before that address waits; 4x this from clients the account does not "
+        "know, all together (docs/console.md).",
     )
     login_max_failures_per_address: int = Field(
         default=20,
