@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
 from starlette.staticfiles import StaticFiles
 
 from chatgrid.context import AppContext
@@ -13,6 +12,7 @@ from chatgrid.identity.throttle import UNTRUSTED_FAILURES_FACTOR, ThrottlePolicy
 from chatgrid.mail import Mailer, mailer_from_settings
 from chatgrid.web.api import api_router
 from chatgrid.web.errors import install_error_handlers
+from chatgrid.web.openapi import openapi_document
 from chatgrid.web.pages import page_router
 from chatgrid.web.security import BodyLimit, SecurityHeaders
 from chatgrid.web.state import ConsoleState
@@ -70,22 +70,5 @@ def create_web_app(
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(BodyLimit, upload_limit=settings.document_max_bytes)
     app.add_middleware(SecurityHeaders)
-    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
     return app
-
-
-def _openapi(app: FastAPI) -> dict[str, Any]:
-    """FastAPI's document, with our 400 for bad input in place of its 422."""
-    if app.openapi_schema is not None:
-        return app.openapi_schema
-    spec = get_openapi(
-        title=app.title, version=app.version, description=app.description, routes=app.routes
-    )
-    for item in spec.get("paths", {}).values():
-        for operation in item.values():
-            operation.get("responses", {}).pop("422", None)
-    schemas = spec.get("components", {}).get("schemas", {})
-    schemas.pop("HTTPValidationError", None)
-    schemas.pop("ValidationError", None)
-    app.openapi_schema = spec
-    return spec
