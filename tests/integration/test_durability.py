@@ -54,7 +54,7 @@ def test_kill_9_right_after_the_last_byte_loses_no_entry(own_deployment: Deploym
 def test_writing_the_same_call_twice_keeps_one_entry(own_deployment: Deployment) -> None:
     from datetime import UTC, datetime
 
-    from chatgrid.ledger.writer import write_entries
+    from chatgrid.store.ledger_writer import write_entries
     from tests.support.ledger_rows import entry
 
     once = entry("org_x", "mem_x", datetime.now(UTC), charged=0)

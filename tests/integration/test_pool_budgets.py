@@ -20,7 +20,8 @@ from chatgrid.gateway.directory import PoolTarget
 from chatgrid.gateway.pool_budget import PoolBudget
 from chatgrid.identity.models import BillingMode
 from chatgrid.limits.shared import SharedCounters
-from chatgrid.providers.base import Provider, UpstreamConfig, build_target
+from chatgrid.providers.base import Provider, UpstreamConfig
+from chatgrid.providers.targets import build_target
 from chatgrid.store.migrate import upgrade_to_head
 from tests.conftest import (
     REDIS_URL,

@@ -9,7 +9,7 @@ from sqlalchemy import update
 
 from chatgrid.context import AppContext
 from chatgrid.ledger.entries import LedgerEntry
-from chatgrid.ledger.writer import write_entries
+from chatgrid.store.ledger_writer import write_entries
 from chatgrid.store.tables import seat_periods
 
 

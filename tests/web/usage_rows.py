@@ -7,7 +7,7 @@ from datetime import datetime
 
 from chatgrid.context import AppContext
 from chatgrid.ledger.entries import LedgerEntry
-from chatgrid.ledger.writer import write_entries
+from chatgrid.store.ledger_writer import write_entries
 
 
 def entry(

@@ -14,20 +14,41 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
 
-from chatgrid.chat.models import ChatMessage, Citation
+from chatgrid.chat.models import ChatMessage, Citation, Status
 from chatgrid.chat.prompt import cited
 from chatgrid.chat.render import render_markdown
 from chatgrid.errors import ChatGridError, UpstreamFailed
 from chatgrid.gateway.internal import ChatStream
-from chatgrid.store.conversations import ConversationRepository
 
 log = logging.getLogger(__name__)
 
 Ending = Literal["complete", "stopped", "failed"]
+
+
+class AnswerStore(Protocol):
+    """Where a finished answer is written (the conversation repository).
+
+    Declared here, by the part that needs it, so chat depends on no storage
+    module and storage keeps depending on chat's models only.
+    """
+
+    def finish(
+        self,
+        org_id: str,
+        message_id: str,
+        *,
+        content: str,
+        status: Status,
+        call_id: str | None,
+        retrieval_call_id: str | None,
+        citations: Iterable[Citation],
+        error: str | None = None,
+        error_code: str | None = None,
+    ) -> ChatMessage: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +81,7 @@ TurnEvent = Started | Delta | Finished | Failed
 class Turn:
     """One answer being streamed; :meth:`start` it, then iterate :meth:`events` once."""
 
-    store: ConversationRepository
+    store: AnswerStore
     stack: contextlib.AsyncExitStack
     stream: ChatStream
     org_id: str

@@ -57,12 +57,12 @@ from chatgrid.gateway.relay import Relay
 from chatgrid.gateway.streams import StreamRegistry
 from chatgrid.identity.models import BillingMode
 from chatgrid.identity.tokens import hash_token
-from chatgrid.ledger.writer import LedgerWriter
 from chatgrid.limits.enforcer import Limiter, admission_for, combined
 from chatgrid.mail import mailer_from_settings
 from chatgrid.store.budgets import month_of
 from chatgrid.store.checkpoint import WalCheckpointer
 from chatgrid.store.credentials import StoredKey
+from chatgrid.store.ledger_writer import LedgerWriter
 from chatgrid.sync import ReplicaSync
 
 log = logging.getLogger(__name__)

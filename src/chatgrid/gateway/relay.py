@@ -33,7 +33,7 @@ from chatgrid.gateway.usage import usage_from_body
 from chatgrid.identity.models import BillingMode
 from chatgrid.ledger.entries import LedgerEntry
 from chatgrid.ledger.pricing import Usage
-from chatgrid.ledger.writer import LedgerUnavailable, LedgerWriter
+from chatgrid.store.ledger_writer import LedgerUnavailable, LedgerWriter
 
 log = logging.getLogger(__name__)
 

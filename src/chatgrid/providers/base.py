@@ -112,13 +112,3 @@ class UpstreamTarget:
 
     def __repr__(self) -> str:  # never let a key reach a log through repr()
         return f"UpstreamTarget({self.provider.value}, {self.fingerprint})"
-
-
-def build_target(config: UpstreamConfig, key: str, fingerprint: str) -> UpstreamTarget:
-    if config.provider is Provider.AZURE:
-        from chatgrid.providers.azure import azure_target
-
-        return azure_target(config, key, fingerprint)
-    from chatgrid.providers.openai import openai_target
-
-    return openai_target(config, key, fingerprint)

@@ -13,8 +13,9 @@ import orjson
 
 from chatgrid.errors import UpstreamRefused
 from chatgrid.providers.azure import deployment_info_url
-from chatgrid.providers.base import Provider, UpstreamConfig, build_target
+from chatgrid.providers.base import Provider, UpstreamConfig
 from chatgrid.providers.network import PrivateUpstreamRefused, refuse_private
+from chatgrid.providers.targets import build_target
 from chatgrid.settings import Settings
 
 

@@ -1,4 +1,4 @@
-"""Reading the ledger back (writing is ``chatgrid.ledger.writer``'s job)."""
+"""Reading the ledger back (writing is ``chatgrid.store.ledger_writer``'s job)."""
 
 from __future__ import annotations
 
