@@ -35,7 +35,7 @@ from chatgrid.identity.sessions import (
     csrf_matches,
 )
 from chatgrid.identity.users import User, has_control_characters
-from chatgrid.web.errors import CsrfRefused, SignInRequired
+from chatgrid.web.refusals import CsrfRefused, SignInRequired
 from chatgrid.web.security import presession_csrf_matches, read_cookie
 from chatgrid.web.state import ConsoleState
 

@@ -20,30 +20,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Match, Mount
 
-from chatgrid.errors import AuthenticationFailed, ChatGridError, InvalidRequest, NotFound
-from chatgrid.errors import PermissionDenied as _PermissionDenied
+from chatgrid.errors import ChatGridError, InvalidRequest, NotFound
 from chatgrid.identity.sessions import SESSION_COOKIE
+from chatgrid.web.pages.common import error_page
+from chatgrid.web.refusals import SignInRequired
 from chatgrid.web.security import clear_session_cookie
 
 log = logging.getLogger(__name__)
 
 _METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
-
-
-class SignInRequired(AuthenticationFailed):
-    default_code = "signin_required"
-
-    def __init__(self) -> None:
-        super().__init__("sign in to continue")
-
-
-class CsrfRefused(_PermissionDenied):
-    default_code = "csrf_failed"
-
-    def __init__(self) -> None:
-        super().__init__(
-            "the form or request is missing a valid CSRF token; reload the page and try again"
-        )
 
 
 def is_api(request: Request) -> bool:
@@ -57,8 +42,6 @@ def json_error(error: ChatGridError) -> JSONResponse:
 
 
 async def _page_error(request: Request, error: ChatGridError) -> Response:
-    from chatgrid.web.pages.common import error_page
-
     return await run_in_threadpool(error_page, request, error)
 
 
