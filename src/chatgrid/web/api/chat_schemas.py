@@ -6,16 +6,17 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from chatgrid.chat.models import TITLE_MAX, ChatMessage, Conversation
 from chatgrid.chat.render import render_markdown
 from chatgrid.documents.models import Collection, Document
 from chatgrid.ledger.money import format_dollars
+from chatgrid.web.api.schemas import Strict
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _Strict(Strict):
+    """The admin API's rule for bodies: no unknown field, no JSON type read as another."""
 
 
 class ConversationCreate(_Strict):
