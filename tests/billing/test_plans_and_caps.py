@@ -11,6 +11,7 @@ from chatgrid.admin import billing, people
 from chatgrid.audit import Actor
 from chatgrid.billing.plans import WarningLevel, budget_of, parse_dollars
 from chatgrid.billing.seats import Month
+from chatgrid.billing.standing import budget_status, trial_status
 from chatgrid.billing.trials import TrialState
 from chatgrid.context import AppContext
 from chatgrid.errors import Conflict, InvalidRequest, NotFound
@@ -88,10 +89,10 @@ def _trial_org(context: AppContext, ends: datetime) -> str:
 def test_an_ended_trial_is_read_only_until_a_plan_is_assigned(context: AppContext) -> None:
     now = datetime.now(UTC)
     org_id = _trial_org(context, now - timedelta(hours=1))
-    assert billing.trial_status(context, org_id, now).read_only
+    assert trial_status(context.billing.account(org_id), now).read_only
     account = billing.assign_plan(context, org_id, "Standard", actor=CLI, now=now)
     assert account.plan_id == "plan_standard" and account.trial_ends_at == now
-    assert billing.trial_status(context, org_id, now).state is TrialState.ON_PLAN
+    assert trial_status(context.billing.account(org_id), now).state is TrialState.ON_PLAN
     assert context.audit.entries(org_id)[0].action == "plan.assigned"
     with pytest.raises(Conflict):
         billing.extend_trial(context, org_id, 7, actor=CLI)
@@ -102,7 +103,7 @@ def test_the_operator_extends_a_trial(context: AppContext) -> None:
     org_id = _trial_org(context, now + timedelta(days=2))
     account = billing.extend_trial(context, org_id, 7, actor=CLI, now=now)
     assert account.trial_ends_at == now + timedelta(days=9)
-    assert billing.trial_status(context, org_id, now).days_left == 9
+    assert trial_status(context.billing.account(org_id), now).days_left == 9
     ended = _trial_org_named(context, "ended", now - timedelta(days=5))
     restarted = billing.extend_trial(context, ended, 3, actor=CLI, now=now)
     assert restarted.trial_ends_at == now + timedelta(days=3)
@@ -111,7 +112,7 @@ def test_the_operator_extends_a_trial(context: AppContext) -> None:
         billing.extend_trial(context, org_id, 0, actor=CLI)
     # An org made by the command line has no trial: it is billed on the default plan.
     cli_org = people.create_org(context, "cli-made", BillingMode.BYOK)
-    assert billing.trial_status(context, cli_org.id).state is TrialState.ON_PLAN
+    assert trial_status(context.billing.account(cli_org.id), now).state is TrialState.ON_PLAN
     with pytest.raises(Conflict):
         billing.extend_trial(context, cli_org.id, 7, actor=CLI)
 
@@ -139,7 +140,7 @@ def test_budget_status_counts_this_months_charges_against_the_allowance(
             entry(org.id, bob.id, month_start - timedelta(seconds=1), charged=9_000_000),
         ],
     )
-    status = billing.budget_status(context, org.id, now)
+    status = budget_status(context.billing, context.plans, org.id, now)
     assert status.used_micros == 1_500_000
     # Two seats from today to the month's end, $2 each, prorated by day, rounded once.
     month = Month.of(now)

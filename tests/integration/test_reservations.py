@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import func, select, update
 
 from chatgrid.admin import keys, people
-from chatgrid.admin.billing import budget_status
 from chatgrid.billing.shared_budgets import SharedBudgets
+from chatgrid.billing.standing import budget_status
 from chatgrid.identity.models import BillingMode, Role
 from chatgrid.providers.base import Provider, UpstreamConfig
 from chatgrid.store.budgets import month_of
@@ -136,7 +136,8 @@ def test_concurrent_streams_never_spend_past_the_cap(
         counted, held = asyncio.run(settled())
         assert held == 0  # every reservation settled or released
         total = spent(cluster, org_id)
-        cap = budget_status(cluster.context, org_id).limit_micros
+        ctx = cluster.context
+        cap = budget_status(ctx.billing, ctx.plans, org_id, utcnow()).limit_micros
         assert cap is not None
         assert 0 < total <= cap
         assert counted == total  # Redis's running total is the ledger's sum

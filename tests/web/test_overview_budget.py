@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
 
-from chatgrid.admin.billing import budget_status, trial_status
 from chatgrid.billing.plans import WarningLevel, budget_of
+from chatgrid.billing.standing import budget_status, trial_status
 from chatgrid.context import AppContext
 from chatgrid.identity.models import BillingMode
 from chatgrid.store.tables import orgs
@@ -28,7 +28,7 @@ def test_warning_levels() -> None:
 def test_the_overview_shows_what_is_left_and_warns(world: World) -> None:
     ctx, org_id = world.ctx, world.org_a
     ctx.orgs.set_mode(org_id, BillingMode.SHARED)
-    limit = budget_status(ctx, org_id).limit_micros
+    limit = budget_status(ctx.billing, ctx.plans, org_id, datetime.now(UTC)).limit_micros
     assert limit is not None and limit > 0
     assert world.bob.member_id is not None
     # Rounded up, so the page's floored percentage is 85 whatever the day's prorated limit.
@@ -50,7 +50,7 @@ def test_an_ended_trial_says_how_to_continue(world: World) -> None:
             .where(orgs.c.id == org_id)
             .values(plan_id=None, trial_ends_at=datetime.now(UTC) - timedelta(days=1))
         )
-    assert trial_status(ctx, org_id).read_only
+    assert trial_status(ctx.billing.account(org_id), datetime.now(UTC)).read_only
     page = world.alice.browser.get(f"/orgs/{org_id}").text
     assert "trial has ended" in page
     assert "assigns your organization a plan" in page

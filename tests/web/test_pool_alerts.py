@@ -13,9 +13,10 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from chatgrid.admin import accounts, keys, operator
+from chatgrid.admin import accounts, keys
 from chatgrid.audit import AuditFilter
 from chatgrid.context import AppContext
+from chatgrid.gateway import pool_alerts
 from chatgrid.identity.models import BillingMode
 from chatgrid.mail import mailer_from_settings
 from chatgrid.providers.base import Provider, UpstreamConfig
@@ -109,9 +110,9 @@ def test_a_second_401_on_a_broken_key_does_not_alert_again(context: AppContext) 
     key_id = f"pool_{secrets.token_hex(6)}"
     sealed = ctx.vault.seal(f"sk-pool-{secrets.token_hex(8)}", binding=pool_binding(key_id))
     ctx.pool.add(key_id, "flaky", UpstreamConfig.create(Provider.OPENAI), sealed, [], 1)
-    first = operator.pool_key_broke(ctx, key_id, "HTTP 401")
+    first = pool_alerts.pool_key_broke(ctx, key_id, "HTTP 401")
     assert first is not None and first.status == "broken"
-    assert operator.pool_key_broke(ctx, key_id, "HTTP 401") is None
-    assert [k.id for k in operator.broken_pool_keys(ctx)] == [key_id]
+    assert pool_alerts.pool_key_broke(ctx, key_id, "HTTP 401") is None
+    assert [k.id for k in pool_alerts.broken_pool_keys(ctx)] == [key_id]
     # No SMTP server configured: the alert is logged, nothing is sent, nothing fails.
-    assert operator.alert_operators(ctx, mailer_from_settings(ctx.settings), first) == 0
+    assert pool_alerts.alert_operators(ctx, mailer_from_settings(ctx.settings), first) == 0

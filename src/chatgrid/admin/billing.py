@@ -11,15 +11,14 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from chatgrid.audit import Actor
-from chatgrid.billing.invoices import Invoice, InvoiceDraft, build_invoice
+from chatgrid.billing.invoices import Invoice
 from chatgrid.billing.payments import InvoiceToCollect, PaymentProvider
 from chatgrid.billing.plans import BudgetStatus, Plan, budget_of, validate_plan
-from chatgrid.billing.seats import Month, prorated_micros, seat_days
-from chatgrid.billing.trials import TrialStatus, trial_state
+from chatgrid.billing.seats import Month
+from chatgrid.billing.standing import BillingAccount, draft_invoice
 from chatgrid.context import AppContext
 from chatgrid.errors import Conflict, InvalidRequest, NotFound
 from chatgrid.ledger.money import format_dollars
-from chatgrid.store.billing import BillingAccount
 
 MAX_TRIAL_EXTENSION_DAYS = 365
 
@@ -88,11 +87,6 @@ def update_plan(
     return updated
 
 
-def plan_of(ctx: AppContext, account: BillingAccount) -> Plan:
-    """The org's plan; an org without one (on trial, or made by the CLI) uses the default."""
-    return ctx.plans.get(account.plan_id) if account.plan_id else ctx.plans.default()
-
-
 def assign_plan(
     ctx: AppContext, org_ref: str, plan_ref: str, *, actor: Actor, now: datetime | None = None
 ) -> BillingAccount:
@@ -137,11 +131,6 @@ def extend_trial(
     return ctx.billing.account(org.id)
 
 
-def trial_status(ctx: AppContext, org_id: str, now: datetime | None = None) -> TrialStatus:
-    account = ctx.billing.account(org_id)
-    return trial_state(account.trial_ends_at, account.plan_id, _now(now))
-
-
 def set_member_cap(
     ctx: AppContext, org_ref: str, email: str, cap_micros: int | None, *, actor: Actor
 ) -> None:
@@ -157,20 +146,6 @@ def set_member_cap(
         ctx.audit.record(org.id, actor, "member.cap_set", member.email, details)
 
 
-def budget_status(ctx: AppContext, org_id: str, now: datetime | None = None) -> BudgetStatus:
-    """The org's shared-credit allowance this month against what it has been charged.
-
-    Allowance = allowance per seat × prorated seats of the whole month, with
-    today's members counted to the month's end. Used = Σ charged_micros of the
-    org's ledger entries this month (0 for a BYOK org).
-    """
-    month = Month.of(_now(now))
-    plan = plan_of(ctx, ctx.billing.account(org_id))
-    periods = ctx.billing.seat_periods(org_id, month.start, month.end)
-    allowance = prorated_micros(plan.allowance_micros_per_seat, seat_days(periods, month), month)
-    return budget_of(allowance, ctx.billing.charged(org_id, month.start, month.end))
-
-
 def member_budget_status(
     ctx: AppContext, org_id: str, member_id: str, now: datetime | None = None
 ) -> BudgetStatus:
@@ -179,21 +154,6 @@ def member_budget_status(
     month = Month.of(_now(now))
     used = ctx.billing.charged(org_id, month.start, month.end, member_id=member_id)
     return budget_of(ctx.billing.cap(org_id, member_id), used)
-
-
-def draft_invoice(ctx: AppContext, org_id: str, month: Month) -> InvoiceDraft:
-    """What the month's invoice would say now (nothing stored)."""
-    account = ctx.billing.account(org_id)
-    plan = plan_of(ctx, account)
-    periods = ctx.billing.seat_periods(org_id, month.start, month.end)
-    every_day = seat_days(periods, month)
-    if account.plan_id is None and account.trial_ends_at is not None:
-        billed: dict[str, int] = {}  # on trial, or after it without a plan: no seat charge
-    else:
-        billed = seat_days(periods, month, billable_from=account.trial_ends_at)
-    usage = ctx.billing.usage_by_model(org_id, month.start, month.end)
-    emails = ctx.billing.member_emails(org_id)
-    return build_invoice(plan, month, billed, every_day, emails, usage)
 
 
 def issue_invoice(
@@ -211,7 +171,8 @@ def issue_invoice(
         return existing
     if month.end > _now(now):
         raise InvalidRequest(f"{month} is not over yet", param="period")
-    invoice = ctx.billing.insert_invoice(org.id, str(month), draft_invoice(ctx, org.id, month))
+    draft = draft_invoice(ctx.billing, ctx.plans, org.id, month)
+    invoice = ctx.billing.insert_invoice(org.id, str(month), draft)
     details = {"period": invoice.period, "total_micros": invoice.total_micros}
     ctx.audit.record(org.id, actor, "invoice.issued", invoice.id, details)
     return invoice

@@ -8,7 +8,6 @@ neither. Every action is written to the instance-wide audit log.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -20,19 +19,12 @@ from chatgrid.context import AppContext
 from chatgrid.errors import InvalidRequest, NotFound
 from chatgrid.identity.users import has_control_characters
 from chatgrid.ledger.pricing import Price
-from chatgrid.mail import Mailer, MailFailed
 from chatgrid.store.credentials import StoredKey
 from chatgrid.store.operator import OperatorRepository
-
-log = logging.getLogger(__name__)
 
 MAX_TRIAL_EXTENSION_DAYS = 365
 MAX_POOL_WEIGHT = 1000
 MAX_POOL_BUDGET = 100_000_000
-#: Who the audit log says broke a pooled key: the gateway, on the upstream's word.
-GATEWAY_ACTOR = Actor(
-    user_id=None, email="gateway", client_addr=None, user_agent="chatgrid-gateway"
-)
 
 
 def month_start(now: datetime) -> datetime:
@@ -246,62 +238,6 @@ def price_from_dollars(
         ),
         output_per_mtok=dollars_per_mtok(output_usd, "output"),
     )
-
-
-def broken_pool_keys(ctx: AppContext) -> list[StoredKey]:
-    """Pooled keys the upstream rejected: every operator page shows them until replaced."""
-    return [k for k in ctx.pool.list() if k.status == "broken"]
-
-
-def pool_key_broke(ctx: AppContext, key_id: str, reason: str) -> StoredKey | None:
-    """Take a pooled key out of rotation; the key, the first time only (then None).
-
-    Several replicas may see the same 401 at once; the status change is one
-    conditional UPDATE, so exactly one of them gets the key back and alerts.
-    """
-    if not ctx.pool.set_status(key_id, "broken", reason):
-        return None
-    key = ctx.pool.get(key_id)
-    ctx.audit.record(
-        None,
-        GATEWAY_ACTOR,
-        "pool_key.broken",
-        key.id,
-        {"name": key.name, "fingerprint": key.sealed.fingerprint, "reason": reason},
-    )
-    return key
-
-
-def alert_operators(ctx: AppContext, mailer: Mailer | None, key: StoredKey) -> int:
-    """Mail every operator that a pooled key is broken (fingerprint only); how many were sent.
-
-    A failed delivery is logged and the others still go out: the alert is
-    best effort, the banner on the operator console is the lasting signal.
-    """
-    if mailer is None:
-        log.warning("pooled key %s is broken; no SMTP server to alert the operators", key.name)
-        return 0
-    where = (
-        f"{ctx.settings.public_url.rstrip('/')}/operator/pool"
-        if ctx.settings.public_url
-        else ("the operator console's Pooled keys page")
-    )
-    body = (
-        f'The upstream rejected the pooled key "{key.name}" (fingerprint '
-        f"{key.sealed.fingerprint}): {key.status_reason or 'HTTP 401'}.\n\n"
-        "It is out of rotation; shared-credit calls use the other pooled keys. "
-        "Replace it with `chatgrid pool add` and check the upstream account.\n\n"
-        f"See {where}.\n"
-    )
-    sent = 0
-    for address in OperatorRepository(ctx.engine).operator_emails():
-        try:
-            mailer.send(to=address, subject=f"ChatGrid: pooled key {key.name} is broken", body=body)
-        except MailFailed:
-            log.warning("the broken-key alert could not be mailed to an operator")
-            continue
-        sent += 1
-    return sent
 
 
 def _budget_value(value: int | None, name: str) -> int | None:

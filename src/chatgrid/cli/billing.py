@@ -7,6 +7,7 @@ apps when this module is imported.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -16,9 +17,9 @@ from chatgrid.audit import Actor
 from chatgrid.billing.invoices import invoice_csv
 from chatgrid.billing.payments import ManualPayment
 from chatgrid.billing.plans import parse_dollars
+from chatgrid.billing.standing import BillingAccount, budget_status, trial_status
 from chatgrid.cli.common import OrgArg, admin_context, emit, fail
 from chatgrid.cli.people import member_app, org_app
-from chatgrid.store.billing import BillingAccount
 
 plan_app = typer.Typer(help="Plans: seat price, markup, allowance.", no_args_is_help=True)
 invoice_app = typer.Typer(help="Monthly invoices (money in micro-dollars).", no_args_is_help=True)
@@ -128,13 +129,14 @@ def org_billing(org: OrgArg) -> None:
     """An org's plan, trial and shared-credit allowance this month."""
     with admin_context() as ctx:
         org_id = ctx.orgs.get(org).id
-        trial = billing.trial_status(ctx, org_id)
+        account, now = ctx.billing.account(org_id), datetime.now(UTC)
+        trial = trial_status(account, now)
         emit(
             {
-                **_account(ctx.billing.account(org_id)),
+                **_account(account),
                 "trial_state": trial.state.value,
                 "trial_days_left": trial.days_left,
-                "budget": billing.budget_status(ctx, org_id).public(),
+                "budget": budget_status(ctx.billing, ctx.plans, org_id, now).public(),
             }
         )
 

@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 import aiohttp
 import orjson
 
-from chatgrid.admin.operator import alert_operators, pool_key_broke
 from chatgrid.billing.trials import trial_state
 from chatgrid.context import AppContext
 from chatgrid.errors import (
@@ -52,6 +51,7 @@ from chatgrid.gateway.http import (
     send_error,
 )
 from chatgrid.gateway.metering import Metering
+from chatgrid.gateway.pool_alerts import alert_operators, pool_key_broke
 from chatgrid.gateway.pool_budget import PoolBudget
 from chatgrid.gateway.relay import Relay
 from chatgrid.gateway.streams import StreamRegistry

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from chatgrid.admin.billing import budget_status
+from chatgrid.billing.standing import budget_status
 from chatgrid.context import AppContext
 from chatgrid.identity.models import BillingMode, OrgStatus
 from chatgrid.identity.tokens import member_user_tag
@@ -197,8 +197,13 @@ class Directory:
     def _terms(self, org_id: str) -> OrgTerms:
         """Plan terms, with the month's allowance by billing's own rule (what invoices use)."""
         now = datetime.now(UTC)
-        terms = self.context.budgets.terms(org_id)
-        allowance = None if terms.overage else budget_status(self.context, org_id, now).limit_micros
+        ctx = self.context
+        terms = ctx.budgets.terms(org_id)
+        allowance = (
+            None
+            if terms.overage
+            else budget_status(ctx.billing, ctx.plans, org_id, now).limit_micros
+        )
         return replace(terms, allowance_micros=allowance, month=month_of(now))
 
     def forget(self, org_id: str) -> None:

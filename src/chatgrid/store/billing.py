@@ -7,7 +7,7 @@ on integers, so they equal the ledger exactly.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from chatgrid.billing.invoices import Invoice, InvoiceDraft, ModelUsage
 from chatgrid.billing.plans import DEFAULT_PLAN_ID, Plan
 from chatgrid.billing.seats import SeatPeriod
+from chatgrid.billing.standing import BillingAccount
 from chatgrid.errors import Conflict, NotFound
 from chatgrid.store.ids import new_id
 from chatgrid.store.tables import (
@@ -30,17 +31,6 @@ from chatgrid.store.tables import (
     users,
 )
 from chatgrid.store.types import utcnow
-
-
-@dataclass(frozen=True)
-class BillingAccount:
-    """The billing columns of one org."""
-
-    org_id: str
-    name: str
-    billing_mode: str
-    plan_id: str | None
-    trial_ends_at: datetime | None
 
 
 def _plan(row: Mapping[Any, Any]) -> Plan:

@@ -13,6 +13,7 @@ from starlette.responses import Response
 from chatgrid.admin import analytics, operator
 from chatgrid.analytics.usage import dollars
 from chatgrid.errors import ChatGridError, InvalidRequest
+from chatgrid.gateway.pool_alerts import broken_pool_keys
 from chatgrid.web.deps import Console, OperatorUser, Viewer
 from chatgrid.web.pages.common import redirect, render
 from chatgrid.web.state import ConsoleState
@@ -52,7 +53,7 @@ def operator_page(
         tab=tab,
         dollars=dollars,
         operator_notice=NOTICES.get(request.query_params.get("done", "")),
-        broken_pool_keys=operator.broken_pool_keys(state.ctx),
+        broken_pool_keys=broken_pool_keys(state.ctx),
         status=status,
         error=error,
         **values,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form
@@ -9,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from chatgrid.admin import billing, org_settings
+from chatgrid.billing.standing import budget_status, trial_status
 from chatgrid.errors import ChatGridError, InvalidRequest
 from chatgrid.identity.models import BillingMode
 from chatgrid.web.deps import Console, OrgAccess, OrgAdmin, OrgMember
@@ -26,16 +28,17 @@ def api_base_url(request: Request, state: ConsoleState) -> str:
 def _overview(
     request: Request, state: ConsoleState, access: OrgAccess, *, status: int = 200, error: str = ""
 ) -> Response:
+    ctx, org_id, now = state.ctx, access.org.id, datetime.now(UTC)
     return render(
         request,
         state,
         "overview.html",
         access=access,
         section="overview",
-        overview=org_settings.overview(state.ctx, access.org.id),
-        budget=billing.budget_status(state.ctx, access.org.id),
-        my_budget=billing.member_budget_status(state.ctx, access.org.id, access.member.id),
-        trial=billing.trial_status(state.ctx, access.org.id),
+        overview=org_settings.overview(ctx, org_id),
+        budget=budget_status(ctx.billing, ctx.plans, org_id, now),
+        my_budget=billing.member_budget_status(ctx, org_id, access.member.id, now),
+        trial=trial_status(ctx.billing.account(org_id), now),
         api_base=api_base_url(request, state),
         status=status,
         error=error or None,

@@ -1,0 +1,85 @@
+"""A pooled key the upstream rejected: out of rotation once, audited, operators told.
+
+The gateway owns this rule because it is the one that sees the upstream's
+401/403 on a pooled key; the operator console only reads the result
+(``broken_pool_keys``).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from chatgrid.audit import Actor
+from chatgrid.context import AppContext
+from chatgrid.mail import Mailer, MailFailed
+from chatgrid.store.credentials import StoredKey
+from chatgrid.store.operator import OperatorRepository
+
+log = logging.getLogger(__name__)
+
+#: Who the audit log says broke a pooled key: the gateway, on the upstream's word.
+GATEWAY_ACTOR = Actor(
+    user_id=None, email="gateway", client_addr=None, user_agent="chatgrid-gateway"
+)
+
+
+def broken_pool_keys(ctx: AppContext) -> list[StoredKey]:
+    """Pooled keys the upstream rejected: every operator page shows them until replaced."""
+    return [k for k in ctx.pool.list() if k.status == "broken"]
+
+
+def pool_key_broke(ctx: AppContext, key_id: str, reason: str) -> StoredKey | None:
+    """Take a pooled key out of rotation; the key, the first time only (then None).
+
+    Several replicas may see the same 401 at once; the status change is one
+    conditional UPDATE, so exactly one of them gets the key back and alerts.
+    """
+    if not ctx.pool.set_status(key_id, "broken", reason):
+        return None
+    key = ctx.pool.get(key_id)
+    ctx.audit.record(
+        None,
+        GATEWAY_ACTOR,
+        "pool_key.broken",
+        key.id,
+        {"name": key.name, "fingerprint": key.sealed.fingerprint, "reason": reason},
+    )
+    return key
+
+
+def breakage_alert(key: StoredKey, public_url: str | None) -> tuple[str, str]:
+    """The alert's subject and body: the key's name and fingerprint, never the key."""
+    where = (
+        f"{public_url.rstrip('/')}/operator/pool"
+        if public_url
+        else ("the operator console's Pooled keys page")
+    )
+    body = (
+        f'The upstream rejected the pooled key "{key.name}" (fingerprint '
+        f"{key.sealed.fingerprint}): {key.status_reason or 'HTTP 401'}.\n\n"
+        "It is out of rotation; shared-credit calls use the other pooled keys. "
+        "Replace it with `chatgrid pool add` and check the upstream account.\n\n"
+        f"See {where}.\n"
+    )
+    return f"ChatGrid: pooled key {key.name} is broken", body
+
+
+def alert_operators(ctx: AppContext, mailer: Mailer | None, key: StoredKey) -> int:
+    """Mail every operator that a pooled key is broken (fingerprint only); how many were sent.
+
+    A failed delivery is logged and the others still go out: the alert is
+    best effort, the banner on the operator console is the lasting signal.
+    """
+    if mailer is None:
+        log.warning("pooled key %s is broken; no SMTP server to alert the operators", key.name)
+        return 0
+    subject, body = breakage_alert(key, ctx.settings.public_url)
+    sent = 0
+    for address in OperatorRepository(ctx.engine).operator_emails():
+        try:
+            mailer.send(to=address, subject=subject, body=body)
+        except MailFailed:
+            log.warning("the broken-key alert could not be mailed to an operator")
+            continue
+        sent += 1
+    return sent
