@@ -5,20 +5,35 @@ shape OpenAI's SDKs already understand and the CLI prints the same message::
 
     ChatGridError
     ├── InvalidRequest          400  bad JSON, missing or ill-typed fields
-    │   └── RequestTooLarge     413  body over the configured limit
+    │   ├── RequestTooLarge     413  body over the configured limit
+    │   ├── KeyNotAccepted      400  a key the upstream would not validate (admin.credentials)
+    │   ├── WeakPassword        400  a password the policy refuses (identity.passwords)
+    │   └── ExtractionFailed    400  a document that cannot be read (documents.extract_model)
     ├── AuthenticationFailed    401  missing, unknown, revoked or expired token
+    │   ├── SignInFailed        401  wrong email or password, one message for both (admin.signin)
+    │   └── SignInRequired      401  a console page or /api call without a session (web.refusals)
     ├── PermissionDenied        403  the caller may not do this
     │   ├── ModelNotAllowed     403  the org does not allow this model
     │   ├── OrgSuspended        403  the org cannot make calls right now
     │   ├── TrialEnded          403  the trial is over and no plan was chosen
+    │   ├── CsrfRefused         403  a change without its CSRF token (web.refusals)
     │   └── CredentialUnusable  403  BYOK org without a working key
     │       └── UpstreamKeyRejected   the upstream answered 401 to the org's key
     ├── NotFound                404  unknown object or route
     ├── Conflict                409  a unique name or state clash
+    │   └── PasswordAccount     409  the address has a password: invite it (store.accounts)
+    ├── InvitationUnusable      410  an invitation used, revoked or expired (identity.invitations)
     ├── RateLimited             429  a limit, ours or the upstream's (Retry-After kept)
-    │   └── QuotaExhausted      429  the month's shared-credit allowance or a member cap
-    └── UpstreamFailed          502  upstream 5xx, unreachable or broken mid-way
-        └── UpstreamRefused     the upstream refused validation (used by the vault/CLI)
+    │   ├── QuotaExhausted      429  the month's shared-credit allowance or a member cap
+    │   └── SignInThrottled     429  too many failed sign-ins (admin.signin)
+    ├── UpstreamFailed          502  upstream 5xx, unreachable or broken mid-way
+    │   └── UpstreamRefused     502  the upstream refused validation (used by the vault/CLI)
+    ├── MailFailed              502  the SMTP server would not take a message (mail)
+    └── ServiceUnavailable      503  shared state cannot be checked: refuse rather than guess
+        ├── SharedStateUnavailable   this replica's lease on Redis ran out (sync.replica)
+        ├── ChangeNotPropagated      a change not confirmed by every replica (sync.publisher)
+        ├── LimitsUnavailable        rate-limit counters out of reach (limits.enforcer)
+        └── BudgetsUnavailable       shared-credit budgets out of reach (gateway.metering)
 """
 
 from __future__ import annotations
@@ -146,3 +161,14 @@ class UpstreamFailed(ChatGridError):
 
 class UpstreamRefused(UpstreamFailed):
     default_code = "upstream_refused"
+
+
+class ServiceUnavailable(ChatGridError):
+    """What a promise depends on cannot be checked right now (Redis is out of reach).
+
+    Refusing is the safe answer: a revoked token, a rate limit or a spending
+    cap must never pass just because the state that records it is unreachable.
+    """
+
+    status = 503
+    error_type = "server_error"

@@ -17,7 +17,7 @@ from chatgrid.billing.budgets import Cap, LocalBudgets
 from chatgrid.billing.shared_budgets import SharedBudgets
 from chatgrid.billing.worst_case import worst_case_charge
 from chatgrid.context import AppContext
-from chatgrid.errors import ChatGridError, QuotaExhausted
+from chatgrid.errors import QuotaExhausted, ServiceUnavailable
 from chatgrid.gateway.calls import CallPlan
 from chatgrid.identity.models import BillingMode
 from chatgrid.ledger.money import format_dollars
@@ -26,11 +26,9 @@ from chatgrid.store.budgets import month_of
 log = logging.getLogger(__name__)
 
 
-class BudgetsUnavailable(ChatGridError):
+class BudgetsUnavailable(ServiceUnavailable):
     """Spend cannot be counted (Redis down): refuse rather than risk passing a cap."""
 
-    status = 503
-    error_type = "server_error"
     default_code = "budgets_unavailable"
 
 

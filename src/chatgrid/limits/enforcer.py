@@ -6,7 +6,7 @@ import logging
 
 from redis.exceptions import RedisError
 
-from chatgrid.errors import ChatGridError, RateLimited
+from chatgrid.errors import RateLimited, ServiceUnavailable
 from chatgrid.limits.local import LocalCounters
 from chatgrid.limits.policy import OrgPolicy
 from chatgrid.limits.shared import SharedCounters
@@ -18,11 +18,9 @@ log = logging.getLogger(__name__)
 NO_ADMISSION = Admission()
 
 
-class LimitsUnavailable(ChatGridError):
+class LimitsUnavailable(ServiceUnavailable):
     """Limits are set but cannot be counted (Redis down): refuse rather than let calls through."""
 
-    status = 503
-    error_type = "server_error"
     default_code = "limits_unavailable"
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import redis
 
-from chatgrid.errors import ChatGridError
+from chatgrid.errors import ServiceUnavailable
 from chatgrid.redis_client import sync_redis
 from chatgrid.settings import Settings
 from chatgrid.sync.keys import SyncKeys
@@ -27,11 +27,9 @@ _ACK_POLL_SECONDS = 0.005
 _RETRY_SECONDS = 0.05
 
 
-class ChangeNotPropagated(ChatGridError):
+class ChangeNotPropagated(ServiceUnavailable):
     """The change is saved, but replicas could not be told through Redis."""
 
-    status = 503
-    error_type = "server_error"
     default_code = "shared_state_unavailable"
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from chatgrid.errors import ChatGridError
+from chatgrid.errors import ServiceUnavailable
 from chatgrid.redis_client import async_redis
 from chatgrid.settings import Settings
 from chatgrid.sync.keys import SyncKeys
@@ -27,11 +27,9 @@ from chatgrid.sync.state import (
 log = logging.getLogger(__name__)
 
 
-class SharedStateUnavailable(ChatGridError):
+class SharedStateUnavailable(ServiceUnavailable):
     """This replica cannot confirm it has every change; it refuses rather than guess."""
 
-    status = 503
-    error_type = "server_error"
     default_code = "shared_state_unavailable"
 
 
