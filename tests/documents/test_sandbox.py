@@ -12,8 +12,10 @@ import pytest
 from chatgrid.documents.extract import ExtractionFailed
 from chatgrid.documents.sandbox import ExtractionSandbox, SandboxClosed
 from tests.documents.builders import encrypt_pdf, make_pdf
+from tests.documents.hostile_corpus import MiB, huge_text
 
 LIMITS = {"max_bytes": 10_000_000, "max_pages": 50}
+BIG = {"max_bytes": 20 * MiB, "max_pages": 50}
 
 
 @pytest.fixture
@@ -43,12 +45,11 @@ def test_errors_keep_their_code_across_the_process_boundary(sandbox: ExtractionS
 
 
 def test_a_document_past_the_deadline_fails_and_the_next_one_gets_a_fresh_child() -> None:
-    slow = ExtractionSandbox(deadline_seconds=0.5)
+    slow = ExtractionSandbox(deadline_seconds=0.05)
     try:
-        # ~3.6 MB of flat HTML: seconds of parsing, far past half a second.
-        html = ("<p>" + "word " * 40 + "</p>\n") * 15_000
+        # 20 MiB of text: about a second of reading, far past the deadline.
         with pytest.raises(ExtractionFailed) as caught:
-            asyncio.run(slow.run("big.html", "text/html", html.encode(), **LIMITS))
+            asyncio.run(slow.run("big.txt", "text/plain", huge_text(20 * MiB), **BIG))
         assert caught.value.code == "document_too_slow"
         slow.deadline_seconds = 60
         _, drafts = asyncio.run(slow.run("ok.md", "text/markdown", b"# T\n\nfine", **LIMITS))
@@ -59,18 +60,18 @@ def test_a_document_past_the_deadline_fails_and_the_next_one_gets_a_fresh_child(
 
 def test_closing_abandons_a_document_being_read_without_waiting_out_its_deadline() -> None:
     box = ExtractionSandbox(deadline_seconds=600)
-    html = (("<p>" + "word " * 40 + "</p>\n") * 15_000).encode()
+    text = huge_text(20 * MiB)
     outcome: list[BaseException] = []
 
     def read() -> None:
         try:
-            asyncio.run(box.run("big.html", "text/html", html, **LIMITS))
+            asyncio.run(box.run("big.txt", "text/plain", text, **BIG))
         except BaseException as error:  # what the reader saw
             outcome.append(error)
 
     reader = threading.Thread(target=read)
     reader.start()
-    while box._pool is None:  # the child has been asked
+    while box._child is None:  # the child has been asked
         time.sleep(0.01)
     box.close()
     reader.join(timeout=60)

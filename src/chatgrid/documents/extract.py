@@ -1,14 +1,16 @@
 """An uploaded file to titled sections of text: the first step of ingestion.
 
-``extract`` is blocking and CPU-bound; ingestion calls it in a worker thread.
+``extract`` is blocking and CPU-bound; ingestion calls it in a child process
+with a deadline and a memory limit (``sandbox``), so a ``MemoryError`` passes
+through untouched for the child to report as such.
 It trusts nothing about the upload: the type is read from the bytes before
 the name, every library failure becomes an ``ExtractionFailed`` with a
 message a member can act on (never a server error), and both the file and
 the text it inflates to are held to ``max_bytes``.
 
 Formats live in their own modules (``extract_pdf``, ``extract_docx``,
-``extract_markup``, ``extract_text``); this one picks the format and holds
-the limits.
+``extract_markup`` for Markdown, ``extract_html``, ``extract_text``); this
+one picks the format and holds the limits.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from __future__ import annotations
 from typing import Literal
 
 from chatgrid.documents.extract_docx import extract_docx, is_docx
-from chatgrid.documents.extract_markup import extract_html, extract_markdown
+from chatgrid.documents.extract_html import extract_html
+from chatgrid.documents.extract_markup import extract_markdown
 from chatgrid.documents.extract_model import (
     ExtractedDocument,
     ExtractionFailed,
@@ -110,13 +113,13 @@ def extract(
         raise _empty()
     try:
         kind = sniff_type(filename, content_type, data)
-    except ExtractionFailed:
+    except (ExtractionFailed, MemoryError):
         raise
     except Exception as exc:  # sniffing reads archives too; a hostile one is unsupported
         raise unsupported() from exc
     try:
         document = _extract_as(kind, filename, data, max_bytes=max_bytes, max_pages=max_pages)
-    except ExtractionFailed:
+    except (ExtractionFailed, MemoryError):  # running out of memory is the reader's limit
         raise
     except Exception as exc:  # last line of defence: a library bug is still the file's error
         raise unreadable(_KIND_NAMES[kind]) from exc

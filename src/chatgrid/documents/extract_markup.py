@@ -1,88 +1,55 @@
-"""Markdown and HTML to sections: headings make the path, blocks stay whole.
+"""Markdown to sections: headings make the path, blocks stay whole.
 
-Markdown is parsed with markdown-it-py and each top-level block is taken from
-the source lines it spans, so a fenced code block, a table or a list reaches
-the chunker exactly as written. HTML is parsed with BeautifulSoup on the
-standard library's parser, which never fetches anything: no stylesheet,
-image, frame or entity is loaded, and scripts, styles and navigation are
-dropped before any text is read.
+Markdown is parsed with markdown-it-py's block parser only, and each
+top-level block is taken from the source lines it spans, so a fenced code
+block, a table or a list reaches the chunker exactly as written.
+
+Inline syntax (links, emphasis, code spans) is never parsed: the blocks are
+kept as written, so it would only serve to strip marks from headings, and
+markdown-it's inline parser is quadratic on unmatched brackets (1 MB of ``[``
+took 53 s). Headings are cleaned by a few linear patterns instead, on at most
+``_HEADING_CHARS`` characters. Block nesting deeper than markdown-it's
+``maxNesting`` (20) ends the parse of that block, so deep quotes and lists
+cost nothing either.
+
+HTML lives in ``extract_html``.
 """
 
 from __future__ import annotations
 
 import re
 
-from bs4 import BeautifulSoup
-from bs4.element import NavigableString, PageElement, Tag
 from markdown_it import MarkdownIt
-from markdown_it.token import Token
 
 from chatgrid.documents.extract_model import (
     ExtractedDocument,
-    ExtractionFailed,
     SectionBuilder,
     collapse_spaces,
     title_from_filename,
     unreadable,
 )
 
-_MARKDOWN = MarkdownIt("commonmark").enable("table")
+_BLOCKS_ONLY = MarkdownIt("commonmark").enable("table").disable("inline")
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
 _FRONT_MATTER_TITLE = re.compile(r"^title:[ \t]*(.+)$", re.MULTILINE)
-_HTML_WHITESPACE = re.compile(r"\s+")
 
-_DROPPED_TAGS = (
-    "script",
-    "style",
-    "nav",
-    "noscript",
-    "template",
-    "iframe",
-    "object",
-    "embed",
-    "svg",
-    "canvas",
-    "head",
-    "button",
-    "select",
-)
-_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
-_BLOCKS = frozenset(
-    [
-        "address",
-        "article",
-        "aside",
-        "blockquote",
-        "body",
-        "dd",
-        "details",
-        "dialog",
-        "div",
-        "dl",
-        "dt",
-        "fieldset",
-        "figcaption",
-        "figure",
-        "footer",
-        "form",
-        "header",
-        "hr",
-        "html",
-        "li",
-        "main",
-        "ol",
-        "p",
-        "section",
-        "summary",
-        "ul",
-    ]
-)
+_HEADING_CHARS = 500
+"""Longer headings are cut before cleaning: a heading path is a label, not a passage."""
+
+# Each pattern excludes its own opening character from what it skips, so a
+# failed match stops at the next opener: linear however many openers there are.
+_IMAGE_OR_LINK = re.compile(r"!?\[([^\[\]]*)\](?:\([^()]*\)|\[[^\[\]]*\])?")
+_AUTOLINK = re.compile(r"<((?:https?|mailto|ftp):[^<>\s]*|[^<>\s@]+@[^<>\s]+)>")
+_CODE_SPAN = re.compile(r"(`+)([^`]+)\1")
+# Emphasis marks touch a word on one side ("*this*"); "5 * 3" and snake_case stay.
+_EMPHASIS = re.compile(r"(?<!\\)\*+(?=\S)|(?<=[^\s\\])\*+|(?<![\w\\])_+(?=\S)|(?<=[^\s\\])_+(?!\w)")
+_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 
 
 def extract_markdown(text: str, *, filename: str, max_bytes: int) -> ExtractedDocument:
     front_title, text = _split_front_matter(text)
     try:
-        tokens = _MARKDOWN.parse(text)
+        tokens = _BLOCKS_ONLY.parse(text)
     except Exception as exc:  # markdown-it-py does not raise on text; guard anyway
         raise unreadable("Markdown") from exc
     lines = text.splitlines()
@@ -91,7 +58,7 @@ def extract_markdown(text: str, *, filename: str, max_bytes: int) -> ExtractedDo
         if token.level != 0 or token.map is None:
             continue
         if token.type == "heading_open":
-            builder.heading(int(token.tag[1:]), _inline_text(tokens[index + 1]))
+            builder.heading(int(token.tag[1:]), heading_words(tokens[index + 1].content))
         else:
             start, end = token.map
             builder.block("\n".join(lines[start:end]))
@@ -99,20 +66,27 @@ def extract_markdown(text: str, *, filename: str, max_bytes: int) -> ExtractedDo
     return ExtractedDocument(title=title, sections=builder.build(), pages=None)
 
 
-def extract_html(data: bytes, *, filename: str, max_bytes: int) -> ExtractedDocument:
-    try:
-        soup = BeautifulSoup(data, "html.parser")
-        page_title = collapse_spaces(soup.title.get_text(" ")) if soup.title else ""
-        for tag in soup(list(_DROPPED_TAGS)):
-            tag.decompose()
-        builder = SectionBuilder(max_bytes=max_bytes)
-        _walk_html(soup, builder)
-    except ExtractionFailed:
-        raise
-    except Exception as exc:  # the parser's assertions on malformed markup
-        raise unreadable("HTML") from exc
-    title = page_title[:200] or builder.first_heading or title_from_filename(filename)
-    return ExtractedDocument(title=title, sections=builder.build(), pages=None)
+def heading_words(source: str) -> str:
+    """A heading's words without Markdown's marks: link and image text kept, targets dropped.
+
+    Code spans are taken out first, so the marks inside them are kept as written.
+    """
+    source = source[:_HEADING_CHARS]
+    parts: list[str] = []
+    position = 0
+    for code in _CODE_SPAN.finditer(source):
+        parts.append(_plain(source[position : code.start()]))
+        parts.append(code.group(2).strip() or code.group(2))
+        position = code.end()
+    parts.append(_plain(source[position:]))
+    return "".join(parts)
+
+
+def _plain(source: str) -> str:
+    source = _IMAGE_OR_LINK.sub(r"\1", source)
+    source = _AUTOLINK.sub(r"\1", source)
+    source = _EMPHASIS.sub("", source)
+    return _ESCAPE.sub(r"\1", source)
 
 
 def _split_front_matter(text: str) -> tuple[str | None, str]:
@@ -123,70 +97,3 @@ def _split_front_matter(text: str) -> tuple[str | None, str]:
     title_match = _FRONT_MATTER_TITLE.search(match.group(1))
     title = collapse_spaces(title_match.group(1).strip("'\"")) if title_match else ""
     return title[:200] or None, text[match.end() :]
-
-
-def _inline_text(inline: Token) -> str:
-    """A heading's words without Markdown's emphasis marks or link targets."""
-    parts: list[str] = []
-    for child in inline.children or []:
-        if child.type in ("text", "code_inline", "html_inline"):
-            parts.append(child.content)
-        elif child.type in ("softbreak", "hardbreak"):
-            parts.append(" ")
-        elif child.type == "image":
-            parts.append(child.content)
-    return "".join(parts) or inline.content
-
-
-def _walk_html(root: Tag, builder: SectionBuilder) -> None:
-    """Depth-first with an explicit stack, so deeply nested markup cannot overflow it."""
-    inline: list[str] = []
-
-    def flush() -> None:
-        lines = (line.strip() for line in "".join(inline).split("\n"))
-        builder.block("\n".join(line for line in lines if line))
-        inline.clear()
-
-    stack: list[tuple[PageElement, bool]] = [(root, False)]
-    while stack:
-        node, closing = stack.pop()
-        if closing:
-            flush()
-        elif isinstance(node, NavigableString):
-            if type(node) is NavigableString:  # not a comment, doctype or CDATA
-                inline.append(_HTML_WHITESPACE.sub(" ", str(node)))
-        elif isinstance(node, Tag):
-            name = node.name.lower()
-            if name in _HEADINGS:
-                flush()
-                builder.heading(int(name[1]), node.get_text(" "))
-            elif name == "pre":
-                flush()
-                builder.block(_fenced(node.get_text()))
-            elif name == "table":
-                flush()
-                builder.block(_table_text(node))
-            elif name == "br":
-                inline.append("\n")
-            else:
-                if name in _BLOCKS:
-                    flush()
-                    stack.append((node, True))
-                stack.extend((child, False) for child in reversed(node.contents))
-    flush()
-
-
-def _fenced(code: str) -> str:
-    """Preformatted text is fenced so the chunker keeps it in one piece, blank lines and all."""
-    code = code.strip("\n")
-    return f"```\n{code}\n```" if code.strip() else ""
-
-
-def _table_text(table: Tag) -> str:
-    lines: list[str] = []
-    for row in table.find_all("tr"):
-        cells = [collapse_spaces(cell.get_text(" ")) for cell in row.find_all(["td", "th"])]
-        line = " | ".join(cells).strip(" |")
-        if line:
-            lines.append(line)
-    return "\n".join(lines)
