@@ -92,6 +92,18 @@ def test_an_upstream_401_is_told_plainly_and_marks_the_key_broken(
     assert ledger(deployment, org.id)[-1]["outcome"] == "upstream_key_rejected"
 
 
+def test_an_upstream_403_counts_as_a_rejected_key_and_says_403(deployment: Deployment) -> None:
+    org = deployment.new_org()
+    client = sdk(deployment, org.token)
+    restricted = [{"role": "user", "content": "Hi [sim:403]"}]
+    with pytest.raises(openai.PermissionDeniedError, match="key was rejected"):
+        client.chat.completions.create(model="gpt-4o-mini", messages=restricted)
+    current = deployment.context.credentials.current(org.id)
+    assert current is not None and current.status == "broken"
+    assert current.status_reason is not None and "HTTP 403" in current.status_reason
+    assert ledger(deployment, org.id)[-1]["outcome"] == "upstream_key_rejected"
+
+
 def test_a_ciphertext_copied_into_another_orgs_row_does_not_open(
     deployment: Deployment,
 ) -> None:

@@ -336,10 +336,10 @@ class Gateway:
         body = orjson.dumps({"object": "list", "data": entries})
         await send_bytes(send, 200, body, JSON_HEADERS)
 
-    async def _key_rejected(self, plan: CallPlan) -> None:
+    async def _key_rejected(self, plan: CallPlan, status: int) -> None:
         """The upstream said 401/403: flag the key so nobody keeps hitting it."""
         context = self.context
-        reason = "the upstream rejected the key (HTTP 401)"
+        reason = f"the upstream rejected the key (HTTP {status})"
 
         def flag() -> StoredKey | None:
             broken = None

@@ -56,7 +56,7 @@ def breakage_alert(key: StoredKey, public_url: str | None) -> tuple[str, str]:
     )
     body = (
         f'The upstream rejected the pooled key "{key.name}" (fingerprint '
-        f"{key.sealed.fingerprint}): {key.status_reason or 'HTTP 401'}.\n\n"
+        f"{key.sealed.fingerprint}): {key.status_reason or 'the key was refused'}.\n\n"
         "It is out of rotation; shared-credit calls use the other pooled keys. "
         "Replace it with `chatgrid pool add` and check the upstream account.\n\n"
         f"See {where}.\n"

@@ -37,7 +37,7 @@ from chatgrid.store.ledger_writer import LedgerUnavailable, LedgerWriter
 
 log = logging.getLogger(__name__)
 
-KeyRejectedHook = Callable[[CallPlan], Awaitable[None]]
+KeyRejectedHook = Callable[[CallPlan, int], Awaitable[None]]
 _PASS_THROUGH_STATUSES = frozenset({400, 404, 409, 413, 415, 422})
 _UPSTREAM_ERRORS = (aiohttp.ClientError, TimeoutError, OSError)
 
@@ -284,7 +284,7 @@ class Relay:
         error: ChatGridError | None = None
         if status in (401, 403):
             outcome = "upstream_key_rejected"
-            await self.on_key_rejected(plan)
+            await self.on_key_rejected(plan, status)
             if plan.route.mode is BillingMode.BYOK:
                 error = UpstreamKeyRejected(
                     "Your organization's OpenAI key was rejected by OpenAI — ask an admin "

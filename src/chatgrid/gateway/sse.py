@@ -27,7 +27,6 @@ class StreamTracker:
         self.usage: Usage | None = None
         self.done = False
         self.content_chunks = 0
-        self.upstream_error: bytes | None = None
         self._pending = b""
 
     def feed(self, data: bytes) -> bytes:
@@ -53,8 +52,6 @@ class StreamTracker:
             event = self._take_usage(event)
             if not event:
                 return b""
-        elif b'"error"' in event and event.startswith(b"data:"):
-            self.upstream_error = event
         self.content_chunks += _count_content(event)
         return event + b"\n\n"
 

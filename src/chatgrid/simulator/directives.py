@@ -12,6 +12,7 @@ one of the same name; unknown names are ignored.
 ``[sim:500]``      500 ``server_error``
 ``[sim:503]``      503 ``server_error`` (overloaded)
 ``[sim:401]``      401 ``invalid_api_key``, as if the key had been revoked
+``[sim:403]``      403, as if the key's project lacked the permission
 ``[sim:delay=MS]`` wait MS milliseconds before the first byte (errors too)
 ``[sim:slow=MS]``  streaming: wait MS milliseconds between chunks
 ``[sim:cut=K]``    streaming: abort the connection after K content chunks;
@@ -32,7 +33,7 @@ from typing import Final
 
 _DIRECTIVE_RE: Final = re.compile(r"\[sim:([a-z0-9]+)(?:=(\d{1,9}))?\]")
 
-FAULT_STATUSES: Final = frozenset({401, 429, 500, 503})
+FAULT_STATUSES: Final = frozenset({401, 403, 429, 500, 503})
 DEFAULT_RETRY_AFTER: Final = 2
 MAX_TOKENS_DIRECTIVE: Final = 100_000
 

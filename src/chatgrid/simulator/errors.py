@@ -165,6 +165,17 @@ def azure_access_denied() -> ApiError:
     )
 
 
+def insufficient_permissions() -> ApiError:
+    """What OpenAI answers a restricted key whose project may not call this endpoint."""
+    return ApiError(
+        403,
+        "You have insufficient permissions for this operation. Missing scopes: model.request. "
+        "Check that you have the correct role in your organization (Reader, Writer, Owner) "
+        "and project (Member, Owner), and if you're using a restricted API key, that it has "
+        "the necessary scopes.",
+    )
+
+
 def model_not_found(model: str) -> ApiError:
     return ApiError(
         404,

@@ -66,7 +66,7 @@ def parse_schedule(body: object) -> tuple[int, int, int]:
     status = body.get("status")
     if not _is_int(status) or status not in FAULT_STATUSES:
         raise errors.invalid_request(
-            "'status' must be one of 401, 429, 500, 503.", "status", "invalid_value"
+            "'status' must be one of 401, 403, 429, 500, 503.", "status", "invalid_value"
         )
     count = body.get("count", 1)
     if not _is_int(count) or count < 1:
@@ -93,4 +93,6 @@ def fault_error(
         return errors.server_error()
     if status == 503:
         return errors.overloaded()
+    if status == 403:
+        return errors.insufficient_permissions()
     return errors.azure_access_denied() if azure else errors.incorrect_api_key(key)

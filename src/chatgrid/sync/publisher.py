@@ -59,10 +59,6 @@ class ChangePublisher:
             self._redis = sync_redis(settings.redis_url)
             self._confirm = self._redis.register_script(CONFIRM_SCRIPT)
 
-    def changed(self) -> bool:
-        """For in-process callers that also watch the marker (tests, one-off tools)."""
-        return self.marker.changed()
-
     def bump(self) -> None:
         self.marker.bump()
         if self._redis is None:

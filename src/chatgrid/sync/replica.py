@@ -62,10 +62,6 @@ class ReplicaSync:
         # Live while its lease may be: a publisher must count this replica as long as it serves.
         self._heartbeat_ms = int((self.lease + LEASE_MARGIN_SECONDS + 1) * 1000)
 
-    @property
-    def uses_redis(self) -> bool:
-        return self._redis_url is not None
-
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self.marker.changed()  # take the current marker as seen

@@ -26,10 +26,6 @@ def _schema_name(schema: dict[str, Any] | None) -> str:
     return str(schema.get("type", ""))
 
 
-def _anchor(method: str, path: str) -> str:
-    return f"{method}{path}".replace("/", "-").replace("{", "").replace("}", "")
-
-
 def operations(spec: dict[str, Any]) -> list[dict[str, Any]]:
     """Each API operation as plain rows for the template."""
     result = []
