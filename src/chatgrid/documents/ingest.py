@@ -21,8 +21,10 @@ import logging
 from typing import Final
 
 from chatgrid.context import AppContext
+from chatgrid.documents.extract_model import ExtractionFailed
 from chatgrid.documents.models import Document
 from chatgrid.documents.sandbox import ExtractionSandbox, SandboxClosed
+from chatgrid.documents.upload_limit import UploadLimit
 from chatgrid.errors import ChatGridError
 from chatgrid.gateway.internal import WorkspaceGateway
 
@@ -42,9 +44,18 @@ class Ingestor:
         self.workers = workers
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        settings = ctx.settings
+        #: Uploads per member per minute, counted where ``/v1``'s limits are.
+        self.uploads = UploadLimit(
+            workspace.gateway.limiter.counters, settings.uploads_per_member_per_minute
+        )
         # One child process per loop: a timeout ends only its own document.
         self._sandboxes = [
-            ExtractionSandbox(ctx.settings.extraction_timeout_seconds) for _ in range(workers)
+            ExtractionSandbox(
+                settings.extraction_timeout_seconds,
+                max_memory_bytes=settings.extraction_max_memory_mb * 1024 * 1024,
+            )
+            for _ in range(workers)
         ]
 
     def start(self) -> None:
@@ -88,6 +99,13 @@ class Ingestor:
         except SandboxClosed:
             return  # stopping: the claim goes stale and another worker takes it again
         except ChatGridError as error:
+            if isinstance(error, ExtractionFailed):
+                log.info(
+                    "document=%s failed: %s (child_peak_memory_mb=%s)",
+                    document_id,
+                    error.code,
+                    (sandbox.last_peak_memory_bytes or 0) // (1024 * 1024),
+                )
             await asyncio.to_thread(repo.mark_failed, org_id, document_id, error.message)
         except Exception:
             log.exception("ingestion failed: document=%s", document_id)
@@ -108,6 +126,13 @@ class Ingestor:
             data,
             max_bytes=settings.document_max_bytes,
             max_pages=settings.document_max_pages,
+        )
+        del data
+        log.info(
+            "extracted document=%s chunks=%d child_peak_memory_mb=%s",
+            document_id,
+            len(drafts),
+            (sandbox.last_peak_memory_bytes or 0) // (1024 * 1024),
         )
         if not drafts:
             raise ChatGridError("No text was found in this document.", status=400)

@@ -10,10 +10,23 @@ bounded number of times, and every change to a collection's chunks bumps its
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 
 from chatgrid.documents.models import ChunkDraftLike, Document, DocumentStatus
 from chatgrid.errors import NotFound
@@ -22,6 +35,9 @@ from chatgrid.store.tables import chunks, collections, documents
 from chatgrid.store.types import utcnow
 
 _ERROR_CHARS = 500
+_CHUNK_ROWS_PER_TRANSACTION = 200
+_PG_QUEUE_LOCK = 0x6367_696E_6765  # "cginge": ChatGrid's ingestion queue
+_NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def document_from_row(row: Mapping[Any, Any]) -> Document:
@@ -59,6 +75,56 @@ def bump_vectors(conn: Connection, org_id: str, collection_id: str) -> None:
     )
 
 
+def _lock_queue(conn: Connection) -> None:
+    """Serialize claims across processes until this transaction ends."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_QUEUE_LOCK})
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _next_org(conn: Connection, claimable: ColumnElement[bool], cutoff: datetime) -> str | None:
+    """The org whose turn it is (see ``claim_next``), or None when nothing waits."""
+    waiting = {
+        row.org_id: row.oldest
+        for row in conn.execute(
+            select(documents.c.org_id, func.min(documents.c.created_at).label("oldest"))
+            .where(claimable)
+            .group_by(documents.c.org_id)
+        )
+    }
+    if not waiting:
+        return None
+    reading = case(
+        (
+            and_(
+                documents.c.status == DocumentStatus.PROCESSING.value,
+                documents.c.claimed_at >= cutoff,
+            ),
+            1,
+        ),
+        else_=0,
+    )
+    served = {
+        row.org_id: (int(row.reading or 0), row.last_claim)
+        for row in conn.execute(
+            select(
+                documents.c.org_id,
+                func.sum(reading).label("reading"),
+                func.max(documents.c.claimed_at).label("last_claim"),
+            )
+            .where(documents.c.org_id.in_(list(waiting)))
+            .group_by(documents.c.org_id)
+        )
+    }
+
+    def turn(org_id: str) -> tuple[int, datetime, datetime, str]:
+        reading, last_claim = served.get(org_id, (0, None))
+        return (reading, last_claim or _NEVER, waiting[org_id], org_id)
+
+    return str(min(waiting, key=turn))
+
+
 def collection_of(conn: Connection, org_id: str, document_id: str) -> str:
     collection_id = conn.execute(
         select(documents.c.collection_id).where(
@@ -78,22 +144,26 @@ class IngestionQueue:
     def claim_next(self, stale_after_seconds: int, max_attempts: int = 3) -> Document | None:
         """Move one queued (or abandoned) document to processing, for this worker only.
 
-        Exclusive across threads and replicas: the claim is a conditional
-        UPDATE that only one caller's rowcount sees succeed. A document whose
-        worker died (claimed longer ago than ``stale_after_seconds``) is
-        claimed again, up to ``max_attempts`` times; then it is failed, so a
-        file that crashes workers cannot loop forever.
+        Fair across orgs: the document taken is the oldest waiting one of the
+        org with the fewest documents being read now, then the org served
+        longest ago (``claimed_at`` stays on a finished document as its last
+        claim), then the org whose oldest document has waited longest. So
+        orgs take turns: one org's uploads never put another org's document
+        behind more than one extraction per worker, however many it queued.
+
+        Exclusive and consistent across threads and replicas: the choice and
+        the claim are one transaction that holds the queue's lock (a
+        transaction-scoped advisory lock on PostgreSQL, ``BEGIN IMMEDIATE`` on
+        SQLite), so two workers never decide on the same stale view. A
+        document whose worker died (claimed longer ago than
+        ``stale_after_seconds``) is claimed again, up to ``max_attempts``
+        times; then it is failed, so a file that crashes workers cannot loop
+        forever.
         """
         now = utcnow()
         cutoff = now - timedelta(seconds=stale_after_seconds)
-        claimable = or_(
-            documents.c.status == DocumentStatus.QUEUED.value,
-            and_(
-                documents.c.status == DocumentStatus.PROCESSING.value,
-                documents.c.claimed_at < cutoff,
-            ),
-        )
-        with self.engine.begin() as conn:
+        with self.engine.connect() as conn:
+            _lock_queue(conn)
             conn.execute(
                 update(documents)
                 .where(
@@ -104,42 +174,40 @@ class IngestionQueue:
                 .values(
                     status=DocumentStatus.FAILED.value,
                     error=f"ingestion did not finish after {max_attempts} attempts",
-                    claimed_at=None,
                     updated_at=now,
                 )
             )
-        for _ in range(20):
-            with self.engine.connect() as conn:
-                candidates = list(
-                    conn.execute(
-                        select(documents.c.id)
-                        .where(claimable)
-                        .order_by(documents.c.created_at, documents.c.id)
-                        .limit(8)
-                    ).scalars()
-                )
-            if not candidates:
+            claimable = or_(
+                documents.c.status == DocumentStatus.QUEUED.value,
+                and_(
+                    documents.c.status == DocumentStatus.PROCESSING.value,
+                    documents.c.claimed_at < cutoff,
+                ),
+            )
+            org_id = _next_org(conn, claimable, cutoff)
+            if org_id is None:
+                conn.commit()
                 return None
-            for document_id in candidates:
-                with self.engine.begin() as conn:
-                    claimed = conn.execute(
-                        update(documents)
-                        .where(documents.c.id == document_id, claimable)
-                        .values(
-                            status=DocumentStatus.PROCESSING.value,
-                            claimed_at=now,
-                            updated_at=now,
-                            attempts=documents.c.attempts + 1,
-                        )
-                    ).rowcount
-                    if claimed == 1:
-                        row = (
-                            conn.execute(select(documents).where(documents.c.id == document_id))
-                            .mappings()
-                            .one()
-                        )
-                        return document_from_row(row)
-        return None
+            document_id = conn.execute(
+                select(documents.c.id)
+                .where(documents.c.org_id == org_id, claimable)
+                .order_by(documents.c.created_at, documents.c.id)
+                .limit(1)
+            ).scalar_one()
+            conn.execute(
+                update(documents)
+                .where(documents.c.id == document_id)
+                .values(
+                    status=DocumentStatus.PROCESSING.value,
+                    claimed_at=now,
+                    updated_at=now,
+                    attempts=documents.c.attempts + 1,
+                )
+            )
+            row = conn.execute(select(documents).where(documents.c.id == document_id)).mappings()
+            claimed = document_from_row(row.one())
+            conn.commit()
+        return claimed
 
     def start_chunks(
         self,
@@ -148,32 +216,36 @@ class IngestionQueue:
         drafts: Sequence[ChunkDraftLike],
         pages: int | None,
     ) -> list[str]:
-        """Store the chunks (not yet embedded); replaces any left by an earlier attempt."""
+        """Store the chunks (not yet embedded); replaces any left by an earlier attempt.
+
+        Written ``_CHUNK_ROWS_PER_TRANSACTION`` rows at a time: on SQLite one
+        transaction for a 20 MiB file's 37,000 chunks (and their full-text
+        rows) held the only write lock for seconds, and the ledger's commit
+        on the ``/v1`` event loop waited behind it.
+        """
         ordered = sorted(drafts, key=lambda d: d.ordinal)
+        ids = [new_id("chk") for _ in ordered]
         with self.engine.begin() as conn:
             collection_id = collection_of(conn, org_id, document_id)
-            conn.execute(
-                delete(chunks).where(chunks.c.org_id == org_id, chunks.c.document_id == document_id)
-            )
-            ids = [new_id("chk") for _ in ordered]
-            if ordered:
-                conn.execute(
-                    chunks.insert(),
-                    [
-                        {
-                            "id": chunk_id,
-                            "org_id": org_id,
-                            "collection_id": collection_id,
-                            "document_id": document_id,
-                            "ordinal": draft.ordinal,
-                            "heading": clean_text(draft.heading)[:500] or None,
-                            "page": draft.page,
-                            "text": clean_text(draft.text),
-                            "embedding": None,
-                        }
-                        for chunk_id, draft in zip(ids, ordered, strict=True)
-                    ],
-                )
+        self._delete_chunks(org_id, document_id)
+        rows = [
+            {
+                "id": chunk_id,
+                "org_id": org_id,
+                "collection_id": collection_id,
+                "document_id": document_id,
+                "ordinal": draft.ordinal,
+                "heading": clean_text(draft.heading)[:500] or None,
+                "page": draft.page,
+                "text": clean_text(draft.text),
+                "embedding": None,
+            }
+            for chunk_id, draft in zip(ids, ordered, strict=True)
+        ]
+        for start in range(0, len(rows), _CHUNK_ROWS_PER_TRANSACTION):
+            with self.engine.begin() as conn:
+                conn.execute(chunks.insert(), rows[start : start + _CHUNK_ROWS_PER_TRANSACTION])
+        with self.engine.begin() as conn:
             conn.execute(
                 update(documents)
                 .where(documents.c.id == document_id)
@@ -181,6 +253,21 @@ class IngestionQueue:
             )
             bump_vectors(conn, org_id, collection_id)
         return ids
+
+    def _delete_chunks(self, org_id: str, document_id: str) -> None:
+        """A document's chunks, removed a bounded batch per transaction (see ``start_chunks``)."""
+        while True:
+            with self.engine.begin() as conn:
+                batch = list(
+                    conn.execute(
+                        select(chunks.c.id)
+                        .where(chunks.c.org_id == org_id, chunks.c.document_id == document_id)
+                        .limit(_CHUNK_ROWS_PER_TRANSACTION)
+                    ).scalars()
+                )
+                if not batch:
+                    return
+                conn.execute(delete(chunks).where(chunks.c.id.in_(batch)))
 
     def set_embeddings(self, org_id: str, document_id: str, pairs: list[tuple[str, bytes]]) -> None:
         """Attach float32 little-endian vectors to chunks; chunks_done counts embedded chunks."""
@@ -215,12 +302,9 @@ class IngestionQueue:
 
     def mark_failed(self, org_id: str, document_id: str, error: str) -> None:
         """Failed documents keep their file (for the record) but no searchable chunks."""
+        self._delete_chunks(org_id, document_id)
         with self.engine.begin() as conn:
-            collection_id = collection_of(conn, org_id, document_id)
-            conn.execute(
-                delete(chunks).where(chunks.c.org_id == org_id, chunks.c.document_id == document_id)
-            )
-            bump_vectors(conn, org_id, collection_id)
+            bump_vectors(conn, org_id, collection_of(conn, org_id, document_id))
         self._finish(org_id, document_id, DocumentStatus.FAILED, clean_text(error)[:_ERROR_CHARS])
 
     def _finish(
@@ -230,5 +314,5 @@ class IngestionQueue:
             conn.execute(
                 update(documents)
                 .where(documents.c.org_id == org_id, documents.c.id == document_id)
-                .values(status=status.value, error=error, claimed_at=None, updated_at=utcnow())
+                .values(status=status.value, error=error, updated_at=utcnow())
             )
