@@ -160,6 +160,20 @@ class Settings(BaseSettings):
         le=16,
         description="Documents ingested at once by this process (0: this replica ingests none).",
     )
+    # Hostile uploads: what one document or one member may cost.
+    extraction_max_memory_mb: int = Field(
+        default=1024,
+        ge=256,
+        le=65536,
+        description="Memory the extraction child may use, in MiB (its address space); "
+        "a document that needs more fails with a reason, and the child is replaced.",
+    )
+    uploads_per_member_per_minute: int = Field(
+        default=30,
+        ge=0,
+        description="Documents one member may upload per minute, counted across replicas "
+        "when Redis is set (0: no limit).",
+    )
 
     @field_validator("log_level")
     @classmethod

@@ -126,6 +126,8 @@ async def upload_document(
 ) -> DocumentPublic:
     require_curator(collection, access)
     ctx = state.ctx
+    if state.workspace is not None:  # counted before anything is stored or queued
+        await state.workspace.ingestor.uploads.admit(access.org.id, access.member.id)
     limit = ctx.settings.document_max_bytes
     data = await file.read(limit + 1)
     if len(data) > limit:
