@@ -27,6 +27,7 @@ from chatgrid.documents.sandbox import ExtractionSandbox, SandboxClosed
 from chatgrid.documents.upload_limit import UploadLimit
 from chatgrid.errors import ChatGridError
 from chatgrid.gateway.internal import WorkspaceGateway
+from chatgrid.store.document_ingest import CHUNK_ROWS_PER_TRANSACTION
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +137,14 @@ class Ingestor:
         )
         if not drafts:
             raise ChatGridError("No text was found in this document.", status=400)
-        chunk_ids = await asyncio.to_thread(repo.start_chunks, org_id, document_id, drafts, pages)
+        # In short steps, back to the event loop between them: one long
+        # insert held the GIL and SQLite's write lock against /v1 for seconds.
+        await asyncio.to_thread(repo.clear_chunks, org_id, document_id)
+        chunk_ids: list[str] = []
+        for start in range(0, len(drafts), CHUNK_ROWS_PER_TRANSACTION):
+            batch = drafts[start : start + CHUNK_ROWS_PER_TRANSACTION]
+            chunk_ids += await asyncio.to_thread(repo.add_chunks, org_id, document_id, batch)
+        await asyncio.to_thread(repo.count_chunks, org_id, document_id, len(chunk_ids), pages)
         for start in range(0, len(drafts), EMBED_BATCH):
             texts = [draft.text for draft in drafts[start : start + EMBED_BATCH]]
             vectors, _ = await self.workspace.embed(

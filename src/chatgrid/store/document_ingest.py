@@ -35,7 +35,7 @@ from chatgrid.store.tables import chunks, collections, documents
 from chatgrid.store.types import utcnow
 
 _ERROR_CHARS = 500
-_CHUNK_ROWS_PER_TRANSACTION = 200
+CHUNK_ROWS_PER_TRANSACTION = 200
 _PG_QUEUE_LOCK = 0x6367_696E_6765  # "cginge": ChatGrid's ingestion queue
 _NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -218,51 +218,73 @@ class IngestionQueue:
     ) -> list[str]:
         """Store the chunks (not yet embedded); replaces any left by an earlier attempt.
 
-        Written ``_CHUNK_ROWS_PER_TRANSACTION`` rows at a time: on SQLite one
-        transaction for a 20 MiB file's 37,000 chunks (and their full-text
-        rows) held the only write lock for seconds, and the ledger's commit
-        on the ``/v1`` event loop waited behind it.
+        The ingestion worker does the same in steps (``clear_chunks``, then
+        ``add_chunks`` per ``CHUNK_ROWS_PER_TRANSACTION``, then
+        ``count_chunks``), returning to the event loop between them.
         """
+        self.clear_chunks(org_id, document_id)
         ordered = sorted(drafts, key=lambda d: d.ordinal)
-        ids = [new_id("chk") for _ in ordered]
-        with self.engine.begin() as conn:
-            collection_id = collection_of(conn, org_id, document_id)
-        self._delete_chunks(org_id, document_id)
-        rows = [
-            {
-                "id": chunk_id,
-                "org_id": org_id,
-                "collection_id": collection_id,
-                "document_id": document_id,
-                "ordinal": draft.ordinal,
-                "heading": clean_text(draft.heading)[:500] or None,
-                "page": draft.page,
-                "text": clean_text(draft.text),
-                "embedding": None,
-            }
-            for chunk_id, draft in zip(ids, ordered, strict=True)
-        ]
-        for start in range(0, len(rows), _CHUNK_ROWS_PER_TRANSACTION):
-            with self.engine.begin() as conn:
-                conn.execute(chunks.insert(), rows[start : start + _CHUNK_ROWS_PER_TRANSACTION])
-        with self.engine.begin() as conn:
-            conn.execute(
-                update(documents)
-                .where(documents.c.id == document_id)
-                .values(chunks_total=len(ids), chunks_done=0, pages=pages, updated_at=utcnow())
+        ids: list[str] = []
+        for start in range(0, len(ordered), CHUNK_ROWS_PER_TRANSACTION):
+            ids += self.add_chunks(
+                org_id, document_id, ordered[start : start + CHUNK_ROWS_PER_TRANSACTION]
             )
-            bump_vectors(conn, org_id, collection_id)
+        self.count_chunks(org_id, document_id, len(ids), pages)
         return ids
 
-    def _delete_chunks(self, org_id: str, document_id: str) -> None:
-        """A document's chunks, removed a bounded batch per transaction (see ``start_chunks``)."""
+    def add_chunks(
+        self, org_id: str, document_id: str, drafts: Sequence[ChunkDraftLike]
+    ) -> list[str]:
+        """Store some of a document's chunks in one short transaction; their new ids in order.
+
+        Short because on SQLite one transaction for a 20 MiB file's 37,000
+        chunks (and their full-text rows) held the only write lock for
+        seconds, and the ledger's commit on the ``/v1`` event loop waited
+        behind it.
+        """
+        ids = [new_id("chk") for _ in drafts]
+        with self.engine.begin() as conn:
+            collection_id = collection_of(conn, org_id, document_id)
+            if drafts:
+                conn.execute(
+                    chunks.insert(),
+                    [
+                        {
+                            "id": chunk_id,
+                            "org_id": org_id,
+                            "collection_id": collection_id,
+                            "document_id": document_id,
+                            "ordinal": draft.ordinal,
+                            "heading": clean_text(draft.heading)[:500] or None,
+                            "page": draft.page,
+                            "text": clean_text(draft.text),
+                            "embedding": None,
+                        }
+                        for chunk_id, draft in zip(ids, drafts, strict=True)
+                    ],
+                )
+        return ids
+
+    def count_chunks(self, org_id: str, document_id: str, total: int, pages: int | None) -> None:
+        """The chunks are all stored: the page can show progress from here."""
+        with self.engine.begin() as conn:
+            collection_id = collection_of(conn, org_id, document_id)
+            conn.execute(
+                update(documents)
+                .where(documents.c.org_id == org_id, documents.c.id == document_id)
+                .values(chunks_total=total, chunks_done=0, pages=pages, updated_at=utcnow())
+            )
+            bump_vectors(conn, org_id, collection_id)
+
+    def clear_chunks(self, org_id: str, document_id: str) -> None:
+        """A document's chunks, removed a bounded batch per transaction (see ``add_chunks``)."""
         while True:
             with self.engine.begin() as conn:
                 batch = list(
                     conn.execute(
                         select(chunks.c.id)
                         .where(chunks.c.org_id == org_id, chunks.c.document_id == document_id)
-                        .limit(_CHUNK_ROWS_PER_TRANSACTION)
+                        .limit(CHUNK_ROWS_PER_TRANSACTION)
                     ).scalars()
                 )
                 if not batch:
@@ -302,7 +324,7 @@ class IngestionQueue:
 
     def mark_failed(self, org_id: str, document_id: str, error: str) -> None:
         """Failed documents keep their file (for the record) but no searchable chunks."""
-        self._delete_chunks(org_id, document_id)
+        self.clear_chunks(org_id, document_id)
         with self.engine.begin() as conn:
             bump_vectors(conn, org_id, collection_of(conn, org_id, document_id))
         self._finish(org_id, document_id, DocumentStatus.FAILED, clean_text(error)[:_ERROR_CHARS])
