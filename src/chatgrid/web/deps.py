@@ -21,6 +21,7 @@ from starlette.requests import HTTPConnection, Request
 from chatgrid.admin.signin import ClientInfo, resolve_session
 from chatgrid.admin.tokens import find_token
 from chatgrid.audit import Actor
+from chatgrid.billing.plans import Plan
 from chatgrid.context import AppContext
 from chatgrid.errors import NotFound
 from chatgrid.identity import roles
@@ -35,8 +36,9 @@ from chatgrid.identity.sessions import (
     csrf_matches,
 )
 from chatgrid.identity.users import User, has_control_characters
+from chatgrid.store.credentials import StoredKey
 from chatgrid.web.refusals import CsrfRefused, SignInRequired
-from chatgrid.web.security import presession_csrf_matches, read_cookie
+from chatgrid.web.security import HOST_PREFIX, presession_csrf_matches, read_cookie
 from chatgrid.web.state import ConsoleState
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -54,7 +56,7 @@ _session_cookie = _SessionCookie(
     name=SESSION_COOKIE,
     auto_error=False,
     description="The console session (set by POST /api/session or the sign-in page); "
-    "named __Host-cg_session over https.",
+    f"named {HOST_PREFIX}{SESSION_COOKIE} over https.",
 )
 _csrf_header = APIKeyHeader(
     name=CSRF_HEADER,
@@ -207,10 +209,10 @@ def org_admin(access: OrgMember) -> OrgAccess:
 OrgAdmin = Annotated[OrgAccess, Depends(org_admin)]
 
 
-def url_id(value: str, what: str) -> str:
+def url_id(value: str, what: str, *, code: str | None = None) -> str:
     """An id from the URL, or the same 404 an unknown one gets (nothing to tell apart)."""
     if len(value) > _MAX_ID_LENGTH or has_control_characters(value):
-        raise NotFound(f"no such {what}", code=f"{what}_not_found")
+        raise NotFound(f"no such {what}", code=code or f"{what}_not_found")
     return value
 
 
@@ -250,3 +252,38 @@ def operator_viewer(viewer: CurrentViewer) -> Viewer:
 
 
 OperatorUser = Annotated[Viewer, Depends(operator_viewer)]
+
+
+# The operator names objects by exact id in the URL. Their repositories also
+# take a name (for the CLI), so an id that merely matches a name is the 404
+# an unknown id gets; and the lookup comes before the form, like every route.
+
+
+def operator_org(tenant_id: str, viewer: OperatorUser, ctx: Ctx) -> Org:
+    org = ctx.orgs.get(url_id(tenant_id, "organization", code="org_not_found"))
+    if org.id != tenant_id:
+        raise NotFound("no such organization", code="org_not_found")
+    return org
+
+
+OperatorOrg = Annotated[Org, Depends(operator_org)]
+
+
+def operator_pool_key(key_id: str, viewer: OperatorUser, ctx: Ctx) -> StoredKey:
+    key = ctx.pool.get(url_id(key_id, "pooled key", code="pool_key_not_found"))
+    if key.id != key_id:
+        raise NotFound("no such pooled key", code="pool_key_not_found")
+    return key
+
+
+OperatorPoolKey = Annotated[StoredKey, Depends(operator_pool_key)]
+
+
+def operator_plan(plan_id: str, viewer: OperatorUser, ctx: Ctx) -> Plan:
+    plan = ctx.plans.get(url_id(plan_id, "plan"))
+    if plan.id != plan_id:
+        raise NotFound("no such plan", code="plan_not_found")
+    return plan
+
+
+OperatorPlan = Annotated[Plan, Depends(operator_plan)]

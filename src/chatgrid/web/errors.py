@@ -24,7 +24,7 @@ from chatgrid.errors import ChatGridError, InvalidRequest, NotFound
 from chatgrid.identity.sessions import SESSION_COOKIE
 from chatgrid.web.pages.common import error_page
 from chatgrid.web.refusals import SignInRequired
-from chatgrid.web.security import clear_session_cookie
+from chatgrid.web.security import clear_session_cookie, read_cookie
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ def _sign_in_required(request: Request, exc: SignInRequired) -> Response:
         if request.method == "GET" and request.url.query:
             target += "?" + request.url.query
         response = RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
-    if SESSION_COOKIE in request.cookies:
+    if read_cookie(request, SESSION_COOKIE) is not None:  # a stale session, under either name
         clear_session_cookie(request, response)
     return response
 

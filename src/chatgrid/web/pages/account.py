@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Form
@@ -9,9 +10,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from chatgrid.admin import accounts
-from chatgrid.errors import ChatGridError
 from chatgrid.web.deps import Console, CurrentViewer
-from chatgrid.web.pages.common import redirect, render
+from chatgrid.web.pages.common import form_action, redirect, render
 from chatgrid.web.security import set_session_cookie
 
 router = APIRouter()
@@ -32,7 +32,7 @@ def change_password(
     current_password: PasswordField = "",
     new_password: PasswordField = "",
 ) -> Response:
-    try:
+    def change() -> Response:
         session_id = accounts.change_password(
             state.ctx,
             state.throttle,
@@ -42,19 +42,12 @@ def change_password(
             org_id=viewer.session.org_id,
             client=viewer.client,
         )
-    except ChatGridError as exc:
-        return render(
-            request,
-            state,
-            "account.html",
-            viewer=viewer,
-            section="account",
-            status=exc.status,
-            error=exc.message,
-        )
-    response = redirect("/account", "password_changed")
-    set_session_cookie(request, response, session_id)
-    return response
+        response = redirect("/account", "password_changed")
+        set_session_cookie(request, response, session_id)
+        return response
+
+    form = partial(render, request, state, "account.html", viewer=viewer, section="account")
+    return form_action(change, form)
 
 
 @router.get("/orgs")
@@ -69,17 +62,11 @@ def create_org(
     viewer: CurrentViewer,
     name: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    try:
+    def create() -> Response:
         org = accounts.create_org(state.ctx, viewer.user, name, viewer.client)
-    except ChatGridError as exc:
-        return render(
-            request,
-            state,
-            "orgs.html",
-            viewer=viewer,
-            section="orgs",
-            status=exc.status,
-            error=exc.message,
-            name=name[:100],
-        )
-    return redirect(f"/orgs/{org.id}", "org_created")
+        return redirect(f"/orgs/{org.id}", "org_created")
+
+    form = partial(
+        render, request, state, "orgs.html", viewer=viewer, section="orgs", name=name[:100]
+    )
+    return form_action(create, form)

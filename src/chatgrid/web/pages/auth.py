@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Form
@@ -20,7 +21,7 @@ from chatgrid.web.deps import (
     OptionalViewer,
     Viewer,
 )
-from chatgrid.web.pages.common import redirect, render, safe_next
+from chatgrid.web.pages.common import form_action, redirect, render, safe_next
 from chatgrid.web.security import clear_session_cookie, set_session_cookie
 
 router = APIRouter()
@@ -61,28 +62,19 @@ def login(
     password: PasswordField = "",
     next: Annotated[str, Form(max_length=600)] = "",
 ) -> Response:
-    try:
+    def sign_in() -> Response:
         user = authenticate(state.ctx, state.throttle, email, password, client)
-    except ChatGridError as exc:
-        page = render(
-            request,
-            state,
-            "auth/login.html",
-            status=exc.status,
-            error=exc.message,
-            next=safe_next(next) or "",
-            email=email[:320],
-        )
-        page.headers.update({k.decode(): v.decode() for k, v in exc.headers()})
-        return page
-    memberships = state.ctx.accounts.memberships(user.id)
-    session_id, _ = start_session(
-        state.ctx, user, memberships[0].org_id if memberships else None, client
+        memberships = state.ctx.accounts.memberships(user.id)
+        org_id = memberships[0].org_id if memberships else None
+        session_id, _ = start_session(state.ctx, user, org_id, client)
+        response = redirect(safe_next(next) or (f"/orgs/{org_id}" if org_id else "/orgs"))
+        set_session_cookie(request, response, session_id, device_token(state.ctx, user))
+        return response
+
+    form = partial(
+        render, request, state, "auth/login.html", next=safe_next(next) or "", email=email[:320]
     )
-    target = safe_next(next) or (f"/orgs/{memberships[0].org_id}" if memberships else "/orgs")
-    response = redirect(target)
-    set_session_cookie(request, response, session_id, device_token(state.ctx, user))
-    return response
+    return form_action(sign_in, form)
 
 
 @router.post("/logout")
@@ -117,30 +109,31 @@ def signup(
     org_name: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     """Sign-up ends on the sign-in page, new address or not (``admin.accounts.request_sign_up``)."""
-    try:
+
+    def sign_up() -> Response:
         accounts.request_sign_up(
             state.ctx, email=email, password=password, org_name=org_name, client=client
         )
-    except ChatGridError as exc:
+        address = email.strip().lower()
         return render(
             request,
             state,
-            "auth/signup.html",
-            status=exc.status,
-            error=exc.message,
-            email=email[:320],
-            org_name=org_name[:100],
-            enabled=state.ctx.settings.signup_enabled,
+            "auth/login.html",
+            next="",
+            email=address,
+            signed_up=sign_up_message(address, org_name.strip()),
         )
-    address = email.strip().lower()
-    return render(
+
+    form = partial(
+        render,
         request,
         state,
-        "auth/login.html",
-        next="",
-        email=address,
-        signed_up=sign_up_message(address, org_name.strip()),
+        "auth/signup.html",
+        email=email[:320],
+        org_name=org_name[:100],
+        enabled=state.ctx.settings.signup_enabled,
     )
+    return form_action(sign_up, form)
 
 
 @router.get("/join/{token}")
@@ -159,7 +152,8 @@ def join(
     password: PasswordField = "",
 ) -> Response:
     signed_in = viewer.user if viewer else None
-    try:
+
+    def accept() -> Response:
         user, member = members.accept_invitation(
             state.ctx,
             state.throttle,
@@ -168,22 +162,25 @@ def join(
             signed_in=signed_in,
             client=client,
         )
-    except ChatGridError as exc:
+        response = redirect(f"/orgs/{member.org_id}", "invitation_accepted")
+        if viewer is None or viewer.user.id != user.id:
+            if viewer is not None:  # someone else was signed in here: they are signed out
+                state.ctx.sessions.delete(viewer.session.id_hash)
+            session_id, _ = start_session(state.ctx, user, member.org_id, client)
+            set_session_cookie(request, response, session_id, device_token(state.ctx, user))
+        return response
+
+    def join_form(*, refused: ChatGridError) -> Response:
+        """The invitation as it stands now (the refusal may have used it up)."""
         preview = members.preview_invitation(state.ctx, token, signed_in)
         return render(
             request,
             state,
             "auth/join.html",
             viewer=viewer,
-            status=exc.status,
-            error=exc.message,
+            refused=refused,
             preview=preview,
             token=token,
         )
-    response = redirect(f"/orgs/{member.org_id}", "invitation_accepted")
-    if viewer is None or viewer.user.id != user.id:
-        if viewer is not None:  # someone else was signed in here: they are signed out
-            state.ctx.sessions.delete(viewer.session.id_hash)
-        session_id, _ = start_session(state.ctx, user, member.org_id, client)
-        set_session_cookie(request, response, session_id, device_token(state.ctx, user))
-    return response
+
+    return form_action(accept, join_form)

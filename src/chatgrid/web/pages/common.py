@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -39,9 +40,14 @@ def render(
     viewer: Viewer | None = None,
     access: OrgAccess | None = None,
     status: int = 200,
+    refused: ChatGridError | None = None,
     **values: Any,
 ) -> HTMLResponse:
-    """A page with the layout's data filled in; anonymous pages get a pre-session CSRF token."""
+    """A page with the layout's data filled in; anonymous pages get a pre-session CSRF token.
+
+    ``refused`` is why a form comes back: its status, its message (``error``),
+    the field it names (``error_param``) and its ``Retry-After``.
+    """
     if access is not None:
         viewer = access.viewer
     new_presession = None
@@ -66,13 +72,39 @@ def render(
         "csrf_token": csrf,
         "notice": notice,
         "error": None,
+        "error_param": None,
         "section": "",
     }
+    if refused is not None:
+        status = refused.status
+        page_values.update(error=refused.message, error_param=refused.param)
     page_values.update(values)
     response = HTMLResponse(state.templates.render(template, page_values), status_code=status)
+    if refused is not None:
+        response.headers.update({k.decode(): v.decode() for k, v in refused.headers()})
     if new_presession is not None:
         set_presession_cookie(request, response, new_presession)
     return response
+
+
+class FormPage(Protocol):
+    """A form's page, shown again because its action was refused."""
+
+    def __call__(self, *, refused: ChatGridError) -> Response: ...
+
+
+def form_action(action: Callable[[], Response], form: FormPage) -> Response:
+    """Run a console form's action; a refusal shows the form again instead of an error page.
+
+    Every form answers a ``ChatGridError`` the same way: the form's own page
+    with the error's status and message (and the values typed, which ``form``
+    keeps), so a handler says only what it does and which page is its form.
+    Anything else (a bug) still reaches the error handlers.
+    """
+    try:
+        return action()
+    except ChatGridError as exc:
+        return form(refused=exc)
 
 
 def redirect(url: str, notice: str | None = None) -> RedirectResponse:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Form
@@ -13,7 +14,7 @@ from chatgrid.admin import credentials
 from chatgrid.errors import ChatGridError
 from chatgrid.providers.base import DEFAULT_AZURE_API_VERSION, Provider
 from chatgrid.web.deps import Console, OrgAccess, OrgAdmin
-from chatgrid.web.pages.common import redirect, render
+from chatgrid.web.pages.common import form_action, redirect, render
 from chatgrid.web.state import ConsoleState
 
 router = APIRouter()
@@ -32,9 +33,7 @@ def _key_page(
     access: OrgAccess,
     *,
     provider: str,
-    status: int = 200,
-    error: str | None = None,
-    error_param: str | None = None,
+    refused: ChatGridError | None = None,
     form: dict[str, str] | None = None,
 ) -> Response:
     return render(
@@ -48,9 +47,7 @@ def _key_page(
         providers=PROVIDERS,
         default_api_version=DEFAULT_AZURE_API_VERSION,
         form=form or {},
-        status=status,
-        error=error,
-        error_param=error_param,
+        refused=refused,
     )
 
 
@@ -82,7 +79,8 @@ def connect_key(
         "api_version": api_version,
         "deployments": deployments,
     }
-    try:
+
+    def connect() -> Response:
         kind = Provider(provider) if provider in PROVIDERS else Provider.OPENAI
         config = credentials.upstream_config(
             kind,
@@ -95,26 +93,17 @@ def connect_key(
         asyncio.run(
             credentials.connect_credential(state.ctx, access.org.id, access.actor, config, api_key)
         )
-    except ChatGridError as exc:
-        return _key_page(
-            request,
-            state,
-            access,
-            provider=provider,
-            status=exc.status,
-            error=exc.message,
-            error_param=exc.param,
-            form=form,
-        )
-    return redirect(f"/orgs/{access.org.id}/key", "key_connected")
+        return redirect(f"/orgs/{access.org.id}/key", "key_connected")
+
+    return form_action(
+        connect, partial(_key_page, request, state, access, provider=provider, form=form)
+    )
 
 
 @router.post("/orgs/{org_id}/key/revoke")
 def revoke_key(request: Request, state: Console, access: OrgAdmin) -> Response:
-    try:
+    def revoke() -> Response:
         credentials.revoke_credential(state.ctx, access.org.id, access.actor)
-    except ChatGridError as exc:
-        return _key_page(
-            request, state, access, provider="openai", status=exc.status, error=exc.message
-        )
-    return redirect(f"/orgs/{access.org.id}/key", "key_revoked")
+        return redirect(f"/orgs/{access.org.id}/key", "key_revoked")
+
+    return form_action(revoke, partial(_key_page, request, state, access, provider="openai"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Form
@@ -16,7 +17,7 @@ from chatgrid.identity.models import BillingMode, Role
 from chatgrid.ledger.money import format_dollars
 from chatgrid.store.types import utcnow
 from chatgrid.web.deps import Console, OrgAccess, OrgAdmin, TargetInvitation, TargetMember
-from chatgrid.web.pages.common import redirect, render
+from chatgrid.web.pages.common import form_action, redirect, render
 from chatgrid.web.state import ConsoleState
 
 router = APIRouter()
@@ -41,8 +42,7 @@ def _members_page(
     state: ConsoleState,
     access: OrgAccess,
     *,
-    status: int = 200,
-    error: str | None = None,
+    refused: ChatGridError | None = None,
     invite_email: str = "",
 ) -> Response:
     everyone, seats = members.members_and_seats(state.ctx, access.org)
@@ -60,8 +60,7 @@ def _members_page(
         caps={m: format_dollars(c) for m, c in state.ctx.billing.caps(access.org.id).items()},
         mail_ready=mail_ready(state),
         invite_email=invite_email,
-        status=status,
-        error=error,
+        refused=refused,
     )
 
 
@@ -79,7 +78,7 @@ def invite(
     role: Annotated[str, Form(max_length=20)] = "member",
     send_email: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
-    try:
+    def send() -> Response:
         issued = members.invite(
             state.ctx,
             access.org,
@@ -91,31 +90,30 @@ def invite(
             mailer=state.mailer,
             send_email=bool(send_email),
         )
-    except ChatGridError as exc:
-        return _members_page(
-            request, state, access, status=exc.status, error=exc.message, invite_email=email[:320]
+        if issued.emailed:
+            return redirect(f"/orgs/{access.org.id}/members", "invitation_sent")
+        return render(
+            request,
+            state,
+            "invitation_created.html",
+            access=access,
+            section="members",
+            issued=issued,
         )
-    if issued.emailed:
-        return redirect(f"/orgs/{access.org.id}/members", "invitation_sent")
-    return render(
-        request,
-        state,
-        "invitation_created.html",
-        access=access,
-        section="members",
-        issued=issued,
-    )
+
+    form = partial(_members_page, request, state, access, invite_email=email[:320])
+    return form_action(send, form)
 
 
 @router.post("/orgs/{org_id}/invitations/{invitation_id}/revoke")
 def revoke_invitation(
     request: Request, state: Console, access: OrgAdmin, invitation: TargetInvitation
 ) -> Response:
-    try:
+    def revoke() -> Response:
         members.revoke_invitation(state.ctx, access.org, access.actor, invitation.id)
-    except ChatGridError as exc:
-        return _members_page(request, state, access, status=exc.status, error=exc.message)
-    return redirect(f"/orgs/{access.org.id}/members", "invitation_revoked")
+        return redirect(f"/orgs/{access.org.id}/members", "invitation_revoked")
+
+    return form_action(revoke, partial(_members_page, request, state, access))
 
 
 @router.post("/orgs/{org_id}/members/{member_id}/role")
@@ -126,28 +124,27 @@ def change_role(
     member: TargetMember,
     role: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    try:
-        members.change_role(
-            state.ctx, access.org, access.member, access.actor, member.id, parse_role(role)
-        )
-    except ChatGridError as exc:
-        return _members_page(request, state, access, status=exc.status, error=exc.message)
-    if member.id == access.member.id and parse_role(role) is Role.MEMBER:
-        return redirect(f"/orgs/{access.org.id}", "role_changed")
-    return redirect(f"/orgs/{access.org.id}/members", "role_changed")
+    def change() -> Response:
+        new_role = parse_role(role)
+        members.change_role(state.ctx, access.org, access.member, access.actor, member.id, new_role)
+        if member.id == access.member.id and new_role is Role.MEMBER:
+            return redirect(f"/orgs/{access.org.id}", "role_changed")
+        return redirect(f"/orgs/{access.org.id}/members", "role_changed")
+
+    return form_action(change, partial(_members_page, request, state, access))
 
 
 @router.post("/orgs/{org_id}/members/{member_id}/remove")
 def remove_member(
     request: Request, state: Console, access: OrgAdmin, member: TargetMember
 ) -> Response:
-    try:
+    def remove() -> Response:
         members.remove_member(state.ctx, access.org, access.member, access.actor, member.id)
-    except ChatGridError as exc:
-        return _members_page(request, state, access, status=exc.status, error=exc.message)
-    if member.id == access.member.id:
-        return redirect("/", "member_removed")
-    return redirect(f"/orgs/{access.org.id}/members", "member_removed")
+        if member.id == access.member.id:
+            return redirect("/", "member_removed")
+        return redirect(f"/orgs/{access.org.id}/members", "member_removed")
+
+    return form_action(remove, partial(_members_page, request, state, access))
 
 
 @router.post("/orgs/{org_id}/members/{member_id}/cap")
@@ -159,9 +156,10 @@ def set_cap(
     cap_usd: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     """A member's monthly shared-credit cap in dollars; empty clears it."""
-    try:
+
+    def save() -> Response:
         cap = parse_dollars(cap_usd, "cap_usd") if cap_usd.strip() else None
         set_member_cap(state.ctx, access.org.id, member.email, cap, actor=access.actor)
-    except ChatGridError as exc:
-        return _members_page(request, state, access, status=exc.status, error=exc.message)
-    return redirect(f"/orgs/{access.org.id}/members", "cap_saved")
+        return redirect(f"/orgs/{access.org.id}/members", "cap_saved")
+
+    return form_action(save, partial(_members_page, request, state, access))

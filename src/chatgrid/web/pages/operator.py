@@ -4,6 +4,7 @@ anyone but an operator, every page is a 404; every page warns while a pooled key
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form
@@ -12,10 +13,10 @@ from starlette.responses import Response
 
 from chatgrid.admin import analytics, operator
 from chatgrid.analytics.usage import dollars
-from chatgrid.errors import ChatGridError, InvalidRequest
+from chatgrid.errors import ChatGridError
 from chatgrid.gateway.pool_alerts import broken_pool_keys
-from chatgrid.web.deps import Console, OperatorUser, Viewer
-from chatgrid.web.pages.common import redirect, render
+from chatgrid.web.deps import Console, OperatorOrg, OperatorUser, Viewer
+from chatgrid.web.pages.common import form_action, redirect, render, whole_number
 from chatgrid.web.state import ConsoleState
 
 router = APIRouter()
@@ -40,8 +41,7 @@ def operator_page(
     template: str,
     tab: str,
     *,
-    status: int = 200,
-    error: str | None = None,
+    refused: ChatGridError | None = None,
     **values: Any,
 ) -> Response:
     return render(
@@ -54,14 +54,13 @@ def operator_page(
         dollars=dollars,
         operator_notice=NOTICES.get(request.query_params.get("done", "")),
         broken_pool_keys=broken_pool_keys(state.ctx),
-        status=status,
-        error=error,
+        refused=refused,
         **values,
     )
 
 
 def _tenants_page(
-    request: Request, state: ConsoleState, viewer: Viewer, *, status: int = 200, error: str = ""
+    request: Request, state: ConsoleState, viewer: Viewer, *, refused: ChatGridError | None = None
 ) -> Response:
     rows = operator.tenants(state.ctx)
     return operator_page(
@@ -72,8 +71,7 @@ def _tenants_page(
         "tenants",
         tenants=rows,
         overall=operator.overall_margin(rows),
-        status=status,
-        error=error or None,
+        refused=refused,
     )
 
 
@@ -85,46 +83,44 @@ def tenants_page(request: Request, state: Console, viewer: OperatorUser) -> Resp
 @router.post("/operator/tenants/{tenant_id}/suspend")
 def suspend(
     request: Request,
-    tenant_id: str,
+    tenant: OperatorOrg,
     state: Console,
     viewer: OperatorUser,
     reason: Annotated[str, Form(max_length=300)] = "",
 ) -> Response:
-    try:
-        operator.suspend(state.ctx, viewer.actor, tenant_id[:64], reason)
-    except ChatGridError as exc:
-        return _tenants_page(request, state, viewer, status=exc.status, error=exc.message)
-    return redirect("/operator?done=suspended")
+    def act() -> Response:
+        operator.suspend(state.ctx, viewer.actor, tenant.id, reason)
+        return redirect("/operator?done=suspended")
+
+    return form_action(act, partial(_tenants_page, request, state, viewer))
 
 
 @router.post("/operator/tenants/{tenant_id}/resume")
-def resume(request: Request, tenant_id: str, state: Console, viewer: OperatorUser) -> Response:
-    try:
-        operator.resume(state.ctx, viewer.actor, tenant_id[:64])
-    except ChatGridError as exc:
-        return _tenants_page(request, state, viewer, status=exc.status, error=exc.message)
-    return redirect("/operator?done=resumed")
+def resume(request: Request, tenant: OperatorOrg, state: Console, viewer: OperatorUser) -> Response:
+    def act() -> Response:
+        operator.resume(state.ctx, viewer.actor, tenant.id)
+        return redirect("/operator?done=resumed")
+
+    return form_action(act, partial(_tenants_page, request, state, viewer))
 
 
 @router.post("/operator/tenants/{tenant_id}/trial")
 def extend_trial(
     request: Request,
-    tenant_id: str,
+    tenant: OperatorOrg,
     state: Console,
     viewer: OperatorUser,
     days: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
-    try:
-        if not days.strip().isdigit():
-            raise InvalidRequest("days is a whole number", param="days")
-        operator.extend_trial(state.ctx, viewer.actor, tenant_id[:64], int(days))
-    except ChatGridError as exc:
-        return _tenants_page(request, state, viewer, status=exc.status, error=exc.message)
-    return redirect("/operator?done=trial_extended")
+    def act() -> Response:
+        operator.extend_trial(state.ctx, viewer.actor, tenant.id, whole_number(days, "days") or 0)
+        return redirect("/operator?done=trial_extended")
+
+    return form_action(act, partial(_tenants_page, request, state, viewer))
 
 
 def _prices_page(
-    request: Request, state: ConsoleState, viewer: Viewer, *, status: int = 200, error: str = ""
+    request: Request, state: ConsoleState, viewer: Viewer, *, refused: ChatGridError | None = None
 ) -> Response:
     return operator_page(
         request,
@@ -133,8 +129,7 @@ def _prices_page(
         "operator/prices.html",
         "prices",
         prices=operator.price_book(state.ctx),
-        status=status,
-        error=error or None,
+        refused=refused,
     )
 
 
@@ -154,7 +149,7 @@ def add_price(
     cached_input: Annotated[str, Form(max_length=20)] = "",
     output: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    try:
+    def add() -> Response:
         price = operator.price_from_dollars(
             model,
             analytics.parse_day(effective_from, "effective_from"),
@@ -163,6 +158,6 @@ def add_price(
             cached_input.strip() or None,
         )
         operator.set_price(state.ctx, viewer.actor, price)
-    except ChatGridError as exc:
-        return _prices_page(request, state, viewer, status=exc.status, error=exc.message)
-    return redirect("/operator/prices?done=price_added")
+        return redirect("/operator/prices?done=price_added")
+
+    return form_action(add, partial(_prices_page, request, state, viewer))

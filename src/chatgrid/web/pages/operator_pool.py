@@ -3,6 +3,7 @@ budget, create and edit plans. Every change is audited and in force on every ser
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Form
@@ -12,9 +13,9 @@ from starlette.responses import Response
 from chatgrid.admin import billing, operator
 from chatgrid.analytics.usage import dollars
 from chatgrid.billing.plans import parse_dollars
-from chatgrid.errors import ChatGridError, InvalidRequest, NotFound
-from chatgrid.web.deps import Console, OperatorUser, Viewer
-from chatgrid.web.pages.common import redirect, whole_number
+from chatgrid.errors import ChatGridError, InvalidRequest
+from chatgrid.web.deps import Console, OperatorPlan, OperatorPoolKey, OperatorUser, Viewer
+from chatgrid.web.pages.common import form_action, redirect, whole_number
 from chatgrid.web.pages.operator import operator_page
 from chatgrid.web.state import ConsoleState
 
@@ -24,7 +25,7 @@ Number = Annotated[str, Form(max_length=12)]
 
 
 def _pool_page(
-    request: Request, state: ConsoleState, viewer: Viewer, *, status: int = 200, error: str = ""
+    request: Request, state: ConsoleState, viewer: Viewer, *, refused: ChatGridError | None = None
 ) -> Response:
     keys = operator.pool_usage(state.ctx)
     return operator_page(
@@ -34,8 +35,7 @@ def _pool_page(
         "operator/pool.html",
         "pool",
         keys=keys,
-        status=status,
-        error=error or None,
+        refused=refused,
     )
 
 
@@ -47,25 +47,25 @@ def pool_page(request: Request, state: Console, viewer: OperatorUser) -> Respons
 @router.post("/operator/pool/{key_id}")
 def set_pool_budget(
     request: Request,
-    key_id: str,
+    key: OperatorPoolKey,
     state: Console,
     viewer: OperatorUser,
     weight: Number = "",
     rpm_limit: Number = "",
     tpm_limit: Number = "",
 ) -> Response:
-    try:
+    def save() -> Response:
         operator.set_pool_budget(
             state.ctx,
             viewer.actor,
-            key_id[:64],
+            key.id,
             weight=whole_number(weight, "weight") or 0,
             rpm_limit=whole_number(rpm_limit, "rpm_limit", optional=True),
             tpm_limit=whole_number(tpm_limit, "tpm_limit", optional=True),
         )
-    except ChatGridError as exc:
-        return _pool_page(request, state, viewer, status=exc.status, error=exc.message)
-    return redirect("/operator/pool?done=pool_key_saved")
+        return redirect("/operator/pool?done=pool_key_saved")
+
+    return form_action(save, partial(_pool_page, request, state, viewer))
 
 
 def usd(micros: int) -> str:
@@ -74,7 +74,7 @@ def usd(micros: int) -> str:
 
 
 def _plans_page(
-    request: Request, state: ConsoleState, viewer: Viewer, *, status: int = 200, error: str = ""
+    request: Request, state: ConsoleState, viewer: Viewer, *, refused: ChatGridError | None = None
 ) -> Response:
     return operator_page(
         request,
@@ -84,8 +84,7 @@ def _plans_page(
         "plans",
         plans=state.ctx.plans.list(),
         usd=usd,
-        status=status,
-        error=error or None,
+        refused=refused,
     )
 
 
@@ -111,7 +110,7 @@ def create_plan(
     allowance_per_seat: Number = "",
     overage: Annotated[str, Form(max_length=20)] = "hard_stop",
 ) -> Response:
-    try:
+    def create() -> Response:
         billing.create_plan(
             state.ctx,
             name,
@@ -121,15 +120,15 @@ def create_plan(
             overage=_overage(overage),
             actor=viewer.actor,
         )
-    except ChatGridError as exc:
-        return _plans_page(request, state, viewer, status=exc.status, error=exc.message)
-    return redirect("/operator/plans?done=plan_created")
+        return redirect("/operator/plans?done=plan_created")
+
+    return form_action(create, partial(_plans_page, request, state, viewer))
 
 
 @router.post("/operator/plans/{plan_id}")
 def update_plan(
     request: Request,
-    plan_id: str,
+    plan: OperatorPlan,
     state: Console,
     viewer: OperatorUser,
     seat_price: Number = "",
@@ -137,10 +136,7 @@ def update_plan(
     allowance_per_seat: Number = "",
     overage: Annotated[str, Form(max_length=20)] = "hard_stop",
 ) -> Response:
-    try:
-        plan = state.ctx.plans.get(plan_id[:64])
-        if plan.id != plan_id:  # the form posts ids; a name in the URL is not accepted
-            raise NotFound("no such plan", code="plan_not_found")
+    def save() -> Response:
         billing.update_plan(
             state.ctx,
             plan.id,
@@ -150,6 +146,6 @@ def update_plan(
             overage=_overage(overage),
             actor=viewer.actor,
         )
-    except ChatGridError as exc:
-        return _plans_page(request, state, viewer, status=exc.status, error=exc.message)
-    return redirect("/operator/plans?done=plan_saved")
+        return redirect("/operator/plans?done=plan_saved")
+
+    return form_action(save, partial(_plans_page, request, state, viewer))

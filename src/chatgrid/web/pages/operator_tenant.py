@@ -6,6 +6,7 @@ comes back. The invoice pages reuse the org console's exports.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Form
@@ -14,8 +15,9 @@ from starlette.responses import Response
 
 from chatgrid.admin import billing, operator
 from chatgrid.errors import ChatGridError
-from chatgrid.web.deps import Console, OperatorUser, Viewer
-from chatgrid.web.pages.common import redirect, whole_number
+from chatgrid.identity.models import Org
+from chatgrid.web.deps import Console, OperatorOrg, OperatorUser, Viewer
+from chatgrid.web.pages.common import form_action, redirect, whole_number
 from chatgrid.web.pages.invoices import find_invoice, invoice_download
 from chatgrid.web.pages.operator import operator_page
 from chatgrid.web.pages.operator_pool import Number
@@ -28,13 +30,12 @@ def _tenant_page(
     request: Request,
     state: ConsoleState,
     viewer: Viewer,
-    tenant_id: str,
+    org: Org,
     *,
-    status: int = 200,
-    error: str = "",
+    refused: ChatGridError | None = None,
 ) -> Response:
     ctx = state.ctx
-    tenant = operator.tenant(ctx, tenant_id[:64])
+    tenant = operator.tenant(ctx, org.id)
     return operator_page(
         request,
         state,
@@ -45,20 +46,21 @@ def _tenant_page(
         plans=ctx.plans.list(),
         limits=operator.operator_limits(ctx, tenant.id),
         invoices=list(reversed(ctx.billing.invoices(tenant.id))),
-        status=status,
-        error=error or None,
+        refused=refused,
     )
 
 
 @router.get("/operator/tenants/{tenant_id}")
-def tenant_page(request: Request, tenant_id: str, state: Console, viewer: OperatorUser) -> Response:
-    return _tenant_page(request, state, viewer, tenant_id)
+def tenant_page(
+    request: Request, org: OperatorOrg, state: Console, viewer: OperatorUser
+) -> Response:
+    return _tenant_page(request, state, viewer, org)
 
 
 @router.post("/operator/tenants/{tenant_id}/limits")
 def set_limits(
     request: Request,
-    tenant_id: str,
+    org: OperatorOrg,
     state: Console,
     viewer: OperatorUser,
     org_rpm: Number = "",
@@ -68,40 +70,35 @@ def set_limits(
 ) -> Response:
     values = {"org_rpm": org_rpm, "org_tpm": org_tpm, "member_rpm": member_rpm}
     values["member_tpm"] = member_tpm
-    try:
-        tenant = operator.tenant(state.ctx, tenant_id[:64])
+
+    def save() -> Response:
         limits = {k: whole_number(v, k, optional=True) for k, v in values.items()}
-        operator.set_operator_limits(state.ctx, viewer.actor, tenant.id, limits)
-    except ChatGridError as exc:
-        if exc.status == 404:
-            raise
-        return _tenant_page(request, state, viewer, tenant_id, status=exc.status, error=exc.message)
-    return redirect(f"/operator/tenants/{tenant.id}?done=limits_saved")
+        operator.set_operator_limits(state.ctx, viewer.actor, org.id, limits)
+        return redirect(f"/operator/tenants/{org.id}?done=limits_saved")
+
+    return form_action(save, partial(_tenant_page, request, state, viewer, org))
 
 
 @router.post("/operator/tenants/{tenant_id}/plan")
 def assign_plan(
     request: Request,
-    tenant_id: str,
+    org: OperatorOrg,
     state: Console,
     viewer: OperatorUser,
     plan_id: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
-    try:
-        tenant = operator.tenant(state.ctx, tenant_id[:64])
-        billing.assign_plan(state.ctx, tenant.id, plan_id, actor=viewer.actor)
-    except ChatGridError as exc:
-        if exc.code == "org_not_found":
-            raise
-        return _tenant_page(request, state, viewer, tenant_id, status=exc.status, error=exc.message)
-    return redirect(f"/operator/tenants/{tenant.id}?done=plan_assigned")
+    def assign() -> Response:
+        billing.assign_plan(state.ctx, org.id, plan_id, actor=viewer.actor)
+        return redirect(f"/operator/tenants/{org.id}?done=plan_assigned")
+
+    return form_action(assign, partial(_tenant_page, request, state, viewer, org))
 
 
 @router.get("/operator/tenants/{tenant_id}/invoices/{period}")
 def tenant_invoice(
-    request: Request, tenant_id: str, period: str, state: Console, viewer: OperatorUser
+    request: Request, org: OperatorOrg, period: str, state: Console, viewer: OperatorUser
 ) -> Response:
-    tenant = operator.tenant(state.ctx, tenant_id[:64])
+    tenant = operator.tenant(state.ctx, org.id)
     invoice = find_invoice(state, tenant.id, period)
     return operator_page(
         request, state, viewer, "operator/invoice.html", "tenants", tenant=tenant, invoice=invoice
@@ -110,7 +107,6 @@ def tenant_invoice(
 
 @router.get("/operator/tenants/{tenant_id}/invoices/{period}/{fmt}")
 def tenant_invoice_file(
-    tenant_id: str, period: str, fmt: str, state: Console, viewer: OperatorUser
+    org: OperatorOrg, period: str, fmt: str, state: Console, viewer: OperatorUser
 ) -> Response:
-    tenant = operator.tenant(state.ctx, tenant_id[:64])
-    return invoice_download(find_invoice(state, tenant.id, period), tenant.name, fmt)
+    return invoice_download(find_invoice(state, org.id, period), org.name, fmt)

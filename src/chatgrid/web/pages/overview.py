@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Form
@@ -14,7 +15,7 @@ from chatgrid.billing.standing import budget_status, trial_status
 from chatgrid.errors import ChatGridError, InvalidRequest
 from chatgrid.identity.models import BillingMode
 from chatgrid.web.deps import Console, OrgAccess, OrgAdmin, OrgMember
-from chatgrid.web.pages.common import redirect, render
+from chatgrid.web.pages.common import form_action, redirect, render
 from chatgrid.web.state import ConsoleState
 
 router = APIRouter()
@@ -26,7 +27,11 @@ def api_base_url(request: Request, state: ConsoleState) -> str:
 
 
 def _overview(
-    request: Request, state: ConsoleState, access: OrgAccess, *, status: int = 200, error: str = ""
+    request: Request,
+    state: ConsoleState,
+    access: OrgAccess,
+    *,
+    refused: ChatGridError | None = None,
 ) -> Response:
     ctx, org_id, now = state.ctx, access.org.id, datetime.now(UTC)
     return render(
@@ -40,8 +45,7 @@ def _overview(
         my_budget=billing.member_budget_status(ctx, org_id, access.member.id, now),
         trial=trial_status(ctx.billing.account(org_id), now),
         api_base=api_base_url(request, state),
-        status=status,
-        error=error or None,
+        refused=refused,
     )
 
 
@@ -57,10 +61,10 @@ def switch_mode(
     access: OrgAdmin,
     mode: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    try:
+    def switch() -> Response:
         if mode not in {m.value for m in BillingMode}:
             raise InvalidRequest("choose BYOK or shared credits", param="mode")
         org_settings.switch_mode(state.ctx, access.org.id, access.actor, BillingMode(mode))
-    except ChatGridError as exc:
-        return _overview(request, state, access, status=exc.status, error=exc.message)
-    return redirect(f"/orgs/{access.org.id}", "mode_switched")
+        return redirect(f"/orgs/{access.org.id}", "mode_switched")
+
+    return form_action(switch, partial(_overview, request, state, access))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 
 from fastapi import APIRouter
 from starlette.requests import Request
@@ -10,9 +11,8 @@ from starlette.responses import Response
 
 from chatgrid.admin import dates, reports
 from chatgrid.audit import AuditFilter
-from chatgrid.errors import ChatGridError
 from chatgrid.web.deps import Console, OrgAdmin
-from chatgrid.web.pages.common import render
+from chatgrid.web.pages.common import form_action, render
 
 router = APIRouter()
 
@@ -65,26 +65,23 @@ def audit_page(
     since: str = "",
     until: str = "",
 ) -> Response:
-    entries, error, status = [], None, 200
-    try:
-        entries = reports.audit_entries(
-            state.ctx, access.org.id, _audit_filter(actor, action, since, until, 500)
-        )
-    except ChatGridError as exc:
-        error, status = exc.message, exc.status
-    return render(
+    page = partial(
+        render,
         request,
         state,
         "audit.html",
         access=access,
         section="audit",
-        entries=entries,
         filters={"actor": actor, "action": action, "since": since, "until": until},
         actions=KNOWN_ACTIONS,
         query=request.url.query,
-        status=status,
-        error=error,
     )
+
+    def show() -> Response:
+        filters = _audit_filter(actor, action, since, until, 500)
+        return page(entries=reports.audit_entries(state.ctx, access.org.id, filters))
+
+    return form_action(show, partial(page, entries=[]))
 
 
 @router.get("/orgs/{org_id}/audit.csv")
@@ -106,8 +103,18 @@ def audit_csv(
 def calls_page(
     request: Request, state: Console, access: OrgAdmin, since: str = "", until: str = ""
 ) -> Response:
-    rows, error, status = [], None, 200
-    try:
+    page = partial(
+        render,
+        request,
+        state,
+        "calls.html",
+        access=access,
+        section="calls",
+        filters={"since": since, "until": until},
+        query=request.url.query,
+    )
+
+    def show() -> Response:
         rows = reports.calls(
             state.ctx,
             access.org.id,
@@ -115,20 +122,9 @@ def calls_page(
             until=parse_moment(until, "until"),
             limit=500,
         )
-    except ChatGridError as exc:
-        error, status = exc.message, exc.status
-    return render(
-        request,
-        state,
-        "calls.html",
-        access=access,
-        section="calls",
-        calls=rows,
-        filters={"since": since, "until": until},
-        query=request.url.query,
-        status=status,
-        error=error,
-    )
+        return page(calls=rows)
+
+    return form_action(show, partial(page, calls=[]))
 
 
 @router.get("/orgs/{org_id}/calls.csv")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Form
@@ -13,7 +14,7 @@ from chatgrid.errors import ChatGridError, InvalidRequest
 from chatgrid.identity.models import BillingMode
 from chatgrid.limits.policy import OrgPolicy
 from chatgrid.web.deps import Console, OrgAccess, OrgAdmin
-from chatgrid.web.pages.common import redirect, render, whole_number
+from chatgrid.web.pages.common import form_action, redirect, render, whole_number
 from chatgrid.web.state import ConsoleState
 
 router = APIRouter()
@@ -48,8 +49,7 @@ def _limits_page(
     access: OrgAccess,
     *,
     policy: OrgPolicy | None = None,
-    status: int = 200,
-    error: str | None = None,
+    refused: ChatGridError | None = None,
 ) -> Response:
     ctx = state.ctx
     current = ctx.credentials.current(access.org.id)
@@ -69,8 +69,7 @@ def _limits_page(
         allowed=allowed,
         extra_models="\n".join(extra),
         shared=access.org.billing_mode is BillingMode.SHARED,
-        status=status,
-        error=error,
+        refused=refused,
     )
 
 
@@ -93,7 +92,7 @@ def save_limits(
     model: Annotated[list[str] | None, Form(max_length=100)] = None,
     models_text: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:
-    try:
+    def save() -> Response:
         allowed = None
         if models_mode == "some":
             allowed = parse_models(model or [], models_text)
@@ -106,6 +105,6 @@ def save_limits(
             allowed_models=allowed,
         )
         org_settings.update_policy(state.ctx, access.org.id, access.actor, policy)
-    except ChatGridError as exc:
-        return _limits_page(request, state, access, status=exc.status, error=exc.message)
-    return redirect(f"/orgs/{access.org.id}/limits", "policy_saved")
+        return redirect(f"/orgs/{access.org.id}/limits", "policy_saved")
+
+    return form_action(save, partial(_limits_page, request, state, access))

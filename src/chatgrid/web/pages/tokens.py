@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Form
@@ -9,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from chatgrid.admin import tokens
-from chatgrid.errors import ChatGridError, InvalidRequest
+from chatgrid.errors import ChatGridError
 from chatgrid.identity.models import ApiToken
 from chatgrid.store.types import utcnow
 from chatgrid.web.deps import (
@@ -21,20 +22,11 @@ from chatgrid.web.deps import (
     OwnToken,
     TargetMember,
 )
-from chatgrid.web.pages.common import redirect, render
+from chatgrid.web.pages.common import form_action, redirect, render, whole_number
 from chatgrid.web.pages.overview import api_base_url
 from chatgrid.web.state import ConsoleState
 
 router = APIRouter()
-
-
-def parse_days(value: str) -> int | None:
-    value = value.strip()
-    if not value:
-        return None
-    if not value.isdigit() or len(value) > 6:
-        raise InvalidRequest("expiry is a whole number of days", param="expires_in_days")
-    return int(value)
 
 
 def _tokens_page(
@@ -42,8 +34,7 @@ def _tokens_page(
     state: ConsoleState,
     access: OrgAccess,
     *,
-    status: int = 200,
-    error: str | None = None,
+    refused: ChatGridError | None = None,
 ) -> Response:
     ctx = state.ctx
     everyone: list[tuple[ApiToken, str]] = []
@@ -63,8 +54,7 @@ def _tokens_page(
         own=ctx.tokens.list(access.org.id, access.member.id),
         everyone=everyone,
         now=utcnow(),
-        status=status,
-        error=error,
+        refused=refused,
     )
 
 
@@ -81,37 +71,39 @@ def create_token(
     name: Annotated[str, Form(max_length=200)] = "",
     expires_in_days: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    try:
+    def create() -> Response:
         token, plain = tokens.create_personal_token(
             state.ctx,
             access.member,
             access.actor,
             name=name,
-            expires_in_days=parse_days(expires_in_days),
+            expires_in_days=whole_number(
+                expires_in_days, "expires_in_days", optional=True, label="expiry in days"
+            ),
         )
-    except ChatGridError as exc:
-        return _tokens_page(request, state, access, status=exc.status, error=exc.message)
-    return render(
-        request,
-        state,
-        "token_created.html",
-        access=access,
-        section="tokens",
-        token=token,
-        secret=plain,
-        api_base=api_base_url(request, state),
-    )
+        return render(
+            request,
+            state,
+            "token_created.html",
+            access=access,
+            section="tokens",
+            token=token,
+            secret=plain,
+            api_base=api_base_url(request, state),
+        )
+
+    return form_action(create, partial(_tokens_page, request, state, access))
 
 
 @router.post("/orgs/{org_id}/tokens/{token_id}/revoke")
 def revoke_own_token(
     request: Request, state: Console, access: OrgMember, token: OwnToken
 ) -> Response:
-    try:
+    def revoke() -> Response:
         tokens.revoke_personal_token(state.ctx, token, access.actor, access.member.email)
-    except ChatGridError as exc:
-        return _tokens_page(request, state, access, status=exc.status, error=exc.message)
-    return redirect(f"/orgs/{access.org.id}/tokens", "token_revoked")
+        return redirect(f"/orgs/{access.org.id}/tokens", "token_revoked")
+
+    return form_action(revoke, partial(_tokens_page, request, state, access))
 
 
 @router.post("/orgs/{org_id}/members/{member_id}/tokens/{token_id}/revoke")
@@ -122,8 +114,8 @@ def revoke_member_token(
     member: TargetMember,
     token: MemberToken,
 ) -> Response:
-    try:
+    def revoke() -> Response:
         tokens.revoke_personal_token(state.ctx, token, access.actor, member.email)
-    except ChatGridError as exc:
-        return _tokens_page(request, state, access, status=exc.status, error=exc.message)
-    return redirect(f"/orgs/{access.org.id}/tokens", "token_revoked")
+        return redirect(f"/orgs/{access.org.id}/tokens", "token_revoked")
+
+    return form_action(revoke, partial(_tokens_page, request, state, access))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import APIRouter
 from markupsafe import Markup
 from starlette.requests import Request
@@ -10,8 +12,9 @@ from starlette.responses import Response
 from chatgrid.admin import analytics, reports
 from chatgrid.analytics import charts, usage
 from chatgrid.errors import ChatGridError
-from chatgrid.web.deps import Console, OrgAdmin
-from chatgrid.web.pages.common import render
+from chatgrid.web.deps import Console, OrgAccess, OrgAdmin
+from chatgrid.web.pages.common import form_action, render
+from chatgrid.web.state import ConsoleState
 
 router = APIRouter()
 
@@ -31,25 +34,18 @@ def _query(since: str, until: str, member: str, model: str) -> analytics.UsageQu
     )
 
 
-@router.get("/orgs/{org_id}/usage")
-def usage_page(
+def _usage_page(
     request: Request,
-    state: Console,
-    access: OrgAdmin,
-    since: str = "",
-    until: str = "",
-    member: str = "",
-    model: str = "",
-    metric: str = "tokens",
+    state: ConsoleState,
+    access: OrgAccess,
+    *,
+    metric: str,
+    filters: dict[str, str],
+    report: usage.UsageReport | None = None,
+    usage_query: analytics.UsageQuery | None = None,
+    refused: ChatGridError | None = None,
 ) -> Response:
     ctx = state.ctx
-    metric = metric if metric in usage.METRICS else "tokens"
-    report, query, error, status = None, None, None, 200
-    try:
-        query = _query(since, until, member, model)
-        report = analytics.usage_report(ctx, access.org.id, query)
-    except ChatGridError as exc:
-        error, status = exc.message, exc.status
     charts_ = {}
     if report is not None:
         charts_ = {
@@ -64,18 +60,41 @@ def usage_page(
         access=access,
         section="usage",
         report=report,
-        usage_query=query,
+        usage_query=usage_query,
         charts=charts_,
         metric=metric,
         metrics={k: v[0] for k, v in usage.METRICS.items()},
         members=ctx.members.list(access.org.id),
         models=ctx.usage.models_used(access.org.id),
-        filters={"since": since, "until": until, "member": member, "model": model},
+        filters=filters,
         dollars=usage.dollars,
         query=request.url.query,
-        status=status,
-        error=error,
+        refused=refused,
     )
+
+
+@router.get("/orgs/{org_id}/usage")
+def usage_page(
+    request: Request,
+    state: Console,
+    access: OrgAdmin,
+    since: str = "",
+    until: str = "",
+    member: str = "",
+    model: str = "",
+    metric: str = "tokens",
+) -> Response:
+    """Filters that do not parse show the page again with the message, like a form."""
+    filters = {"since": since, "until": until, "member": member, "model": model}
+    metric = metric if metric in usage.METRICS else "tokens"
+    page = partial(_usage_page, request, state, access, metric=metric, filters=filters)
+
+    def show() -> Response:
+        query = _query(since, until, member, model)
+        report = analytics.usage_report(state.ctx, access.org.id, query)
+        return page(report=report, usage_query=query)
+
+    return form_action(show, page)
 
 
 @router.get("/orgs/{org_id}/usage.csv")
