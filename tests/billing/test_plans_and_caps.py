@@ -107,7 +107,7 @@ def test_the_operator_extends_a_trial(context: AppContext) -> None:
     ended = _trial_org_named(context, "ended", now - timedelta(days=5))
     restarted = billing.extend_trial(context, ended, 3, actor=CLI, now=now)
     assert restarted.trial_ends_at == now + timedelta(days=3)
-    assert context.audit.entries(ended)[0].action == "trial.extended"
+    assert context.audit.entries(None)[0].action == "org.trial_extended"
     with pytest.raises(InvalidRequest):
         billing.extend_trial(context, org_id, 0, actor=CLI)
     # An org made by the command line has no trial: it is billed on the default plan.

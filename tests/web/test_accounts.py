@@ -102,10 +102,15 @@ def test_the_first_operator_is_made_with_a_password(context: AppContext) -> None
     assert "operator.created" in actions(context, None)
     with pytest.raises(WeakPassword):
         people.create_operator(context, "ops2@example.com", "12345678")
-    # An existing account is promoted and gets the new password; its sessions end.
+    # An existing account is promoted and keeps its password and sessions; resetting an
+    # operator's password is its own action, and ends them.
     session_id, _ = start_session(context, operator, None, CLIENT)
-    again = people.create_operator(context, "ops@example.com", "another good passphrase")
+    with pytest.raises(Conflict):
+        people.create_operator(context, "ops@example.com", "another good passphrase")
+    again = people.create_operator(context, "ops@example.com", None)
     assert again.id == operator.id
+    assert resolve_session(context, session_id) is not None
+    accounts.reset_operator_password(context, "ops@example.com", "another good passphrase")
     assert resolve_session(context, session_id) is None
 
 

@@ -20,7 +20,7 @@ from chatgrid.admin.signin import (
 )
 from chatgrid.audit import Actor
 from chatgrid.context import AppContext
-from chatgrid.errors import Conflict, InvalidRequest, PermissionDenied
+from chatgrid.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
 from chatgrid.identity.models import BillingMode, Member, Org
 from chatgrid.identity.passwords import check_password_policy, hash_password
 from chatgrid.identity.throttle import LoginThrottle
@@ -37,34 +37,76 @@ class SignedUp:
     owner: Member
 
 
-def create_operator(ctx: AppContext, email: str, password: str) -> User:
-    """Make (or promote) an operator account with this password.
+def create_operator(
+    ctx: AppContext, email: str, password: str | None, *, actor: Actor | None = None
+) -> User:
+    """Make a new operator account with this password, or make an existing account operator.
 
     The documented first step on a fresh instance (``chatgrid operator
-    create EMAIL``, password on standard input). An existing account is made
-    an operator and gets the new password; its sessions end.
+    create EMAIL``, password on standard input). An existing account keeps
+    its password and sessions: making someone operator must never reset a
+    member's password (``reset_operator_password`` does that, for operators
+    only), so a password given for an existing account is refused.
     """
     address = normalize_email(email)
-    check_password_policy(password, email=address)
-    hashed = hash_password(password)
     existing = ctx.accounts.find_user(address)
     if existing is None:
-        user = ctx.accounts.create_user(address, hashed, is_operator=True)
+        if password is None:
+            raise InvalidRequest(
+                f"{address} has no account yet: give its password on standard input",
+                param="password",
+            )
+        check_password_policy(password, email=address)
+        user = ctx.accounts.create_user(address, hash_password(password), is_operator=True)
     else:
-        ctx.accounts.set_password(existing.id, hashed)
+        if password is not None:
+            raise Conflict(
+                f"{address} already has an account; it keeps its password "
+                "(`chatgrid operator reset-password` resets an operator's)",
+                code="account_exists",
+            )
         ctx.accounts.set_operator(existing.id, True)
-        ctx.sessions.delete_for_user(existing.id)
         refreshed = ctx.accounts.get_user(existing.id)
         assert refreshed is not None
         user = refreshed
     ctx.audit.record(
         None,
-        Actor.cli(),
+        actor or Actor.cli(),
         "operator.created",
         user.id,
         {"email": address, "existing_account": existing is not None},
     )
     return user
+
+
+def operator_account_exists(ctx: AppContext, email: str) -> bool:
+    """Whether ``email`` already has an account (the CLI then reads no password)."""
+    return ctx.accounts.find_user(normalize_email(email)) is not None
+
+
+def reset_operator_password(
+    ctx: AppContext, email: str, password: str, *, actor: Actor | None = None
+) -> User:
+    """Set a new password on an operator account and end its sessions (a lost password).
+
+    Refused for an account that is not an operator: a member's password is
+    theirs to change, never the command line's.
+    """
+    address = normalize_email(email)
+    existing = ctx.accounts.find_user(address)
+    if existing is None or not existing.is_operator:
+        raise NotFound(f"{address} is not an operator account", code="operator_not_found")
+    check_password_policy(password, email=address)
+    ctx.accounts.set_password(existing.id, hash_password(password))
+    ended = ctx.sessions.delete_for_user(existing.id)
+    ctx.audit.record(
+        None,
+        actor or Actor.cli(),
+        "operator.password_reset",
+        existing.id,
+        {"email": address, "sessions_ended": ended},
+    )
+    return existing
 
 
 def sign_up(

@@ -112,21 +112,30 @@ def assign_plan(
 def extend_trial(
     ctx: AppContext, org_ref: str, days: int, *, actor: Actor, now: datetime | None = None
 ) -> BillingAccount:
-    """Add days to a trial; an ended trial restarts from now (the org is writable again)."""
+    """Add days to a trial; an ended trial restarts from now (the org is writable again).
+
+    The one way to extend a trial, from the console, the API and the CLI. An
+    org on a paid plan (or one with no trial at all) is refused: a trial
+    there would make days already billable free, drop the month's invoice
+    draft to $0 and later turn the org read-only. Written to the
+    instance-wide audit log as ``org.trial_extended`` (an operator action).
+    """
     if not 1 <= days <= MAX_TRIAL_EXTENSION_DAYS:
-        raise InvalidRequest(f"days is 1 to {MAX_TRIAL_EXTENSION_DAYS}", param="days")
+        raise InvalidRequest(f"extend by 1 to {MAX_TRIAL_EXTENSION_DAYS} days", param="days")
     org = ctx.orgs.get(org_ref)
     account = ctx.billing.account(org.id)
     if account.plan_id is not None or account.trial_ends_at is None:
-        # No trial (a plan, or an org made by the CLI): starting one would
-        # make days already billable free.
         raise Conflict("the org is on a plan; it has no trial to extend", code="on_plan")
-    start = max(account.trial_ends_at, _now(now))
-    ends = start + timedelta(days=days)
+    before = account.trial_ends_at
+    ends = max(before, _now(now)) + timedelta(days=days)
     ctx.billing.set_trial_end(org.id, ends)
     ctx.changes.bump()
     ctx.audit.record(
-        org.id, actor, "trial.extended", org.id, {"days": days, "trial_ends_at": ends.isoformat()}
+        None,
+        actor,
+        "org.trial_extended",
+        org.id,
+        {"org_name": org.name, "days": days, "from": before.isoformat(), "to": ends.isoformat()},
     )
     return ctx.billing.account(org.id)
 

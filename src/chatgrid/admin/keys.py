@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from chatgrid.audit import Actor
 from chatgrid.context import AppContext
 from chatgrid.errors import Conflict, InvalidRequest
 from chatgrid.providers.base import UpstreamConfig
@@ -64,7 +65,9 @@ async def add_pool_key(
     weight: int = 1,
     rpm_limit: int | None = None,
     tpm_limit: int | None = None,
+    actor: Actor | None = None,
 ) -> StoredKey:
+    """A pooled key for shared-credit orgs, validated upstream first (``pool_key.added``)."""
     if weight < 1:
         raise InvalidRequest("a pooled key's weight is at least 1", param="weight")
     for field, value in (("rpm_limit", rpm_limit), ("tpm_limit", tpm_limit)):
@@ -78,10 +81,24 @@ async def add_pool_key(
         key_id, name, config, sealed, models, weight, rpm_limit=rpm_limit, tpm_limit=tpm_limit
     )
     ctx.changes.bump()
+    ctx.audit.record(
+        None,
+        actor or Actor.cli(),
+        "pool_key.added",
+        stored.id,
+        {
+            "name": name,
+            "provider": stored.config.provider.value,
+            "fingerprint": stored.sealed.fingerprint,
+            "weight": weight,
+            "rpm_limit": rpm_limit,
+            "tpm_limit": tpm_limit,
+        },
+    )
     return stored
 
 
-def rotate_master(ctx: AppContext) -> dict[str, int]:
+def rotate_master(ctx: AppContext, actor: Actor | None = None) -> dict[str, int]:
     """Rewrap every data key under a new master version while servers keep serving.
 
     The new version is written to the key file before any row uses it, and
@@ -118,8 +135,10 @@ def rotate_master(ctx: AppContext) -> dict[str, int]:
         save_keyring_file(ctx.settings, ring.without_versions_below(ring.current_version))
     ctx.vault = vault if ring is None else Vault(ring.without_versions_below(ring.current_version))
     ctx.changes.bump()
-    return {
+    result = {
         "master_key_version": vault.keyring.current_version,
         "rewrapped": rewrapped,
         "retired_versions": retired,
     }
+    ctx.audit.record(None, actor or Actor.cli(), "vault.master_rotated", None, dict(result))
+    return result

@@ -12,17 +12,18 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from chatgrid.admin import billing
 from chatgrid.admin.orgs import set_operator_policy
 from chatgrid.admin.prices import add_price, dollars_per_mtok
 from chatgrid.audit import Actor
 from chatgrid.context import AppContext
-from chatgrid.errors import InvalidRequest, NotFound
+from chatgrid.errors import Conflict, InvalidRequest, NotFound
+from chatgrid.identity.models import BillingMode, Org
 from chatgrid.identity.users import has_control_characters
 from chatgrid.ledger.pricing import Price
 from chatgrid.store.credentials import StoredKey
 from chatgrid.store.operator import OperatorRepository
 
-MAX_TRIAL_EXTENSION_DAYS = 365
 MAX_POOL_WEIGHT = 1000
 MAX_POOL_BUDGET = 100_000_000
 
@@ -175,26 +176,34 @@ def resume(ctx: AppContext, actor: Actor, org_id: str) -> None:
 def extend_trial(
     ctx: AppContext, actor: Actor, org_id: str, days: int, *, now: datetime | None = None
 ) -> datetime:
-    if not 1 <= days <= MAX_TRIAL_EXTENSION_DAYS:
-        raise InvalidRequest(f"extend by 1 to {MAX_TRIAL_EXTENSION_DAYS} days", param="days")
-    name = _org_name(ctx, org_id)
-    repo = OperatorRepository(ctx.engine)
-    before = repo.trial_ends_at(org_id)
-    new_end = repo.extend_trial(org_id, days, now or _now())
+    """The console's door to ``billing.extend_trial`` (its rules and audit): by org id only."""
+    _org_name(ctx, org_id)
+    account = billing.extend_trial(ctx, org_id, days, actor=actor, now=now)
+    assert account.trial_ends_at is not None
+    return account.trial_ends_at
+
+
+def set_shared_allowed(ctx: AppContext, actor: Actor, org_ref: str, allowed: bool) -> Org:
+    """Let an org use shared credits, or not; every server knows when this returns.
+
+    Taking shared credits away from an org that is on them is refused rather
+    than done halfway: the flag alone would leave its calls on the pool, and
+    switching it to BYOK silently could strand an org without a key. Its
+    admin (or ``chatgrid org mode ORG byok``) switches it first.
+    """
+    org = ctx.orgs.get(org_ref)
+    if not allowed and org.billing_mode is BillingMode.SHARED:
+        raise Conflict(
+            f"{org.name} is on shared credits: switch it to BYOK first "
+            f"(`chatgrid org mode {org.id} byok`), then take shared credits away",
+            code="org_on_shared_credits",
+        )
+    ctx.orgs.set_shared_allowed(org.id, allowed)
     ctx.changes.bump()
     ctx.audit.record(
-        None,
-        actor,
-        "org.trial_extended",
-        org_id,
-        {
-            "org_name": name,
-            "days": days,
-            "from": before.isoformat() if before else None,
-            "to": new_end.isoformat(),
-        },
+        None, actor, "operator.shared_allowed", org.id, {"org_name": org.name, "allowed": allowed}
     )
-    return new_end
+    return ctx.orgs.get(org.id)
 
 
 def price_book(ctx: AppContext) -> list[Price]:

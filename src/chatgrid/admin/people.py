@@ -11,9 +11,8 @@ signed up with that address first.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
-from chatgrid.admin import accounts, members
+from chatgrid.admin import accounts, members, tokens
 from chatgrid.audit import Actor
 from chatgrid.context import AppContext
 from chatgrid.errors import InvalidRequest
@@ -26,16 +25,23 @@ from chatgrid.store.accounts import PasswordAccount
 OPERATOR_INVITER = "Your ChatGrid operator"
 
 
-def create_org(ctx: AppContext, name: str, mode: BillingMode) -> Org:
-    return ctx.orgs.create(check_org_name(name), mode)
+def create_org(ctx: AppContext, name: str, mode: BillingMode, *, actor: Actor | None = None) -> Org:
+    """An org with no owner and no trial (billed on the default plan), audited."""
+    org = ctx.orgs.create(check_org_name(name), mode)
+    ctx.audit.record(
+        org.id, actor or Actor.cli(), "org.created", org.id, {"name": org.name, "mode": mode.value}
+    )
+    return org
 
 
-def create_operator(ctx: AppContext, email: str, password: str) -> User:
-    """The first operator account of a fresh instance (``chatgrid operator create EMAIL``).
+def create_operator(
+    ctx: AppContext, email: str, password: str | None, *, actor: Actor | None = None
+) -> User:
+    """An operator account: a new one with this password, or an existing one made operator.
 
     Audited as ``operator.created``; see ``chatgrid.admin.accounts.create_operator``.
     """
-    return accounts.create_operator(ctx, email, password)
+    return accounts.create_operator(ctx, email, password, actor=actor)
 
 
 @dataclass(frozen=True)
@@ -73,9 +79,13 @@ def add_or_invite(
     """
     org = ctx.orgs.get(org_ref)
     try:
-        return MemberAdded(add_member(ctx, org.id, email, role), None)
+        member = add_member(ctx, org.id, email, role)
     except PasswordAccount:
         pass
+    else:
+        details = {"email": member.email, "role": role.value}
+        ctx.audit.record(org.id, actor, "member.added", member.id, details)
+        return MemberAdded(member, None)
     issued = members.issue_invitation(
         ctx,
         org,
@@ -96,16 +106,20 @@ def create_token(
     email: str,
     *,
     name: str = "",
-    expires_at: datetime | None = None,
+    expires_in_days: int | None = None,
+    actor: Actor | None = None,
 ) -> tuple[ApiToken, str]:
+    """``chatgrid token create``: a member's token by email, with the console's checks and audit."""
     org = ctx.orgs.get(org_ref)
     member = ctx.members.find_by_email(org.id, email)
-    if member.status != "active":
-        raise InvalidRequest(f"{email} is no longer an active member", param="email")
-    return ctx.tokens.create(org.id, member.id, name=name, expires_at=expires_at)
+    return tokens.create_personal_token(
+        ctx, member, actor or Actor.cli(), name=name, expires_in_days=expires_in_days
+    )
 
 
-def revoke_token(ctx: AppContext, org_ref: str, token_id: str) -> None:
+def revoke_token(ctx: AppContext, org_ref: str, token_id: str, *, actor: Actor) -> None:
+    """``chatgrid token revoke``: the console's revoke (audited with the owner's email)."""
     org = ctx.orgs.get(org_ref)
-    ctx.tokens.revoke(org.id, token_id)
-    ctx.changes.bump()
+    token = tokens.find_token(ctx, org.id, token_id, None)
+    owner = ctx.members.get(org.id, token.member_id)
+    tokens.revoke_personal_token(ctx, token, actor, owner.email)

@@ -23,7 +23,14 @@ def create_personal_token(
     name: str = "",
     expires_in_days: int | None = None,
 ) -> tuple[ApiToken, str]:
-    """A token for the member's own calls; the plaintext is returned here and never again."""
+    """A token for the member's calls; the plaintext is returned here and never again.
+
+    The one way a token is made, from the console, the API and the CLI, so a
+    name is checked the same everywhere (a name over 100 characters would
+    otherwise reach the database, where PostgreSQL refuses it).
+    """
+    if member.status != "active":
+        raise InvalidRequest(f"{member.email} is no longer an active member", param="email")
     label = name.strip()
     if len(label) > MAX_TOKEN_NAME or has_control_characters(label):
         raise InvalidRequest(

@@ -13,7 +13,6 @@ from typing import Annotated, Any, NoReturn
 import typer
 from pydantic import ValidationError
 
-from chatgrid.audit import Actor
 from chatgrid.context import AppContext
 from chatgrid.errors import ChatGridError
 from chatgrid.settings import Settings
@@ -73,9 +72,3 @@ def read_secret(prompt: str = "API key (input hidden): ", *, what: str = "key") 
 
 def run_async(coroutine_factory: Callable[[], Any]) -> Any:
     return asyncio.run(coroutine_factory())
-
-
-def audit(
-    ctx: AppContext, org_id: str | None, action: str, target: str | None, details: dict[str, Any]
-) -> None:
-    ctx.audit.record(org_id, Actor.cli(), action, target, details)

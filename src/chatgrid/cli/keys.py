@@ -6,12 +6,11 @@ from typing import Annotated, Any
 
 import typer
 
-from chatgrid.admin import keys, operator
+from chatgrid.admin import credentials, keys, operator
 from chatgrid.audit import Actor
 from chatgrid.cli.common import (
     OrgArg,
     admin_context,
-    audit,
     emit,
     fail,
     read_secret,
@@ -24,18 +23,6 @@ from chatgrid.store.credentials import StoredKey
 credential_app = typer.Typer(help="An org's own upstream key (BYOK).", no_args_is_help=True)
 pool_app = typer.Typer(help="Pooled upstream keys for shared-credit orgs.", no_args_is_help=True)
 vault_app = typer.Typer(help="The master key.", no_args_is_help=True)
-
-
-def _fingerprints(stored: StoredKey, previous: StoredKey | None) -> dict[str, Any]:
-    """What the audit log may say about keys: fingerprints and last four, never more."""
-    details: dict[str, Any] = {
-        "provider": stored.config.provider.value,
-        "fingerprint": stored.sealed.fingerprint,
-        "last4": stored.sealed.last4,
-    }
-    if previous is not None:
-        details["previous_fingerprint"] = previous.sealed.fingerprint
-    return details
 
 
 def _deployments(pairs: list[str] | None) -> dict[str, str]:
@@ -99,10 +86,10 @@ def credential_set(
     config = _upstream_config(provider, base_url, organization, project, api_version, deployment)
     key = read_secret()
     with admin_context() as ctx:
-        previous = ctx.credentials.current(ctx.orgs.get(org).id)
-        stored = run_async(lambda: keys.set_credential(ctx, org, config, key, actor="cli"))
-        action = "credential.rotated" if previous else "credential.connected"
-        audit(ctx, stored.owner, action, stored.id, _fingerprints(stored, previous))
+        org_id = ctx.orgs.get(org).id
+        stored = run_async(
+            lambda: credentials.connect_credential(ctx, org_id, Actor.cli(), config, key)
+        )
         emit(stored.public())
 
 
@@ -118,8 +105,7 @@ def credential_show(org: OrgArg) -> None:
 def credential_revoke(org: OrgArg) -> None:
     """Revoke the org's key; no server uses it once this returns."""
     with admin_context() as ctx:
-        revoked = keys.revoke_credential(ctx, org)
-        audit(ctx, revoked.owner, "credential.revoked", revoked.id, _fingerprints(revoked, None))
+        revoked = credentials.revoke_credential(ctx, ctx.orgs.get(org).id, Actor.cli())
         emit({"id": revoked.id, "fingerprint": revoked.sealed.fingerprint, "revoked": True})
 
 
@@ -142,11 +128,16 @@ def pool_add(
     with admin_context() as ctx:
         stored = run_async(
             lambda: keys.add_pool_key(
-                ctx, name, config, key, weight=weight, rpm_limit=rpm, tpm_limit=tpm
+                ctx,
+                name,
+                config,
+                key,
+                weight=weight,
+                rpm_limit=rpm,
+                tpm_limit=tpm,
+                actor=Actor.cli(),
             )
         )
-        details = {**_fingerprints(stored, None), "weight": weight, "rpm_limit": rpm}
-        audit(ctx, None, "pool_key.added", stored.id, {**details, "tpm_limit": tpm})
         emit(_pool_view(stored))
 
 
@@ -198,6 +189,5 @@ def _pool_view(stored: StoredKey) -> dict[str, Any]:
 def vault_rotate_master() -> None:
     """Create a new master key version and rewrap every stored key under it."""
     with admin_context() as ctx:
-        result = keys.rotate_master(ctx)
-        audit(ctx, None, "vault.master_rotated", None, dict(result))
+        result = keys.rotate_master(ctx, Actor.cli())
         emit(result)

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import typer
 
-from chatgrid.admin import orgs, people
+from chatgrid.admin import accounts, operator, org_settings, people
 from chatgrid.audit import Actor
 from chatgrid.cli.common import (
     OrgArg,
     admin_context,
-    audit,
     emit,
-    fail,
     read_secret,
 )
 from chatgrid.identity.models import BillingMode, Role
@@ -32,8 +29,7 @@ def org_create(
 ) -> None:
     """Create an org."""
     with admin_context() as ctx:
-        org = people.create_org(ctx, name, mode)
-        audit(ctx, org.id, "org.created", org.id, {"name": org.name, "mode": mode.value})
+        org = people.create_org(ctx, name, mode, actor=Actor.cli())
         emit({"id": org.id, "name": org.name, "mode": org.billing_mode.value})
 
 
@@ -41,8 +37,7 @@ def org_create(
 def org_mode(org: OrgArg, mode: BillingMode) -> None:
     """Switch an org between BYOK and shared credits (in force when this returns)."""
     with admin_context() as ctx:
-        switched = orgs.switch_mode(ctx, org, mode)
-        audit(ctx, switched.id, "org.mode_switched", switched.id, {"mode": mode.value})
+        switched = org_settings.switch_mode(ctx, ctx.orgs.get(org).id, Actor.cli(), mode)
         emit({"id": switched.id, "mode": switched.billing_mode.value})
 
 
@@ -53,12 +48,10 @@ def org_allow_shared(
         bool, typer.Option("--allowed/--not-allowed", help="Operator's choice.")
     ] = True,
 ) -> None:
-    """Operator: let an org use shared credits (or not)."""
+    """Operator: let an org use shared credits (or not; refused while it is on them)."""
     with admin_context() as ctx:
-        org_id = ctx.orgs.get(org).id
-        ctx.orgs.set_shared_allowed(org_id, allowed)
-        audit(ctx, None, "operator.shared_allowed", org_id, {"allowed": allowed})
-        emit({"id": org_id, "shared_allowed": allowed})
+        changed = operator.set_shared_allowed(ctx, Actor.cli(), org, allowed)
+        emit({"id": changed.id, "shared_allowed": allowed})
 
 
 @org_app.command("list")
@@ -91,13 +84,6 @@ def member_add(
         )
         if added.member is not None:
             member = added.member
-            audit(
-                ctx,
-                member.org_id,
-                "member.added",
-                member.id,
-                {"email": member.email, "role": role.value},
-            )
             emit(
                 {
                     "status": "added",
@@ -156,15 +142,9 @@ def token_create(
     ] = None,
 ) -> None:
     """Create a personal API token for a member; it is shown once."""
-    expires = None
-    if expires_in_days is not None:
-        if expires_in_days < 1:
-            fail("--expires-in-days must be at least 1")
-        expires = datetime.now(UTC) + timedelta(days=expires_in_days)
     with admin_context() as ctx:
-        token, plain = people.create_token(ctx, org, email, name=name, expires_at=expires)
-        audit(
-            ctx, token.org_id, "token.created", token.id, {"prefix": token.prefix, "email": email}
+        token, plain = people.create_token(
+            ctx, org, email, name=name, expires_in_days=expires_in_days, actor=Actor.cli()
         )
         emit(
             {"id": token.id, "token": plain, "prefix": token.prefix, "expires_at": token.expires_at}
@@ -196,8 +176,7 @@ def token_list(org: OrgArg) -> None:
 def token_revoke(org: OrgArg, token_id: str) -> None:
     """Revoke a token; refused by every server from the moment this returns."""
     with admin_context() as ctx:
-        people.revoke_token(ctx, org, token_id)
-        audit(ctx, ctx.orgs.get(org).id, "token.revoked", token_id, {})
+        people.revoke_token(ctx, org, token_id, actor=Actor.cli())
         emit({"id": token_id, "revoked": True})
 
 
@@ -208,8 +187,25 @@ operator_app = typer.Typer(
 
 @operator_app.command("create")
 def operator_create(email: str) -> None:
-    """Create the operator account; the password is read from standard input."""
-    password = read_secret("Password (input hidden): ", what="password")
+    """Create the operator account (password on stdin), or make an existing account operator.
+
+    An existing account keeps its password and no standard input is read;
+    ``operator reset-password`` resets an operator's password.
+    """
     with admin_context() as ctx:
-        user = people.create_operator(ctx, email, password)  # audited as operator.created
+        password = (
+            None
+            if accounts.operator_account_exists(ctx, email)
+            else read_secret("Password (input hidden): ", what="password")
+        )
+        user = people.create_operator(ctx, email, password, actor=Actor.cli())
         emit({"id": user.id, "email": user.email, "operator": True})
+
+
+@operator_app.command("reset-password")
+def operator_reset_password(email: str) -> None:
+    """Set a new password (from stdin) on an operator account; its sessions end."""
+    password = read_secret("New password (input hidden): ", what="password")
+    with admin_context() as ctx:
+        user = accounts.reset_operator_password(ctx, email, password, actor=Actor.cli())
+        emit({"id": user.id, "email": user.email, "password_reset": True})

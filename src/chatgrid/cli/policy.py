@@ -6,13 +6,9 @@ from typing import Annotated
 
 import typer
 
-from chatgrid.admin import orgs
-from chatgrid.cli.common import (
-    OrgArg,
-    admin_context,
-    audit,
-    emit,
-)
+from chatgrid.admin import operator, org_settings
+from chatgrid.audit import Actor
+from chatgrid.cli.common import OrgArg, admin_context, emit
 
 limits_app = typer.Typer(help="An org's rate limits and allowed models.", no_args_is_help=True)
 
@@ -57,8 +53,9 @@ def limits_set(
         if models is not None:
             names = [m.strip() for m in models.split(",") if m.strip()]
             changes["allowed_models"] = None if names == ["all"] else frozenset(names)
-        policy = orgs.set_policy(ctx, org_id, current.with_changes(**changes), actor="cli")
-        audit(ctx, org_id, "policy.updated", org_id, policy.public())
+        policy = org_settings.update_policy(
+            ctx, org_id, Actor.cli(), current.with_changes(**changes)
+        )
         emit(policy.public())
 
 
@@ -87,7 +84,6 @@ def limits_operator_set(
     """Operator: limits on a shared-credit org, on top of its admin's; unset options keep theirs."""
     with admin_context() as ctx:
         org_id = ctx.orgs.get(org).id
-        current = ctx.policies.operator(org_id)
         changes = {
             name: _limit(value)
             for name, value in [
@@ -98,7 +94,5 @@ def limits_operator_set(
             ]
             if value is not None
         }
-        policy = orgs.set_operator_policy(ctx, org_id, current.with_changes(**changes))
-        details = {k: v for k, v in policy.public().items() if k.endswith(("rpm", "tpm"))}
-        audit(ctx, None, "operator.limits_updated", org_id, details)
-        emit(details)
+        limits = {**operator.operator_limits(ctx, org_id), **changes}
+        emit(operator.set_operator_limits(ctx, Actor.cli(), org_id, limits))

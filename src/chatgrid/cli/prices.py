@@ -7,8 +7,10 @@ from typing import Annotated
 
 import typer
 
-from chatgrid.admin.prices import add_price, dollars_per_mtok
-from chatgrid.cli.common import admin_context, audit, emit
+from chatgrid.admin import operator
+from chatgrid.admin.prices import dollars_per_mtok
+from chatgrid.audit import Actor
+from chatgrid.cli.common import admin_context, emit
 from chatgrid.ledger.money import format_dollars
 from chatgrid.ledger.pricing import Price
 
@@ -61,6 +63,5 @@ def price_set(
         output_per_mtok=dollars_per_mtok(output, "output"),
     )
     with admin_context() as ctx:
-        add_price(ctx, price)
-        audit(ctx, None, "price.added", model, _public(price))
+        operator.set_price(ctx, Actor.cli(), price)
         emit(_public(price))
