@@ -14,7 +14,7 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from chatgrid.admin import accounts
-from chatgrid.web.api import analytics_schemas, schemas
+from chatgrid.web.api import operator_schemas, schemas
 from tests.web.conftest import PASSWORD, Browser, World, unique
 
 
@@ -120,7 +120,7 @@ def _request_models() -> list[type[BaseModel]]:
         model = pending.pop()
         found.extend(model.__subclasses__())
         pending.extend(model.__subclasses__())
-    assert analytics_schemas.PriceCreate in found
+    assert operator_schemas.PriceCreate in found
     return found
 
 

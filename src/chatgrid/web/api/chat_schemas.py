@@ -15,27 +15,23 @@ from chatgrid.ledger.money import format_dollars
 from chatgrid.web.api.schemas import Strict
 
 
-class _Strict(Strict):
-    """The admin API's rule for bodies: no unknown field, no JSON type read as another."""
-
-
-class ConversationCreate(_Strict):
+class ConversationCreate(Strict):
     title: str | None = Field(default=None, max_length=TITLE_MAX)
     model: str | None = Field(default=None, max_length=100)
 
 
-class ConversationRename(_Strict):
+class ConversationRename(Strict):
     title: str = Field(min_length=1, max_length=TITLE_MAX)
 
 
-class MessageCreate(_Strict):
+class MessageCreate(Strict):
     content: str = Field(default="", max_length=32_000)
     model: str = Field(min_length=1, max_length=100)
     collection_ids: list[str] = Field(default_factory=list, max_length=50)
     mode: Literal["send", "regenerate", "edit"] = "send"
 
 
-class CollectionCreate(_Strict):
+class CollectionCreate(Strict):
     name: str = Field(min_length=1, max_length=200)
     scope: Literal["org", "private"] = "private"
 

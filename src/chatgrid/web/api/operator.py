@@ -10,17 +10,19 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from chatgrid.admin import operator
-from chatgrid.web.api.analytics_schemas import (
-    MarginPublic,
+from chatgrid.web.api.operator_schemas import (
     PlanPublic,
     PoolKeyPublic,
     PriceCreate,
     PricePublic,
     Suspension,
-    TenantPublic,
     TenantsPublic,
     TrialExtension,
     TrialPublic,
+    plan_public,
+    pool_key_public,
+    price_public,
+    tenants_public,
 )
 from chatgrid.web.deps import Console, OperatorUser
 
@@ -29,36 +31,8 @@ router = APIRouter(tags=["operator"])
 TenantId = Annotated[str, Path(max_length=64)]
 
 
-def tenant_public(t: operator.Tenant) -> TenantPublic:
-    return TenantPublic(
-        id=t.id,
-        name=t.name,
-        mode=t.mode,
-        status=t.status,
-        suspended_reason=t.suspended_reason,
-        plan_name=t.plan_name,
-        seats=t.seats,
-        trial_ends_at=t.trial_ends_at,
-        on_trial=t.on_trial,
-        requests=t.requests,
-        tokens=t.tokens,
-        charged_micros=t.charged_micros,
-        list_cost_micros=t.list_cost_micros,
-        margin_micros=t.margin_micros,
-    )
-
-
 def _tenants(state: Console) -> TenantsPublic:
-    rows = operator.tenants(state.ctx)
-    total = operator.overall_margin(rows)
-    return TenantsPublic(
-        tenants=[tenant_public(t) for t in rows],
-        overall=MarginPublic(
-            charged_micros=total.charged_micros,
-            list_cost_micros=total.list_cost_micros,
-            margin_micros=total.margin_micros,
-        ),
-    )
+    return tenants_public(operator.tenants(state.ctx))
 
 
 @router.get(
@@ -110,22 +84,17 @@ def extend_trial(
     summary="Pooled keys, their health and month-to-date use",
 )
 def pool(state: Console, viewer: OperatorUser) -> list[PoolKeyPublic]:
-    return [
-        PoolKeyPublic.model_validate(k, from_attributes=True)
-        for k in operator.pool_usage(state.ctx)
-    ]
+    return [pool_key_public(k) for k in operator.pool_usage(state.ctx)]
 
 
 @router.get("/api/operator/plans", response_model=list[PlanPublic], summary="Plans (read-only)")
 def plans(state: Console, viewer: OperatorUser) -> list[PlanPublic]:
-    return [PlanPublic.model_validate(p) for p in operator.plans(state.ctx)]
+    return [plan_public(p) for p in operator.plans(state.ctx)]
 
 
 @router.get("/api/operator/prices", response_model=list[PricePublic], summary="The price book")
 def prices(state: Console, viewer: OperatorUser) -> list[PricePublic]:
-    return [
-        PricePublic.model_validate(p, from_attributes=True) for p in operator.price_book(state.ctx)
-    ]
+    return [price_public(p) for p in operator.price_book(state.ctx)]
 
 
 @router.post(
@@ -139,4 +108,4 @@ def add_price(body: PriceCreate, state: Console, viewer: OperatorUser) -> PriceP
         body.model, body.effective_from, body.input, body.output, body.cached_input
     )
     added = operator.set_price(state.ctx, viewer.actor, price)
-    return PricePublic.model_validate(added, from_attributes=True)
+    return price_public(added)

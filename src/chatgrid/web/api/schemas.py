@@ -106,18 +106,6 @@ class PasswordChange(Strict):
     new_password: str = Field(max_length=4096)
 
 
-class InvitationPreview(BaseModel):
-    org_id: str
-    org_name: str
-    email: str
-    role: Role
-    expires_at: datetime
-    needs: Literal["set_password", "sign_in", "join"] = Field(
-        description="set_password: send a new password; sign_in: the account's password; "
-        "join: nothing (already signed in as the invited address)."
-    )
-
-
 class InvitationAccept(Strict):
     token: str = Field(max_length=200)
     password: str | None = Field(default=None, max_length=4096)

@@ -9,8 +9,7 @@ from pydantic import WithJsonSchema
 from starlette.responses import Response
 
 from chatgrid.admin import analytics, dates, reports
-from chatgrid.analytics.usage import Bucket
-from chatgrid.web.api.analytics_schemas import BucketPublic, UsageReportPublic
+from chatgrid.web.api.analytics_schemas import UsageReportPublic, usage_report_public
 from chatgrid.web.deps import Console, OrgAdmin
 
 router = APIRouter(tags=["usage"])
@@ -32,10 +31,6 @@ def _query(
     )
 
 
-def _public(b: Bucket) -> BucketPublic:
-    return BucketPublic.model_validate(b.as_dict())
-
-
 @router.get(
     "/api/orgs/{org_id}/usage",
     response_model=UsageReportPublic,
@@ -50,17 +45,7 @@ def usage_report(
     model: Name = None,
 ) -> UsageReportPublic:
     query = _query(since, until, member, model)
-    report = analytics.usage_report(state.ctx, access.org.id, query)
-    return UsageReportPublic(
-        since=query.since,
-        until=query.until,
-        member_id=query.member_id,
-        model=query.model,
-        total=_public(report.total),
-        days=[_public(b) for b in report.days],
-        members=[_public(b) for b in report.members],
-        models=[_public(b) for b in report.models],
-    )
+    return usage_report_public(query, analytics.usage_report(state.ctx, access.org.id, query))
 
 
 @router.get(
