@@ -22,12 +22,11 @@ from typing import Final
 
 from chatgrid.context import AppContext
 from chatgrid.documents.extract_model import ExtractionFailed
-from chatgrid.documents.models import Document
+from chatgrid.documents.models import CHUNK_ROWS_PER_TRANSACTION, Document
 from chatgrid.documents.sandbox import ExtractionSandbox, SandboxClosed
 from chatgrid.documents.upload_limit import UploadLimit
 from chatgrid.errors import ChatGridError
 from chatgrid.gateway.internal import WorkspaceGateway
-from chatgrid.store.document_ingest import CHUNK_ROWS_PER_TRANSACTION
 
 log = logging.getLogger(__name__)
 

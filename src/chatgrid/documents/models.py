@@ -12,6 +12,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
+#: Chunks written per transaction: one long insert held the GIL and SQLite's
+#: write lock against /v1 for seconds, so ingestion stores them in steps.
+CHUNK_ROWS_PER_TRANSACTION = 200
+
 
 class DocumentStatus(StrEnum):
     QUEUED = "queued"

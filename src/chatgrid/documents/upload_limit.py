@@ -13,6 +13,7 @@ count does not guess.
 from __future__ import annotations
 
 import logging
+import secrets
 
 from redis.exceptions import RedisError
 
@@ -21,7 +22,6 @@ from chatgrid.limits.enforcer import LimitsUnavailable
 from chatgrid.limits.local import LocalCounters
 from chatgrid.limits.shared import SharedCounters
 from chatgrid.limits.windows import Admission
-from chatgrid.store.ids import new_id
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ class UploadLimit:
         scope = f"uploads:org:{org_id}:member:{member_id}"
         admission = Admission(rates=((scope, self.per_minute),))
         try:
-            refusal = await self.counters.admit(admission, new_id("upl"))
+            refusal = await self.counters.admit(admission, f"upl_{secrets.token_hex(10)}")
         except (RedisError, OSError) as exc:
             log.error("uploads could not be counted: %s", type(exc).__name__)
             raise LimitsUnavailable(

@@ -28,14 +28,18 @@ from sqlalchemy import (
     update,
 )
 
-from chatgrid.documents.models import ChunkDraftLike, Document, DocumentStatus
+from chatgrid.documents.models import (
+    CHUNK_ROWS_PER_TRANSACTION,
+    ChunkDraftLike,
+    Document,
+    DocumentStatus,
+)
 from chatgrid.errors import NotFound
 from chatgrid.store.ids import new_id
 from chatgrid.store.tables import chunks, collections, documents
 from chatgrid.store.types import utcnow
 
 _ERROR_CHARS = 500
-CHUNK_ROWS_PER_TRANSACTION = 200
 _PG_QUEUE_LOCK = 0x6367_696E_6765  # "cginge": ChatGrid's ingestion queue
 _NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 
