@@ -21,7 +21,7 @@ from chatgrid.identity.models import BillingMode, Member, Org, OrgStatus, Role
 from chatgrid.identity.users import Membership, User
 from chatgrid.store.ids import new_id
 from chatgrid.store.orgs import MEMBER_COLUMNS, member_from_row
-from chatgrid.store.seats import close_seat, open_seat
+from chatgrid.store.seats import close_seat, open_seat, seat_member
 from chatgrid.store.tables import api_tokens, members, orgs, sessions, users
 from chatgrid.store.types import utcnow
 
@@ -297,7 +297,7 @@ class AccountRepository:
                     )
                 else:
                     user_id = user.id
-                member_id = self._seat(conn, org_id, user_id, email, role, now)
+                member_id = seat_member(conn, org_id, user_id, email, role, now)
                 row = (
                     conn.execute(
                         select(*MEMBER_COLUMNS)
@@ -313,39 +313,6 @@ class AccountRepository:
                 f"{email} already has a console account; invite it instead", param="email"
             ) from None
         return member_from_row(row)
-
-    @staticmethod
-    def _seat(
-        conn: Connection, org_id: str, user_id: str, email: str, role: Role, now: datetime
-    ) -> str:
-        existing = conn.execute(
-            select(members.c.id, members.c.status).where(
-                members.c.org_id == org_id, members.c.user_id == user_id
-            )
-        ).first()
-        if existing is not None and existing.status == "active":
-            raise Conflict(f"{email} is already a member", code="member_exists")
-        if existing is not None:
-            conn.execute(
-                update(members)
-                .where(members.c.id == existing.id)
-                .values(role=role.value, status="active", removed_at=None)
-            )
-            open_seat(conn, org_id, existing.id, now)
-            return str(existing.id)
-        member_id = new_id("mem")
-        conn.execute(
-            members.insert().values(
-                id=member_id,
-                org_id=org_id,
-                user_id=user_id,
-                role=role.value,
-                status="active",
-                created_at=now,
-            )
-        )
-        open_seat(conn, org_id, member_id, now)
-        return member_id
 
     def count_owners(self, org_id: str) -> int:
         with self.engine.connect() as conn:

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from chatgrid.errors import Conflict, NotFound
 from chatgrid.identity.models import BillingMode, Member, Org, OrgStatus, Role
 from chatgrid.store.ids import new_id
-from chatgrid.store.seats import open_seat
+from chatgrid.store.seats import seat_member
 from chatgrid.store.tables import members, orgs, users
 from chatgrid.store.types import utcnow
 
@@ -126,34 +126,7 @@ class MemberRepository:
             if user_id is None:
                 user_id = new_id("usr")
                 conn.execute(users.insert().values(id=user_id, email=email, created_at=now))
-            existing = conn.execute(
-                select(members.c.id, members.c.status).where(
-                    members.c.org_id == org_id, members.c.user_id == user_id
-                )
-            ).first()
-            if existing is not None and existing.status == "active":
-                raise Conflict(f"{email} is already a member", code="member_exists")
-            if existing is not None:
-                member_id = existing.id
-                conn.execute(
-                    update(members)
-                    .where(members.c.id == member_id)
-                    .values(role=role.value, status="active", removed_at=None)
-                )
-                open_seat(conn, org_id, member_id, now)
-            else:
-                member_id = new_id("mem")
-                conn.execute(
-                    members.insert().values(
-                        id=member_id,
-                        org_id=org_id,
-                        user_id=user_id,
-                        role=role.value,
-                        status="active",
-                        created_at=now,
-                    )
-                )
-                open_seat(conn, org_id, member_id, now)
+            member_id = seat_member(conn, org_id, user_id, email, role, now)
         return self.get(org_id, member_id)
 
     def get(self, org_id: str, member_id: str) -> Member:

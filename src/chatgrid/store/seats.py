@@ -8,9 +8,50 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, update
+from sqlalchemy import Connection, select, update
 
-from chatgrid.store.tables import seat_periods
+from chatgrid.errors import Conflict
+from chatgrid.identity.models import Role
+from chatgrid.store.ids import new_id
+from chatgrid.store.tables import members, seat_periods
+
+
+def seat_member(
+    conn: Connection, org_id: str, user_id: str, email: str, role: Role, now: datetime
+) -> str:
+    """Make ``user_id`` an active member of the org (again, if they left) and open their seat.
+
+    The one place a membership becomes active, whichever door added it, so
+    the seat periods billed always follow the memberships.
+    """
+    existing = conn.execute(
+        select(members.c.id, members.c.status).where(
+            members.c.org_id == org_id, members.c.user_id == user_id
+        )
+    ).first()
+    if existing is not None and existing.status == "active":
+        raise Conflict(f"{email} is already a member", code="member_exists")
+    if existing is not None:
+        member_id = str(existing.id)
+        conn.execute(
+            update(members)
+            .where(members.c.id == member_id)
+            .values(role=role.value, status="active", removed_at=None)
+        )
+    else:
+        member_id = new_id("mem")
+        conn.execute(
+            members.insert().values(
+                id=member_id,
+                org_id=org_id,
+                user_id=user_id,
+                role=role.value,
+                status="active",
+                created_at=now,
+            )
+        )
+    open_seat(conn, org_id, member_id, now)
+    return member_id
 
 
 def open_seat(conn: Connection, org_id: str, member_id: str, at: datetime) -> None:
