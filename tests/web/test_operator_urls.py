@@ -85,3 +85,18 @@ def test_a_bad_form_on_a_real_tenant_comes_back_with_its_message(world: World) -
     status, text = ask(ops, "POST", f"/operator/tenants/{world.org_a}/suspend", {"reason": ""})
     assert status == 400 and "give a reason" in text
     assert nothing_audited(world)
+
+
+def test_the_operator_api_answers_an_unknown_tenant_with_the_same_404(world: World) -> None:
+    ops = an_operator(world)
+    calls = [
+        ("suspend", {"reason": ""}),
+        ("resume", None),
+        ("trial", {"days": True}),
+    ]
+    for wrong in ("org_nope", "o" * 65, world.ctx.orgs.get(world.org_a).name):
+        for action, body in calls:
+            response = ops.api("POST", f"/api/operator/tenants/{wrong}/{action}", body)
+            assert response.status_code == 404, (wrong, action, response.text)
+            assert response.json()["error"]["code"] == "org_not_found"
+    assert nothing_audited(world)

@@ -1,13 +1,12 @@
 """The operator console through the API: tenants, pooled keys, plans, prices, suspensions.
 
-Operators only; for anyone else every route is a 404.
+Operators only; for anyone else every route is a 404, and so is a tenant id that is not an
+org's (``deps.operator_org``), whatever the body.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 
 from chatgrid.admin import operator
 from chatgrid.web.api.operator_schemas import (
@@ -24,11 +23,9 @@ from chatgrid.web.api.operator_schemas import (
     price_public,
     tenants_public,
 )
-from chatgrid.web.deps import Console, OperatorUser
+from chatgrid.web.deps import Console, OperatorOrg, OperatorUser
 
 router = APIRouter(tags=["operator"])
-
-TenantId = Annotated[str, Path(max_length=64)]
 
 
 def _tenants(state: Console) -> TenantsPublic:
@@ -50,9 +47,9 @@ def tenants(state: Console, viewer: OperatorUser) -> TenantsPublic:
     summary="Suspend an org: every replica refuses its /v1 calls when this returns",
 )
 def suspend(
-    tenant_id: TenantId, body: Suspension, state: Console, viewer: OperatorUser
+    tenant: OperatorOrg, body: Suspension, state: Console, viewer: OperatorUser
 ) -> TenantsPublic:
-    operator.suspend(state.ctx, viewer.actor, tenant_id, body.reason)
+    operator.suspend(state.ctx, viewer.actor, tenant.id, body.reason)
     return _tenants(state)
 
 
@@ -61,8 +58,8 @@ def suspend(
     response_model=TenantsPublic,
     summary="Resume a suspended org",
 )
-def resume(tenant_id: TenantId, state: Console, viewer: OperatorUser) -> TenantsPublic:
-    operator.resume(state.ctx, viewer.actor, tenant_id)
+def resume(tenant: OperatorOrg, state: Console, viewer: OperatorUser) -> TenantsPublic:
+    operator.resume(state.ctx, viewer.actor, tenant.id)
     return _tenants(state)
 
 
@@ -72,10 +69,10 @@ def resume(tenant_id: TenantId, state: Console, viewer: OperatorUser) -> Tenants
     summary="Extend an org's trial by some days",
 )
 def extend_trial(
-    tenant_id: TenantId, body: TrialExtension, state: Console, viewer: OperatorUser
+    tenant: OperatorOrg, body: TrialExtension, state: Console, viewer: OperatorUser
 ) -> TrialPublic:
-    ends = operator.extend_trial(state.ctx, viewer.actor, tenant_id, body.days)
-    return TrialPublic(org_id=tenant_id, trial_ends_at=ends)
+    ends = operator.extend_trial(state.ctx, viewer.actor, tenant.id, body.days)
+    return TrialPublic(org_id=tenant.id, trial_ends_at=ends)
 
 
 @router.get(
