@@ -25,6 +25,7 @@ from chatgrid.identity.passwords import verify_password
 from chatgrid.providers.base import Provider, UpstreamConfig
 from chatgrid.store.credentials import pool_binding
 from chatgrid.sync.marker import MARKER_NAME
+from tests.support.processes import RunningProcess
 from tests.web.conftest import PASSWORD, Browser, World, build_world
 
 OPERATOR_ACTOR = Actor.cli()
@@ -317,3 +318,28 @@ def test_every_action_leaves_the_same_audit_entry_from_both_doors(doors: Doors) 
         assert from_web.id > from_cli.id, action
         assert from_cli.actor_email == "cli" and from_web.actor_email != "cli"
         assert _shape(from_cli) == _shape(from_web), action
+
+
+def test_a_key_leaves_the_same_audit_entries_from_both_doors(
+    doors: Doors, simulator: RunningProcess
+) -> None:
+    """Connect, rotate and revoke an org's key from the CLI, then from the API."""
+    org, alice = doors.world.org_a, doors.world.alice.browser
+    base_url = f"{simulator.base_url}/v1"
+    actions = ("credential.connected", "credential.rotated", "credential.revoked")
+
+    def entries() -> list[AuditEntry]:
+        return [_newest(doors.ctx, action) for action in actions]
+
+    for key in ("sk-one-door-cli-111111", "sk-one-door-cli-222222"):
+        doors.cli_ok("credential", "set", org, "--base-url", base_url, input=f"{key}\n")
+    doors.cli_ok("credential", "revoke", org)
+    from_cli = entries()
+    for key in ("sk-one-door-web-111111", "sk-one-door-web-222222"):
+        body = {"api_key": key, "base_url": base_url}
+        assert alice.api("PUT", f"/api/orgs/{org}/credential", body).status_code == 200
+    assert alice.api("DELETE", f"/api/orgs/{org}/credential").status_code == 204
+    from_web = entries()
+    for cli_entry, web_entry in zip(from_cli, from_web, strict=True):
+        assert web_entry.id > cli_entry.id
+        assert _shape(cli_entry) == _shape(web_entry), cli_entry.action
