@@ -3,7 +3,6 @@ suspension and trials. Instance-wide by design; only the operator console uses i
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, func, select, update
@@ -77,22 +76,6 @@ class OperatorRepository:
 
     def set_status(self, org_id: str, status: str, reason: str | None) -> None:
         self._update(org_id, status=status, suspended_reason=reason)
-
-    def trial_ends_at(self, org_id: str) -> datetime | None:
-        with self.engine.connect() as conn:
-            row = conn.execute(select(orgs.c.trial_ends_at).where(orgs.c.id == org_id)).first()
-        if row is None:
-            raise NotFound("no such organization", code="org_not_found")
-        value: datetime | None = row[0]
-        return value
-
-    def extend_trial(self, org_id: str, days: int, now: datetime) -> datetime:
-        """+days from the current end, or from now when the trial already ended (or never was)."""
-        current = self.trial_ends_at(org_id)
-        start = current if current is not None and current > now else now
-        new_end = start + timedelta(days=days)
-        self._update(org_id, trial_ends_at=new_end)
-        return new_end
 
     def _update(self, org_id: str, **values: object) -> None:
         with self.engine.begin() as conn:
