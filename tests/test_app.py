@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.conftest import Deployment
+from tests.support.deployment import Deployment
 
 
 def test_health_and_readiness(deployment: Deployment) -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import instance_env, settings_env
-from tests.support.processes import ChatGridInstance, RunningProcess
+from tests.support.deployment import settings_env
+from tests.support.processes import ChatGridInstance, RunningProcess, instance_env
 
 
 @pytest.fixture

@@ -25,8 +25,8 @@ from chatgrid.identity.passwords import verify_password
 from chatgrid.providers.base import Provider, UpstreamConfig
 from chatgrid.store.credentials import pool_binding
 from chatgrid.sync.marker import MARKER_NAME
+from tests.support.console import PASSWORD, Browser, World, build_world
 from tests.support.processes import RunningProcess
-from tests.web.conftest import PASSWORD, Browser, World, build_world
 
 OPERATOR_ACTOR = Actor.cli()
 

@@ -11,7 +11,7 @@ from sqlalchemy import update
 
 from chatgrid.context import AppContext
 from chatgrid.store.tables import orgs
-from tests.conftest import instance_env, make_settings, settings_env
+from tests.support.deployment import instance_env, make_settings, settings_env
 from tests.support.processes import ChatGridInstance
 
 # Runs the `chatgrid` command as a child process, which faketime's clock matrix cannot host.

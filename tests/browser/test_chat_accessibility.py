@@ -8,8 +8,8 @@ import re
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.browser.axe import axe_violations, describe
-from tests.browser.test_chat_journey import (
+from tests.support.axe import axe_violations, describe
+from tests.support.browser import (
     WAIT_MS,
     Member,
     answer_text,
@@ -18,7 +18,7 @@ from tests.browser.test_chat_journey import (
     open_chat,
     sign_in,
 )
-from tests.conftest import Deployment
+from tests.support.deployment import Deployment
 
 
 @pytest.fixture

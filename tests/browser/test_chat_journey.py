@@ -13,23 +13,26 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from fpdf import FPDF
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
-from chatgrid.identity.models import BillingMode
-from chatgrid.identity.passwords import hash_password
-from tests.browser.conftest import screenshot
-from tests.conftest import Deployment
+from tests.support.browser import (
+    WAIT_MS,
+    Member,
+    answer_text,
+    last_answer,
+    new_member,
+    open_chat,
+    screenshot,
+    sign_in,
+)
+from tests.support.deployment import Deployment
 
-PASSWORD = "correct horse battery staple"
 CANARY = "The Nimbus launch code is PELICAN-SEVEN and only the night crew may use it."
-WAIT_MS = 20_000
 # Every value the upload's progress bar shows, recorded as the page changes.
 WATCH_PROGRESS = """() => {
   window.__progress = [];
@@ -41,47 +44,6 @@ WATCH_PROGRESS = """() => {
   new MutationObserver(record).observe(document.getElementById("collections-list"),
     { subtree: true, childList: true, characterData: true });
 }"""
-
-
-@dataclass
-class Member:
-    org_id: str
-    email: str
-
-
-def new_member(deployment: Deployment) -> Member:
-    """An org with its own key (the simulator) and an owner who can sign in.
-
-    Connecting the key runs its own event loop, and Playwright's sync API
-    already runs one in this thread, so the org is made in a worker thread.
-    """
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        org = pool.submit(deployment.new_org, BillingMode.BYOK).result()
-    ctx = deployment.context
-    owner = ctx.members.get(org.id, org.member_id)
-    ctx.accounts.set_password(owner.user_id, hash_password(PASSWORD))
-    return Member(org.id, owner.email)
-
-
-def sign_in(page: Page, base: str, email: str) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/orgs/**")
-
-
-def open_chat(page: Page, base: str, member: Member) -> None:
-    page.goto(f"{base}/orgs/{member.org_id}/chat")
-    expect(page.locator("#model option").first).to_be_attached(timeout=WAIT_MS)
-
-
-def last_answer(page: Page) -> Locator:
-    return page.locator("article.message-assistant").last
-
-
-def answer_text(page: Page) -> str:
-    return last_answer(page).locator(".message-body").inner_text()
 
 
 def ask(page: Page, text: str) -> None:

@@ -29,9 +29,8 @@ from chatgrid.limits.policy import OrgPolicy
 from chatgrid.providers.base import Provider, UpstreamConfig
 from chatgrid.store.tables import orgs
 from chatgrid.store.types import utcnow
-from tests.browser.conftest import screenshot
-from tests.browser.test_chat_journey import PASSWORD, WAIT_MS, Member, open_chat, sign_in
-from tests.conftest import Deployment
+from tests.support.browser import PASSWORD, WAIT_MS, Member, open_chat, screenshot, sign_in
+from tests.support.deployment import Deployment
 
 T = TypeVar("T")
 

@@ -25,9 +25,9 @@ from chatgrid.billing.seats import Month
 from chatgrid.identity.models import BillingMode, Role
 from chatgrid.identity.passwords import hash_password
 from chatgrid.store.tables import orgs, seat_periods
-from tests.browser.axe import Violation, describe, run_axe, serious
-from tests.conftest import Deployment
-from tests.web.usage_rows import entry, write
+from tests.support.axe import Violation, describe, run_axe, serious
+from tests.support.deployment import Deployment
+from tests.support.usage_rows import entry, write
 
 PASSWORD = "correct horse battery staple"
 VIEWPORT: ViewportSize = {"width": 1280, "height": 860}

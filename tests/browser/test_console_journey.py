@@ -17,9 +17,8 @@ import pytest
 import redis
 from playwright.sync_api import Browser, Page, Response
 
-from tests.browser.conftest import screenshot
-from tests.conftest import REDIS_URL, Deployment, start_deployment
-from tests.integration.test_secrets import database_text
+from tests.support.browser import screenshot
+from tests.support.deployment import REDIS_URL, Deployment, database_text, start_deployment
 from tests.support.processes import RunningProcess
 
 

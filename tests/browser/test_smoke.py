@@ -2,7 +2,7 @@
 
 from playwright.sync_api import Page
 
-from tests.conftest import Deployment
+from tests.support.deployment import Deployment
 
 
 def test_the_browser_reaches_a_running_server(page: Page, deployment: Deployment) -> None:

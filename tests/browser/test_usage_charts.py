@@ -10,9 +10,9 @@ from playwright.sync_api import Page
 from chatgrid.admin import accounts, people
 from chatgrid.identity.models import BillingMode, Role
 from chatgrid.identity.passwords import hash_password
-from tests.browser.conftest import screenshot
-from tests.conftest import Deployment
-from tests.web.usage_rows import entry, write
+from tests.support.browser import screenshot
+from tests.support.deployment import Deployment
+from tests.support.usage_rows import entry, write
 
 PASSWORD = "correct horse battery staple"
 

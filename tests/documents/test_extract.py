@@ -21,7 +21,7 @@ from chatgrid.documents.extract import (
     sniff_type,
 )
 from chatgrid.errors import ChatGridError, InvalidRequest
-from tests.documents.builders import encrypt_pdf, make_docx, make_pdf, make_zip_bomb_docx
+from tests.support.documents import encrypt_pdf, make_docx, make_pdf, make_zip_bomb_docx
 
 MB = 1_000_000
 

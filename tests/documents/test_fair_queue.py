@@ -17,7 +17,7 @@ from chatgrid.context import AppContext
 from chatgrid.documents.models import DocumentStatus
 from chatgrid.identity.models import BillingMode, Role
 from chatgrid.settings import Settings
-from tests.conftest import make_settings
+from tests.support.deployment import make_settings
 
 STALE = 3600
 

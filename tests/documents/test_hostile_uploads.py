@@ -21,8 +21,8 @@ import pytest
 
 from chatgrid.documents.extract_model import ExtractionFailed
 from chatgrid.documents.sandbox import ExtractionSandbox
-from tests.documents import hostile_corpus as corpus
-from tests.documents.builders import make_docx
+from tests.support import hostile_corpus as corpus
+from tests.support.documents import make_docx
 
 MiB = 1024 * 1024
 LIMIT = 512 * MiB

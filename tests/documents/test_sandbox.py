@@ -11,8 +11,8 @@ import pytest
 
 from chatgrid.documents.extract import ExtractionFailed
 from chatgrid.documents.sandbox import ExtractionSandbox, SandboxClosed
-from tests.documents.builders import encrypt_pdf, make_pdf
-from tests.documents.hostile_corpus import MiB, huge_text
+from tests.support.documents import encrypt_pdf, make_pdf
+from tests.support.hostile_corpus import MiB, huge_text
 
 LIMITS = {"max_bytes": 10_000_000, "max_pages": 50}
 BIG = {"max_bytes": 20 * MiB, "max_pages": 50}

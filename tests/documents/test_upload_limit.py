@@ -11,9 +11,15 @@ import pytest
 from chatgrid.context import AppContext
 from chatgrid.identity.models import Role
 from chatgrid.store.migrate import upgrade_to_head
-from tests.conftest import REDIS_URL, DatabaseFactory, Deployment, make_settings, settings_env
+from tests.support.deployment import (
+    REDIS_URL,
+    DatabaseFactory,
+    Deployment,
+    make_settings,
+    settings_env,
+)
 from tests.support.processes import ChatGridInstance, RunningProcess, instance_env
-from tests.workspace.helpers import Member, add_person, sign_in
+from tests.support.workspace import Member, add_person, sign_in
 
 PER_MINUTE = 3
 

@@ -10,8 +10,8 @@ import pytest
 from chatgrid.admin import keys
 from chatgrid.errors import UpstreamRefused
 from chatgrid.providers.base import Provider, UpstreamConfig
-from tests.conftest import Deployment
-from tests.integration.helpers import assert_ledger_matches_upstream
+from tests.support.deployment import Deployment
+from tests.support.ledger_checks import assert_ledger_matches_upstream
 
 
 def test_azure_calls_go_to_the_models_deployment(deployment: Deployment) -> None:

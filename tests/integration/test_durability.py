@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import Deployment, start_deployment
-from tests.integration.helpers import assert_ledger_matches_upstream
+from tests.support.deployment import Deployment, start_deployment
+from tests.support.ledger_checks import assert_ledger_matches_upstream
 from tests.support.processes import RunningProcess
 
 

@@ -23,8 +23,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import DatabaseFactory, Deployment, OrgHandle, start_deployment
-from tests.integration.openapi_schemas import assert_fits, assert_openai_error
+from tests.support.deployment import DatabaseFactory, Deployment, OrgHandle, start_deployment
+from tests.support.openapi_schemas import assert_fits, assert_openai_error
 from tests.support.processes import RunningProcess
 
 CHAT, EMBEDDINGS = "/chat/completions", "/embeddings"

@@ -9,8 +9,8 @@ import openai
 import pytest
 
 from chatgrid.store.tables import credentials
-from tests.conftest import Deployment
-from tests.integration.helpers import ledger
+from tests.support.deployment import Deployment
+from tests.support.ledger_checks import ledger
 
 MESSAGES = [{"role": "user", "content": "hello"}]
 

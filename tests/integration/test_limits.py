@@ -10,8 +10,8 @@ import pytest
 
 from chatgrid.admin import orgs
 from chatgrid.limits.policy import OrgPolicy
-from tests.conftest import Deployment
-from tests.integration.helpers import ledger
+from tests.support.deployment import Deployment
+from tests.support.ledger_checks import ledger
 
 CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
 
@@ -77,7 +77,7 @@ def test_operator_limits_apply_to_shared_credit_orgs_on_top_of_the_admins(
     deployment: Deployment,
 ) -> None:
     from chatgrid.identity.models import BillingMode
-    from tests.integration.test_pool import add_pool_keys
+    from tests.support.deployment import add_pool_keys
 
     if not deployment.context.pool.list():
         add_pool_keys(deployment, 1)

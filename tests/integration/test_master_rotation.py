@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from chatgrid.store.credentials import master_versions_in_use
-from tests.conftest import Deployment, start_deployment
+from tests.support.deployment import Deployment, start_deployment
 from tests.support.processes import RunningProcess
 
 

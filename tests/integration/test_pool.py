@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,11 +9,9 @@ import httpx
 import openai
 import pytest
 
-from chatgrid.admin import keys
 from chatgrid.identity.models import BillingMode
-from chatgrid.providers.base import Provider, UpstreamConfig
-from tests.conftest import Deployment, start_deployment
-from tests.integration.helpers import ledger
+from tests.support.deployment import Deployment, add_pool_keys, start_deployment
+from tests.support.ledger_checks import ledger
 from tests.support.processes import RunningProcess
 
 CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "pooled"}]}
@@ -25,16 +22,6 @@ def own_deployment(
     tmp_path: Path, postgres_database: str | None, simulator: RunningProcess
 ) -> Iterator[Deployment]:
     yield from start_deployment(tmp_path, postgres_database, simulator)
-
-
-def add_pool_keys(deployment: Deployment, count: int) -> list[str]:
-    config = UpstreamConfig.create(Provider.OPENAI, base_url=f"{deployment.simulator.base_url}/v1")
-    names = []
-    for n in range(count):
-        key = f"sk-pool-{n}-failover-abcdef"
-        asyncio.run(keys.add_pool_key(deployment.context, f"pool-{n}", config, key))
-        names.append(key)
-    return names
 
 
 def schedule_fault(deployment: Deployment, status: int, count: int = 1) -> None:

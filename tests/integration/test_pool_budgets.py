@@ -15,22 +15,20 @@ import pytest
 
 from chatgrid.admin import keys, operator
 from chatgrid.audit import Actor
-from chatgrid.context import AppContext
 from chatgrid.gateway.directory import PoolTarget
 from chatgrid.gateway.pool_budget import PoolBudget
 from chatgrid.identity.models import BillingMode
 from chatgrid.limits.shared import SharedCounters
 from chatgrid.providers.base import Provider, UpstreamConfig
 from chatgrid.providers.targets import build_target
-from chatgrid.store.migrate import upgrade_to_head
-from tests.conftest import (
+from tests.support.deployment import (
     REDIS_URL,
     Deployment,
-    make_settings,
+    deployment_with,
     settings_env,
     start_deployment,
 )
-from tests.integration.helpers import ledger
+from tests.support.ledger_checks import ledger
 from tests.support.processes import ChatGridInstance, RunningProcess, instance_env
 
 CHAT = {
@@ -66,30 +64,6 @@ def own_deployment(
         redis_url=REDIS_URL,
         redis_prefix=prefix,
     )
-
-
-def deployment_with(
-    tmp_path: Path,
-    database_url: str | None,
-    simulator: RunningProcess,
-    env: dict[str, str],
-    **settings: object,
-) -> Iterator[Deployment]:
-    """``start_deployment`` with extra server environment (and the same in the admin context)."""
-    data_dir = tmp_path / "data"
-    data_dir.mkdir(parents=True)
-    server_env = instance_env(settings_env(data_dir, database_url))
-    server_env.update(env)
-    ctx = AppContext.open(make_settings(data_dir, database_url).model_copy(update=settings))
-    upgrade_to_head(ctx.engine)
-    ctx.prices.seed_defaults()
-    instance = ChatGridInstance(env=server_env, data_dir=data_dir)
-    instance.start()
-    try:
-        yield Deployment(instance, ctx, simulator)
-    finally:
-        instance.stop()
-        ctx.close()
 
 
 def add_key(

@@ -27,11 +27,11 @@ from chatgrid.store.ids import new_id
 from chatgrid.store.tables import orgs as org_rows
 from chatgrid.store.tables import plans
 from chatgrid.store.types import utcnow
-from tests.conftest import DatabaseFactory
-from tests.integration.helpers import wait_for
-from tests.integration.test_replicas import CHAT, Cluster, start_cluster
+from tests.support.cluster import CHAT, Cluster, start_cluster
+from tests.support.deployment import DatabaseFactory
 from tests.support.processes import RunningProcess
 from tests.support.redis_server import OwnRedis
+from tests.support.waiting import wait_for
 
 # Replicas share PostgreSQL: these run in the PostgreSQL pass of `make test`.
 pytestmark = pytest.mark.postgresql_only

@@ -25,7 +25,7 @@ from chatgrid.store.budgets import month_of
 from chatgrid.store.ids import new_id
 from chatgrid.store.tables import ledger_entries, orgs, plans
 from chatgrid.store.types import utcnow
-from tests.integration.test_replicas import REDIS_URL, Cluster, start_cluster
+from tests.support.cluster import REDIS_URL, Cluster, start_cluster
 from tests.support.processes import RunningProcess
 
 pytestmark = pytest.mark.postgresql_only

@@ -11,13 +11,9 @@ import pytest
 
 from chatgrid.identity.models import BillingMode
 from chatgrid.identity.tokens import member_user_tag
-from tests.conftest import Deployment
-from tests.integration.helpers import (
-    assert_ledger_matches_upstream,
-    ledger,
-    records_by_id,
-    wait_for,
-)
+from tests.support.deployment import Deployment
+from tests.support.ledger_checks import assert_ledger_matches_upstream, ledger, records_by_id
+from tests.support.waiting import wait_for
 
 MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hello there"}]
 

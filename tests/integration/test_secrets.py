@@ -9,14 +9,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import text
 
 from chatgrid.identity.passwords import hash_password
-from chatgrid.store.tables import metadata
-from tests.conftest import Deployment, start_deployment
-from tests.integration.helpers import wait_for
+from tests.support.deployment import Deployment, database_text, start_deployment
 from tests.support.processes import RunningProcess
-from tests.workspace.helpers import PASSWORD, Member, sign_in
+from tests.support.waiting import wait_for
+from tests.support.workspace import PASSWORD, Member, sign_in
 
 
 @pytest.fixture
@@ -24,20 +22,6 @@ def own_deployment(
     tmp_path: Path, postgres_database: str | None, simulator: RunningProcess
 ) -> Iterator[Deployment]:
     yield from start_deployment(tmp_path, postgres_database, simulator)
-
-
-def database_text(deployment: Deployment) -> bytes:
-    """Everything the database holds: the raw SQLite files, or every PostgreSQL row as text."""
-    engine = deployment.context.engine
-    if engine.dialect.name == "sqlite":
-        data_dir = deployment.instance.data_dir
-        return b"".join(p.read_bytes() for p in data_dir.glob("chatgrid.db*"))
-    dump = []
-    with engine.connect() as conn:
-        for table in [*metadata.sorted_tables]:
-            rows = conn.execute(text(f"SELECT t::text FROM {table.name} t")).scalars()  # noqa: S608
-            dump.extend(rows)
-    return "\n".join(dump).encode()
 
 
 def test_canary_key_and_token_leak_nowhere(own_deployment: Deployment) -> None:

@@ -35,11 +35,11 @@ from chatgrid.providers.base import Provider, UpstreamConfig
 from chatgrid.store.credentials import credential_binding, pool_binding
 from chatgrid.store.ids import new_id
 from chatgrid.store.migrate import upgrade_to_head
-from tests.conftest import DatabaseFactory, Deployment, make_settings, settings_env
-from tests.integration.openapi_schemas import assert_openai_error
+from tests.support.console import Browser, add_user, csrf_in, unique
+from tests.support.deployment import DatabaseFactory, Deployment, make_settings, settings_env
 from tests.support.listeners import Listener, listening, redirecting
+from tests.support.openapi_schemas import assert_openai_error
 from tests.support.processes import ChatGridInstance, RunningProcess, instance_env
-from tests.web.conftest import Browser, add_user, csrf_in, unique
 
 CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
 

@@ -15,9 +15,10 @@ import pytest
 
 from chatgrid.context import AppContext
 from chatgrid.store.migrate import upgrade_to_head
-from tests.conftest import DatabaseFactory, Deployment, make_settings, settings_env
-from tests.integration.helpers import ledger, wait_for
+from tests.support.deployment import DatabaseFactory, Deployment, make_settings, settings_env
+from tests.support.ledger_checks import ledger
 from tests.support.processes import ChatGridInstance, RunningProcess, instance_env
+from tests.support.waiting import wait_for
 
 UPSTREAM_TIMEOUT_SECONDS = 4
 DRAIN_TIMEOUT_SECONDS = 0.5

@@ -10,7 +10,7 @@ from sqlalchemy import update
 
 from chatgrid.store.tables import orgs
 from chatgrid.store.types import utcnow
-from tests.conftest import Deployment
+from tests.support.deployment import Deployment
 
 CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
 

@@ -7,188 +7,16 @@ API, as a browser would, and keeps its cookie and CSRF token.
 
 from __future__ import annotations
 
-import re
-import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
-from fastapi import FastAPI
-from starlette.testclient import TestClient
+from aiosmtpd.controller import Controller
 
-from chatgrid.admin import accounts, members, people
-from chatgrid.admin.signin import ClientInfo
-from chatgrid.audit import Actor
 from chatgrid.context import AppContext
-from chatgrid.identity.models import Role
-from chatgrid.identity.passwords import hash_password
-from chatgrid.store.migrate import upgrade_to_head
-from chatgrid.web import create_web_app
-from tests.conftest import DatabaseFactory, make_settings
-
-PASSWORD = "correct horse battery staple"
-CLIENT = ClientInfo(addr="203.0.113.7", user_agent="pytest-console")
-CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def csrf_in(page: str) -> str:
-    match = CSRF_FIELD.search(page)
-    assert match, "no CSRF field on the page"
-    return match.group(1)
-
-
-class Browser:
-    """One person's browser: cookies, the session's CSRF token, and every answer it got."""
-
-    def __init__(self, client: httpx.Client | TestClient) -> None:
-        self.client = client
-        self.csrf: str | None = None
-        self.seen: list[str] = []
-
-    def _keep(self, response: httpx.Response) -> httpx.Response:
-        self.seen.append(response.text)
-        self.seen.append(str(response.headers))
-        return response
-
-    def get(self, url: str, **kwargs: Any) -> httpx.Response:
-        return self._keep(self.client.get(url, **kwargs))
-
-    def sign_in(self, email: str, password: str = PASSWORD) -> dict[str, Any]:
-        token = self.get("/api/csrf").json()["csrf_token"]
-        response = self._keep(
-            self.client.post(
-                "/api/session",
-                json={"email": email, "password": password},
-                headers={"X-CSRF-Token": token},
-            )
-        )
-        assert response.status_code == 200, response.text
-        body: dict[str, Any] = response.json()
-        self.csrf = body["csrf_token"]
-        return body
-
-    def api(
-        self, method: str, url: str, json: Any = None, *, csrf: str | bool | None = True
-    ) -> httpx.Response:
-        headers = {}
-        token = self.csrf if csrf is True else csrf
-        if token:
-            headers["X-CSRF-Token"] = str(token)
-        return self._keep(self.client.request(method, url, json=json, headers=headers))
-
-    def form(
-        self, url: str, data: dict[str, Any] | None = None, *, csrf: str | bool | None = True
-    ) -> httpx.Response:
-        fields = dict(data or {})
-        token = self.csrf if csrf is True else csrf
-        if token:
-            fields["csrf_token"] = token
-        return self._keep(self.client.post(url, data=fields))
-
-
-@dataclass
-class Persona:
-    email: str
-    user_id: str
-    member_id: str | None
-    browser: Browser
-
-
-@dataclass
-class World:
-    ctx: AppContext
-    app: FastAPI
-    org_a: str
-    org_b: str
-    alice: Persona
-    bob: Persona
-    charlie: Persona
-    dave: Persona
-    ids: dict[str, str] = field(default_factory=dict)
-
-    def browser(self) -> Browser:
-        return Browser(TestClient(self.app, follow_redirects=False))
-
-
-def open_context(data_dir: Path, database_url: str | None, **overrides: Any) -> AppContext:
-    settings = make_settings(data_dir, database_url).model_copy(update=overrides)
-    ctx = AppContext.open(settings)
-    upgrade_to_head(ctx.engine)
-    ctx.prices.seed_defaults()
-    return ctx
-
-
-def add_user(ctx: AppContext, org_id: str, email: str, role: Role) -> tuple[str, str]:
-    """A member with a console password (as if they had accepted an invitation)."""
-    member = people.add_member(ctx, org_id, email, role)
-    ctx.accounts.set_password(member.user_id, hash_password(PASSWORD))
-    return member.user_id, member.id
-
-
-def unique(name: str) -> str:
-    return f"{name}-{secrets.token_hex(3)}@example.com"
-
-
-def build_world(ctx: AppContext) -> World:
-    app = create_web_app(ctx)
-    a = accounts.sign_up(
-        ctx,
-        email=unique("alice"),
-        password=PASSWORD,
-        org_name=f"Acme {secrets.token_hex(3)}",
-        client=CLIENT,
-    )
-    b = accounts.sign_up(
-        ctx,
-        email=unique("charlie"),
-        password=PASSWORD,
-        org_name=f"Bolt {secrets.token_hex(3)}",
-        client=CLIENT,
-    )
-    bob_email, dave_email = unique("bob"), unique("dave")
-    bob_user, bob_member = add_user(ctx, a.org.id, bob_email, Role.MEMBER)
-    dave_user, dave_member = add_user(ctx, a.org.id, dave_email, Role.MEMBER)
-
-    def persona(email: str, user_id: str, member_id: str | None) -> Persona:
-        browser = Browser(TestClient(app, follow_redirects=False))
-        browser.sign_in(email)
-        return Persona(email, user_id, member_id, browser)
-
-    world = World(
-        ctx=ctx,
-        app=app,
-        org_a=a.org.id,
-        org_b=b.org.id,
-        alice=persona(a.user.email, a.user.id, a.owner.id),
-        bob=persona(bob_email, bob_user, bob_member),
-        charlie=persona(b.user.email, b.user.id, b.owner.id),
-        dave=persona(dave_email, dave_user, dave_member),
-    )
-    alice_token, _ = people.create_token(ctx, a.org.id, a.user.email)
-    bob_token, _ = people.create_token(ctx, a.org.id, bob_email)
-    dave_token, _ = people.create_token(ctx, a.org.id, dave_email)
-    issued = members.invite(
-        ctx,
-        a.org,
-        a.owner,
-        Actor(a.user.id, a.user.email),
-        email=unique("erin"),
-        role=Role.MEMBER,
-        link_base="http://testserver",
-        mailer=None,
-    )
-    assert issued.link is not None
-    world.ids.update(
-        alice_token=alice_token.id,
-        bob_token=bob_token.id,
-        dave_token=dave_token.id,
-        invitation=issued.invitation.id,
-        invitation_token=issued.link.rsplit("/", 1)[1],
-    )
-    return world
+from tests.support.console import World, build_world, open_context
+from tests.support.deployment import DatabaseFactory
+from tests.support.mail import Inbox
+from tests.support.processes import free_port
 
 
 @pytest.fixture
@@ -207,3 +35,15 @@ def shared_world(
         yield build_world(ctx)
     finally:
         ctx.close()
+
+
+@pytest.fixture
+def inbox() -> Iterator[tuple[Inbox, int]]:
+    handler = Inbox()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield handler, port
+    finally:
+        controller.stop()

@@ -19,8 +19,8 @@ from starlette.testclient import TestClient
 from chatgrid.admin import members, people
 from chatgrid.audit import Actor
 from chatgrid.identity.models import Role
-from tests.conftest import Deployment
-from tests.web.conftest import PASSWORD, Browser, World, unique
+from tests.support.console import PASSWORD, Browser, World, unique
+from tests.support.deployment import Deployment
 
 ATTACKER_PASSWORD = "attacker's own passphrase 9"
 

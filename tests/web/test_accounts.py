@@ -26,7 +26,7 @@ from chatgrid.identity.tokens import hash_token
 from chatgrid.mail import MailFailed
 from chatgrid.store.tables import sessions
 from chatgrid.store.types import utcnow
-from tests.web.conftest import CLIENT, PASSWORD, World, unique
+from tests.support.console import CLIENT, PASSWORD, World, unique
 
 
 def new_throttle() -> LoginThrottle:

@@ -38,8 +38,8 @@ from chatgrid.audit import Actor
 from chatgrid.identity.models import Role
 from chatgrid.identity.passwords import hash_password
 from chatgrid.providers.base import Provider, UpstreamConfig
-from tests.conftest import Deployment
-from tests.web.usage_rows import entry, write
+from tests.support.deployment import Deployment
+from tests.support.usage_rows import entry, write
 
 #: Examples per operation in the fuzzing phase; with the examples and coverage phases the
 #: whole run stays near a minute on two cores.

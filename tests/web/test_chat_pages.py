@@ -8,51 +8,7 @@ document — all the same 404 — and a passage full of markup shown escaped.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from tests.web.conftest import World
-
-
-@dataclass(frozen=True)
-class Draft:
-    ordinal: int
-    text: str
-    heading: str | None = None
-    page: int | None = None
-
-
-def add_passage(
-    world: World, org_id: str, owner_member_id: str | None, text: str, *, page: int | None = 3
-) -> tuple[str, str]:
-    """A one-chunk document in a new collection (org-wide or private); its ids."""
-    documents = world.ctx.documents
-    collection = documents.create_collection(org_id, "Handbook", owner_member_id)
-    uploader = owner_member_id or str(world.alice.member_id)
-    document = documents.add_document(
-        org_id, collection.id, uploader, "handbook.pdf", "application/pdf", b"%PDF-1.4"
-    )
-    (chunk_id,) = documents.start_chunks(
-        org_id, document.id, [Draft(0, text, "Launch procedures", page)], pages=page
-    )
-    return document.id, chunk_id
-
-
-def seed_chat_objects(world: World) -> None:
-    """Ids a plain member (bob) may read: his conversation and an org-wide passage."""
-    if "chunk" in world.ids:
-        return
-    conversation = world.ctx.conversations.create(
-        world.org_a, str(world.bob.member_id), "Rota questions", None
-    )
-    document_id, chunk_id = add_passage(world, world.org_a, None, "Crews sign the logbook.")
-    document = world.ctx.documents.document(world.org_a, document_id)
-    assert document is not None
-    world.ids.update(
-        conversation=conversation.id,
-        document=document_id,
-        chunk=chunk_id,
-        collection=document.collection_id,
-    )
+from tests.support.console import World, add_passage, seed_chat_objects
 
 
 def passage_url(org_id: str, document_id: str, chunk_id: str) -> str:

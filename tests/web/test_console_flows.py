@@ -9,7 +9,7 @@ from starlette.testclient import TestClient
 
 from chatgrid.audit import AuditFilter
 from chatgrid.identity.models import Role
-from tests.web.conftest import PASSWORD, Browser, World, csrf_in, unique
+from tests.support.console import PASSWORD, Browser, World, csrf_in, unique
 
 
 def sign_in_by_form(browser: Browser, email: str, password: str = PASSWORD) -> str:

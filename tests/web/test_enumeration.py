@@ -11,7 +11,7 @@ from chatgrid.admin import members, people
 from chatgrid.audit import Actor, AuditFilter
 from chatgrid.identity.models import Role
 from chatgrid.identity.passwords import hash_password
-from tests.web.conftest import PASSWORD, Browser, World, csrf_in, unique
+from tests.support.console import PASSWORD, Browser, World, csrf_in, unique
 
 OTHER_PASSWORD = "a different passphrase 7"
 

@@ -12,7 +12,7 @@ from html import unescape
 
 import pytest
 
-from tests.web.conftest import World
+from tests.support.console import World
 
 USAGE = ("/api/orgs/{org}/usage", "/api/orgs/{org}/usage.csv", "/orgs/{org}/usage")
 USAGE += ("/orgs/{org}/usage.csv",)

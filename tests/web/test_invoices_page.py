@@ -5,53 +5,10 @@ operator reads any tenant's."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
-
-from sqlalchemy import update
 
 from chatgrid.admin import billing
-from chatgrid.audit import Actor
 from chatgrid.billing.invoices import invoice_csv
-from chatgrid.billing.plans import DEFAULT_PLAN_ID
-from chatgrid.billing.seats import Month
-from chatgrid.store.tables import orgs, seat_periods
-from tests.web.conftest import World
-from tests.web.test_operator_console import sign_in_operator
-from tests.web.usage_rows import entry, write
-
-
-def last_month() -> Month:
-    return Month.of(Month.of(datetime.now(UTC)).start - timedelta(days=1))
-
-
-def seed_invoice(world: World) -> str:
-    """Org A on the default plan since before last month, with shared usage; its invoice."""
-    if "period" in world.ids:
-        return world.ids["period"]
-    ctx, month = world.ctx, last_month()
-    with ctx.engine.begin() as conn:
-        conn.execute(
-            update(orgs)
-            .where(orgs.c.id == world.org_a)
-            .values(plan_id=DEFAULT_PLAN_ID, trial_ends_at=None)
-        )
-        conn.execute(
-            update(seat_periods)
-            .where(seat_periods.c.org_id == world.org_a)
-            .values(started_at=month.start - timedelta(days=3))
-        )
-    assert world.alice.member_id
-    used = month.start + timedelta(days=2)
-    write(
-        ctx,
-        [
-            entry(world.org_a, world.alice.member_id, used, mode="shared", charged=12_000),
-            entry(world.org_a, world.alice.member_id, used, model="gpt-4o", mode="shared"),
-        ],
-    )
-    invoice = billing.issue_invoice(ctx, world.org_a, str(month), actor=Actor.cli())
-    world.ids["period"] = invoice.period
-    return invoice.period
+from tests.support.console import World, seed_invoice, sign_in_operator
 
 
 def test_an_admin_reads_an_invoice_with_its_seat_and_usage_lines(world: World) -> None:

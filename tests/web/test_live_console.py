@@ -15,10 +15,9 @@ import httpx
 import pytest
 
 from chatgrid.audit import AuditFilter
-from tests.conftest import Deployment
-from tests.integration.test_secrets import database_text
+from tests.support.console import PASSWORD, Browser, csrf_in, unique
+from tests.support.deployment import Deployment, database_text
 from tests.support.processes import free_port
-from tests.web.conftest import PASSWORD, Browser, csrf_in, unique
 
 CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hello"}]}
 

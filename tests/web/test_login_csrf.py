@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from starlette.testclient import TestClient
 
-from tests.web.conftest import PASSWORD, Browser, World, csrf_in
+from tests.support.console import PASSWORD, Browser, World, csrf_in
 
 PLANTED = "attacker-chosen-value-0123456789abcdef"
 

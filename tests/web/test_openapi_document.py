@@ -10,7 +10,7 @@ from starlette.testclient import TestClient
 
 from chatgrid.context import AppContext
 from chatgrid.web import create_web_app
-from tests.web.conftest import World
+from tests.support.console import World
 
 
 @pytest.fixture(scope="module")

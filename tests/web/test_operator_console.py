@@ -16,21 +16,13 @@ from chatgrid.audit import AuditFilter
 from chatgrid.providers.base import Provider, UpstreamConfig
 from chatgrid.store.credentials import pool_binding
 from chatgrid.store.tables import ledger_entries
-from tests.conftest import Deployment
-from tests.web.conftest import PASSWORD, Browser, World
-from tests.web.usage_rows import entry, write
+from tests.support.console import PASSWORD, Browser, World, sign_in_operator
+from tests.support.deployment import Deployment
+from tests.support.usage_rows import entry, write
 
 
 def this_month() -> datetime:
     return operator.month_start(datetime.now(UTC))
-
-
-def sign_in_operator(world: World) -> Browser:
-    email = f"ops-{secrets.token_hex(3)}@example.com"
-    accounts.create_operator(world.ctx, email, PASSWORD)
-    ops = world.browser()
-    ops.sign_in(email)
-    return ops
 
 
 def add_pool_key(world: World, name: str) -> str:

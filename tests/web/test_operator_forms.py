@@ -9,8 +9,7 @@ from chatgrid.audit import AuditFilter
 from chatgrid.billing.plans import DEFAULT_PLAN_ID
 from chatgrid.providers.base import Provider, UpstreamConfig
 from chatgrid.store.credentials import pool_binding
-from tests.web.conftest import World
-from tests.web.test_operator_console import sign_in_operator
+from tests.support.console import World, sign_in_operator
 
 
 def audited(world: World, action: str) -> list[dict[str, object]]:

@@ -13,7 +13,7 @@ from chatgrid.audit import AuditFilter
 from chatgrid.identity.passwords import hash_password
 from chatgrid.providers.base import Provider, UpstreamConfig
 from chatgrid.store.credentials import pool_binding
-from tests.web.conftest import PASSWORD, Browser, World
+from tests.support.console import PASSWORD, Browser, World
 
 TENANT_ROUTES = [
     ("GET", "/operator/tenants/{}", {}),

@@ -11,8 +11,8 @@ from chatgrid.billing.standing import budget_status, trial_status
 from chatgrid.context import AppContext
 from chatgrid.identity.models import BillingMode
 from chatgrid.store.tables import orgs
+from tests.support.console import World
 from tests.support.ledger_rows import entry, write
-from tests.web.conftest import World
 
 
 def charge(ctx: AppContext, org_id: str, member_id: str, micros: int) -> None:

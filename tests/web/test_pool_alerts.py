@@ -22,12 +22,11 @@ from chatgrid.mail import mailer_from_settings
 from chatgrid.providers.base import Provider, UpstreamConfig
 from chatgrid.store.credentials import pool_binding
 from chatgrid.web import create_web_app
-from tests.conftest import Deployment
-from tests.integration.helpers import wait_for
-from tests.integration.test_pool_budgets import deployment_with
+from tests.support.console import PASSWORD, Browser
+from tests.support.deployment import Deployment, deployment_with
+from tests.support.mail import Inbox
 from tests.support.processes import RunningProcess
-from tests.web.conftest import PASSWORD, Browser
-from tests.web.test_smtp_invitations import Inbox, inbox  # noqa: F401  (fixture)
+from tests.support.waiting import wait_for
 
 CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "alert"}]}
 OPERATOR_PAGES = ["/operator", "/operator/pool", "/operator/prices", "/operator/plans"]
@@ -38,7 +37,7 @@ def mailing_deployment(
     tmp_path: Path,
     postgres_database: str | None,
     simulator: RunningProcess,
-    inbox: tuple[Inbox, int],  # noqa: F811
+    inbox: tuple[Inbox, int],
 ) -> Iterator[Deployment]:
     smtp = {
         "smtp_host": "127.0.0.1",
@@ -52,7 +51,7 @@ def mailing_deployment(
 
 def test_a_broken_pooled_key_mails_every_operator_once_and_shows_a_banner(
     mailing_deployment: Deployment,
-    inbox: tuple[Inbox, int],  # noqa: F811
+    inbox: tuple[Inbox, int],
 ) -> None:
     deployment, (mail, _) = mailing_deployment, inbox
     ctx = deployment.context

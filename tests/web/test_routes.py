@@ -18,9 +18,7 @@ import pytest
 from fastapi.routing import APIRoute
 
 from chatgrid.admin import accounts
-from tests.web.conftest import PASSWORD, Browser, World
-from tests.web.test_chat_pages import seed_chat_objects
-from tests.web.test_invoices_page import seed_invoice
+from tests.support.console import PASSWORD, Browser, World, seed_chat_objects, seed_invoice
 
 Route = tuple[str, str]
 

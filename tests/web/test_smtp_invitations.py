@@ -2,44 +2,20 @@
 
 from __future__ import annotations
 
-import email
 import re
 from collections.abc import Iterator
-from email.message import Message
 from pathlib import Path
-from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from starlette.testclient import TestClient
 
 from chatgrid.admin import accounts
 from chatgrid.audit import AuditFilter
 from chatgrid.context import AppContext
 from chatgrid.web import create_web_app
+from tests.support.console import CLIENT, PASSWORD, Browser, csrf_in, open_context, unique
+from tests.support.mail import Inbox
 from tests.support.processes import free_port
-from tests.web.conftest import CLIENT, PASSWORD, Browser, csrf_in, open_context, unique
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], Message]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append((list(envelope.rcpt_tos), email.message_from_bytes(envelope.content)))
-        return "250 OK"
-
-
-@pytest.fixture
-def inbox() -> Iterator[tuple[Inbox, int]]:
-    handler = Inbox()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield handler, port
-    finally:
-        controller.stop()
 
 
 @pytest.fixture

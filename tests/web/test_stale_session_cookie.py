@@ -7,7 +7,7 @@ from starlette.testclient import TestClient
 
 from chatgrid.identity.sessions import SESSION_COOKIE
 from chatgrid.web.security import HOST_PREFIX
-from tests.web.conftest import World
+from tests.support.console import World
 
 
 def cleared(set_cookies: list[str], name: str) -> bool:

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from chatgrid.admin import accounts
 from chatgrid.web.api import operator_schemas, schemas
-from tests.web.conftest import PASSWORD, Browser, World, unique
+from tests.support.console import PASSWORD, Browser, World, unique
 
 
 def refused(response: Any, param: str) -> None:

@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from chatgrid.analytics.usage import dollars
-from tests.web.conftest import World
-from tests.web.usage_rows import entry, write
+from tests.support.console import World
+from tests.support.usage_rows import entry, write
 
 START = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
 RANGE = "since=2026-10-01&until=2026-10-07"

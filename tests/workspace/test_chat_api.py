@@ -11,9 +11,9 @@ from sqlalchemy import update
 from chatgrid.identity.models import Role
 from chatgrid.store.tables import orgs
 from chatgrid.store.types import utcnow
-from tests.conftest import Deployment
-from tests.integration.helpers import wait_for
-from tests.workspace.helpers import add_person, parse_event
+from tests.support.deployment import Deployment
+from tests.support.waiting import wait_for
+from tests.support.workspace import add_person, parse_event
 
 
 def test_an_answer_streams_is_kept_and_costs_what_the_ledger_says(

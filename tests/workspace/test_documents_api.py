@@ -8,51 +8,9 @@ from sqlalchemy import func, select
 
 from chatgrid.identity.models import Role
 from chatgrid.store.tables import chat_messages, chunks, document_files, documents
-from tests.conftest import Deployment
-from tests.documents.builders import encrypt_pdf, make_pdf
-from tests.integration.helpers import wait_for
-from tests.workspace.helpers import Member, add_person
-
-HANDBOOK = """# Employee handbook
-
-## Travel
-
-Book flights through the travel desk at least two weeks ahead. Economy class
-is the rule for flights under six hours.
-
-## Expenses
-
-Expense reports are due on the fifth working day of each month. Receipts over
-twenty-five euros must be attached as scans.
-"""
-
-
-def collection(member: Member, name: str = "Handbook", scope: str = "org") -> str:
-    response = member.api(
-        "POST", f"/api/orgs/{member.org_id}/collections", json={"name": name, "scope": scope}
-    )
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
-
-
-def upload(
-    member: Member, collection_id: str, name: str, data: bytes, kind: str = "text/markdown"
-) -> Any:
-    return member.api(
-        "POST",
-        f"/api/orgs/{member.org_id}/collections/{collection_id}/documents",
-        files={"file": (name, data, kind)},
-    )
-
-
-def ready(member: Member, document_id: str) -> dict[str, Any]:
-    def state() -> dict[str, Any] | None:
-        body: dict[str, Any] = member.api(
-            "GET", f"/api/orgs/{member.org_id}/documents/{document_id}"
-        ).json()
-        return body if body["status"] in ("ready", "failed") else None
-
-    return dict(wait_for(state, timeout=30))
+from tests.support.deployment import Deployment
+from tests.support.documents import encrypt_pdf, make_pdf
+from tests.support.workspace import HANDBOOK, add_person, collection, ready, upload
 
 
 def test_upload_ingest_and_answer_with_citations(deployment: Deployment) -> None:

@@ -20,9 +20,8 @@ from typing import Any, ClassVar
 import pytest
 
 from chatgrid.identity.models import Role
-from tests.conftest import Deployment
-from tests.workspace.helpers import add_person
-from tests.workspace.test_documents_api import collection, ready, upload
+from tests.support.deployment import Deployment
+from tests.support.workspace import add_person, collection, ready, upload
 
 # B's member may guess the word; the random part only A's document holds (and
 # it is random so no other test's traffic to the shared simulator contains it).

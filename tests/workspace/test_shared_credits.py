@@ -11,9 +11,8 @@ from chatgrid.admin.billing import member_budget_status, set_member_cap
 from chatgrid.audit import Actor
 from chatgrid.identity.models import BillingMode, Role
 from chatgrid.providers.base import Provider, UpstreamConfig
-from tests.conftest import Deployment
-from tests.workspace.helpers import add_person
-from tests.workspace.test_documents_api import HANDBOOK, collection, ready, upload
+from tests.support.deployment import Deployment
+from tests.support.workspace import HANDBOOK, add_person, collection, ready, upload
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,8 @@ import orjson
 from chatgrid.admin import people
 from chatgrid.identity.models import Role
 from chatgrid.identity.passwords import hash_password
-from tests.conftest import Deployment
+from tests.support.deployment import Deployment
+from tests.support.waiting import wait_for
 
 PASSWORD = "correct horse battery staple"
 
@@ -93,3 +94,45 @@ def add_person(deployment: Deployment, org_id: str, role: Role = Role.MEMBER) ->
     member = people.add_member(deployment.context, org_id, email, role)
     deployment.context.accounts.set_password(member.user_id, hash_password(PASSWORD))
     return sign_in(deployment, org_id, email)
+
+
+HANDBOOK = """# Employee handbook
+
+## Travel
+
+Book flights through the travel desk at least two weeks ahead. Economy class
+is the rule for flights under six hours.
+
+## Expenses
+
+Expense reports are due on the fifth working day of each month. Receipts over
+twenty-five euros must be attached as scans.
+"""
+
+
+def collection(member: Member, name: str = "Handbook", scope: str = "org") -> str:
+    response = member.api(
+        "POST", f"/api/orgs/{member.org_id}/collections", json={"name": name, "scope": scope}
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+def upload(
+    member: Member, collection_id: str, name: str, data: bytes, kind: str = "text/markdown"
+) -> Any:
+    return member.api(
+        "POST",
+        f"/api/orgs/{member.org_id}/collections/{collection_id}/documents",
+        files={"file": (name, data, kind)},
+    )
+
+
+def ready(member: Member, document_id: str) -> dict[str, Any]:
+    def state() -> dict[str, Any] | None:
+        body: dict[str, Any] = member.api(
+            "GET", f"/api/orgs/{member.org_id}/documents/{document_id}"
+        ).json()
+        return body if body["status"] in ("ready", "failed") else None
+
+    return dict(wait_for(state, timeout=30))

@@ -12,7 +12,7 @@ import struct
 import zipfile
 from collections.abc import Iterator
 
-from tests.documents.builders import make_docx
+from tests.support.documents import make_docx
 
 MiB = 1024 * 1024
 

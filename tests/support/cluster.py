@@ -1,0 +1,91 @@
+"""Several ``chatgrid serve`` replicas on PostgreSQL + Redis, each with its own data dir,
+and an admin CLI with another: they share no files, so only Redis can tell them about a
+change (the ``cluster`` fixture is in ``tests/integration/test_replicas.py``)."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from chatgrid.context import AppContext
+from chatgrid.settings import Settings
+from chatgrid.store.migrate import upgrade_to_head
+from tests.support.deployment import settings_env
+from tests.support.processes import ChatGridInstance, RunningProcess, instance_env
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hello"}]}
+
+
+@dataclass
+class Cluster:
+    replicas: list[ChatGridInstance]
+    admin: ChatGridInstance  # a CLI with its own data dir, like an admin on another machine
+    context: AppContext
+    simulator: RunningProcess
+
+
+def replica_env(
+    data_dir: Path,
+    database_url: str,
+    redis_url: str,
+    prefix: str,
+    master: str,
+    lease: float | None = None,
+) -> dict[str, str]:
+    env = instance_env(settings_env(data_dir, database_url))
+    env.update(
+        CHATGRID_REDIS_URL=redis_url,
+        CHATGRID_REDIS_PREFIX=prefix,
+        CHATGRID_MASTER_KEY=master,
+    )
+    if lease is not None:
+        env["CHATGRID_SYNC_LEASE_SECONDS"] = str(lease)
+    return env
+
+
+def start_cluster(
+    tmp_path: Path,
+    database_url: str,
+    simulator: RunningProcess,
+    redis_url: str,
+    count: int,
+    *,
+    lease: float | None = None,
+) -> Cluster:
+    """``count`` replicas and an admin, each with a data dir of its own (no shared marker)."""
+    prefix = f"cgtest-{secrets.token_hex(4)}"
+    master = "1:" + base64.b64encode(secrets.token_bytes(32)).decode()
+    replicas = []
+    for index in range(count):
+        data_dir = tmp_path / f"replica-{index}"
+        data_dir.mkdir()
+        instance = ChatGridInstance(
+            env=replica_env(data_dir, database_url, redis_url, prefix, master, lease),
+            data_dir=data_dir,
+        )
+        instance.start()
+        replicas.append(instance)
+    admin_dir = tmp_path / "admin"
+    admin_dir.mkdir()
+    admin = ChatGridInstance(
+        env=replica_env(admin_dir, database_url, redis_url, prefix, master, lease),
+        data_dir=admin_dir,
+    )
+    settings = Settings(
+        data_dir=admin_dir,
+        database_url=database_url,
+        redis_url=redis_url,
+        redis_prefix=prefix,
+        master_key=master,
+        allow_private_upstreams=True,
+    )
+    if lease is not None:
+        settings = settings.model_copy(update={"sync_lease_seconds": lease})
+    context = AppContext.open(settings)
+    upgrade_to_head(context.engine)
+    return Cluster(replicas, admin, context, simulator)
