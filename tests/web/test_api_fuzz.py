@@ -112,7 +112,7 @@ def seed(deployment: Deployment) -> Seeded:
         org_name="Tenant Org",
         client=client,
     )
-    accounts.create_operator(ctx, email, PASSWORD)
+    accounts.create_operator(ctx, email, None)  # the owner, made operator, keeps her password
     bob = people.add_member(ctx, a.org.id, f"bob-{secrets.token_hex(3)}@example.com", Role.MEMBER)
     ctx.accounts.set_password(bob.user_id, hash_password(PASSWORD))
     token, _ = people.create_token(ctx, a.org.id, bob.email)
