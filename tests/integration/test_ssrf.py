@@ -34,12 +34,15 @@ from chatgrid.identity.models import BillingMode, Role
 from chatgrid.providers.base import Provider, UpstreamConfig
 from chatgrid.store.credentials import credential_binding, pool_binding
 from chatgrid.store.ids import new_id
-from chatgrid.store.migrate import upgrade_to_head
 from tests.support.console import Browser, add_user, csrf_in, unique
-from tests.support.deployment import DatabaseFactory, Deployment, make_settings, settings_env
+from tests.support.deployment import (
+    DatabaseFactory,
+    Deployment,
+    deployment_with,
+)
 from tests.support.listeners import Listener, listening, redirecting
 from tests.support.openapi_schemas import assert_openai_error
-from tests.support.processes import ChatGridInstance, RunningProcess, instance_env
+from tests.support.processes import ChatGridInstance, RunningProcess
 
 CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
 
@@ -93,24 +96,13 @@ def guarded_deployment(
     new_database: DatabaseFactory,
     simulator: RunningProcess,
 ) -> Iterator[Deployment]:
-    data_dir = tmp_path_factory.mktemp("guarded") / "data"
-    data_dir.mkdir()
-    database_url = new_database()
-    env = instance_env(settings_env(data_dir, database_url))
-    env["CHATGRID_ALLOW_PRIVATE_UPSTREAMS"] = "false"
-    settings = make_settings(data_dir, database_url).model_copy(
-        update={"allow_private_upstreams": False}
+    yield from deployment_with(
+        tmp_path_factory.mktemp("guarded"),
+        new_database(),
+        simulator,
+        {"CHATGRID_ALLOW_PRIVATE_UPSTREAMS": "false"},
+        allow_private_upstreams=False,
     )
-    ctx = AppContext.open(settings)
-    upgrade_to_head(ctx.engine)
-    ctx.prices.seed_defaults()
-    instance = ChatGridInstance(env=env, data_dir=data_dir)
-    instance.start()
-    try:
-        yield Deployment(instance, ctx, simulator)
-    finally:
-        instance.stop()
-        ctx.close()
 
 
 @pytest.fixture

@@ -13,11 +13,13 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from chatgrid.context import AppContext
-from chatgrid.store.migrate import upgrade_to_head
-from tests.support.deployment import DatabaseFactory, Deployment, make_settings, settings_env
+from tests.support.deployment import (
+    DatabaseFactory,
+    Deployment,
+    deployment_with,
+)
 from tests.support.ledger_checks import ledger
-from tests.support.processes import ChatGridInstance, RunningProcess, instance_env
+from tests.support.processes import RunningProcess
 from tests.support.waiting import wait_for
 
 UPSTREAM_TIMEOUT_SECONDS = 4
@@ -31,23 +33,15 @@ def impatient(
     simulator: RunningProcess,
 ) -> Iterator[Deployment]:
     """A server that waits little on upstreams and on abandoned streams."""
-    data_dir = tmp_path_factory.mktemp("impatient")
-    database_url = new_database()
-    env = instance_env(settings_env(data_dir, database_url))
-    env.update(
-        CHATGRID_UPSTREAM_TIMEOUT_SECONDS=str(UPSTREAM_TIMEOUT_SECONDS),
-        CHATGRID_DRAIN_TIMEOUT_SECONDS=str(DRAIN_TIMEOUT_SECONDS),
+    yield from deployment_with(
+        tmp_path_factory.mktemp("impatient"),
+        new_database(),
+        simulator,
+        {
+            "CHATGRID_UPSTREAM_TIMEOUT_SECONDS": str(UPSTREAM_TIMEOUT_SECONDS),
+            "CHATGRID_DRAIN_TIMEOUT_SECONDS": str(DRAIN_TIMEOUT_SECONDS),
+        },
     )
-    ctx = AppContext.open(make_settings(data_dir, database_url))
-    upgrade_to_head(ctx.engine)
-    ctx.prices.seed_defaults()
-    instance = ChatGridInstance(env=env, data_dir=data_dir)
-    instance.start()
-    try:
-        yield Deployment(instance, ctx, simulator)
-    finally:
-        instance.stop()
-        ctx.close()
 
 
 def stream_body(directives: str) -> dict[str, object]:

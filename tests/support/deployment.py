@@ -151,25 +151,17 @@ def start_deployment(
     redis_prefix: str | None = None,
 ) -> Iterator[Deployment]:
     """A server (and an admin context on its database); with Redis when a prefix is given."""
-    data_dir = tmp_path / "data"
-    data_dir.mkdir(parents=True, exist_ok=True)
-    env = instance_env(settings_env(data_dir, database_url))
-    settings = make_settings(data_dir, database_url)
-    if redis_prefix is not None:
-        env.update(CHATGRID_REDIS_URL=REDIS_URL, CHATGRID_REDIS_PREFIX=redis_prefix)
-        settings = settings.model_copy(
-            update={"redis_url": REDIS_URL, "redis_prefix": redis_prefix}
-        )
-    ctx = AppContext.open(settings)
-    upgrade_to_head(ctx.engine)
-    ctx.prices.seed_defaults()
-    instance = ChatGridInstance(env=env, data_dir=data_dir)
-    instance.start()
-    try:
-        yield Deployment(instance, ctx, simulator)
-    finally:
-        instance.stop()
-        ctx.close()
+    if redis_prefix is None:
+        yield from deployment_with(tmp_path, database_url, simulator, {})
+        return
+    yield from deployment_with(
+        tmp_path,
+        database_url,
+        simulator,
+        {"CHATGRID_REDIS_URL": REDIS_URL, "CHATGRID_REDIS_PREFIX": redis_prefix},
+        redis_url=REDIS_URL,
+        redis_prefix=redis_prefix,
+    )
 
 
 def deployment_with(
@@ -181,7 +173,7 @@ def deployment_with(
 ) -> Iterator[Deployment]:
     """``start_deployment`` with extra server environment (and the same in the admin context)."""
     data_dir = tmp_path / "data"
-    data_dir.mkdir(parents=True)
+    data_dir.mkdir(parents=True, exist_ok=True)
     server_env = instance_env(settings_env(data_dir, database_url))
     server_env.update(env)
     ctx = AppContext.open(make_settings(data_dir, database_url).model_copy(update=settings))
