@@ -14,14 +14,11 @@ import logging
 from collections.abc import Awaitable, Callable
 
 import aiohttp
-import orjson
 
 from chatgrid.errors import (
     ChatGridError,
     CredentialUnusable,
-    RateLimited,
     UpstreamFailed,
-    UpstreamKeyRejected,
 )
 from chatgrid.gateway.bodies import prompt_byte_bound
 from chatgrid.gateway.calls import CallPlan
@@ -29,8 +26,8 @@ from chatgrid.gateway.failover import RETRYABLE_STATUSES, PoolFailover
 from chatgrid.gateway.http import JSON_HEADERS, SSE_HEADERS, Receive, Send, send_bytes, send_error
 from chatgrid.gateway.sse import DONE_EVENT, StreamTracker
 from chatgrid.gateway.streams import StreamRegistry
+from chatgrid.gateway.upstream_answers import KEY_REJECTED, judge_upstream_answer, parse_retry_after
 from chatgrid.gateway.usage import usage_from_body
-from chatgrid.identity.models import BillingMode
 from chatgrid.ledger.entries import LedgerEntry
 from chatgrid.ledger.pricing import Usage
 from chatgrid.store.ledger_writer import LedgerUnavailable, LedgerWriter
@@ -38,7 +35,6 @@ from chatgrid.store.ledger_writer import LedgerUnavailable, LedgerWriter
 log = logging.getLogger(__name__)
 
 KeyRejectedHook = Callable[[CallPlan, int], Awaitable[None]]
-_PASS_THROUGH_STATUSES = frozenset({400, 404, 409, 413, 415, 422})
 _UPSTREAM_ERRORS = (aiohttp.ClientError, TimeoutError, OSError)
 
 
@@ -98,7 +94,11 @@ class Relay:
             if failover is not None and response.status in RETRYABLE_STATUSES:
                 upstream_id = _request_id(response)
                 retry = await self._failed_attempt(
-                    plan, failover, response.status, _retry_after(response), upstream_id
+                    plan,
+                    failover,
+                    response.status,
+                    parse_retry_after(response.headers.get("retry-after")),
+                    upstream_id,
                 )
                 if retry is not None:
                     response.release()
@@ -281,42 +281,14 @@ class Relay:
             payload = await response.read()
         except _UPSTREAM_ERRORS:
             payload = b""
-        error: ChatGridError | None = None
-        if status in (401, 403):
-            outcome = "upstream_key_rejected"
+        outcome, error = judge_upstream_answer(
+            status,
+            plan.route.mode,
+            payload,
+            parse_retry_after(response.headers.get("retry-after")),
+        )
+        if outcome == KEY_REJECTED:
             await self.on_key_rejected(plan, status)
-            if plan.route.mode is BillingMode.BYOK:
-                error = UpstreamKeyRejected(
-                    "Your organization's OpenAI key was rejected by OpenAI — ask an admin "
-                    "to reconnect it in ChatGrid."
-                )
-            else:
-                error = UpstreamFailed(
-                    "the shared upstream key was rejected; the operator has been alerted",
-                    code="pool_key_rejected",
-                )
-        elif status == 429:
-            outcome = "upstream_rate_limited"
-            retry_after = _retry_after(response)
-            # A pooled key's 429 names the operator's OpenAI org: say it plainly instead.
-            message = (plan.route.mode is BillingMode.BYOK and _upstream_message(payload)) or (
-                "the upstream is rate limiting requests; retry after the indicated time"
-            )
-            error = RateLimited(message, retry_after=retry_after)
-        elif status in _PASS_THROUGH_STATUSES:
-            outcome = "upstream_rejected_request"
-        elif 300 <= status < 400:
-            # An API does not redirect; following one would send the key and the prompt
-            # elsewhere, so it is refused, and where it pointed is not repeated to the caller.
-            outcome = "upstream_redirect"
-            error = UpstreamFailed(
-                f"the upstream answered with a redirect (HTTP {status}), which ChatGrid does "
-                "not follow; check the key's base URL",
-                code="upstream_redirect",
-            )
-        else:
-            outcome = "upstream_error"
-            error = UpstreamFailed(f"the upstream answered HTTP {status}; try again shortly")
         await self._record(
             plan.entry(
                 usage=None,
@@ -327,17 +299,11 @@ class Relay:
                 first_byte_ms=first_byte_ms,
             )
         )
-        if error is None and _is_openai_error(payload):
+        if error is None:
             await send_bytes(
                 send, status, payload, [*JSON_HEADERS, *_id_headers(plan, upstream_id)]
             )
             return
-        if error is None:
-            error = UpstreamFailed(
-                f"the upstream refused the request (HTTP {status})",
-                code="upstream_rejected_request",
-                status=status,
-            )
         await send_error(send, error, _id_headers(plan, upstream_id))
 
     async def _unreachable(
@@ -378,26 +344,3 @@ def _ledger_down() -> ChatGridError:
     return UpstreamFailed(
         "usage could not be recorded; the call was not delivered", code="ledger_unavailable"
     )
-
-
-def _retry_after(response: aiohttp.ClientResponse) -> int | None:
-    value = response.headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(0, int(float(value)))
-    except ValueError:
-        return None
-
-
-def _upstream_message(payload: bytes) -> str | None:
-    try:
-        data = orjson.loads(payload)
-        message = data["error"]["message"]
-    except (orjson.JSONDecodeError, KeyError, TypeError):
-        return None
-    return message if isinstance(message, str) else None
-
-
-def _is_openai_error(payload: bytes) -> bool:
-    return _upstream_message(payload) is not None
