@@ -1,0 +1,78 @@
+"""The schema, as SQLAlchemy Core tables (migrations live in ``migrations/``).
+
+Identifiers are short prefixed strings (``org_…``, ``mem_…``) so a value in a
+log or a support ticket says what it is. Money columns are integer
+micro-dollars. Secrets are stored only as envelope-encrypted blobs.
+
+Each part's tables live in their own module here; this package re-exports
+them all, so ``metadata`` knows every table (Alembic compares against it).
+"""
+
+from __future__ import annotations
+
+from chatgrid.store.tables.accounts import (
+    api_tokens,
+    audit_log,
+    invitations,
+    members,
+    sessions,
+    users,
+)
+from chatgrid.store.tables.base import ID, metadata
+from chatgrid.store.tables.billing import (
+    invoices,
+    plans,
+    seat_periods,
+)
+from chatgrid.store.tables.chat import (
+    chat_messages,
+    conversations,
+)
+from chatgrid.store.tables.documents import (
+    chunks,
+    collections,
+    document_files,
+    documents,
+)
+from chatgrid.store.tables.keys import (
+    credentials,
+    pool_keys,
+)
+from chatgrid.store.tables.ledger import (
+    ledger_entries,
+    prices,
+)
+from chatgrid.store.tables.orgs import (
+    member_caps,
+    operator_policies,
+    org_policies,
+    orgs,
+)
+
+__all__ = [
+    "ID",
+    "api_tokens",
+    "audit_log",
+    "chat_messages",
+    "chunks",
+    "collections",
+    "conversations",
+    "credentials",
+    "document_files",
+    "documents",
+    "invitations",
+    "invoices",
+    "ledger_entries",
+    "member_caps",
+    "members",
+    "metadata",
+    "operator_policies",
+    "org_policies",
+    "orgs",
+    "plans",
+    "pool_keys",
+    "prices",
+    "seat_periods",
+    "sessions",
+    "users",
+]

@@ -1,0 +1,54 @@
+"""Conversations and their messages."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    UniqueConstraint,
+)
+
+from chatgrid.store.tables.base import ID, metadata
+from chatgrid.store.types import UTCDateTime
+
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("org_id", ID, ForeignKey("orgs.id"), nullable=False),
+    Column("member_id", ID, ForeignKey("members.id"), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("model", String(100), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index(None, "org_id", "member_id", "updated_at"),
+)
+
+
+chat_messages = Table(
+    "chat_messages",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("conversation_id", ID, ForeignKey("conversations.id"), nullable=False),
+    Column("org_id", ID, nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("content", String, nullable=False),
+    Column("model", String(100), nullable=True),
+    # streaming, complete, stopped, failed
+    Column("status", String(16), nullable=False),
+    Column("error", String(500), nullable=True),
+    Column("error_code", String(64), nullable=True),
+    # The ledger rows behind this answer: the completion and the question's
+    # embedding. Tokens and cost shown in the page are read from them.
+    Column("call_id", String(40), nullable=True),
+    Column("retrieval_call_id", String(40), nullable=True),
+    # JSON list of the passages given to the model: [{n, chunk_id, document_id, ...}]
+    Column("citations", String, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("conversation_id", "position"),
+)

@@ -1,0 +1,64 @@
+"""Prices and the ledger: one row per upstream call, money in micro-dollars."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    Index,
+    Integer,
+    String,
+    Table,
+    UniqueConstraint,
+)
+
+from chatgrid.store.tables.base import ID, metadata
+from chatgrid.store.types import BigIntPK, UTCDateTime
+
+prices = Table(
+    "prices",
+    metadata,
+    Column("id", BigIntPK, primary_key=True, autoincrement=True),
+    Column("model", String(100), nullable=False),
+    Column("effective_from", Date, nullable=False),
+    # Micro-dollars per one million tokens: $2.50 / 1M tokens is 2_500_000.
+    Column("input_per_mtok", BigInteger, nullable=False),
+    Column("cached_input_per_mtok", BigInteger, nullable=False),
+    Column("output_per_mtok", BigInteger, nullable=False),
+    UniqueConstraint("model", "effective_from"),
+)
+
+
+ledger_entries = Table(
+    "ledger_entries",
+    metadata,
+    Column("id", BigIntPK, primary_key=True, autoincrement=True),
+    # One id per upstream call: the unique key that makes writing idempotent.
+    Column("call_id", String(40), nullable=False, unique=True),
+    Column("org_id", ID, nullable=False),
+    Column("member_id", ID, nullable=False),
+    Column("token_id", ID, nullable=False),
+    Column("mode", String(16), nullable=False),
+    Column("provider", String(24), nullable=False),
+    Column("credential_fingerprint", String(32), nullable=False),
+    Column("endpoint", String(32), nullable=False),
+    Column("model", String(100), nullable=False),
+    Column("stream", Boolean, nullable=False),
+    Column("prompt_tokens", Integer, nullable=False),
+    Column("cached_tokens", Integer, nullable=False),
+    Column("completion_tokens", Integer, nullable=False),
+    Column("usage_estimated", Boolean, nullable=False),
+    Column("list_cost_micros", BigInteger, nullable=True),
+    Column("charged_micros", BigInteger, nullable=False),
+    Column("markup_bps", Integer, nullable=False),
+    Column("upstream_request_id", String(200), nullable=True),
+    Column("client_addr", String(64), nullable=True),
+    Column("status_code", Integer, nullable=False),
+    Column("outcome", String(32), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("first_byte_ms", Integer, nullable=True),
+    Column("duration_ms", Integer, nullable=False),
+    Index(None, "org_id", "started_at"),
+)
