@@ -17,8 +17,9 @@ from chatgrid.admin.signin import (
 )
 from chatgrid.identity.models import Role
 from chatgrid.identity.users import User
-from chatgrid.web.api import auth_schemas, schemas
-from chatgrid.web.api.convert import org_public, session_public
+from chatgrid.web.api import auth_schemas, orgs_schemas
+from chatgrid.web.api.auth_schemas import session_public
+from chatgrid.web.api.orgs_schemas import org_public
 from chatgrid.web.deps import AnonymousCsrf, Client, Console, CurrentViewer, OptionalViewer
 from chatgrid.web.security import (
     clear_session_cookie,
@@ -42,7 +43,7 @@ def _signed_in(
     return response
 
 
-@router.get("/api/csrf", response_model=schemas.CsrfPublic, summary="A token for signing in")
+@router.get("/api/csrf", response_model=auth_schemas.CsrfPublic, summary="A token for signing in")
 def csrf(request: Request) -> Response:
     """Sets the pre-session cookie (``cg_presession``, ``__Host-cg_presession`` over https);
     send the token as ``X-CSRF-Token`` with the same cookie to sign in, sign up or accept."""
@@ -55,19 +56,21 @@ def csrf(request: Request) -> Response:
 
 @router.post(
     "/api/session",
-    response_model=schemas.SessionPublic,
+    response_model=auth_schemas.SessionPublic,
     dependencies=[AnonymousCsrf],
     summary="Sign in",
 )
-def sign_in(request: Request, body: schemas.SignIn, state: Console, client: Client) -> Response:
+def sign_in(
+    request: Request, body: auth_schemas.SignIn, state: Console, client: Client
+) -> Response:
     """A wrong email or password is one generic 401; repeated failures are throttled (429)."""
     user = authenticate(state.ctx, state.throttle, body.email, body.password, client)
     memberships = state.ctx.accounts.memberships(user.id)
     return _signed_in(request, state, user, memberships[0].org_id if memberships else None, client)
 
 
-@router.get("/api/session", response_model=schemas.SessionPublic, summary="Who is signed in")
-def current_session(state: Console, viewer: CurrentViewer) -> schemas.SessionPublic:
+@router.get("/api/session", response_model=auth_schemas.SessionPublic, summary="Who is signed in")
+def current_session(state: Console, viewer: CurrentViewer) -> auth_schemas.SessionPublic:
     return session_public(
         viewer.user, viewer.session, state.ctx.accounts.memberships(viewer.user.id)
     )
@@ -88,7 +91,9 @@ def sign_out(request: Request, state: Console, viewer: CurrentViewer) -> Respons
     dependencies=[AnonymousCsrf],
     summary="Create an org and its owner",
 )
-def sign_up(body: schemas.SignUp, state: Console, client: Client) -> auth_schemas.SignUpAccepted:
+def sign_up(
+    body: auth_schemas.SignUp, state: Console, client: Client
+) -> auth_schemas.SignUpAccepted:
     """One answer (202) whether or not the address already has an account; sign in next.
 
     A new address gets its account and the org (a 14-day trial in BYOK mode)
@@ -98,13 +103,7 @@ def sign_up(body: schemas.SignUp, state: Console, client: Client) -> auth_schema
     accounts.request_sign_up(
         state.ctx, email=body.email, password=body.password, org_name=body.org_name, client=client
     )
-    email, name = body.email.strip().lower(), body.org_name.strip()
-    return auth_schemas.SignUpAccepted(
-        status="sign_in",
-        email=email,
-        org_name=name,
-        message=auth_schemas.sign_up_message(email, name),
-    )
+    return auth_schemas.sign_up_accepted(body.email, body.org_name)
 
 
 @router.get(
@@ -118,27 +117,19 @@ def preview_invitation(
 ) -> auth_schemas.InvitationPreview:
     """``needs`` is the same for every address unless its own account is signed in."""
     preview = members.preview_invitation(state.ctx, token, viewer.user if viewer else None)
-    inv = preview.invitation
-    return auth_schemas.InvitationPreview(
-        org_id=inv.org_id,
-        org_name=preview.org_name,
-        email=inv.email,
-        role=inv.role,
-        expires_at=inv.expires_at,
-        needs=preview.plan.value,
-    )
+    return auth_schemas.invitation_preview(preview)
 
 
 @router.post(
     "/api/invitations/accept",
-    response_model=schemas.SessionPublic,
+    response_model=auth_schemas.SessionPublic,
     dependencies=[AnonymousCsrf],
     tags=["invitations"],
     summary="Accept an invitation",
 )
 def accept_invitation(
     request: Request,
-    body: schemas.InvitationAccept,
+    body: auth_schemas.InvitationAccept,
     state: Console,
     client: Client,
     viewer: OptionalViewer,
@@ -165,12 +156,12 @@ def accept_invitation(
 
 @router.post(
     "/api/account/password",
-    response_model=schemas.SessionPublic,
+    response_model=auth_schemas.SessionPublic,
     tags=["account"],
     summary="Change your password",
 )
 def change_password(
-    request: Request, body: schemas.PasswordChange, state: Console, viewer: CurrentViewer
+    request: Request, body: auth_schemas.PasswordChange, state: Console, viewer: CurrentViewer
 ) -> Response:
     """Every session of the account ends; the caller gets a new one (new cookie and CSRF token)."""
     session_id = accounts.change_password(
@@ -196,24 +187,26 @@ def change_password(
 
 @router.get(
     "/api/orgs",
-    response_model=list[schemas.MembershipPublic],
+    response_model=list[auth_schemas.MembershipPublic],
     tags=["orgs"],
     summary="Your orgs",
 )
-def my_orgs(state: Console, viewer: CurrentViewer) -> list[schemas.MembershipPublic]:
-    return session_public(
-        viewer.user, viewer.session, state.ctx.accounts.memberships(viewer.user.id)
-    ).orgs
+def my_orgs(state: Console, viewer: CurrentViewer) -> list[auth_schemas.MembershipPublic]:
+    return [
+        auth_schemas.membership_public(m) for m in state.ctx.accounts.memberships(viewer.user.id)
+    ]
 
 
 @router.post(
     "/api/orgs",
-    response_model=schemas.OrgPublic,
+    response_model=orgs_schemas.OrgPublic,
     status_code=201,
     tags=["orgs"],
     summary="Create another org (you own it)",
 )
-def create_org(body: schemas.OrgCreate, state: Console, viewer: CurrentViewer) -> schemas.OrgPublic:
+def create_org(
+    body: orgs_schemas.OrgCreate, state: Console, viewer: CurrentViewer
+) -> orgs_schemas.OrgPublic:
     org = accounts.create_org(state.ctx, viewer.user, body.name, viewer.client)
     _org, shared, trial = state.ctx.accounts.org(org.id)
     return org_public(org, Role.OWNER, shared, trial)

@@ -1,8 +1,8 @@
-"""Bodies of the sign-up and invitation-preview answers.
+"""Bodies of sessions, sign-up, invitations and the caller's password, each beside its converter.
 
-Both are shaped so that nothing in them depends on whether an address
-already has an account (see ``admin.accounts.request_sign_up`` and
-``identity.invitations``).
+The sign-up and invitation-preview answers are shaped so that nothing in
+them depends on whether an address already has an account (see
+``admin.accounts.request_sign_up`` and ``identity.invitations``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,87 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from chatgrid.identity.models import Role
+from chatgrid.admin.members import InvitationPreview as Preview
+from chatgrid.identity.models import BillingMode, Role
+from chatgrid.identity.sessions import SessionRecord
+from chatgrid.identity.users import Membership, User
+from chatgrid.web.api.schemas import Strict
+
+# What a caller sends
+
+
+class SignIn(Strict):
+    email: str = Field(max_length=400)
+    password: str = Field(max_length=4096)
+
+
+class SignUp(Strict):
+    email: str = Field(max_length=400)
+    password: str = Field(max_length=4096, description="At least 8 characters, not a common one.")
+    org_name: str = Field(max_length=200)
+
+
+class PasswordChange(Strict):
+    current_password: str = Field(max_length=4096)
+    new_password: str = Field(max_length=4096)
+
+
+class InvitationAccept(Strict):
+    token: str = Field(max_length=200)
+    password: str | None = Field(default=None, max_length=4096)
+
+
+# What comes back
+
+
+class CsrfPublic(BaseModel):
+    csrf_token: str = Field(description="Send back as X-CSRF-Token (pre-session calls only).")
+
+
+class UserPublic(BaseModel):
+    id: str
+    email: str
+    is_operator: bool
+
+
+def user_public(user: User) -> UserPublic:
+    return UserPublic(id=user.id, email=user.email, is_operator=user.is_operator)
+
+
+class MembershipPublic(BaseModel):
+    org_id: str
+    org_name: str
+    role: Role
+    member_id: str
+    billing_mode: BillingMode
+
+
+def membership_public(membership: Membership) -> MembershipPublic:
+    return MembershipPublic(
+        org_id=membership.org_id,
+        org_name=membership.org_name,
+        role=membership.role,
+        member_id=membership.member_id,
+        billing_mode=membership.billing_mode,
+    )
+
+
+class SessionPublic(BaseModel):
+    user: UserPublic
+    csrf_token: str = Field(description="Send as X-CSRF-Token on every call that changes state.")
+    orgs: list[MembershipPublic]
+    expires_at: datetime
+
+
+def session_public(
+    user: User, record: SessionRecord, memberships: list[Membership]
+) -> SessionPublic:
+    return SessionPublic(
+        user=user_public(user),
+        csrf_token=record.csrf_token,
+        orgs=[membership_public(m) for m in memberships],
+        expires_at=record.expires_at,
+    )
 
 
 class SignUpAccepted(BaseModel):
@@ -24,6 +104,24 @@ class SignUpAccepted(BaseModel):
     email: str
     org_name: str
     message: str
+
+
+def sign_up_accepted(email: str, org_name: str) -> SignUpAccepted:
+    """The answer to a sign-up, in the address and name as they were stored."""
+    email, org_name = email.strip().lower(), org_name.strip()
+    return SignUpAccepted(
+        status="sign_in", email=email, org_name=org_name, message=sign_up_message(email, org_name)
+    )
+
+
+def sign_up_message(email: str, org_name: str) -> str:
+    """What anyone who signed up reads: true for a new address and for a known one alike."""
+    return (
+        f"Sign in as {email} to continue. If this address is new here, {org_name} is ready "
+        "and the password you just chose opens it. If you already had an account with this "
+        "address, nothing was changed: sign in with your existing password and create the "
+        "organization from your list of organizations."
+    )
 
 
 class InvitationPreview(BaseModel):
@@ -39,11 +137,13 @@ class InvitationPreview(BaseModel):
     )
 
 
-def sign_up_message(email: str, org_name: str) -> str:
-    """What anyone who signed up reads: true for a new address and for a known one alike."""
-    return (
-        f"Sign in as {email} to continue. If this address is new here, {org_name} is ready "
-        "and the password you just chose opens it. If you already had an account with this "
-        "address, nothing was changed: sign in with your existing password and create the "
-        "organization from your list of organizations."
+def invitation_preview(preview: Preview) -> InvitationPreview:
+    invitation = preview.invitation
+    return InvitationPreview(
+        org_id=invitation.org_id,
+        org_name=preview.org_name,
+        email=invitation.email,
+        role=invitation.role,
+        expires_at=invitation.expires_at,
+        needs=preview.plan.value,
     )

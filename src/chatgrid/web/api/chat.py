@@ -28,9 +28,11 @@ from chatgrid.web.api.chat_schemas import (
     ConversationRename,
     MessageCreate,
     ModelsPublic,
-    Problem,
+    conversation_detail,
     conversation_public,
     message_public,
+    models_public,
+    models_refused,
 )
 from chatgrid.web.deps import Console, Ctx, OrgMember, url_id
 
@@ -66,11 +68,8 @@ async def models(access: OrgMember, workspace: WorkspaceDep) -> ModelsPublic:
     try:
         ids = await workspace.gateway.models(access.org.id, access.member.id)
     except ChatGridError as refusal:
-        # The page still loads, and says at once why nothing can be sent.
-        problem = Problem(message=refusal.message, code=refusal.code)
-        return ModelsPublic(models=[], default=None, problem=problem)
-    default = next((m for m in ("gpt-4o-mini", "gpt-4.1-mini") if m in ids), None)
-    return ModelsPublic(models=ids, default=default or (ids[0] if ids else None))
+        return models_refused(refusal)
+    return models_public(ids)
 
 
 @router.get(
@@ -106,10 +105,7 @@ def create_conversation(
 )
 def get_conversation(ctx: Ctx, conversation: OwnConversation) -> ConversationDetail:
     messages = ctx.conversations.messages(conversation.org_id, conversation.id)
-    return ConversationDetail(
-        conversation=conversation_public(conversation),
-        messages=[message_public(conversation.org_id, m) for m in messages],
-    )
+    return conversation_detail(conversation, messages)
 
 
 @router.patch(

@@ -1,4 +1,4 @@
-"""The chat and documents API's bodies, and how stored objects become them."""
+"""Bodies of the chat API (conversations, messages, models), each beside its converter."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from chatgrid.chat.models import TITLE_MAX, ChatMessage, Conversation
+from chatgrid.chat.models import TITLE_MAX, ChatMessage, Citation, Conversation
 from chatgrid.chat.render import render_markdown
-from chatgrid.documents.models import Collection, Document
+from chatgrid.errors import ChatGridError
 from chatgrid.ledger.money import format_dollars
+from chatgrid.web.api.documents_schemas import passage_url
 from chatgrid.web.api.schemas import Strict
 
 
@@ -31,17 +32,22 @@ class MessageCreate(Strict):
     mode: Literal["send", "regenerate", "edit"] = "send"
 
 
-class CollectionCreate(Strict):
-    name: str = Field(min_length=1, max_length=200)
-    scope: Literal["org", "private"] = "private"
-
-
 class ConversationPublic(BaseModel):
     id: str
     title: str
     model: str | None
     created_at: datetime
     updated_at: datetime
+
+
+def conversation_public(conversation: Conversation) -> ConversationPublic:
+    return ConversationPublic(
+        id=conversation.id,
+        title=conversation.title,
+        model=conversation.model,
+        created_at=conversation.created_at,
+        updated_at=conversation.updated_at,
+    )
 
 
 class CitationPublic(BaseModel):
@@ -52,6 +58,18 @@ class CitationPublic(BaseModel):
     heading: str | None
     page: int | None
     url: str
+
+
+def citation_public(org_id: str, citation: Citation) -> CitationPublic:
+    return CitationPublic(
+        n=citation.n,
+        document_id=citation.document_id,
+        filename=citation.filename,
+        chunk_id=citation.chunk_id,
+        heading=citation.heading,
+        page=citation.page,
+        url=passage_url(org_id, citation.document_id, citation.chunk_id),
+    )
 
 
 class MessagePublic(BaseModel):
@@ -72,72 +90,8 @@ class MessagePublic(BaseModel):
     created_at: datetime
 
 
-class ConversationDetail(BaseModel):
-    conversation: ConversationPublic
-    messages: list[MessagePublic]
-
-
-class Problem(BaseModel):
-    message: str
-    code: str | None
-
-
-class ModelsPublic(BaseModel):
-    models: list[str]
-    default: str | None
-    #: Why there are no models right now (trial ended, no working key, suspended, …).
-    problem: Problem | None = None
-
-
-class CollectionPublic(BaseModel):
-    id: str
-    name: str
-    scope: Literal["org", "private"]
-    documents: int
-    created_at: datetime
-
-
-class DocumentPublic(BaseModel):
-    id: str
-    collection_id: str
-    filename: str
-    content_type: str
-    size_bytes: int
-    status: str
-    error: str | None
-    pages: int | None
-    chunks_total: int
-    chunks_done: int
-    progress: int
-    created_at: datetime
-
-
-class PassagePublic(BaseModel):
-    chunk_id: str
-    document_id: str
-    filename: str
-    heading: str | None
-    page: int | None
-    text: str
-    url: str
-
-
 #: Answers are re-read far more often than written: render each distinct text once.
 _rendered = lru_cache(maxsize=1024)(render_markdown)
-
-
-def passage_url(org_id: str, document_id: str, chunk_id: str) -> str:
-    return f"/orgs/{org_id}/documents/{document_id}/passages/{chunk_id}"
-
-
-def conversation_public(conversation: Conversation) -> ConversationPublic:
-    return ConversationPublic(
-        id=conversation.id,
-        title=conversation.title,
-        model=conversation.model,
-        created_at=conversation.created_at,
-        updated_at=conversation.updated_at,
-    )
 
 
 def message_public(org_id: str, message: ChatMessage) -> MessagePublic:
@@ -157,50 +111,50 @@ def message_public(org_id: str, message: ChatMessage) -> MessagePublic:
         cost_micros=usage.cost_micros if usage else None,
         cost=f"${format_dollars(usage.cost_micros)}" if usage else None,
         usage_estimated=usage.estimated if usage else False,
-        citations=[
-            CitationPublic(
-                n=c.n,
-                document_id=c.document_id,
-                filename=c.filename,
-                chunk_id=c.chunk_id,
-                heading=c.heading,
-                page=c.page,
-                url=passage_url(org_id, c.document_id, c.chunk_id),
-            )
-            for c in message.citations
-        ],
+        citations=[citation_public(org_id, c) for c in message.citations],
         created_at=message.created_at,
     )
 
 
-def collection_public(collection: Collection, documents: int) -> CollectionPublic:
-    return CollectionPublic(
-        id=collection.id,
-        name=collection.name,
-        scope="private" if collection.owner_member_id else "org",
-        documents=documents,
-        created_at=collection.created_at,
+class ConversationDetail(BaseModel):
+    conversation: ConversationPublic
+    messages: list[MessagePublic]
+
+
+def conversation_detail(
+    conversation: Conversation, messages: list[ChatMessage]
+) -> ConversationDetail:
+    return ConversationDetail(
+        conversation=conversation_public(conversation),
+        messages=[message_public(conversation.org_id, m) for m in messages],
     )
 
 
-def document_public(document: Document) -> DocumentPublic:
-    if document.status == "ready":
-        progress = 100
-    elif document.chunks_total:
-        progress = min(99, document.chunks_done * 100 // document.chunks_total)
-    else:
-        progress = 0
-    return DocumentPublic(
-        id=document.id,
-        collection_id=document.collection_id,
-        filename=document.filename,
-        content_type=document.content_type,
-        size_bytes=document.size_bytes,
-        status=document.status,
-        error=document.error,
-        pages=document.pages,
-        chunks_total=document.chunks_total,
-        chunks_done=document.chunks_done,
-        progress=progress,
-        created_at=document.created_at,
-    )
+class Problem(BaseModel):
+    message: str
+    code: str | None
+
+
+def problem(refusal: ChatGridError) -> Problem:
+    return Problem(message=refusal.message, code=refusal.code)
+
+
+class ModelsPublic(BaseModel):
+    models: list[str]
+    default: str | None
+    #: Why there are no models right now (trial ended, no working key, suspended, …).
+    problem: Problem | None = None
+
+
+#: Preselected in the model picker when the upstream offers them (else its first model).
+_PREFERRED_MODELS = ("gpt-4o-mini", "gpt-4.1-mini")
+
+
+def models_public(ids: list[str]) -> ModelsPublic:
+    default = next((m for m in _PREFERRED_MODELS if m in ids), None)
+    return ModelsPublic(models=ids, default=default or (ids[0] if ids else None))
+
+
+def models_refused(refusal: ChatGridError) -> ModelsPublic:
+    """No models, and why: the page still loads, and says at once why nothing can be sent."""
+    return ModelsPublic(models=[], default=None, problem=problem(refusal))

@@ -17,14 +17,14 @@ from fastapi import APIRouter, Depends, File, Query, UploadFile, status
 from chatgrid.documents.models import Collection, Document
 from chatgrid.errors import InvalidRequest, NotFound, PermissionDenied, RequestTooLarge
 from chatgrid.web.api.chat import WorkspaceDep
-from chatgrid.web.api.chat_schemas import (
+from chatgrid.web.api.documents_schemas import (
     CollectionCreate,
     CollectionPublic,
     DocumentPublic,
     PassagePublic,
     collection_public,
     document_public,
-    passage_url,
+    passage_public,
 )
 from chatgrid.web.deps import Console, Ctx, OrgAccess, OrgMember, url_id
 
@@ -211,15 +211,4 @@ async def search(
     passages = await asyncio.to_thread(
         workspace.retriever.search, access.org.id, wanted, q, vectors[0], 10
     )
-    return [
-        PassagePublic(
-            chunk_id=p.chunk_id,
-            document_id=p.document_id,
-            filename=p.filename,
-            heading=p.heading,
-            page=p.page,
-            text=p.text,
-            url=passage_url(access.org.id, p.document_id, p.chunk_id),
-        )
-        for p in passages
-    ]
+    return [passage_public(access.org.id, p) for p in passages]

@@ -7,29 +7,37 @@ from starlette.requests import Request
 
 from chatgrid.admin import members
 from chatgrid.store.types import utcnow
-from chatgrid.web.api import schemas
-from chatgrid.web.api.convert import invitation_public, member_public
+from chatgrid.web.api.members_schemas import (
+    InvitationCreate,
+    InvitationCreated,
+    InvitationPublic,
+    MemberPublic,
+    MembersPublic,
+    MemberUpdate,
+    invitation_created,
+    invitation_public,
+    member_public,
+    members_public,
+)
 from chatgrid.web.deps import Console, OrgAdmin, TargetInvitation, TargetMember
 
 router = APIRouter(tags=["members"])
 
 
-@router.get(
-    "/api/orgs/{org_id}/members", response_model=schemas.MembersPublic, summary="Members and seats"
-)
-def list_members(state: Console, access: OrgAdmin) -> schemas.MembersPublic:
+@router.get("/api/orgs/{org_id}/members", response_model=MembersPublic, summary="Members and seats")
+def list_members(state: Console, access: OrgAdmin) -> MembersPublic:
     everyone, seats = members.members_and_seats(state.ctx, access.org)
-    return schemas.MembersPublic(seats=seats, members=[member_public(m) for m in everyone])
+    return members_public(everyone, seats)
 
 
 @router.patch(
     "/api/orgs/{org_id}/members/{member_id}",
-    response_model=schemas.MemberPublic,
+    response_model=MemberPublic,
     summary="Change a member's role",
 )
 def update_member(
-    body: schemas.MemberUpdate, state: Console, access: OrgAdmin, member: TargetMember
-) -> schemas.MemberPublic:
+    body: MemberUpdate, state: Console, access: OrgAdmin, member: TargetMember
+) -> MemberPublic:
     """Only owners make or demote owners; the last owner stays (409)."""
     updated = members.change_role(
         state.ctx, access.org, access.member, access.actor, member.id, body.role
@@ -49,22 +57,22 @@ def remove_member(state: Console, access: OrgAdmin, member: TargetMember) -> Non
 
 @router.get(
     "/api/orgs/{org_id}/invitations",
-    response_model=list[schemas.InvitationPublic],
+    response_model=list[InvitationPublic],
     summary="Pending invitations",
 )
-def list_invitations(state: Console, access: OrgAdmin) -> list[schemas.InvitationPublic]:
+def list_invitations(state: Console, access: OrgAdmin) -> list[InvitationPublic]:
     return [invitation_public(i) for i in state.ctx.invitations.pending(access.org.id, utcnow())]
 
 
 @router.post(
     "/api/orgs/{org_id}/invitations",
-    response_model=schemas.InvitationCreated,
+    response_model=InvitationCreated,
     status_code=201,
     summary="Invite someone (by email, or a link returned once)",
 )
 def create_invitation(
-    request: Request, body: schemas.InvitationCreate, state: Console, access: OrgAdmin
-) -> schemas.InvitationCreated:
+    request: Request, body: InvitationCreate, state: Console, access: OrgAdmin
+) -> InvitationCreated:
     issued = members.invite(
         state.ctx,
         access.org,
@@ -76,9 +84,7 @@ def create_invitation(
         mailer=state.mailer,
         send_email=body.send_email,
     )
-    return schemas.InvitationCreated(
-        invitation=invitation_public(issued.invitation), emailed=issued.emailed, url=issued.link
-    )
+    return invitation_created(issued)
 
 
 @router.delete(

@@ -7,32 +7,41 @@ import asyncio
 from fastapi import APIRouter, status
 
 from chatgrid.admin import credentials, org_settings
-from chatgrid.limits.policy import OrgPolicy
-from chatgrid.web.api import schemas
-from chatgrid.web.api.convert import credential_public, org_public, overview_public, policy_public
+from chatgrid.web.api.orgs_schemas import (
+    CredentialCreate,
+    CredentialPublic,
+    ModeUpdate,
+    OrgPublic,
+    OverviewPublic,
+    PolicyPublic,
+    PolicyUpdate,
+    credential_public,
+    org_policy,
+    org_public,
+    overview_public,
+    policy_public,
+)
 from chatgrid.web.deps import Console, OrgAdmin, OrgMember
 
 router = APIRouter(tags=["orgs"])
 
 
-@router.get("/api/orgs/{org_id}", response_model=schemas.OrgPublic, summary="An org you belong to")
-def get_org(access: OrgMember) -> schemas.OrgPublic:
+@router.get("/api/orgs/{org_id}", response_model=OrgPublic, summary="An org you belong to")
+def get_org(access: OrgMember) -> OrgPublic:
     return org_public(access.org, access.member.role, access.shared_allowed, access.trial_ends_at)
 
 
 @router.get(
     "/api/orgs/{org_id}/overview",
-    response_model=schemas.OverviewPublic,
+    response_model=OverviewPublic,
     summary="Mode, key health, seats and this month's usage",
 )
-def get_overview(state: Console, access: OrgAdmin) -> schemas.OverviewPublic:
+def get_overview(state: Console, access: OrgAdmin) -> OverviewPublic:
     return overview_public(org_settings.overview(state.ctx, access.org.id), access.member.role)
 
 
-@router.put(
-    "/api/orgs/{org_id}/mode", response_model=schemas.OrgPublic, summary="Switch billing mode"
-)
-def set_mode(body: schemas.ModeUpdate, state: Console, access: OrgAdmin) -> schemas.OrgPublic:
+@router.put("/api/orgs/{org_id}/mode", response_model=OrgPublic, summary="Switch billing mode")
+def set_mode(body: ModeUpdate, state: Console, access: OrgAdmin) -> OrgPublic:
     """BYOK ↔ shared credits; shared only where the operator allows it (else 403)."""
     org = org_settings.switch_mode(state.ctx, access.org.id, access.actor, body.mode)
     return org_public(org, access.member.role, access.shared_allowed, access.trial_ends_at)
@@ -40,24 +49,22 @@ def set_mode(body: schemas.ModeUpdate, state: Console, access: OrgAdmin) -> sche
 
 @router.get(
     "/api/orgs/{org_id}/credential",
-    response_model=schemas.CredentialPublic | None,
+    response_model=CredentialPublic | None,
     tags=["key"],
     summary="The org's key: fingerprint, last four, health (null when none)",
 )
-def get_credential(state: Console, access: OrgAdmin) -> schemas.CredentialPublic | None:
+def get_credential(state: Console, access: OrgAdmin) -> CredentialPublic | None:
     current = credentials.credential_status(state.ctx, access.org.id)
     return credential_public(current) if current is not None else None
 
 
 @router.put(
     "/api/orgs/{org_id}/credential",
-    response_model=schemas.CredentialPublic,
+    response_model=CredentialPublic,
     tags=["key"],
     summary="Connect or rotate the org's key",
 )
-def put_credential(
-    body: schemas.CredentialCreate, state: Console, access: OrgAdmin
-) -> schemas.CredentialPublic:
+def put_credential(body: CredentialCreate, state: Console, access: OrgAdmin) -> CredentialPublic:
     """Validated upstream first (400 with a plain reason when refused), then swapped in."""
     config = credentials.upstream_config(
         body.provider,
@@ -87,29 +94,20 @@ def delete_credential(state: Console, access: OrgAdmin) -> None:
 
 @router.get(
     "/api/orgs/{org_id}/policy",
-    response_model=schemas.PolicyPublic,
+    response_model=PolicyPublic,
     tags=["limits"],
     summary="Limits and allowed models",
 )
-def get_policy(state: Console, access: OrgAdmin) -> schemas.PolicyPublic:
+def get_policy(state: Console, access: OrgAdmin) -> PolicyPublic:
     return policy_public(state.ctx.policies.get(access.org.id))
 
 
 @router.put(
     "/api/orgs/{org_id}/policy",
-    response_model=schemas.PolicyPublic,
+    response_model=PolicyPublic,
     tags=["limits"],
     summary="Set limits and allowed models (null: no limit / every model)",
 )
-def put_policy(
-    body: schemas.PolicyUpdate, state: Console, access: OrgAdmin
-) -> schemas.PolicyPublic:
-    policy = OrgPolicy(
-        org_rpm=body.org_rpm,
-        org_tpm=body.org_tpm,
-        member_rpm=body.member_rpm,
-        member_tpm=body.member_tpm,
-        member_concurrency=body.member_concurrency,
-        allowed_models=None if body.allowed_models is None else frozenset(body.allowed_models),
-    )
-    return policy_public(org_settings.update_policy(state.ctx, access.org.id, access.actor, policy))
+def put_policy(body: PolicyUpdate, state: Console, access: OrgAdmin) -> PolicyPublic:
+    policy = org_settings.update_policy(state.ctx, access.org.id, access.actor, org_policy(body))
+    return policy_public(policy)

@@ -5,24 +5,21 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import WithJsonSchema
 from starlette.responses import Response
 
 from chatgrid.admin import dates, reports
 from chatgrid.audit import AuditFilter
-from chatgrid.web.api import schemas
+from chatgrid.web.api.params import Moment, row_limit
+from chatgrid.web.api.reports_schemas import (
+    AuditEntryPublic,
+    CallPublic,
+    audit_entry_public,
+    call_public,
+)
 from chatgrid.web.deps import Console, OrgAdmin
 
 router = APIRouter(tags=["audit"])
 
-Limit = Annotated[int, Query(ge=1, le=reports.MAX_ROWS)]
-#: Read by ``dates.parse_moment``, not pydantic (which takes ``0.5`` for a Unix time);
-#: the schema publishes the one shape that parser accepts.
-Moment = Annotated[
-    str | None,
-    Query(description=f"ISO 8601, {dates.MOMENT_HINT}; UTC when no offset is given."),
-    WithJsonSchema({"type": "string", "pattern": dates.MOMENT_PATTERN}),
-]
 Text = Annotated[str | None, Query(max_length=320)]
 
 
@@ -44,24 +41,24 @@ def _filters(
 
 @router.get(
     "/api/orgs/{org_id}/audit",
-    response_model=list[schemas.AuditEntryPublic],
+    response_model=list[AuditEntryPublic],
     summary="The audit log, newest first",
 )
 def audit_log(
     state: Console,
     access: OrgAdmin,
+    limit: Annotated[int, row_limit(500)],
     actor: Text = None,
     action: Annotated[
         str | None, Query(max_length=64, description="Exact, or a prefix ending in '.'")
     ] = None,
     since: Moment = None,
     until: Moment = None,
-    limit: Limit = 500,
-) -> list[schemas.AuditEntryPublic]:
+) -> list[AuditEntryPublic]:
     entries = reports.audit_entries(
         state.ctx, access.org.id, _filters(actor, action, since, until, limit)
     )
-    return [schemas.AuditEntryPublic.model_validate(e, from_attributes=True) for e in entries]
+    return [audit_entry_public(e) for e in entries]
 
 
 @router.get(
@@ -73,11 +70,11 @@ def audit_log(
 def audit_csv(
     state: Console,
     access: OrgAdmin,
+    limit: Annotated[int, row_limit(reports.MAX_ROWS)],
     actor: Text = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
     since: Moment = None,
     until: Moment = None,
-    limit: Limit = reports.MAX_ROWS,
 ) -> Response:
     entries = reports.audit_entries(
         state.ctx, access.org.id, _filters(actor, action, since, until, limit)
@@ -88,16 +85,16 @@ def audit_csv(
 
 @router.get(
     "/api/orgs/{org_id}/calls",
-    response_model=list[schemas.CallPublic],
+    response_model=list[CallPublic],
     summary="Where upstream calls came from, newest first",
 )
 def calls(
     state: Console,
     access: OrgAdmin,
+    limit: Annotated[int, row_limit(200)],
     since: Moment = None,
     until: Moment = None,
-    limit: Limit = 200,
-) -> list[schemas.CallPublic]:
+) -> list[CallPublic]:
     rows = reports.calls(
         state.ctx,
         access.org.id,
@@ -105,7 +102,7 @@ def calls(
         until=dates.parse_moment(until, "until"),
         limit=limit,
     )
-    return [schemas.CallPublic.model_validate(row) for row in rows]
+    return [call_public(row) for row in rows]
 
 
 @router.get(
@@ -117,9 +114,9 @@ def calls(
 def calls_csv(
     state: Console,
     access: OrgAdmin,
+    limit: Annotated[int, row_limit(reports.MAX_ROWS)],
     since: Moment = None,
     until: Moment = None,
-    limit: Limit = reports.MAX_ROWS,
 ) -> Response:
     rows = reports.calls(
         state.ctx,

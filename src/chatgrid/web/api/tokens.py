@@ -5,29 +5,30 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from chatgrid.admin import tokens
-from chatgrid.web.api import schemas
-from chatgrid.web.api.convert import token_public
+from chatgrid.web.api.tokens_schemas import (
+    TokenCreate,
+    TokenCreated,
+    TokenPublic,
+    token_created,
+    token_public,
+)
 from chatgrid.web.deps import Console, MemberToken, OrgAdmin, OrgMember, OwnToken, TargetMember
 
 router = APIRouter(tags=["tokens"])
 
 
-@router.get(
-    "/api/orgs/{org_id}/tokens", response_model=list[schemas.TokenPublic], summary="Your tokens"
-)
-def list_own(state: Console, access: OrgMember) -> list[schemas.TokenPublic]:
+@router.get("/api/orgs/{org_id}/tokens", response_model=list[TokenPublic], summary="Your tokens")
+def list_own(state: Console, access: OrgMember) -> list[TokenPublic]:
     return [token_public(t) for t in state.ctx.tokens.list(access.org.id, access.member.id)]
 
 
 @router.post(
     "/api/orgs/{org_id}/tokens",
-    response_model=schemas.TokenCreated,
+    response_model=TokenCreated,
     status_code=201,
     summary="Create a token (shown once)",
 )
-def create_own(
-    body: schemas.TokenCreate, state: Console, access: OrgMember
-) -> schemas.TokenCreated:
+def create_own(body: TokenCreate, state: Console, access: OrgMember) -> TokenCreated:
     token, plain = tokens.create_personal_token(
         state.ctx,
         access.member,
@@ -35,7 +36,7 @@ def create_own(
         name=body.name,
         expires_in_days=body.expires_in_days,
     )
-    return schemas.TokenCreated(token=token_public(token), secret=plain)
+    return token_created(token, plain)
 
 
 @router.delete(
@@ -49,12 +50,10 @@ def revoke_own(state: Console, access: OrgMember, token: OwnToken) -> None:
 
 @router.get(
     "/api/orgs/{org_id}/members/{member_id}/tokens",
-    response_model=list[schemas.TokenPublic],
+    response_model=list[TokenPublic],
     summary="A member's tokens",
 )
-def list_member_tokens(
-    state: Console, access: OrgAdmin, member: TargetMember
-) -> list[schemas.TokenPublic]:
+def list_member_tokens(state: Console, access: OrgAdmin, member: TargetMember) -> list[TokenPublic]:
     return [token_public(t) for t in state.ctx.tokens.list(access.org.id, member.id)]
 
 

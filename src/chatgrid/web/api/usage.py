@@ -5,21 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import WithJsonSchema
 from starlette.responses import Response
 
 from chatgrid.admin import analytics, dates, reports
-from chatgrid.web.api.analytics_schemas import UsageReportPublic, usage_report_public
+from chatgrid.web.api.params import Day
+from chatgrid.web.api.usage_schemas import UsageReportPublic, usage_report_public
 from chatgrid.web.deps import Console, OrgAdmin
 
 router = APIRouter(tags=["usage"])
 
-#: Read by ``dates.parse_day``, not pydantic (which takes ``86400`` for a Unix time).
-Day = Annotated[
-    str | None,
-    Query(description="YYYY-MM-DD (UTC); both ends included"),
-    WithJsonSchema({"type": "string", "format": "date"}),
-]
 Name = Annotated[str | None, Query(max_length=100)]
 
 
