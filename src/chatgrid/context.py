@@ -23,6 +23,7 @@ from chatgrid.store.invitations import InvitationRepository
 from chatgrid.store.orgs import MemberRepository, OrgRepository
 from chatgrid.store.policies import PolicyRepository
 from chatgrid.store.prices import PriceRepository
+from chatgrid.store.second_factor import SecondFactorRepository
 from chatgrid.store.sessions import SessionRepository
 from chatgrid.store.tokens import TokenRepository
 from chatgrid.store.usage import UsageRepository
@@ -53,6 +54,7 @@ class AppContext:
     billing: BillingRepository
     documents: DocumentRepository
     conversations: ConversationRepository
+    second_factors: SecondFactorRepository
 
     @classmethod
     def open(cls, settings: Settings) -> AppContext:
@@ -79,6 +81,7 @@ class AppContext:
             billing=BillingRepository(engine),
             documents=DocumentRepository(engine),
             conversations=ConversationRepository(engine),
+            second_factors=SecondFactorRepository(engine),
         )
 
     def reload_keyring(self) -> None:

@@ -11,12 +11,14 @@ shape OpenAI's SDKs already understand and the CLI prints the same message::
     │   └── ExtractionFailed    400  a document that cannot be read (documents.extract_model)
     ├── AuthenticationFailed    401  missing, unknown, revoked or expired token
     │   ├── SignInFailed        401  wrong email or password, one message for both (admin.signin)
+    │   ├── SecondStepFailed    401  a wrong, replayed or late sign-in code (admin.second_step)
     │   └── SignInRequired      401  a console page or /api call without a session (web.refusals)
     ├── PermissionDenied        403  the caller may not do this
     │   ├── ModelNotAllowed     403  the org does not allow this model
     │   ├── OrgSuspended        403  the org cannot make calls right now
     │   ├── TrialEnded          403  the trial is over and no plan was chosen
     │   ├── CsrfRefused         403  a change without its CSRF token (web.refusals)
+    │   ├── SecondFactorRequired 403 the org requires two-step sign-in first (admin.second_factor)
     │   └── CredentialUnusable  403  BYOK org without a working key
     │       └── UpstreamKeyRejected   the upstream answered 401 to the org's key
     ├── NotFound                404  unknown object or route

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from chatgrid.admin import second_factor
 from chatgrid.audit import Actor
 from chatgrid.context import AppContext
 from chatgrid.errors import Conflict, InvalidRequest
@@ -121,6 +122,9 @@ def rotate_master(ctx: AppContext, actor: Actor | None = None) -> dict[str, int]
             continue
         store_rewrapped(ctx.engine, table, stored.id, fresh)
         rewrapped += 1
+    seeds_rewrapped, seeds_unreadable = second_factor.rewrap_seeds(ctx, vault)
+    rewrapped += seeds_rewrapped
+    unreadable += seeds_unreadable
     if unreadable:
         ctx.changes.bump()
         raise Conflict(
@@ -130,7 +134,8 @@ def rotate_master(ctx: AppContext, actor: Actor | None = None) -> dict[str, int]
             code="keys_unreadable",
         )
     retired = 0
-    if ring is not None and master_versions_in_use(ctx.engine) <= {ring.current_version}:
+    in_use = master_versions_in_use(ctx.engine) | ctx.second_factors.master_versions()
+    if ring is not None and in_use <= {ring.current_version}:
         retired = len(ring.keys) - 1
         save_keyring_file(ctx.settings, ring.without_versions_below(ring.current_version))
     ctx.vault = vault if ring is None else Vault(ring.without_versions_below(ring.current_version))

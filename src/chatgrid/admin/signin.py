@@ -129,21 +129,31 @@ def authenticate(
     if needs_rehash(stored):
         ctx.accounts.set_password(user.id, hash_password(password))
     throttle.succeeded(attempt)
-    record_for_user(ctx, user.id, client.actor(user), "signin.succeeded", user.id, {})
+    # With two-step sign-in on, only the code completes the sign-in (admin.second_step).
+    second_step = ctx.second_factors.enabled(user.id)
+    action = "signin.password_accepted" if second_step else "signin.succeeded"
+    record_for_user(ctx, user.id, client.actor(user), action, user.id, {})
     return user
 
 
 def verify_own_password(
-    ctx: AppContext, throttle: LoginThrottle, user: User, password: str, client: ClientInfo
+    ctx: AppContext,
+    throttle: LoginThrottle,
+    user: User,
+    password: str,
+    client: ClientInfo,
+    *,
+    failed_action: str = "password.change_failed",
 ) -> None:
-    """A signed-in user re-enters their password (to change it): throttled like a sign-in."""
+    """A signed-in user re-enters their password (to change it, or their second factor):
+    throttled like a sign-in; a wrong one is audited as ``failed_action``."""
     attempt = _attempt(ctx, user.email, client)
     wait = throttle.retry_after(attempt)
     if wait is not None:
         raise SignInThrottled("too many wrong passwords; try again later", retry_after=wait)
     if _checked_hash(ctx, user, password) is None:
         throttle.failed(attempt)
-        record_for_user(ctx, user.id, client.actor(user), "password.change_failed", user.id, {})
+        record_for_user(ctx, user.id, client.actor(user), failed_action, user.id, {})
         raise InvalidRequest(
             "the current password is not right", param="current_password", code="wrong_password"
         )

@@ -15,6 +15,7 @@ from chatgrid.cli.people import member_app, operator_app, org_app, token_app
 from chatgrid.cli.policy import limits_app
 from chatgrid.cli.prices import price_app
 from chatgrid.cli.run import migrate, serve, simulator
+from chatgrid.cli.second_factor import mfa_app, org_require_mfa
 from chatgrid.cli.usage import usage
 
 app = typer.Typer(
@@ -22,6 +23,7 @@ app = typer.Typer(
 )
 for command in (serve, migrate, simulator, usage):
     app.command()(command)
+org_app.command("require-mfa")(org_require_mfa)
 for sub, name in [
     (org_app, "org"),
     (member_app, "member"),
@@ -34,6 +36,7 @@ for sub, name in [
     (operator_app, "operator"),
     (plan_app, "plan"),
     (invoice_app, "invoice"),
+    (mfa_app, "mfa"),
 ]:
     app.add_typer(sub, name=name)
 

@@ -96,6 +96,38 @@ class SessionRepository:
         with self.engine.begin() as conn:
             return int(conn.execute(delete(sessions).where(sessions.c.user_id == user_id)).rowcount)
 
+    def list_for_user(self, user_id: str) -> list[SessionRecord]:
+        """A person's own sessions, most recently used first (their account page)."""
+        with self.engine.connect() as conn:
+            rows = (
+                conn.execute(
+                    select(sessions)
+                    .where(sessions.c.user_id == user_id)
+                    .order_by(sessions.c.last_seen_at.desc(), sessions.c.created_at.desc())
+                )
+                .mappings()
+                .all()
+            )
+        return [_record(row) for row in rows]
+
+    def delete_own(self, user_id: str, id_hash: str) -> bool:
+        """End one session, only if it is this user's."""
+        with self.engine.begin() as conn:
+            ended = conn.execute(
+                delete(sessions).where(sessions.c.user_id == user_id, sessions.c.id_hash == id_hash)
+            )
+        return ended.rowcount > 0
+
+    def delete_others(self, user_id: str, keep_id_hash: str) -> int:
+        """End every session of a user but the one they are using."""
+        with self.engine.begin() as conn:
+            ended = conn.execute(
+                delete(sessions).where(
+                    sessions.c.user_id == user_id, sessions.c.id_hash != keep_id_hash
+                )
+            )
+        return int(ended.rowcount)
+
     def count_for_user(self, user_id: str) -> int:
         with self.engine.connect() as conn:
             count = conn.execute(

@@ -18,6 +18,7 @@ from fastapi import Depends
 from fastapi.security import APIKeyCookie, APIKeyHeader
 from starlette.requests import HTTPConnection, Request
 
+from chatgrid.admin.second_factor import check_org_rule
 from chatgrid.admin.signin import ClientInfo, resolve_session
 from chatgrid.admin.tokens import find_token
 from chatgrid.audit import Actor
@@ -192,6 +193,7 @@ def org_access(org_id: str, viewer: CurrentViewer, ctx: Ctx) -> OrgAccess:
         member = ctx.accounts.membership(viewer.user.id, org_id)
     if member is None:
         raise NotFound("no such organization", code="org_not_found")
+    check_org_rule(ctx, viewer.user, org_id)  # two-step sign-in, if the org requires it
     org, shared_allowed, trial_ends_at = ctx.accounts.org(org_id)
     if viewer.session.org_id != org_id:
         ctx.sessions.set_org(viewer.session.id_hash, org_id)

@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Match, Mount
 
+from chatgrid.admin.second_factor import SETUP_PAGE, SecondFactorRequired
 from chatgrid.errors import ChatGridError, InvalidRequest, NotFound
 from chatgrid.identity.sessions import SESSION_COOKIE
 from chatgrid.web.pages.common import error_page
@@ -49,6 +50,8 @@ async def _chatgrid_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ChatGridError)
     if isinstance(exc, SignInRequired):
         return _sign_in_required(request, exc)
+    if isinstance(exc, SecondFactorRequired) and not is_api(request):
+        return _second_factor_required(request)
     return json_error(exc) if is_api(request) else await _page_error(request, exc)
 
 
@@ -64,6 +67,15 @@ def _sign_in_required(request: Request, exc: SignInRequired) -> Response:
     if read_cookie(request, SESSION_COOKIE) is not None:  # a stale session, under either name
         clear_session_cookie(request, response)
     return response
+
+
+def _second_factor_required(request: Request) -> Response:
+    """The org requires two-step sign-in: to its set-up, then back to the page asked for."""
+    target = request.url.path if request.method == "GET" else ""
+    if target and request.url.query:
+        target += "?" + request.url.query
+    query = f"?next={quote(target, safe='')}" if target else ""
+    return RedirectResponse(SETUP_PAGE + query, status_code=303)
 
 
 def _validation_message(errors: list[Any]) -> tuple[str, str | None]:

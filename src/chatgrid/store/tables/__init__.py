@@ -48,6 +48,12 @@ from chatgrid.store.tables.orgs import (
     org_policies,
     orgs,
 )
+from chatgrid.store.tables.second_factor import (
+    org_second_factor_rules,
+    recovery_codes,
+    second_factors,
+    signin_challenges,
+)
 
 __all__ = [
     "ID",
@@ -68,11 +74,15 @@ __all__ = [
     "metadata",
     "operator_policies",
     "org_policies",
+    "org_second_factor_rules",
     "orgs",
     "plans",
     "pool_keys",
     "prices",
+    "recovery_codes",
     "seat_periods",
+    "second_factors",
     "sessions",
+    "signin_challenges",
     "users",
 ]

@@ -2,7 +2,18 @@
 
 from fastapi import APIRouter
 
-from chatgrid.web.api import auth, chat, documents, members, operator, orgs, reports, tokens, usage
+from chatgrid.web.api import (
+    auth,
+    chat,
+    documents,
+    members,
+    operator,
+    orgs,
+    reports,
+    second_factor,
+    tokens,
+    usage,
+)
 from chatgrid.web.api.schemas import ErrorResponse
 
 _ERRORS: dict[int | str, dict[str, object]] = {
@@ -23,6 +34,17 @@ _ERRORS: dict[int | str, dict[str, object]] = {
 
 def api_router() -> APIRouter:
     router = APIRouter(responses=_ERRORS)
-    for module in (auth, orgs, members, tokens, reports, usage, operator, chat, documents):
+    for module in (
+        auth,
+        orgs,
+        members,
+        tokens,
+        reports,
+        usage,
+        operator,
+        chat,
+        documents,
+        second_factor,
+    ):
         router.include_router(module.router)
     return router

@@ -13,13 +13,14 @@ from chatgrid.admin.signin import (
     device_token,
     end_session,
     resolve_session,
-    start_session,
 )
 from chatgrid.identity.models import Role
 from chatgrid.identity.users import User
 from chatgrid.web.api import auth_schemas, orgs_schemas
 from chatgrid.web.api.auth_schemas import session_public
 from chatgrid.web.api.orgs_schemas import org_public
+from chatgrid.web.api.second_factor import after_password_json
+from chatgrid.web.api.second_factor_schemas import SecondStepRequired
 from chatgrid.web.deps import AnonymousCsrf, Client, Console, CurrentViewer, OptionalViewer
 from chatgrid.web.security import (
     clear_session_cookie,
@@ -35,12 +36,9 @@ router = APIRouter(tags=["session"])
 def _signed_in(
     request: Request, state: ConsoleState, user: User, org_id: str | None, client: ClientInfo
 ) -> JSONResponse:
-    """Start a session for someone who just proved their password here (a known device now)."""
-    session_id, record = start_session(state.ctx, user, org_id, client)
-    body = session_public(user, record, state.ctx.accounts.memberships(user.id))
-    response = JSONResponse(body.model_dump(mode="json"))
-    set_session_cookie(request, response, session_id, device_token(state.ctx, user))
-    return response
+    """Start a session for someone who just proved their password here (a known device now),
+    or, for an account with two-step sign-in, its second step (202)."""
+    return after_password_json(request, state, user, org_id, client)
 
 
 @router.get("/api/csrf", response_model=auth_schemas.CsrfPublic, summary="A token for signing in")
@@ -56,6 +54,12 @@ def csrf(request: Request) -> Response:
 
 @router.post(
     "/api/session",
+    responses={
+        202: {
+            "model": SecondStepRequired,
+            "description": "The password is right; the account asks for a code next",
+        }
+    },
     response_model=auth_schemas.SessionPublic,
     dependencies=[AnonymousCsrf],
     summary="Sign in",

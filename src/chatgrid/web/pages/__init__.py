@@ -13,10 +13,14 @@ from chatgrid.web.pages import (
     operator,
     operator_pool,
     operator_tenant,
+    org_security,
     overview,
+    own_sessions,
     reports,
+    second_step,
     settings,
     tokens,
+    two_step,
     usage,
 )
 
@@ -39,6 +43,10 @@ def page_router() -> APIRouter:
         invoices,
         docs,
         chat,
+        second_step,
+        two_step,
+        own_sessions,
+        org_security,
     ):
         router.include_router(module.router)
     return router

@@ -12,6 +12,7 @@ from starlette.responses import Response
 from chatgrid.admin import accounts
 from chatgrid.web.deps import Console, CurrentViewer
 from chatgrid.web.pages.common import form_action, redirect, render
+from chatgrid.web.pages.own_sessions import account_security
 from chatgrid.web.security import set_session_cookie
 
 router = APIRouter()
@@ -21,7 +22,14 @@ PasswordField = Annotated[str, Form(max_length=4096)]
 
 @router.get("/account")
 def account_page(request: Request, state: Console, viewer: CurrentViewer) -> Response:
-    return render(request, state, "account.html", viewer=viewer, section="account")
+    return render(
+        request,
+        state,
+        "account.html",
+        viewer=viewer,
+        section="account",
+        **account_security(state.ctx, viewer),
+    )
 
 
 @router.post("/account/password")
@@ -46,7 +54,15 @@ def change_password(
         set_session_cookie(request, response, session_id)
         return response
 
-    form = partial(render, request, state, "account.html", viewer=viewer, section="account")
+    form = partial(
+        render,
+        request,
+        state,
+        "account.html",
+        viewer=viewer,
+        section="account",
+        **account_security(state.ctx, viewer),
+    )
     return form_action(change, form)
 
 

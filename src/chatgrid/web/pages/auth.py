@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from chatgrid.admin import accounts, members
-from chatgrid.admin.signin import authenticate, device_token, end_session, start_session
+from chatgrid.admin.signin import authenticate, end_session
 from chatgrid.errors import ChatGridError
 from chatgrid.web.api.auth_schemas import sign_up_message
 from chatgrid.web.deps import (
@@ -22,7 +22,8 @@ from chatgrid.web.deps import (
     Viewer,
 )
 from chatgrid.web.pages.common import form_action, redirect, render, safe_next
-from chatgrid.web.security import clear_session_cookie, set_session_cookie
+from chatgrid.web.pages.second_step import after_password_page
+from chatgrid.web.security import clear_session_cookie
 
 router = APIRouter()
 
@@ -66,10 +67,8 @@ def login(
         user = authenticate(state.ctx, state.throttle, email, password, client)
         memberships = state.ctx.accounts.memberships(user.id)
         org_id = memberships[0].org_id if memberships else None
-        session_id, _ = start_session(state.ctx, user, org_id, client)
-        response = redirect(safe_next(next) or (f"/orgs/{org_id}" if org_id else "/orgs"))
-        set_session_cookie(request, response, session_id, device_token(state.ctx, user))
-        return response
+        target = safe_next(next) or (f"/orgs/{org_id}" if org_id else "/orgs")
+        return after_password_page(request, state, user, org_id, client, target)
 
     form = partial(
         render, request, state, "auth/login.html", next=safe_next(next) or "", email=email[:320]
@@ -162,13 +161,12 @@ def join(
             signed_in=signed_in,
             client=client,
         )
-        response = redirect(f"/orgs/{member.org_id}", "invitation_accepted")
         if viewer is None or viewer.user.id != user.id:
             if viewer is not None:  # someone else was signed in here: they are signed out
                 state.ctx.sessions.delete(viewer.session.id_hash)
-            session_id, _ = start_session(state.ctx, user, member.org_id, client)
-            set_session_cookie(request, response, session_id, device_token(state.ctx, user))
-        return response
+            target, notice = f"/orgs/{member.org_id}", "invitation_accepted"
+            return after_password_page(request, state, user, member.org_id, client, target, notice)
+        return redirect(f"/orgs/{member.org_id}", "invitation_accepted")
 
     def join_form(*, refused: ChatGridError) -> Response:
         """The invitation as it stands now (the refusal may have used it up)."""

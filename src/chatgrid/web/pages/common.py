@@ -29,6 +29,11 @@ NOTICES = {
     "policy_saved": "Limits and models are saved and in force now.",
     "invitation_accepted": "Welcome! You have joined the organization.",
     "org_created": "Your organization is ready. Its 14-day trial has started.",
+    "second_factor_off": "Two-step sign-in is off; your recovery codes no longer work.",
+    "second_factor_required": "Two-step sign-in is now required of members with a password.",
+    "second_factor_not_required": "Two-step sign-in is no longer required.",
+    "session_ended": "That session has ended.",
+    "other_sessions_ended": "Every other session of your account has ended.",
 }
 
 
