@@ -54,6 +54,7 @@ from chatgrid.store.tables.second_factor import (
     second_factors,
     signin_challenges,
 )
+from chatgrid.store.tables.sso import sso_connections, sso_identities, sso_logins
 
 __all__ = [
     "ID",
@@ -84,5 +85,8 @@ __all__ = [
     "second_factors",
     "sessions",
     "signin_challenges",
+    "sso_connections",
+    "sso_identities",
+    "sso_logins",
     "users",
 ]
