@@ -74,7 +74,7 @@ class ChatGridApp:
         self._session = session
         # The console and the workspace: imported once, at start-up.
         from chatgrid.chat.workspace import Workspace
-        from chatgrid.gateway.internal import WorkspaceGateway
+        from chatgrid.gateway.workspace import WorkspaceGateway
         from chatgrid.web import create_web_app
 
         self.workspace = Workspace.build(self.context, WorkspaceGateway(self.gateway))

@@ -4,9 +4,10 @@ The answer is made by a task of its own, not by the response that streams
 it, so it is finished in the store whatever the connection does: read to
 the end (``complete``), left early because the member pressed Stop or
 closed the tab (``stopped``, with the text so far), or broken off by the
-upstream (``failed``, with the reason). Leaving the event stream cancels
-the task, which hangs up on the gateway: the gateway then drains the
-upstream and ledgers the real usage, as for any client that hangs up.
+upstream (``failed``, with the reason, as the gateway's typed error said
+it). Leaving the event stream cancels the task, which hangs up on the
+gateway: the gateway then drains the upstream and ledgers the real usage,
+as for any client that hangs up.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from chatgrid.chat.models import ChatMessage, Citation, Status
 from chatgrid.chat.prompt import cited
 from chatgrid.chat.render import render_markdown
 from chatgrid.errors import ChatGridError, UpstreamFailed
-from chatgrid.gateway.internal import ChatStream
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,17 @@ class AnswerStore(Protocol):
         error: str | None = None,
         error_code: str | None = None,
     ) -> ChatMessage: ...
+
+
+class AnswerStream(Protocol):
+    """The model's answer as it arrives (``gateway.workspace.ChatStream``)."""
+
+    @property
+    def call_id(self) -> str | None:
+        """The ledger entry's call id, once the upstream has answered."""
+
+    def deltas(self) -> AsyncIterator[str]:
+        """Pieces of text; raises the typed error that ended the answer."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +94,7 @@ class Turn:
 
     store: AnswerStore
     stack: contextlib.AsyncExitStack
-    stream: ChatStream
+    stream: AnswerStream
     org_id: str
     user_message: ChatMessage | None
     assistant: ChatMessage

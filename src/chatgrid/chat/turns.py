@@ -25,7 +25,7 @@ from chatgrid.context import AppContext
 from chatgrid.documents.models import Passage
 from chatgrid.documents.retrieval import Retriever
 from chatgrid.errors import InvalidRequest, NotFound
-from chatgrid.gateway.internal import WorkspaceGateway
+from chatgrid.gateway.workspace import WorkspaceGateway
 
 Mode = Literal["send", "regenerate", "edit"]
 MAX_QUESTION_CHARS: Final = 32_000

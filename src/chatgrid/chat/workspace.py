@@ -8,7 +8,7 @@ from chatgrid.chat.turns import ChatService
 from chatgrid.context import AppContext
 from chatgrid.documents.ingest import Ingestor
 from chatgrid.documents.retrieval import Retriever
-from chatgrid.gateway.internal import WorkspaceGateway
+from chatgrid.gateway.workspace import WorkspaceGateway
 
 
 @dataclass

@@ -26,7 +26,7 @@ from chatgrid.documents.models import CHUNK_ROWS_PER_TRANSACTION, Document
 from chatgrid.documents.sandbox import ExtractionSandbox, SandboxClosed
 from chatgrid.documents.upload_limit import UploadLimit
 from chatgrid.errors import ChatGridError
-from chatgrid.gateway.internal import WorkspaceGateway
+from chatgrid.gateway.workspace import WorkspaceGateway
 
 log = logging.getLogger(__name__)
 

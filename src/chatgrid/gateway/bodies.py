@@ -14,13 +14,14 @@ from typing import Any
 import orjson
 
 from chatgrid.errors import InvalidRequest
+from chatgrid.providers.targets import Endpoint
 
 ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
 
 
 @dataclass(slots=True)
 class PreparedCall:
-    endpoint: str  # "chat" | "embeddings"
+    endpoint: Endpoint
     model: str
     stream: bool
     client_wants_usage: bool
@@ -60,7 +61,14 @@ def _positive_int(data: dict[str, Any], name: str, maximum: int) -> None:
 
 
 def prepare_chat(raw: bytes, user_tag: str) -> PreparedCall:
-    data = _load_object(raw)
+    return chat_call(_load_object(raw), user_tag)
+
+
+def chat_call(data: dict[str, Any], user_tag: str) -> PreparedCall:
+    """Check a chat request already read as an object (``data`` is updated in place).
+
+    The workspace hands its own requests in this way: no JSON in between.
+    """
     model = _model(data)
     messages = data.get("messages")
     if not isinstance(messages, list) or not messages:
@@ -122,7 +130,11 @@ def _valid_embedding_input(value: object) -> bool:
 
 
 def prepare_embeddings(raw: bytes, user_tag: str) -> PreparedCall:
-    data = _load_object(raw)
+    return embeddings_call(_load_object(raw), user_tag)
+
+
+def embeddings_call(data: dict[str, Any], user_tag: str) -> PreparedCall:
+    """Check an embeddings request already read as an object (``data`` is updated in place)."""
     model = _model(data)
     if not _valid_embedding_input(data.get("input")):
         raise InvalidRequest(

@@ -1,4 +1,10 @@
-"""One upstream call as the gateway plans it, and its ledger entry."""
+"""One upstream call as admission planned it, and the ledger entry it ends in.
+
+A plan is what admission decided (caller, route, target, URL, price); the
+relay reads it and returns the entry it wrote. Nothing travels back on the
+plan: what a call used and cost is in its entry, and settling limits,
+reservations and a pooled key's budget reads it from there.
+"""
 
 from __future__ import annotations
 
@@ -29,8 +35,6 @@ class CallPlan:
     started_at: datetime
     pool_key_id: str | None = None
     started: float = field(default_factory=time.perf_counter)
-    tokens_used: int = 0  # set when the ledger entry is made; feeds tokens/minute limits
-    charged_micros: int = 0  # set with it; settles the call's reservation
 
     def elapsed_ms(self) -> int:
         return int((time.perf_counter() - self.started) * 1000)
@@ -45,15 +49,14 @@ class CallPlan:
         upstream_request_id: str | None,
         first_byte_ms: int | None,
     ) -> LedgerEntry:
+        """The call's ledger entry: its usage priced by the plan's price and markup."""
         used = usage or NO_USAGE
-        self.tokens_used = used.total_tokens
         shared = self.route.mode is BillingMode.SHARED
         list_cost: int | None = None
         charged = 0
         if self.price is not None:
             cost = cost_of(used, self.price, markup_bps=self.route.markup_bps, charge_tokens=shared)
             list_cost, charged = cost.list_micros, cost.charged_micros
-        self.charged_micros = charged
         return LedgerEntry(
             call_id=self.call_id,
             org_id=self.caller.org_id,
@@ -80,3 +83,8 @@ class CallPlan:
             first_byte_ms=first_byte_ms,
             duration_ms=self.elapsed_ms(),
         )
+
+
+def tokens_of(entry: LedgerEntry | None) -> int:
+    """The tokens a finished call counts against tokens-per-minute limits (none if it failed)."""
+    return 0 if entry is None else entry.prompt_tokens + entry.completion_tokens

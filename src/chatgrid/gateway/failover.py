@@ -16,9 +16,11 @@ import secrets
 from dataclasses import replace
 
 from chatgrid.errors import ChatGridError, RateLimited, UpstreamFailed
-from chatgrid.gateway.calls import CallPlan
+from chatgrid.gateway.calls import CallPlan, tokens_of
 from chatgrid.gateway.directory import Directory, PoolHealth, PoolTarget, choose_pool_target
 from chatgrid.gateway.pool_budget import PoolBudget
+from chatgrid.ledger.entries import LedgerEntry
+from chatgrid.providers.targets import call_url
 
 MAX_ATTEMPTS = 3
 FAILURE_COOLDOWN_SECONDS = 5.0
@@ -42,14 +44,14 @@ def pool_unavailable(pool: list[PoolTarget], model: str, budget: PoolBudget) -> 
 
 
 class PoolFailover:
-    """One call's pooled-key state: the keys it has tried and the one it holds."""
+    """One call's pooled-key state: the keys it has tried, and the key each attempt holds."""
 
     def __init__(self, directory: Directory, health: PoolHealth, budget: PoolBudget) -> None:
         self.directory = directory
         self.health = health
         self.budget = budget
         self.tried: set[str] = set()
-        self.chosen: dict[str, PoolTarget] = {}
+        self.chosen: dict[str, PoolTarget] = {}  # call id of an attempt → its key
 
     async def admit(self, plan: CallPlan) -> CallPlan:
         """Count the call on its planned key, or move it to another key with room.
@@ -61,7 +63,7 @@ class PoolFailover:
         pool = await self.directory.pool()
         planned = next((p for p in pool if p.key_id == plan.pool_key_id), None)
         if planned is not None and await self.budget.admit(planned, plan.call_id):
-            self.chosen[planned.key_id] = planned
+            self.chosen[plan.call_id] = planned
             return plan
         refused = {plan.pool_key_id}
         chosen = await self._admitted_key(pool, plan, frozenset(refused))
@@ -90,11 +92,11 @@ class PoolFailover:
             return None
         return _on_key(failed, chosen, call_id)
 
-    async def settle(self, final: CallPlan) -> None:
+    async def settle(self, entry: LedgerEntry | None) -> None:
         """The finished call's tokens count against the key that served it."""
-        target = self.chosen.get(final.pool_key_id or "")
-        if target is not None:
-            await self.budget.settle(target, final.call_id, final.tokens_used)
+        target = None if entry is None else self.chosen.get(entry.call_id)
+        if entry is not None and target is not None:
+            await self.budget.settle(target, entry.call_id, tokens_of(entry))
 
     async def _admitted_key(
         self,
@@ -114,26 +116,15 @@ class PoolFailover:
             )
             if chosen is None:
                 return None
-            if await self.budget.admit(chosen, call_id or plan.call_id):
-                self.chosen[chosen.key_id] = chosen
+            attempt = call_id or plan.call_id
+            if await self.budget.admit(chosen, attempt):
+                self.chosen[attempt] = chosen
                 return chosen
             exclude = exclude | {chosen.key_id}
 
 
 def _on_key(plan: CallPlan, chosen: PoolTarget, call_id: str) -> CallPlan | None:
-    endpoint = plan.prepared.endpoint
-    url = (
-        chosen.target.chat_url(plan.prepared.model)
-        if endpoint == "chat"
-        else chosen.target.embeddings_url(plan.prepared.model)
-    )
+    url = call_url(chosen.target, plan.prepared.endpoint, plan.prepared.model)
     if url is None:
         return None
-    return replace(
-        plan,
-        call_id=call_id,
-        target=chosen.target,
-        url=url,
-        pool_key_id=chosen.key_id,
-        tokens_used=0,
-    )
+    return replace(plan, call_id=call_id, target=chosen.target, url=url, pool_key_id=chosen.key_id)

@@ -1,15 +1,18 @@
-"""Relay one planned call upstream and back, recording it in the ledger.
+"""Relay one admitted call upstream and back, recording it in the ledger.
 
 The order of events is the ledger's promise: the upstream answers, the
-entry is committed, and only then does the client get the body (or, for a
-stream, the final ``data: [DONE]``). A process killed after the client saw
-the end therefore never loses the entry.
+entry is committed, and only then does the sink get the body (or, for a
+stream, its end). A process killed after the client saw the end therefore
+never loses the entry. :meth:`Relay.forward` returns that entry: what the
+call used and cost, for settling its limits, reservation and pooled key.
+
+Where the answer goes is the sink's business (``gateway/sinks.py``): the
+``/v1`` client's socket or the workspace; the relay is the same for both.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -23,8 +26,8 @@ from chatgrid.errors import (
 from chatgrid.gateway.bodies import prompt_byte_bound
 from chatgrid.gateway.calls import CallPlan
 from chatgrid.gateway.failover import RETRYABLE_STATUSES, PoolFailover
-from chatgrid.gateway.http import JSON_HEADERS, SSE_HEADERS, Receive, Send, send_bytes, send_error
-from chatgrid.gateway.sse import DONE_EVENT, StreamTracker
+from chatgrid.gateway.sinks import Sink
+from chatgrid.gateway.sse import StreamTracker
 from chatgrid.gateway.streams import StreamRegistry
 from chatgrid.gateway.upstream_answers import KEY_REJECTED, judge_upstream_answer, parse_retry_after
 from chatgrid.gateway.usage import usage_from_body
@@ -43,13 +46,6 @@ def _request_id(response: aiohttp.ClientResponse) -> str | None:
     return headers.get("x-request-id") or headers.get("apim-request-id")
 
 
-def _id_headers(plan: CallPlan, upstream_id: str | None) -> list[tuple[bytes, bytes]]:
-    headers = [(b"x-request-id", plan.call_id.encode())]
-    if upstream_id:
-        headers.append((b"x-upstream-request-id", upstream_id.encode()[:200]))
-    return headers
-
-
 class Relay:
     def __init__(
         self,
@@ -66,16 +62,11 @@ class Relay:
         self.drain_timeout = drain_timeout
 
     async def forward(
-        self,
-        plan: CallPlan,
-        receive: Receive,
-        send: Send,
-        failover: PoolFailover | None = None,
-    ) -> CallPlan:
-        """Relay the call; with ``failover``, retry other pooled keys before the first byte.
-
-        Returns the plan that was finally used (its ``tokens_used`` feeds limits).
-        """
+        self, plan: CallPlan, sink: Sink, failover: PoolFailover | None = None
+    ) -> LedgerEntry:
+        """Relay the call to ``sink``; with ``failover``, retry other pooled keys before
+        the first byte. Returns the ledger entry of the attempt that answered (handed to
+        the ledger even when the ledger could not commit it: it is still what was used)."""
         while True:
             try:
                 response = await self.session.post(
@@ -89,8 +80,7 @@ class Relay:
                 if retry is not None:
                     plan = retry
                     continue
-                await self._unreachable(plan, send, exc)
-                return plan
+                return await self._unreachable(plan, sink, exc)
             if failover is not None and response.status in RETRYABLE_STATUSES:
                 upstream_id = _request_id(response)
                 retry = await self._failed_attempt(
@@ -109,14 +99,12 @@ class Relay:
             first_byte_ms = plan.elapsed_ms()
             upstream_id = _request_id(response)
             if response.status != 200:
-                await self._upstream_error(plan, send, response, upstream_id, first_byte_ms)
-            elif plan.prepared.stream:
-                await self._stream(plan, receive, send, response, upstream_id, first_byte_ms)
-            else:
-                await self._whole(plan, send, response, upstream_id, first_byte_ms)
+                return await self._upstream_error(plan, sink, response, upstream_id, first_byte_ms)
+            if plan.prepared.stream:
+                return await self._stream(plan, sink, response, upstream_id, first_byte_ms)
+            return await self._whole(plan, sink, response, upstream_id, first_byte_ms)
         finally:
             response.release()
-        return plan
 
     async def _failed_attempt(
         self,
@@ -158,53 +146,42 @@ class Relay:
     async def _whole(
         self,
         plan: CallPlan,
-        send: Send,
+        sink: Sink,
         response: aiohttp.ClientResponse,
         upstream_id: str | None,
         first_byte_ms: int,
-    ) -> None:
+    ) -> LedgerEntry:
         try:
             payload = await response.read()
         except _UPSTREAM_ERRORS as exc:
-            await self._unreachable(plan, send, exc, upstream_id=upstream_id)
-            return
+            return await self._unreachable(plan, sink, exc, upstream_id=upstream_id)
         usage = usage_from_body(payload)
-        recorded = await self._record(
-            plan.entry(
-                usage=usage,
-                estimated=usage is None,
-                status_code=200,
-                outcome="ok" if usage is not None else "ok_no_usage",
-                upstream_request_id=upstream_id,
-                first_byte_ms=first_byte_ms,
-            )
+        entry = plan.entry(
+            usage=usage,
+            estimated=usage is None,
+            status_code=200,
+            outcome="ok" if usage is not None else "ok_no_usage",
+            upstream_request_id=upstream_id,
+            first_byte_ms=first_byte_ms,
         )
-        if not recorded:
-            await send_error(send, _ledger_down())
-            return
+        if not await self._record(entry):
+            # No id: the entry it would name was not committed.
+            await sink.refuse(_ledger_down(), None, None)
+            return entry
         content_type = response.headers.get("content-type", "application/json").encode()
-        await send_bytes(
-            send, 200, payload, [(b"content-type", content_type), *_id_headers(plan, upstream_id)]
-        )
+        await sink.answer(payload, content_type, plan.call_id, upstream_id)
+        return entry
 
     async def _stream(
         self,
         plan: CallPlan,
-        receive: Receive,
-        send: Send,
+        sink: Sink,
         response: aiohttp.ClientResponse,
         upstream_id: str | None,
         first_byte_ms: int,
-    ) -> None:
+    ) -> LedgerEntry:
         tracker = StreamTracker(forward_usage=plan.prepared.client_wants_usage)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [*SSE_HEADERS, *_id_headers(plan, upstream_id)],
-            }
-        )
-        disconnected = asyncio.ensure_future(receive())
+        await sink.open_stream(plan.call_id, upstream_id)
         client_gone = False
         revoked = False
         outcome = "ok"
@@ -219,14 +196,12 @@ class Relay:
 
                 with self.streams.watching(plan, cut):
                     async for data in response.content.iter_any():
-                        relay = tracker.feed(data)
-                        if not client_gone and disconnected.done():
+                        events = tracker.feed(data)
+                        if not client_gone and sink.hung_up():
                             client_gone = True
                             deadline.reschedule(loop.time() + self.drain_timeout)
-                        if relay and not client_gone:
-                            await send(
-                                {"type": "http.response.body", "body": relay, "more_body": True}
-                            )
+                        if events and not client_gone:
+                            await sink.stream_events(events)
         except TimeoutError:
             if deadline.expired():  # ours: a revocation, or the drain of an abandoned stream
                 outcome = "credential_revoked" if revoked else "drain_timeout"
@@ -235,8 +210,7 @@ class Relay:
         except _UPSTREAM_ERRORS:
             outcome = "upstream_cut"
         finally:
-            client_gone = client_gone or disconnected.done()
-            disconnected.cancel()
+            client_gone = sink.stop_listening() or client_gone
         if outcome == "ok" and not tracker.done:
             outcome = "upstream_cut"
         if outcome == "ok" and client_gone:
@@ -249,82 +223,70 @@ class Relay:
                 cached_tokens=0,
                 completion_tokens=tracker.content_chunks,
             )
-        recorded = await self._record(
-            plan.entry(
-                usage=usage,
-                estimated=estimated,
-                status_code=200,
-                outcome=outcome,
-                upstream_request_id=upstream_id,
-                first_byte_ms=first_byte_ms,
-            )
+        entry = plan.entry(
+            usage=usage,
+            estimated=estimated,
+            status_code=200,
+            outcome=outcome,
+            upstream_request_id=upstream_id,
+            first_byte_ms=first_byte_ms,
         )
-        if client_gone:
-            return
-        if recorded and tracker.done and not revoked:
-            tail = DONE_EVENT
-        else:
-            tail = b"data: " + _stream_error(recorded, revoked).to_json() + b"\n\n"
-        with contextlib.suppress(OSError):
-            await send({"type": "http.response.body", "body": tail, "more_body": False})
+        recorded = await self._record(entry)
+        if not client_gone:
+            complete = recorded and tracker.done and not revoked
+            await sink.close_stream(None if complete else _stream_error(recorded, revoked))
+        return entry
 
     async def _upstream_error(
         self,
         plan: CallPlan,
-        send: Send,
+        sink: Sink,
         response: aiohttp.ClientResponse,
         upstream_id: str | None,
         first_byte_ms: int,
-    ) -> None:
+    ) -> LedgerEntry:
         status = response.status
         try:
             payload = await response.read()
         except _UPSTREAM_ERRORS:
             payload = b""
-        outcome, error = judge_upstream_answer(
+        verdict = judge_upstream_answer(
             status,
             plan.route.mode,
             payload,
             parse_retry_after(response.headers.get("retry-after")),
         )
-        if outcome == KEY_REJECTED:
+        if verdict.outcome == KEY_REJECTED:
             await self.on_key_rejected(plan, status)
-        await self._record(
-            plan.entry(
-                usage=None,
-                estimated=False,
-                status_code=status,
-                outcome=outcome,
-                upstream_request_id=upstream_id,
-                first_byte_ms=first_byte_ms,
-            )
+        entry = plan.entry(
+            usage=None,
+            estimated=False,
+            status_code=status,
+            outcome=verdict.outcome,
+            upstream_request_id=upstream_id,
+            first_byte_ms=first_byte_ms,
         )
-        if error is None:
-            await send_bytes(
-                send, status, payload, [*JSON_HEADERS, *_id_headers(plan, upstream_id)]
-            )
-            return
-        await send_error(send, error, _id_headers(plan, upstream_id))
+        await self._record(entry)
+        passed = payload if verdict.pass_through else None
+        await sink.refuse(verdict.error, plan.call_id, upstream_id, passed)
+        return entry
 
     async def _unreachable(
-        self, plan: CallPlan, send: Send, exc: BaseException, upstream_id: str | None = None
-    ) -> None:
+        self, plan: CallPlan, sink: Sink, exc: BaseException, upstream_id: str | None = None
+    ) -> LedgerEntry:
         log.warning("upstream unreachable: %s (%s)", type(exc).__name__, plan.target.provider.value)
-        await self._record(
-            plan.entry(
-                usage=None,
-                estimated=False,
-                status_code=502,
-                outcome="upstream_unreachable",
-                upstream_request_id=upstream_id,
-                first_byte_ms=None,
-            )
+        entry = plan.entry(
+            usage=None,
+            estimated=False,
+            status_code=502,
+            outcome="upstream_unreachable",
+            upstream_request_id=upstream_id,
+            first_byte_ms=None,
         )
-        await send_error(
-            send,
-            UpstreamFailed("the upstream could not be reached", code="upstream_unreachable"),
-            _id_headers(plan, upstream_id),
-        )
+        await self._record(entry)
+        error = UpstreamFailed("the upstream could not be reached", code="upstream_unreachable")
+        await sink.refuse(error, plan.call_id, upstream_id)
+        return entry
 
 
 def _stream_error(recorded: bool, revoked: bool) -> ChatGridError:

@@ -2,17 +2,35 @@
 
 This is the one place that knows every kind: ``base`` defines what a target
 is, each kind's module builds one, and this module picks the builder, so the
-kinds depend on ``base`` and never the other way round.
+kinds depend on ``base`` and never the other way round. It is also the one
+place that says where a call goes on a target (``call_url``): the gateway's
+first choice of upstream and a pooled key's failover both ask it.
 """
 
 from __future__ import annotations
 
+from typing import Literal
+
 from chatgrid.providers.azure import azure_target
 from chatgrid.providers.base import Provider, UpstreamConfig, UpstreamTarget
 from chatgrid.providers.openai import openai_target
+
+#: The upstream endpoints ChatGrid relays.
+Endpoint = Literal["chat", "embeddings"]
 
 
 def build_target(config: UpstreamConfig, key: str, fingerprint: str) -> UpstreamTarget:
     if config.provider is Provider.AZURE:
         return azure_target(config, key, fingerprint)
     return openai_target(config, key, fingerprint)
+
+
+def call_url(target: UpstreamTarget, endpoint: Endpoint, model: str) -> str | None:
+    """The URL a call to ``endpoint`` for ``model`` is posted to on ``target``.
+
+    None when the target has nowhere to send it: an Azure resource with no
+    deployment of that model.
+    """
+    if endpoint == "chat":
+        return target.chat_url(model)
+    return target.embeddings_url(model)

@@ -1,0 +1,219 @@
+"""Admission: whether an authenticated call may go upstream, and where.
+
+Every check a call meets before it leaves is here, in order: the org can
+make calls (not suspended, trial not over, a BYOK key that works), the model
+is allowed and priced, the org's and the operator's rate limits, the
+shared-credit reservation (allowance and member caps), and the pooled key's
+own budget. Each refusal is a typed :class:`~chatgrid.errors.ChatGridError`
+raised to the caller: ``/v1`` renders it as OpenAI's error JSON, the
+workspace receives the exception itself.
+
+An admitted call holds counts (limits, a reservation, a pooled key's
+minute); :meth:`Gatekeeper.settle` releases them with the ledger entry the
+relay returned, whatever happened in between. Admission does no upstream
+I/O: that is the relay's.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from chatgrid.billing.trials import trial_state
+from chatgrid.errors import (
+    CredentialUnusable,
+    ModelNotAllowed,
+    OrgSuspended,
+    TrialEnded,
+    UpstreamKeyRejected,
+)
+from chatgrid.gateway.bodies import PreparedCall
+from chatgrid.gateway.calls import CallPlan, tokens_of
+from chatgrid.gateway.directory import (
+    Caller,
+    Directory,
+    OrgRoute,
+    PoolHealth,
+    choose_pool_target,
+)
+from chatgrid.gateway.failover import PoolFailover, pool_unavailable
+from chatgrid.gateway.metering import Metering
+from chatgrid.gateway.pool_budget import PoolBudget
+from chatgrid.identity.models import BillingMode
+from chatgrid.ledger.entries import LedgerEntry
+from chatgrid.limits.enforcer import Limiter, admission_for, combined
+from chatgrid.limits.windows import Admission
+from chatgrid.providers.targets import call_url
+from chatgrid.store.budgets import month_of
+
+_PROBLEMS = {
+    "no_credential": CredentialUnusable(
+        "Your organization has not connected an OpenAI key yet — ask an admin to add one."
+    ),
+    "broken": UpstreamKeyRejected(
+        "Your organization's OpenAI key was rejected by OpenAI — ask an admin to reconnect it."
+    ),
+    "private_upstream": CredentialUnusable(
+        "Your organization's key points at a private address this instance may not call — "
+        "ask an admin.",
+        code="private_upstream",
+    ),
+    "unreadable": CredentialUnusable(
+        "Your organization's key cannot be used right now — ask an admin to reconnect it.",
+        code="credential_unreadable",
+    ),
+}
+
+
+@dataclass(slots=True)
+class Admitted:
+    """A call let through: its plan, and what it holds until it is settled."""
+
+    plan: CallPlan
+    limits: Admission  # the rate-limit counts held under the plan's call id
+    reserved: bool  # a shared-credit reservation is held under the same id
+    failover: PoolFailover | None  # shared credits: the pooled key's budget, and retries
+
+
+class Gatekeeper:
+    """Admits calls (raising typed refusals) and settles them once relayed."""
+
+    def __init__(
+        self,
+        directory: Directory,
+        limiter: Limiter,
+        metering: Metering,
+        pool_health: PoolHealth,
+        pool_budget: PoolBudget,
+    ) -> None:
+        self.directory = directory
+        self.limiter = limiter
+        self.metering = metering
+        self.pool_health = pool_health
+        self.pool_budget = pool_budget
+
+    async def admit(self, caller: Caller, prepared: PreparedCall, client: str | None) -> Admitted:
+        """Plan the call and take its counts, or raise why it may not go.
+
+        A refusal part-way gives back what was already taken: a refused call
+        holds nothing.
+        """
+        plan = await self.plan(caller, prepared, client)
+        route = plan.route
+        limits = combined(
+            admission_for(route.policy, caller.org_id, caller.member_id),
+            admission_for(
+                route.operator_policy, caller.org_id, caller.member_id, set_by="operator:"
+            ),
+        )
+        if not limits.empty:
+            await self.limiter.admit(limits, plan.call_id)
+        admitted = Admitted(plan, limits, reserved=False, failover=None)
+        try:
+            admitted.reserved = await self.metering.reserve(plan)
+            if plan.pool_key_id is not None:
+                admitted.failover = PoolFailover(self.directory, self.pool_health, self.pool_budget)
+                admitted.plan = await admitted.failover.admit(plan)  # the key's own budget
+        except BaseException:
+            await self.settle(admitted, None)
+            raise
+        return admitted
+
+    async def settle(self, admitted: Admitted, entry: LedgerEntry | None) -> None:
+        """Release the call's counts with what it used (``entry`` None: it never got one)."""
+        call_id = admitted.plan.call_id
+        try:
+            if admitted.reserved:
+                await self.metering.settle(call_id, 0 if entry is None else entry.charged_micros)
+        finally:
+            if not admitted.limits.empty:
+                await self.limiter.finish(admitted.limits, call_id, tokens_of(entry))
+            if admitted.failover is not None:
+                await admitted.failover.settle(entry)
+
+    async def usable_route(self, caller: Caller) -> OrgRoute:
+        """The org's route, if the org may make calls at all right now."""
+        route = await self.directory.route(caller.org_id)
+        now = datetime.now(UTC)
+        if route.terms is not None and route.terms.month != month_of(now):
+            self.directory.forget(caller.org_id)  # a new month: a new allowance
+            route = await self.directory.route(caller.org_id)
+        if route.suspended:
+            raise OrgSuspended("Your organization is suspended; contact your administrator.")
+        if route.terms is not None:
+            trial = trial_state(route.terms.trial_ends_at, route.terms.plan_id, now)
+            if trial.read_only:
+                raise TrialEnded(trial.message)
+        if route.mode is BillingMode.BYOK and route.problem is not None:
+            raise _PROBLEMS[route.problem]
+        return route
+
+    async def plan(self, caller: Caller, prepared: PreparedCall, client: str | None) -> CallPlan:
+        """Which upstream, URL and price this call gets (no counts are taken)."""
+        route = await self.usable_route(caller)
+        if not route.policy.allows(prepared.model):
+            raise ModelNotAllowed(
+                f"The model '{prepared.model}' is not enabled for your organization; "
+                "ask an admin to allow it.",
+                param="model",
+            )
+        prices = await self.directory.prices()
+        started_at = datetime.now(UTC)
+        price = prices.price_for(prepared.model, started_at.date())
+        pool_key_id = None
+        if route.mode is BillingMode.BYOK:
+            target = route.target
+            assert target is not None
+        else:
+            if price is None:
+                raise ModelNotAllowed(
+                    f"The model '{prepared.model}' has no price on shared credits; "
+                    "ask your administrator.",
+                    param="model",
+                )
+            pool = await self.directory.pool()
+            chosen = choose_pool_target(
+                pool, prepared.model, health=self.pool_health, headroom=self.pool_budget.headroom
+            )
+            if chosen is None:
+                raise pool_unavailable(pool, prepared.model, self.pool_budget)
+            target, pool_key_id = chosen.target, chosen.key_id
+        url = call_url(target, prepared.endpoint, prepared.model)
+        if url is None:
+            raise ModelNotAllowed(
+                f"The model '{prepared.model}' has no deployment on your organization's "
+                "Azure OpenAI resource.",
+                param="model",
+                code="model_not_deployed",
+            )
+        if route.mode is BillingMode.BYOK and route.models and prepared.model not in route.models:
+            raise ModelNotAllowed(
+                f"The model '{prepared.model}' is not available with your organization's key.",
+                param="model",
+            )
+        return CallPlan(
+            call_id="call_" + secrets.token_hex(12),
+            caller=caller,
+            route=route,
+            target=target,
+            url=url,
+            prepared=prepared,
+            price=price,
+            client_addr=client,
+            started_at=started_at,
+            pool_key_id=pool_key_id,
+        )
+
+    async def models_for(self, caller: Caller) -> list[str]:
+        """The models this caller may use now: the key's (BYOK) or the priced pool's."""
+        route = await self.usable_route(caller)
+        if route.mode is BillingMode.BYOK:
+            models = sorted(route.models)
+        else:
+            priced = set((await self.directory.prices()).models())
+            served: set[str] = set()
+            for pooled in await self.directory.pool():
+                served |= pooled.models or priced
+            models = sorted(priced & served)
+        return [m for m in models if route.policy.allows(m)]
