@@ -27,11 +27,6 @@ from chatgrid.web.state import ConsoleState
 
 router = APIRouter()
 
-SECOND_STEP_MESSAGE = (
-    "the password is right; send a code from the authenticator app (or a recovery code) "
-    "to POST /api/session/second-factor to finish signing in"
-)
-
 
 def after_password_json(
     request: Request, state: ConsoleState, user: User, org_id: str | None, client: ClientInfo
@@ -39,11 +34,7 @@ def after_password_json(
     """A session (200, like ``GET /api/session``), or 202 and the pending second step."""
     outcome = second_step.after_password(state.ctx, user, org_id, client, now=state.clock())
     if isinstance(outcome, SecondStepPending):
-        body = schemas.SecondStepRequired(
-            status="second_factor_required",
-            message=SECOND_STEP_MESSAGE,
-            expires_at=outcome.expires_at,
-        )
+        body = schemas.second_step_required(outcome)
         response = JSONResponse(body.model_dump(mode="json"), status_code=202)
         set_second_step_cookie(request, response, outcome.challenge_id)
         return response

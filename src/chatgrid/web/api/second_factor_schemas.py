@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from chatgrid.admin.own_sessions import OwnSession
 from chatgrid.admin.second_factor import MemberCoverage, SecondFactorStatus
+from chatgrid.admin.second_step import SecondStepPending
 from chatgrid.web.api.schemas import Strict
 
 CodeText = Field(min_length=1, max_length=100)
@@ -34,6 +35,18 @@ class SecondStepRequired(BaseModel):
     message: str
     expires_at: datetime = Field(
         description="Send the code before this (POST /api/session/second-factor)."
+    )
+
+
+SECOND_STEP_MESSAGE = (
+    "the password is right; send a code from the authenticator app (or a recovery code) "
+    "to POST /api/session/second-factor to finish signing in"
+)
+
+
+def second_step_required(pending: SecondStepPending) -> SecondStepRequired:
+    return SecondStepRequired(
+        status="second_factor_required", message=SECOND_STEP_MESSAGE, expires_at=pending.expires_at
     )
 
 
