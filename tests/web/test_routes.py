@@ -37,6 +37,10 @@ PUBLIC: set[Route] = {
     ("POST", "/api/signup"),
     ("GET", "/api/invitations/{token}"),
     ("POST", "/api/invitations/accept"),
+    # The sign-in's second step: only with a pending step's cookie (admin.second_step).
+    ("GET", "/login/second-step"),
+    ("POST", "/login/second-step"),
+    ("POST", "/api/session/second-factor"),
 }
 # Signed in, but about the person rather than an org.
 ACCOUNT: set[Route] = {
@@ -50,6 +54,22 @@ ACCOUNT: set[Route] = {
     ("POST", "/api/account/password"),
     ("GET", "/api/orgs"),
     ("POST", "/api/orgs"),
+    # Two-step sign-in and one's own sessions (admin.second_factor, admin.own_sessions).
+    ("GET", "/account/two-step"),
+    ("POST", "/account/two-step/setup"),
+    ("POST", "/account/two-step/confirm"),
+    ("POST", "/account/two-step/recovery-codes"),
+    ("POST", "/account/two-step/disable"),
+    ("POST", "/account/sessions/end-others"),
+    ("POST", "/account/sessions/{session_id}/end"),
+    ("GET", "/api/account/second-factor"),
+    ("POST", "/api/account/second-factor/setup"),
+    ("POST", "/api/account/second-factor/confirm"),
+    ("POST", "/api/account/second-factor/recovery-codes"),
+    ("POST", "/api/account/second-factor/disable"),
+    ("GET", "/api/account/sessions"),
+    ("DELETE", "/api/account/sessions"),
+    ("DELETE", "/api/account/sessions/{session_id}"),
 }
 # Org routes a plain member may use; every other org route is for admins.
 MEMBER: set[Route] = {
@@ -149,6 +169,7 @@ def fill(path: str, world: World, *, org: str, token: str) -> str:
         .replace("{fmt}", "csv")
         .replace("{key_id}", "pool-unknown")
         .replace("{plan_id}", "plan-unknown")
+        .replace("{session_id}", "ses_unknown")
     )
 
 
@@ -310,7 +331,7 @@ def test_anonymous_forms_without_the_double_submit_token_are_refused(shared_worl
     stranger = w.browser()
     login_page = stranger.get("/login")
     assert login_page.status_code == 200
-    for url in ("/login", "/signup", f"/join/{w.ids['invitation_token']}"):
+    for url in ("/login", "/signup", f"/join/{w.ids['invitation_token']}", "/login/second-step"):
         assert stranger.form(url, {"email": w.alice.email}, csrf=False).status_code == 403
         assert (
             stranger.form(url, {"email": "x@example.com"}, csrf="not-the-cookie").status_code == 403
