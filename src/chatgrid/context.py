@@ -18,6 +18,7 @@ from chatgrid.store.budgets import BudgetRepository
 from chatgrid.store.conversations import ConversationRepository
 from chatgrid.store.credentials import CredentialRepository, PoolKeyRepository
 from chatgrid.store.documents import DocumentRepository
+from chatgrid.store.domains import DomainRepository
 from chatgrid.store.engine import create_db_engine
 from chatgrid.store.invitations import InvitationRepository
 from chatgrid.store.orgs import MemberRepository, OrgRepository
@@ -55,6 +56,7 @@ class AppContext:
     documents: DocumentRepository
     conversations: ConversationRepository
     second_factors: SecondFactorRepository
+    domains: DomainRepository
 
     @classmethod
     def open(cls, settings: Settings) -> AppContext:
@@ -82,6 +84,7 @@ class AppContext:
             documents=DocumentRepository(engine),
             conversations=ConversationRepository(engine),
             second_factors=SecondFactorRepository(engine),
+            domains=DomainRepository(engine),
         )
 
     def reload_keyring(self) -> None:

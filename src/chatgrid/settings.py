@@ -6,6 +6,7 @@ place, and so nothing calls ``os.getenv`` elsewhere.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator
@@ -175,6 +176,19 @@ class Settings(BaseSettings):
         "when Redis is set (0: no limit).",
     )
 
+    # Verified email domains (docs/identity.md).
+    dns_resolver: str | None = Field(
+        default=None,
+        description="The DNS server domain verification asks: an IP address, IP:PORT or "
+        "[IPv6]:PORT; unset: the system's resolvers (/etc/resolv.conf).",
+    )
+    dns_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        description="Longest one domain verification waits for DNS before it says so.",
+    )
+
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:
@@ -182,6 +196,19 @@ class Settings(BaseSettings):
         if level not in {"debug", "info", "warning", "error"}:
             raise ValueError("log_level must be debug, info, warning or error")
         return level
+
+    @field_validator("dns_resolver")
+    @classmethod
+    def _resolver_address(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        host, port = _split_address(value.strip())
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+    @property
+    def dns_resolver_address(self) -> tuple[str, int] | None:
+        """``(ip, port)`` of ``dns_resolver``, or None for the system's resolvers."""
+        return None if self.dns_resolver is None else _split_address(self.dns_resolver)
 
     @property
     def smtp_configured(self) -> bool:
@@ -196,3 +223,22 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.sqlite_path}"
+
+
+def _split_address(text: str) -> tuple[str, int]:
+    """``1.2.3.4``, ``1.2.3.4:5353``, ``::1`` or ``[::1]:5353`` as ``(ip, port)``, 53 by default."""
+    host, port = text, "53"
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        port = rest.removeprefix(":") if rest else port
+    elif text.count(":") == 1:
+        host, _, port = text.partition(":")
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        raise ValueError(
+            f"dns_resolver must be an IP address (with an optional port), not {text!r}"
+        ) from None
+    if not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ValueError(f"dns_resolver's port must be 1 to 65535, not {port!r}")
+    return str(address), int(port)

@@ -26,6 +26,7 @@ from chatgrid.providers.base import Provider, UpstreamConfig
 from chatgrid.store.credentials import pool_binding
 from chatgrid.sync.marker import MARKER_NAME
 from tests.support.console import PASSWORD, Browser, World, build_world
+from tests.support.dns_server import dns_server
 from tests.support.processes import RunningProcess
 
 OPERATOR_ACTOR = Actor.cli()
@@ -342,4 +343,30 @@ def test_a_key_leaves_the_same_audit_entries_from_both_doors(
     from_web = entries()
     for cli_entry, web_entry in zip(from_cli, from_web, strict=True):
         assert web_entry.id > cli_entry.id
+        assert _shape(cli_entry) == _shape(web_entry), cli_entry.action
+
+
+def test_a_domain_leaves_the_same_audit_entries_from_both_doors(doors: Doors) -> None:
+    """Add, verify and remove a domain from the CLI, then from the API (a real DNS server)."""
+    org, alice = doors.world.org_a, doors.world.alice.browser
+    actions = ("domain.added", "domain.verified", "domain.removed")
+    with dns_server() as dns:
+        doors.env["CHATGRID_DNS_RESOLVER"] = dns.address
+        doors.ctx.settings = doors.ctx.settings.model_copy(update={"dns_resolver": dns.address})
+        added = json.loads(doors.cli_ok("domain", "add", org, "cli.example").output)
+        dns.zone.publish(added["record"]["name"], added["record"]["value"])
+        doors.cli_ok("domain", "verify", org, "cli.example")
+        doors.cli_ok("domain", "remove", org, "cli.example")
+        from_cli = [_newest(doors.ctx, action) for action in actions]
+        made = alice.api("POST", f"/api/orgs/{org}/domains", {"domain": "web.example"})
+        assert made.status_code == 201, made.text
+        claim = made.json()
+        dns.zone.publish(claim["record"]["name"], claim["record"]["value"])
+        verify = alice.api("POST", f"/api/orgs/{org}/domains/{claim['id']}/verify")
+        assert verify.status_code == 200, verify.text
+        assert alice.api("DELETE", f"/api/orgs/{org}/domains/{claim['id']}").status_code == 204
+    from_web = [_newest(doors.ctx, action) for action in actions]
+    for cli_entry, web_entry in zip(from_cli, from_web, strict=True):
+        assert web_entry.id > cli_entry.id
+        assert cli_entry.actor_email == "cli" and web_entry.actor_email == doors.world.alice.email
         assert _shape(cli_entry) == _shape(web_entry), cli_entry.action

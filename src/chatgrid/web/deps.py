@@ -26,6 +26,7 @@ from chatgrid.billing.plans import Plan
 from chatgrid.context import AppContext
 from chatgrid.errors import NotFound
 from chatgrid.identity import roles
+from chatgrid.identity.domains import EmailDomain
 from chatgrid.identity.invitations import Invitation
 from chatgrid.identity.models import ApiToken, Member, Org
 from chatgrid.identity.sessions import (
@@ -230,6 +231,13 @@ def target_invitation(invitation_id: str, access: OrgAdmin, ctx: Ctx) -> Invitat
 
 
 TargetInvitation = Annotated[Invitation, Depends(target_invitation)]
+
+
+def target_domain(domain_id: str, access: OrgAdmin, ctx: Ctx) -> EmailDomain:
+    return ctx.domains.get(access.org.id, url_id(domain_id, "domain"))
+
+
+TargetDomain = Annotated[EmailDomain, Depends(target_domain)]
 
 
 def own_token(token_id: str, access: OrgMember, ctx: Ctx) -> ApiToken:

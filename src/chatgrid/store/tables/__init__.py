@@ -34,6 +34,7 @@ from chatgrid.store.tables.documents import (
     document_files,
     documents,
 )
+from chatgrid.store.tables.domains import email_domains
 from chatgrid.store.tables.keys import (
     credentials,
     pool_keys,
@@ -67,6 +68,7 @@ __all__ = [
     "credentials",
     "document_files",
     "documents",
+    "email_domains",
     "invitations",
     "invoices",
     "ledger_entries",

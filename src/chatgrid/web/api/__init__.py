@@ -6,6 +6,7 @@ from chatgrid.web.api import (
     auth,
     chat,
     documents,
+    domains,
     members,
     operator,
     orgs,
@@ -45,6 +46,7 @@ def api_router() -> APIRouter:
         chat,
         documents,
         second_factor,
+        domains,
     ):
         router.include_router(module.router)
     return router
