@@ -1,0 +1,198 @@
+"""The workspace's calls go through admission and the relay directly, in process.
+
+A refusal is the exception admission (or the relay, judging the upstream's
+answer) raised — its own type, not one rebuilt from an HTTP status — and a
+reader who leaves early still leaves behind a drained, ledgered call. The
+gateway here is the real one, on a migrated database, calling the real
+simulator over HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import update
+
+from chatgrid.admin import keys, people
+from chatgrid.context import AppContext
+from chatgrid.errors import TrialEnded, UpstreamFailed, UpstreamKeyRejected
+from chatgrid.gateway.app import Gateway
+from chatgrid.gateway.workspace import WorkspaceGateway
+from chatgrid.identity.models import BillingMode, Role
+from chatgrid.providers.base import Provider, UpstreamConfig
+from chatgrid.providers.network import create_upstream_session
+from chatgrid.store.tables import orgs
+from chatgrid.store.types import utcnow
+from tests.support.processes import RunningProcess
+
+MODEL = "gpt-4o-mini"
+
+
+@asynccontextmanager
+async def workspace_gateway(context: AppContext) -> AsyncIterator[WorkspaceGateway]:
+    session = create_upstream_session(context.settings)
+    gateway = Gateway(context, session)
+    await gateway.start()
+    try:
+        yield WorkspaceGateway(gateway)
+    finally:
+        await gateway.close()
+        await session.close()
+
+
+@pytest.fixture
+def byok_org(context: AppContext, simulator: RunningProcess) -> tuple[str, str]:
+    """A BYOK org with a key on the simulator, and its owner's member id."""
+    org = people.create_org(context, f"org-{secrets.token_hex(4)}", BillingMode.BYOK)
+    member = people.add_member(context, org.id, "alice@example.com", Role.OWNER)
+    upstream = UpstreamConfig.create(Provider.OPENAI, base_url=f"{simulator.base_url}/v1")
+    asyncio.run(keys.set_credential(context, org.id, upstream, "sk-byok-workspace-0123456789"))
+    return org.id, member.id
+
+
+def run(context: AppContext, scenario: Callable[[WorkspaceGateway], Awaitable[Any]]) -> Any:
+    async def main() -> Any:
+        async with workspace_gateway(context) as workspace:
+            return await scenario(workspace)
+
+    return asyncio.run(main())
+
+
+async def read_into(seen: list[str], pieces: AsyncIterator[str]) -> None:
+    async for piece in pieces:
+        seen.append(piece)
+
+
+def chat(text: str) -> dict[str, Any]:
+    return {"model": MODEL, "messages": [{"role": "user", "content": text}]}
+
+
+def test_an_answer_arrives_as_text_and_names_its_ledger_row(
+    context: AppContext, byok_org: tuple[str, str]
+) -> None:
+    org_id, member_id = byok_org
+
+    async def scenario(workspace: WorkspaceGateway) -> tuple[str, str | None]:
+        async with workspace.chat_stream(org_id, member_id, chat("[sim:echo]hello there")) as s:
+            text = "".join([piece async for piece in s.deltas()])
+        return text, s.call_id
+
+    text, call_id = run(context, scenario)
+    assert text == "hello there"
+    [entry] = context.usage.entries(org_id)
+    assert (entry["call_id"], entry["outcome"], entry["token_id"]) == (call_id, "ok", "workspace")
+    assert entry["member_id"] == member_id and entry["stream"]
+    assert not entry["usage_estimated"]
+
+
+def test_embeddings_come_back_as_vectors_in_input_order(
+    context: AppContext, byok_org: tuple[str, str]
+) -> None:
+    org_id, member_id = byok_org
+    settings = context.settings
+
+    async def scenario(workspace: WorkspaceGateway) -> tuple[list[bytes], str | None]:
+        return await workspace.embed(
+            org_id,
+            member_id,
+            ["first", "second", "third"],
+            settings.embedding_model,
+            settings.embedding_dimensions,
+        )
+
+    vectors, call_id = run(context, scenario)
+    assert len(vectors) == 3
+    assert all(len(v) == settings.embedding_dimensions * 4 for v in vectors)
+    assert len(set(vectors)) == 3
+    [entry] = context.usage.entries(org_id)
+    assert entry["call_id"] == call_id and entry["endpoint"] == "embeddings"
+
+
+def test_a_refusal_is_the_exception_admission_raised_and_costs_nothing(
+    context: AppContext, byok_org: tuple[str, str]
+) -> None:
+    org_id, member_id = byok_org
+    with context.engine.begin() as conn:
+        conn.execute(
+            update(orgs).where(orgs.c.id == org_id).values(trial_ends_at=utcnow() - timedelta(1))
+        )
+    context.changes.bump()
+
+    async def scenario(workspace: WorkspaceGateway) -> list[BaseException]:
+        refusals: list[BaseException] = []
+        with pytest.raises(TrialEnded) as chat_refusal:
+            async with workspace.chat_stream(org_id, member_id, chat("hello")):
+                pass
+        refusals.append(chat_refusal.value)
+        with pytest.raises(TrialEnded) as embed_refusal:
+            await workspace.embed(org_id, member_id, ["hello"], "text-embedding-3-small", 8)
+        refusals.append(embed_refusal.value)
+        with pytest.raises(TrialEnded):
+            await workspace.models(org_id, member_id)
+        return refusals
+
+    refusals = run(context, scenario)
+    assert all(type(r) is TrialEnded and r.code == "trial_ended" for r in refusals)
+    assert context.usage.entries(org_id) == []
+
+
+def test_a_rejected_key_is_the_relays_typed_error_and_one_ledger_row(
+    context: AppContext, byok_org: tuple[str, str]
+) -> None:
+    org_id, member_id = byok_org
+
+    async def scenario(workspace: WorkspaceGateway) -> None:
+        async with workspace.chat_stream(org_id, member_id, chat("[sim:401] hi")):
+            pass
+
+    with pytest.raises(UpstreamKeyRejected) as refused:
+        run(context, scenario)
+    assert refused.value.status == 403 and "ask an admin" in refused.value.message
+    [entry] = context.usage.entries(org_id)
+    assert (entry["status_code"], entry["outcome"]) == (401, "upstream_key_rejected")
+
+
+def test_a_stream_the_upstream_cuts_ends_in_a_typed_error_after_its_ledger_row(
+    context: AppContext, byok_org: tuple[str, str]
+) -> None:
+    org_id, member_id = byok_org
+
+    async def scenario(workspace: WorkspaceGateway) -> tuple[list[str], UpstreamFailed]:
+        seen: list[str] = []
+        async with workspace.chat_stream(org_id, member_id, chat("[sim:cut=3] story")) as s:
+            with pytest.raises(UpstreamFailed) as cut:
+                await read_into(seen, s.deltas())
+            # The error came after the entry was committed: it is there already.
+            assert [e["outcome"] for e in context.usage.entries(org_id)] == ["upstream_cut"]
+        return seen, cut.value
+
+    seen, error = run(context, scenario)
+    assert len(seen) == 3
+    assert error.code == "upstream_stream_cut"
+    [entry] = context.usage.entries(org_id)
+    assert entry["usage_estimated"] and entry["completion_tokens"] == 3
+
+
+def test_a_reader_who_leaves_early_leaves_a_drained_and_ledgered_call(
+    context: AppContext, byok_org: tuple[str, str]
+) -> None:
+    org_id, member_id = byok_org
+    story = chat("[sim:slow=20][sim:tokens=40] a long story")
+
+    async def scenario(workspace: WorkspaceGateway) -> list[dict[str, Any]]:
+        async with workspace.chat_stream(org_id, member_id, story) as s:
+            pieces = s.deltas()
+            await anext(pieces)
+            await anext(pieces)  # then the member pressed Stop: the block is left
+        # Leaving the block waited for the drain: the real usage is in the ledger now.
+        return context.usage.entries(org_id)
+
+    [entry] = run(context, scenario)
+    assert entry["outcome"] == "client_disconnected"
+    assert entry["completion_tokens"] == 40 and not entry["usage_estimated"]
