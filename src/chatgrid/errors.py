@@ -8,7 +8,7 @@ shape OpenAI's SDKs already understand and the CLI prints the same message::
     │   ├── RequestTooLarge     413  body over the configured limit
     │   ├── KeyNotAccepted      400  a key the upstream would not validate (admin.credentials)
     │   ├── WeakPassword        400  a password the policy refuses (identity.passwords)
-    │   ├── DomainNotProven     400  the TXT record is missing or not the org's (identity.domains)
+    │   ├── SsoSetupRefused     400  an identity provider whose discovery fails (identity.sso)
     │   └── ExtractionFailed    400  a document that cannot be read (documents.extract_model)
     ├── AuthenticationFailed    401  missing, unknown, revoked or expired token
     │   ├── SignInFailed        401  wrong email or password, one message for both (admin.signin)
@@ -20,6 +20,8 @@ shape OpenAI's SDKs already understand and the CLI prints the same message::
     │   ├── TrialEnded          403  the trial is over and no plan was chosen
     │   ├── CsrfRefused         403  a change without its CSRF token (web.refusals)
     │   ├── SecondFactorRequired 403 the org requires two-step sign-in first (admin.second_factor)
+    │   ├── SsoRequired         403  password sign-in for an SSO-enforced domain (identity.sso)
+    │   ├── SsoSignInRefused    403  a single sign-on refused, the reason in words (identity.sso)
     │   └── CredentialUnusable  403  BYOK org without a working key
     │       └── UpstreamKeyRejected   the upstream answered 401 to the org's key
     ├── NotFound                404  unknown object or route
@@ -32,7 +34,6 @@ shape OpenAI's SDKs already understand and the CLI prints the same message::
     ├── UpstreamFailed          502  upstream 5xx, unreachable or broken mid-way
     │   └── UpstreamRefused     502  the upstream refused validation (used by the vault/CLI)
     ├── MailFailed              502  the SMTP server would not take a message (mail)
-    ├── DnsUnavailable          502  DNS did not answer a domain's verification (identity.dns_txt)
     └── ServiceUnavailable      503  shared state cannot be checked: refuse rather than guess
         ├── SharedStateUnavailable   this replica's lease on Redis ran out (sync.replica)
         ├── ChangeNotPropagated      a change not confirmed by every replica (sync.publisher)

@@ -106,6 +106,7 @@ def signed_in(browser: Browser, base: str, email: str) -> StorageState:
     page = context.new_page()
     page.goto(f"{base}/login")
     page.get_by_label("Email").fill(email)
+    page.get_by_role("button", name="Continue").click()  # the email step comes first
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(lambda url: "/login" not in url)

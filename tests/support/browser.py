@@ -75,6 +75,7 @@ def new_member(deployment: Deployment) -> Member:
 def sign_in(page: Page, base: str, email: str) -> None:
     page.goto(f"{base}/login")
     page.get_by_label("Email").fill(email)
+    page.get_by_role("button", name="Continue").click()  # the email step comes first
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/orgs/**")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chatgrid.admin import second_factor
+from chatgrid.admin import second_factor, sso
 from chatgrid.audit import Actor
 from chatgrid.context import AppContext
 from chatgrid.errors import Conflict, InvalidRequest
@@ -125,6 +125,9 @@ def rotate_master(ctx: AppContext, actor: Actor | None = None) -> dict[str, int]
     seeds_rewrapped, seeds_unreadable = second_factor.rewrap_seeds(ctx, vault)
     rewrapped += seeds_rewrapped
     unreadable += seeds_unreadable
+    secrets_rewrapped, secrets_unreadable = sso.rewrap_secrets(ctx, vault)
+    rewrapped += secrets_rewrapped
+    unreadable += secrets_unreadable
     if unreadable:
         ctx.changes.bump()
         raise Conflict(
@@ -135,6 +138,7 @@ def rotate_master(ctx: AppContext, actor: Actor | None = None) -> dict[str, int]
         )
     retired = 0
     in_use = master_versions_in_use(ctx.engine) | ctx.second_factors.master_versions()
+    in_use |= sso.master_versions(ctx)
     if ring is not None and in_use <= {ring.current_version}:
         retired = len(ring.keys) - 1
         save_keyring_file(ctx.settings, ring.without_versions_below(ring.current_version))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chatgrid.admin.sso import refuse_password
 from chatgrid.audit import Actor
 from chatgrid.context import AppContext
 from chatgrid.errors import AuthenticationFailed, InvalidRequest, RateLimited
@@ -106,7 +107,13 @@ def _attempt(ctx: AppContext, email: str, client: ClientInfo) -> Attempt:
 
 
 def authenticate(
-    ctx: AppContext, throttle: LoginThrottle, email: str, password: str, client: ClientInfo
+    ctx: AppContext,
+    throttle: LoginThrottle,
+    email: str,
+    password: str,
+    client: ClientInfo,
+    *,
+    sso_break_glass: bool = False,
 ) -> User:
     """The user whose password this is, or ``SignInFailed`` / ``SignInThrottled``."""
     attempted = without_control_characters(email).strip().lower()[:MAX_EMAIL_LENGTH]
@@ -120,6 +127,8 @@ def authenticate(
             + ("s" if minutes != 1 else ""),
             retry_after=wait,
         )
+    if not sso_break_glass:  # an owner's recovery code follows (admin.sso_signin)
+        refuse_password(ctx, attempted, client.actor(None, attempted))
     user = _find(ctx, attempted)
     stored = _checked_hash(ctx, user, password)
     if user is None or stored is None:

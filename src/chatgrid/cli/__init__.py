@@ -10,13 +10,13 @@ from __future__ import annotations
 import typer
 
 from chatgrid.cli.billing import invoice_app, plan_app
-from chatgrid.cli.domains import domain_app
 from chatgrid.cli.keys import credential_app, pool_app, vault_app
 from chatgrid.cli.people import member_app, operator_app, org_app, token_app
 from chatgrid.cli.policy import limits_app
 from chatgrid.cli.prices import price_app
 from chatgrid.cli.run import migrate, serve, simulator
 from chatgrid.cli.second_factor import mfa_app, org_require_mfa
+from chatgrid.cli.sso import sso_app
 from chatgrid.cli.usage import usage
 
 app = typer.Typer(
@@ -37,7 +37,7 @@ for sub, name in [
     (operator_app, "operator"),
     (plan_app, "plan"),
     (invoice_app, "invoice"),
-    (domain_app, "domain"),
+    (sso_app, "sso"),
     (mfa_app, "mfa"),
 ]:
     app.add_typer(sub, name=name)

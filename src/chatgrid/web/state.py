@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from chatgrid.context import AppContext
+from chatgrid.identity.oidc_http import ProviderDirectory
 from chatgrid.identity.throttle import FailureCounter, LoginThrottle
 from chatgrid.mail import Mailer
 from chatgrid.store.types import utcnow
@@ -28,6 +29,8 @@ class ConsoleState:
     workspace: Workspace | None = None
     #: What time it is for two-step sign-in codes (tests set a fixed instant).
     clock: Callable[[], datetime] = utcnow
+    #: Identity providers' metadata and keys, kept a few minutes (single sign-on).
+    oidc: ProviderDirectory = field(default_factory=ProviderDirectory)
 
     def close(self) -> None:
         client = getattr(self.counter, "client", None)

@@ -6,12 +6,12 @@ from chatgrid.web.api import (
     auth,
     chat,
     documents,
-    domains,
     members,
     operator,
     orgs,
     reports,
     second_factor,
+    sso,
     tokens,
     usage,
 )
@@ -46,7 +46,7 @@ def api_router() -> APIRouter:
         chat,
         documents,
         second_factor,
-        domains,
+        sso,
     ):
         router.include_router(module.router)
     return router

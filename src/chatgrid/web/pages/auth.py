@@ -23,6 +23,7 @@ from chatgrid.web.deps import (
 )
 from chatgrid.web.pages.common import form_action, redirect, render, safe_next
 from chatgrid.web.pages.second_step import after_password_page
+from chatgrid.web.pages.sso import email_step
 from chatgrid.web.security import clear_session_cookie
 
 router = APIRouter()
@@ -64,6 +65,8 @@ def login(
     next: Annotated[str, Form(max_length=600)] = "",
 ) -> Response:
     def sign_in() -> Response:
+        if not password:  # the email step: the org's identity provider, or the password step
+            return email_step(request, state, email, next)
         user = authenticate(state.ctx, state.throttle, email, password, client)
         memberships = state.ctx.accounts.memberships(user.id)
         org_id = memberships[0].org_id if memberships else None
