@@ -9,6 +9,7 @@ shape OpenAI's SDKs already understand and the CLI prints the same message::
     │   ├── KeyNotAccepted      400  a key the upstream would not validate (admin.credentials)
     │   ├── WeakPassword        400  a password the policy refuses (identity.passwords)
     │   ├── SsoSetupRefused     400  an identity provider whose discovery fails (identity.sso)
+    │   ├── DomainNotProven     400  the TXT record is missing or not the org's (identity.domains)
     │   └── ExtractionFailed    400  a document that cannot be read (documents.extract_model)
     ├── AuthenticationFailed    401  missing, unknown, revoked or expired token
     │   ├── SignInFailed        401  wrong email or password, one message for both (admin.signin)
@@ -34,6 +35,7 @@ shape OpenAI's SDKs already understand and the CLI prints the same message::
     ├── UpstreamFailed          502  upstream 5xx, unreachable or broken mid-way
     │   └── UpstreamRefused     502  the upstream refused validation (used by the vault/CLI)
     ├── MailFailed              502  the SMTP server would not take a message (mail)
+    ├── DnsUnavailable          502  DNS did not answer a domain's verification (identity.dns_txt)
     └── ServiceUnavailable      503  shared state cannot be checked: refuse rather than guess
         ├── SharedStateUnavailable   this replica's lease on Redis ran out (sync.replica)
         ├── ChangeNotPropagated      a change not confirmed by every replica (sync.publisher)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import typer
 
 from chatgrid.cli.billing import invoice_app, plan_app
+from chatgrid.cli.domains import domain_app
 from chatgrid.cli.keys import credential_app, pool_app, vault_app
 from chatgrid.cli.people import member_app, operator_app, org_app, token_app
 from chatgrid.cli.policy import limits_app
@@ -38,6 +39,7 @@ for sub, name in [
     (plan_app, "plan"),
     (invoice_app, "invoice"),
     (sso_app, "sso"),
+    (domain_app, "domain"),
     (mfa_app, "mfa"),
 ]:
     app.add_typer(sub, name=name)

@@ -6,6 +6,7 @@ from chatgrid.web.api import (
     auth,
     chat,
     documents,
+    domains,
     members,
     operator,
     orgs,
@@ -47,6 +48,7 @@ def api_router() -> APIRouter:
         documents,
         second_factor,
         sso,
+        domains,
     ):
         router.include_router(module.router)
     return router
