@@ -64,8 +64,13 @@ async def fetch_json(
     )
     try:
         async with request as response:
-            body = await response.content.read(MAX_DOCUMENT_BYTES + 1)
             status = response.status
+            body = b""
+            while len(body) <= MAX_DOCUMENT_BYTES:
+                chunk = await response.content.read(MAX_DOCUMENT_BYTES + 1 - len(body))
+                if not chunk:
+                    break
+                body += chunk
     except PrivateUpstreamRefused as exc:
         raise DiscoveryProblem(f"{_host(url)} is not allowed: {exc}") from None
     except TimeoutError:
@@ -86,8 +91,10 @@ async def fetch_json(
     try:
         document = json.loads(body)
     except ValueError:
+        if status != 200:
+            raise DiscoveryProblem(f"the {what} at {url[:200]} answered HTTP {status}") from None
         raise DiscoveryProblem(
-            f"the {what} at {url[:200]} is not JSON (HTTP {status}); is this the issuer URL?"
+            f"the {what} at {url[:200]} is not JSON; is this the issuer URL?"
         ) from None
     return status, document
 
