@@ -20,11 +20,14 @@ import pytest
 from sqlalchemy import update
 
 from chatgrid.admin import keys, people
+from chatgrid.admin.billing import set_member_cap
+from chatgrid.audit import Actor
 from chatgrid.context import AppContext
-from chatgrid.errors import TrialEnded, UpstreamFailed, UpstreamKeyRejected
+from chatgrid.errors import QuotaExhausted, TrialEnded, UpstreamFailed, UpstreamKeyRejected
 from chatgrid.gateway.app import Gateway
 from chatgrid.gateway.workspace import WorkspaceGateway
 from chatgrid.identity.models import BillingMode, Role
+from chatgrid.limits.policy import OrgPolicy
 from chatgrid.providers.base import Provider, UpstreamConfig
 from chatgrid.providers.network import create_upstream_session
 from chatgrid.store.tables import orgs
@@ -140,6 +143,31 @@ def test_a_refusal_is_the_exception_admission_raised_and_costs_nothing(
     refusals = run(context, scenario)
     assert all(type(r) is TrialEnded and r.code == "trial_ended" for r in refusals)
     assert context.usage.entries(org_id) == []
+
+
+def test_a_call_refused_part_way_through_admission_holds_nothing(
+    context: AppContext, simulator: RunningProcess
+) -> None:
+    """The member's one concurrent call is taken before the cap refuses: it is given back."""
+    upstream = UpstreamConfig.create(Provider.OPENAI, base_url=f"{simulator.base_url}/v1")
+    asyncio.run(keys.add_pool_key(context, "pool", upstream, "sk-pool-admission-0123456789"))
+    org = people.create_org(context, f"org-{secrets.token_hex(4)}", BillingMode.SHARED)
+    member = people.add_member(context, org.id, "bob@example.com", Role.OWNER)
+    context.policies.set(org.id, OrgPolicy(member_concurrency=1), None)
+    set_member_cap(context, org.id, "bob@example.com", 0, actor=Actor(None, "test"))
+
+    async def scenario(workspace: WorkspaceGateway) -> list[type[BaseException]]:
+        refused: list[type[BaseException]] = []
+        for _ in range(3):
+            try:
+                async with workspace.chat_stream(org.id, member.id, chat("hello")):
+                    pass
+            except Exception as error:
+                refused.append(type(error))
+        return refused
+
+    assert run(context, scenario) == [QuotaExhausted] * 3  # never "too many at once"
+    assert context.usage.entries(org.id) == []
 
 
 def test_a_rejected_key_is_the_relays_typed_error_and_one_ledger_row(
