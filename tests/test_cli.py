@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from tests.support.deployment import settings_env
+from chatgrid.admin import accounts
+from chatgrid.admin.signin import ClientInfo
+from chatgrid.audit import AuditFilter
+from chatgrid.audit.trail import CLI_ACTOR_EMAIL
+from chatgrid.context import AppContext
+from chatgrid.store.account_links import AccountLinkRepository
+from chatgrid.store.migrate import upgrade_to_head
+from tests.support.console import PASSWORD
+from tests.support.deployment import make_settings, settings_env
 from tests.support.processes import ChatGridInstance, RunningProcess, instance_env
+
+SIGNED_UP = datetime(2026, 1, 2, 3, 4, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -141,3 +152,32 @@ def test_private_upstreams_are_refused_unless_allowed(
         input="sk-cli-test-123456",
     )
     assert "private address" in message
+
+
+def test_the_operator_verifies_an_address_by_hand(
+    admin: ChatGridInstance, postgres_database: str | None
+) -> None:
+    """``chatgrid user verify``: for an account whose emailed link never came."""
+    ctx = AppContext.open(make_settings(admin.data_dir, postgres_database))
+    try:
+        upgrade_to_head(ctx.engine)
+        client = ClientInfo(addr="203.0.113.9", user_agent="cli-test")
+        made = accounts.sign_up(
+            ctx, email="Waiting@Example.com", password=PASSWORD, org_name="Waiting", client=client
+        )
+        AccountLinkRepository(ctx.engine).mark_unverified(made.user.id, SIGNED_UP)
+        verified = ok(admin, "user", "verify", "waiting@example.com")
+        assert verified == {
+            "id": made.user.id,
+            "email": "waiting@example.com",
+            "verified": True,
+            "was_unverified": True,
+        }
+        assert not AccountLinkRepository(ctx.engine).is_unverified(made.user.id)
+        again = ok(admin, "user", "verify", "waiting@example.com")
+        assert isinstance(again, dict) and again["was_unverified"] is False
+        [entry] = ctx.audit.entries(made.org.id, AuditFilter(action="account.email_verified"))
+        assert entry.actor_email == CLI_ACTOR_EMAIL and entry.details["by"] == "operator"
+        assert "has no account" in refused(admin, "user", "verify", "nobody@example.com")
+    finally:
+        ctx.close()

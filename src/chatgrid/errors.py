@@ -20,6 +20,7 @@ shape OpenAI's SDKs already understand and the CLI prints the same message::
     │   ├── OrgSuspended        403  the org cannot make calls right now
     │   ├── TrialEnded          403  the trial is over and no plan was chosen
     │   ├── CsrfRefused         403  a change without its CSRF token (web.refusals)
+    │   ├── EmailNotVerified    403  the right password, the address not confirmed (identity.links)
     │   ├── SecondFactorRequired 403 the org requires two-step sign-in first (admin.second_factor)
     │   ├── SsoRequired         403  password sign-in for an SSO-enforced domain (identity.sso)
     │   ├── SsoSignInRefused    403  a single sign-on refused, the reason in words (identity.sso)
@@ -29,6 +30,7 @@ shape OpenAI's SDKs already understand and the CLI prints the same message::
     ├── Conflict                409  a unique name or state clash
     │   └── PasswordAccount     409  the address has a password: invite it (store.accounts)
     ├── InvitationUnusable      410  an invitation used, revoked or expired (identity.invitations)
+    ├── LinkUnusable            410  a mailed confirm/reset link used or expired (identity.links)
     ├── RateLimited             429  a limit, ours or the upstream's (Retry-After kept)
     │   ├── QuotaExhausted      429  the month's shared-credit allowance or a member cap
     │   └── SignInThrottled     429  too many failed sign-ins (admin.signin)

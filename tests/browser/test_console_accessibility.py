@@ -133,6 +133,8 @@ class Visit(NamedTuple):
 CONSOLE_PAGES = {
     "sign-in": Visit(None, "/login", "Sign in"),
     "sign-up": Visit(None, "/signup", "Create your organization"),
+    "forgot-password": Visit(None, "/password/forgot", "Reset your password"),
+    "confirm-again": Visit(None, "/email/resend", "Confirm your email address"),
     "overview": Visit("owner", "/orgs/{org}", "{name}"),
     "key": Visit("owner", "/orgs/{org}/key", "Key"),
     "members": Visit("owner", "/orgs/{org}/members", "Members"),

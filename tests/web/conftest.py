@@ -8,15 +8,14 @@ API, as a browser would, and keeps its cookie and CSRF token.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from chatgrid.context import AppContext
 from tests.support.console import World, build_world, open_context
 from tests.support.deployment import DatabaseFactory
-from tests.support.mail import Inbox
-from tests.support.processes import free_port
+from tests.support.mail import Inbox, mail_settings, running_inbox
 
 
 @pytest.fixture
@@ -39,11 +38,17 @@ def shared_world(
 
 @pytest.fixture
 def inbox() -> Iterator[tuple[Inbox, int]]:
-    handler = Inbox()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
+    with running_inbox() as running:
+        yield running
+
+
+@pytest.fixture
+def mail_context(
+    tmp_path: Path, postgres_database: str | None, inbox: tuple[Inbox, int]
+) -> Iterator[AppContext]:
+    """An app context that mails through the local SMTP server (links to http://testserver)."""
+    ctx = open_context(tmp_path / "data", postgres_database, **mail_settings(inbox[1]))
     try:
-        yield handler, port
+        yield ctx
     finally:
-        controller.stop()
+        ctx.close()

@@ -47,6 +47,20 @@ PUBLIC: set[Route] = {
     ("GET", "/sso/oidc/callback"),
     ("GET", "/login/break-glass"),
     ("POST", "/login/break-glass"),
+    # Emailed links: a forgotten password, confirming an address (admin.password_reset,
+    # admin.email_verification); a token in the path is a link's, checked before anything.
+    ("GET", "/password/forgot"),
+    ("POST", "/password/forgot"),
+    ("GET", "/password/reset/{token}"),
+    ("POST", "/password/reset/{token}"),
+    ("GET", "/email/verify/{token}"),
+    ("POST", "/email/verify/{token}"),
+    ("GET", "/email/resend"),
+    ("POST", "/email/resend"),
+    ("POST", "/api/password/forgot"),
+    ("POST", "/api/password/reset"),
+    ("POST", "/api/email/resend"),
+    ("POST", "/api/email/verify"),
 }
 # Signed in, but about the person rather than an org.
 ACCOUNT: set[Route] = {

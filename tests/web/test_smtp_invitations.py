@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from starlette.testclient import TestClient
 
 from chatgrid.admin import accounts
@@ -16,25 +14,6 @@ from chatgrid.web import create_web_app
 from tests.support.console import CLIENT, PASSWORD, Browser, csrf_in, open_context, unique
 from tests.support.mail import Inbox
 from tests.support.processes import free_port
-
-
-@pytest.fixture
-def mail_context(
-    tmp_path: Path, postgres_database: str | None, inbox: tuple[Inbox, int]
-) -> Iterator[AppContext]:
-    ctx = open_context(
-        tmp_path / "data",
-        postgres_database,
-        smtp_host="127.0.0.1",
-        smtp_port=inbox[1],
-        smtp_starttls=False,
-        smtp_from="ChatGrid <noreply@chatgrid.test>",
-        public_url="http://testserver",
-    )
-    try:
-        yield ctx
-    finally:
-        ctx.close()
 
 
 def test_an_emailed_invitation_arrives_and_its_link_works(

@@ -4,7 +4,10 @@ Sign-up through the console (``request_sign_up``) answers the same whether or
 not the address already has an account, in what it says and in the work it
 does (an argon2 hash either way): a new address gets its account and org at
 once, an existing one gets nothing, and both are told to sign in. Nobody is
-signed in by signing up, or the answer would tell the two apart.
+signed in by signing up, or the answer would tell the two apart. Where the
+instance can send mail, both also get one email: the new account its
+confirmation link (it cannot sign in until the link is opened,
+``admin.email_verification``), the existing one a note that someone tried.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from chatgrid.admin.email_verification import start_verification
+from chatgrid.admin.links import mail_note, ready_mailer
 from chatgrid.admin.signin import (
     ClientInfo,
     record_for_user,
@@ -21,10 +26,13 @@ from chatgrid.admin.signin import (
 from chatgrid.audit import Actor
 from chatgrid.context import AppContext
 from chatgrid.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
+from chatgrid.identity.account_mail import existing_account_email
+from chatgrid.identity.link_requests import LinkRequestThrottle
 from chatgrid.identity.models import BillingMode, Member, Org
 from chatgrid.identity.passwords import check_password_policy, hash_password
-from chatgrid.identity.throttle import LoginThrottle
+from chatgrid.identity.throttle import FailureCounter, LoginThrottle
 from chatgrid.identity.users import User, check_org_name, normalize_email
+from chatgrid.mail import Mailer
 from chatgrid.store.types import utcnow
 
 TRIAL_DAYS = 14
@@ -115,7 +123,8 @@ def sign_up(
     """A new org on a 14-day trial (BYOK until its admin says otherwise), with its owner.
 
     For setting up instances and tests: an existing address is a ``Conflict``
-    that names it. The console uses ``request_sign_up``, which never says.
+    that names it, and the account is verified as made (no link is mailed).
+    The console uses ``request_sign_up``, which never says.
     """
     if not ctx.settings.signup_enabled:
         raise PermissionDenied(
@@ -128,15 +137,24 @@ def sign_up(
 
 
 def request_sign_up(
-    ctx: AppContext, *, email: str, password: str, org_name: str, client: ClientInfo
+    ctx: AppContext,
+    *,
+    email: str,
+    password: str,
+    org_name: str,
+    client: ClientInfo,
+    mailer: Mailer | None,
+    counter: FailureCounter,
 ) -> SignedUp | None:
     """Sign-up as the console offers it: the new org, or None when the address had an account.
 
     The caller must answer both outcomes alike. Every check that can refuse
-    (sign-up closed, the address, the org name, the password policy, a taken
-    org name) runs first and the same way for both, so a refusal says
-    nothing about the address either. An existing account is told through
-    its orgs' audit logs (``signup.existing_account``), never in the answer.
+    (sign-up closed, the address, the org name, the password policy, a
+    client asking too often, a taken org name) runs first and the same way
+    for both, so a refusal says nothing about the address either. An
+    existing account is told through its orgs' audit logs
+    (``signup.existing_account``) and, where mail is set up, by email; never
+    in the answer. Mail to one address is throttled like every mailed link.
     """
     if not ctx.settings.signup_enabled:
         raise PermissionDenied(
@@ -145,16 +163,22 @@ def request_sign_up(
     address = normalize_email(email)
     name = check_org_name(org_name)
     check_password_policy(password, email=address)
+    verifying = ready_mailer(ctx, mailer)
+    send = verifying is not None and LinkRequestThrottle(counter).admit(address, client.addr)
     hashed = hash_password(password)  # the same work whether the address is new or not
     ctx.accounts.check_org_name_free(name)
     existing = ctx.accounts.find_user(address)
     if existing is None:
         try:
-            return _create_signed_up(ctx, address, hashed, name, client)
+            made = _create_signed_up(ctx, address, hashed, name, client)
         except Conflict as exc:
             if exc.code != "account_exists":
                 raise
             existing = ctx.accounts.find_user(address)
+        else:
+            if verifying is not None:
+                start_verification(ctx, verifying if send else None, made.user, client)
+            return made
     record_for_user(
         ctx,
         existing.id if existing else None,
@@ -163,6 +187,8 @@ def request_sign_up(
         existing.id if existing else None,
         {"email": address, "org_name": name},
     )
+    if verifying is not None and send:
+        mail_note(ctx, verifying, address, existing_account_email)
     return None
 
 

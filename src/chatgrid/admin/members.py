@@ -189,7 +189,8 @@ def accept_invitation(
             ),
         )
         if step is PasswordStep.SIGN_IN:
-            authenticate(ctx, throttle, invitation.email, password, client)
+            # The link came to the address: with the account's password, that verifies it.
+            authenticate(ctx, throttle, invitation.email, password, client, address_proven=True)
         else:
             check_password_policy(password, email=invitation.email)
             new_hash = hash_password(password)

@@ -14,6 +14,7 @@ from chatgrid.admin.sso import refuse_password
 from chatgrid.audit import Actor
 from chatgrid.context import AppContext
 from chatgrid.errors import AuthenticationFailed, InvalidRequest, RateLimited
+from chatgrid.identity.links import EmailNotVerified
 from chatgrid.identity.passwords import (
     MAX_PASSWORD_LENGTH,
     hash_password,
@@ -38,6 +39,7 @@ from chatgrid.identity.users import (
     normalize_email,
     without_control_characters,
 )
+from chatgrid.store.account_links import AccountLinkRepository
 from chatgrid.store.types import utcnow
 
 WRONG_CREDENTIALS = "email or password is wrong"
@@ -113,9 +115,15 @@ def authenticate(
     password: str,
     client: ClientInfo,
     *,
+    address_proven: bool = False,
     sso_break_glass: bool = False,
 ) -> User:
-    """The user whose password this is, or ``SignInFailed`` / ``SignInThrottled``."""
+    """The user whose password this is, or ``SignInFailed`` / ``SignInThrottled``.
+
+    An account whose address is not verified yet is ``EmailNotVerified`` even
+    with the right password, unless the caller holds a link that was mailed
+    to the address (``address_proven``: an invitation), which verifies it.
+    """
     attempted = without_control_characters(email).strip().lower()[:MAX_EMAIL_LENGTH]
     attempt = _attempt(ctx, attempted, client)
     wait = throttle.retry_after(attempt)
@@ -138,11 +146,33 @@ def authenticate(
     if needs_rehash(stored):
         ctx.accounts.set_password(user.id, hash_password(password))
     throttle.succeeded(attempt)
+    _check_verified(ctx, user, attempted, client, address_proven=address_proven)
     # With two-step sign-in on, only the code completes the sign-in (admin.second_step).
     second_step = ctx.second_factors.enabled(user.id)
     action = "signin.password_accepted" if second_step else "signin.succeeded"
     record_for_user(ctx, user.id, client.actor(user), action, user.id, {})
     return user
+
+
+def _check_verified(
+    ctx: AppContext, user: User, attempted: str, client: ClientInfo, *, address_proven: bool
+) -> None:
+    """No session for an unverified account (docs/identity.md); told only after its password."""
+    links = AccountLinkRepository(ctx.engine)
+    if not links.is_unverified(user.id):
+        return
+    if address_proven:
+        if links.mark_verified(user.id):
+            details: dict[str, object] = {"email": user.email, "by": "invitation"}
+            record_for_user(
+                ctx, user.id, client.actor(user), "account.email_verified", user.id, details
+            )
+        return
+    _audit_failure(ctx, user, attempted, client, "email_not_verified")
+    raise EmailNotVerified(
+        "confirm your email address first: open the link we emailed to it when you signed "
+        "up, or have it sent again"
+    )
 
 
 def verify_own_password(

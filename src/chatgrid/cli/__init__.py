@@ -19,6 +19,7 @@ from chatgrid.cli.run import migrate, serve, simulator
 from chatgrid.cli.second_factor import mfa_app, org_require_mfa
 from chatgrid.cli.sso import sso_app
 from chatgrid.cli.usage import usage
+from chatgrid.cli.users import user_app
 
 app = typer.Typer(
     help="ChatGrid: an AI workspace and OpenAI-compatible gateway.", no_args_is_help=True
@@ -36,6 +37,7 @@ for sub, name in [
     (limits_app, "limits"),
     (price_app, "price"),
     (operator_app, "operator"),
+    (user_app, "user"),
     (plan_app, "plan"),
     (invoice_app, "invoice"),
     (sso_app, "sso"),

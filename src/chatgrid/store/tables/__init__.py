@@ -10,6 +10,7 @@ them all, so ``metadata`` knows every table (Alembic compares against it).
 
 from __future__ import annotations
 
+from chatgrid.store.tables.account_links import account_links, unverified_accounts
 from chatgrid.store.tables.accounts import (
     api_tokens,
     audit_log,
@@ -59,6 +60,7 @@ from chatgrid.store.tables.sso import sso_connections, sso_identities, sso_login
 
 __all__ = [
     "ID",
+    "account_links",
     "api_tokens",
     "audit_log",
     "chat_messages",
@@ -90,5 +92,6 @@ __all__ = [
     "sso_connections",
     "sso_identities",
     "sso_logins",
+    "unverified_accounts",
     "users",
 ]

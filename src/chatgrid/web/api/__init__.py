@@ -10,6 +10,7 @@ from chatgrid.web.api import (
     members,
     operator,
     orgs,
+    recovery,
     reports,
     second_factor,
     sso,
@@ -49,6 +50,7 @@ def api_router() -> APIRouter:
         second_factor,
         sso,
         domains,
+        recovery,
     ):
         router.include_router(module.router)
     return router

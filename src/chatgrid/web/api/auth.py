@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from chatgrid.admin import accounts, members
+from chatgrid.admin.links import ready_mailer
 from chatgrid.admin.signin import (
     ClientInfo,
     authenticate,
@@ -67,7 +68,9 @@ def csrf(request: Request) -> Response:
 def sign_in(
     request: Request, body: auth_schemas.SignIn, state: Console, client: Client
 ) -> Response:
-    """A wrong email or password is one generic 401; repeated failures are throttled (429)."""
+    """A wrong email or password is one generic 401; repeated failures are throttled (429).
+    The right password for an address not confirmed yet is a 403 ``email_not_verified``
+    (``POST /api/email/resend`` mails the link again)."""
     user = authenticate(state.ctx, state.throttle, body.email, body.password, client)
     memberships = state.ctx.accounts.memberships(user.id)
     return _signed_in(request, state, user, memberships[0].org_id if memberships else None, client)
@@ -103,11 +106,20 @@ def sign_up(
     A new address gets its account and the org (a 14-day trial in BYOK mode)
     at once; an address that already has an account gets nothing, so a
     sign-up never tells whether an address is known. Nobody is signed in.
+    Where the instance sends email, ``status`` is ``check_email``: the new
+    account signs in once the link mailed to it is opened.
     """
     accounts.request_sign_up(
-        state.ctx, email=body.email, password=body.password, org_name=body.org_name, client=client
+        state.ctx,
+        email=body.email,
+        password=body.password,
+        org_name=body.org_name,
+        client=client,
+        mailer=state.mailer,
+        counter=state.counter,
     )
-    return auth_schemas.sign_up_accepted(body.email, body.org_name)
+    emailed = ready_mailer(state.ctx, state.mailer) is not None
+    return auth_schemas.sign_up_accepted(body.email, body.org_name, emailed=emailed)
 
 
 @router.get(

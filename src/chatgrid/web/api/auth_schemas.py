@@ -98,24 +98,39 @@ def session_public(
 class SignUpAccepted(BaseModel):
     """The one answer to a sign-up that passed its checks, new address or not."""
 
-    status: Literal["sign_in"] = Field(
-        description="What to do next: sign in with the address and password just sent."
+    status: Literal["sign_in", "check_email"] = Field(
+        description="What to do next: sign in with the address and password just sent, or "
+        "(where the instance sends email) first open the link emailed to the address."
     )
     email: str
     org_name: str
     message: str
 
 
-def sign_up_accepted(email: str, org_name: str) -> SignUpAccepted:
+def sign_up_accepted(email: str, org_name: str, *, emailed: bool = False) -> SignUpAccepted:
     """The answer to a sign-up, in the address and name as they were stored."""
     email, org_name = email.strip().lower(), org_name.strip()
     return SignUpAccepted(
-        status="sign_in", email=email, org_name=org_name, message=sign_up_message(email, org_name)
+        status="check_email" if emailed else "sign_in",
+        email=email,
+        org_name=org_name,
+        message=sign_up_message(email, org_name, emailed=emailed),
     )
 
 
-def sign_up_message(email: str, org_name: str) -> str:
-    """What anyone who signed up reads: true for a new address and for a known one alike."""
+def sign_up_message(email: str, org_name: str, *, emailed: bool = False) -> str:
+    """What anyone who signed up reads: true for a new address and for a known one alike.
+
+    ``emailed``: this instance mails a confirmation link to a new address, and
+    a note to a known one (``admin.accounts.request_sign_up``).
+    """
+    if emailed:
+        return (
+            f"We sent an email to {email}. If this address is new here, {org_name} is ready: "
+            "open the link in the email to confirm the address, then sign in with the password "
+            "you just chose. If you already had an account with this address, nothing was "
+            "changed: the email says how to sign in."
+        )
     return (
         f"Sign in as {email} to continue. If this address is new here, {org_name} is ready "
         "and the password you just chose opens it. If you already had an account with this "

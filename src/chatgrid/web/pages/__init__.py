@@ -17,6 +17,7 @@ from chatgrid.web.pages import (
     org_security,
     overview,
     own_sessions,
+    recovery,
     reports,
     second_step,
     settings,
@@ -31,6 +32,7 @@ def page_router() -> APIRouter:
     router = APIRouter(include_in_schema=False)
     for module in (
         auth,
+        recovery,
         account,
         overview,
         keys,

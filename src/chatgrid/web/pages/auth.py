@@ -10,8 +10,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from chatgrid.admin import accounts, members
+from chatgrid.admin.links import ready_mailer
 from chatgrid.admin.signin import authenticate, end_session
 from chatgrid.errors import ChatGridError
+from chatgrid.identity.links import EmailNotVerified
 from chatgrid.web.api.auth_schemas import sign_up_message
 from chatgrid.web.deps import (
     AnonymousCsrf,
@@ -73,9 +75,17 @@ def login(
         target = safe_next(next) or (f"/orgs/{org_id}" if org_id else "/orgs")
         return after_password_page(request, state, user, org_id, client, target)
 
-    form = partial(
-        render, request, state, "auth/login.html", next=safe_next(next) or "", email=email[:320]
-    )
+    def form(*, refused: ChatGridError) -> Response:
+        return render(
+            request,
+            state,
+            "auth/login.html",
+            refused=refused,
+            next=safe_next(next) or "",
+            email=email[:320],
+            unverified=isinstance(refused, EmailNotVerified),  # offer the link again
+        )
+
     return form_action(sign_in, form)
 
 
@@ -114,16 +124,23 @@ def signup(
 
     def sign_up() -> Response:
         accounts.request_sign_up(
-            state.ctx, email=email, password=password, org_name=org_name, client=client
+            state.ctx,
+            email=email,
+            password=password,
+            org_name=org_name,
+            client=client,
+            mailer=state.mailer,
+            counter=state.counter,
         )
         address = email.strip().lower()
+        emailed = ready_mailer(state.ctx, state.mailer) is not None
         return render(
             request,
             state,
             "auth/login.html",
             next="",
             email=address,
-            signed_up=sign_up_message(address, org_name.strip()),
+            signed_up=sign_up_message(address, org_name.strip(), emailed=emailed),
         )
 
     form = partial(
