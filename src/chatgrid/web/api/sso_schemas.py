@@ -4,7 +4,7 @@ secret: only its fingerprint and last four characters."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -12,6 +12,9 @@ from chatgrid.admin.sso import ConnectionTest
 from chatgrid.identity.models import Role
 from chatgrid.identity.sso import SsoConnection
 from chatgrid.web.api.schemas import Strict
+
+#: A role in a JSON body: its value (``"admin"``); strict mode would want the Python member.
+LaxRole = Annotated[Role, Field(strict=False)]
 
 
 class OidcUpdate(Strict):
@@ -25,9 +28,8 @@ class OidcUpdate(Strict):
     groups_claim: str | None = Field(
         default=None, max_length=200, description="The ID token claim listing groups."
     )
-    role_map: dict[str, Role] = Field(
+    role_map: dict[str, LaxRole] = Field(
         default_factory=dict,
-        strict=False,
         description="Group name → role; the highest role of a person's groups applies.",
     )
     default_role: Role = Field(default=Role.MEMBER, strict=False)
