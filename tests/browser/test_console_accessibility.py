@@ -146,6 +146,8 @@ CONSOLE_PAGES = {
     "invoices": Visit("owner", "/orgs/{org}/invoices", "Invoices"),
     "invoice": Visit("owner", "/orgs/{org}/invoices/{period}", "Invoice {period}"),
     "account": Visit("owner", "/account", "Your account"),
+    "two-step": Visit("owner", "/account/two-step", "Two-step sign-in"),
+    "security": Visit("owner", "/orgs/{org}/security", "Sign-in security"),
     "operator": Visit("operator", "/operator", "Operator · tenants"),
     "operator-pool": Visit("operator", "/operator/pool", "Operator · pooled keys"),
     "operator-prices": Visit("operator", "/operator/prices", "Operator · price book"),

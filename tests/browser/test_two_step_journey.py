@@ -22,6 +22,7 @@ from chatgrid.identity import totp
 from chatgrid.identity.models import BillingMode, Role
 from chatgrid.identity.passwords import hash_password
 from chatgrid.store.types import utcnow
+from tests.support.axe import describe, run_axe, serious
 from tests.support.deployment import Deployment, start_deployment
 from tests.support.processes import RunningProcess
 
@@ -37,6 +38,11 @@ def deployment(
 
 def code(secret: str, steps_ahead: int = 0) -> str:
     return totp.code_at_step(secret.replace(" ", ""), totp.time_step(utcnow()) + steps_ahead)
+
+
+def accessible(page: Page) -> None:
+    """axe-core finds nothing serious or critical on the page (as on every console page)."""
+    assert (found := serious(run_axe(page))) == [], describe(found)
 
 
 def sign_in(page: Page, base: str, email: str) -> None:
@@ -69,6 +75,7 @@ def test_a_member_is_sent_to_set_it_up_and_signs_in_with_codes_after(
     expect(qr).to_be_visible()
     assert qr.evaluate("img => img.naturalWidth") > 0  # the data: image passed the CSP
     secret = page.locator("#totp-secret").input_value()
+    accessible(page)
     page.get_by_label("Six-digit code").fill("000000")
     page.get_by_label("Your password").fill(PASSWORD)
     page.get_by_role("button", name="Turn on two-step sign-in").click()
@@ -80,6 +87,7 @@ def test_a_member_is_sent_to_set_it_up_and_signs_in_with_codes_after(
 
     codes = page.locator("#recovery-codes code").all_inner_texts()
     assert len(codes) == 10
+    accessible(page)
     page.get_by_role("link", name="I have saved them").click()
     page.wait_for_url(f"{base}/orgs/{org.id}")
     expect(page.get_by_role("heading", level=1)).to_be_visible()
@@ -87,6 +95,7 @@ def test_a_member_is_sent_to_set_it_up_and_signs_in_with_codes_after(
     page.get_by_role("button", name="Sign out").click()
     sign_in(page, base, email)
     page.wait_for_url(re.compile(r".*/login/second-step.*"))
+    accessible(page)
     page.get_by_label("Code").fill(code(secret, 1))
     page.get_by_role("button", name="Continue").click()
     page.wait_for_url(f"{base}/orgs/{org.id}")
