@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from chatgrid.audit import Actor
 from chatgrid.context import AppContext
 from chatgrid.errors import InvalidRequest
+from chatgrid.identity.domains import email_domain
 from chatgrid.identity.models import Role
 from chatgrid.identity.oidc import DiscoveryProblem, ProviderMetadata, check_issuer
 from chatgrid.identity.oidc_http import discover, fetch_keys
@@ -25,8 +26,8 @@ from chatgrid.identity.sso import (
     SsoRequired,
     SsoSetupRefused,
     check_claim_name,
-    email_domain,
     secret_binding,
+    shown_domain,
 )
 from chatgrid.identity.users import has_control_characters, normalize_email
 from chatgrid.providers.network import (
@@ -245,7 +246,8 @@ def sso_org_for(ctx: AppContext, email: str) -> str | None:
         address = normalize_email(email)
     except InvalidRequest:
         return None
-    owner = ctx.domains.verified_owner(email_domain(address))
+    domain = email_domain(address)
+    owner = ctx.domains.verified_owner(domain) if domain is not None else None
     if owner is None or sso_repository(ctx).get(owner) is None:
         return None
     return owner
@@ -267,6 +269,6 @@ def refuse_password(ctx: AppContext, email: str, actor: Actor) -> None:
     details: dict[str, object] = {"email": email[:320], "reason": "sso_required"}
     ctx.audit.record(connection.org_id, actor, "signin.failed", None, details)
     raise SsoRequired(
-        f"{email_domain(email)} signs in with single sign-on: enter only your email address "
+        f"{shown_domain(email)} signs in with single sign-on: enter only your email address "
         "on the sign-in page and you will be sent to your identity provider"
     )

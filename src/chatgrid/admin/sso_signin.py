@@ -26,6 +26,7 @@ from chatgrid.admin.signin import ClientInfo, record_for_user
 from chatgrid.admin.sso import enforcing_org, sso_repository
 from chatgrid.context import AppContext
 from chatgrid.errors import InvalidRequest
+from chatgrid.identity.domains import email_domain
 from chatgrid.identity.models import Role
 from chatgrid.identity.oidc import (
     DiscoveryProblem,
@@ -40,7 +41,6 @@ from chatgrid.identity.sso import (
     SsoConnection,
     SsoSignInRefused,
     check_identity,
-    email_domain,
     role_for,
 )
 from chatgrid.identity.users import User
@@ -243,7 +243,9 @@ async def _finish(
         raise _unreachable(problem) from None
     except IdTokenRefused as refused:
         raise SsoSignInRefused(str(refused), code="sso_token_refused") from None
-    check_identity(identity, login.org_id, ctx.domains.verified_owner(email_domain(identity.email)))
+    domain = email_domain(identity.email)
+    owner = ctx.domains.verified_owner(domain) if domain is not None else None
+    check_identity(identity, login.org_id, owner)
     role = role_for(identity.groups, connection.role_map, connection.default_role)
     provisioned = sso_repository(ctx).provision(login.org_id, identity, role, now)
     actor = client.actor(provisioned.user)

@@ -92,9 +92,10 @@ class Identity:
     groups: tuple[str, ...] = ()
 
 
-def email_domain(email: str) -> str:
-    """The domain of an address, lower case, without a trailing dot."""
-    return email.rpartition("@")[2].strip().lower().rstrip(".")
+def shown_domain(email: str) -> str:
+    """The domain of an address as typed, for messages (look-ups use
+    ``identity.domains.email_domain``, which spells it as verified domains are kept)."""
+    return email.rpartition("@")[2].strip().lower()
 
 
 def parse_role(value: str, param: str = "default_role") -> Role:
@@ -158,7 +159,7 @@ def check_identity(identity: Identity, org_id: str, domain_owner: str | None) ->
     ``domain_owner`` is the org holding the address's domain verified (None
     when nobody does).
     """
-    domain = email_domain(identity.email)
+    domain = shown_domain(identity.email)
     if not identity.email_verified:
         raise SsoSignInRefused(
             f"your identity provider did not confirm that {identity.email} is verified, so "
