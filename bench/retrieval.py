@@ -134,7 +134,7 @@ class Bench:
         self.ctx = ctx
         self.corpus = corpus
         org = ctx.orgs.create(f"bench-{secrets.token_hex(3)}", BillingMode.BYOK)
-        member = ctx.members.add(org.id, "bench@example.com", Role.OWNER)
+        member = ctx.accounts.add_member_without_password(org.id, "bench@example.com", Role.OWNER)
         self.org_id, self.member_id = org.id, member.id
         self.collection_id = ctx.documents.create_collection(org.id, "Bench", None).id
         self.index = NumpyVectorIndex(ctx.documents)

@@ -123,12 +123,12 @@ def test_shared_credits_are_not_taken_from_an_org_on_them(doors: Doors) -> None:
     refused = doors.cli("org", "allow-shared", org_id, "--not-allowed")
     assert refused.exit_code == 1
     assert "switch it to BYOK first" in refused.output
-    assert doors.ctx.orgs.shared_allowed(org_id)
-    assert doors.ctx.orgs.get(org_id).billing_mode is BillingMode.SHARED
+    org = doors.ctx.orgs.by_id(org_id)
+    assert org.shared_allowed and org.billing_mode is BillingMode.SHARED
     doors.cli_ok("org", "mode", org_id, "byok")
     before = _marker_size(doors)
     doors.cli_ok("org", "allow-shared", org_id, "--not-allowed")
-    assert not doors.ctx.orgs.shared_allowed(org_id)
+    assert not doors.ctx.orgs.by_id(org_id).shared_allowed
     assert _marker_size(doors) > before  # every server drops its caches
     switch_back = doors.cli("org", "mode", org_id, "shared")
     assert switch_back.exit_code == 1
@@ -178,7 +178,7 @@ def test_every_action_leaves_the_same_audit_entry_from_both_doors(doors: Doors) 
     """Each action through the CLI, then through the console or API: same name, same keys."""
     world, ops, ctx = doors.world, doors.ops, doors.ctx
     org = world.org_a
-    ctx.orgs.set_shared_allowed(org, True)
+    assert ctx.orgs.set_shared_allowed(org, True)
     member_email = world.alice.email
     alice = world.alice.browser
     later = "2999-01-01"
@@ -204,6 +204,11 @@ def test_every_action_leaves_the_same_audit_entry_from_both_doors(doors: Doors) 
             "org.trial_extended",
             lambda: doors.cli_ok("org", "extend-trial", org, "--days", "3"),
             lambda: ops.api("POST", f"/api/operator/tenants/{org}/trial", {"days": 3}),
+        ),
+        (
+            "operator.shared_allowed",
+            lambda: doors.cli_ok("org", "allow-shared", org, "--not-allowed"),
+            lambda: ops.api("PUT", f"/api/operator/tenants/{org}/shared", {"allowed": True}),
         ),
         (
             "token.created",

@@ -28,7 +28,9 @@ class Draft:
 
 def test_a_large_documents_chunks_are_stored_in_short_transactions(context: AppContext) -> None:
     org = context.orgs.create("acme", BillingMode.BYOK)
-    member = context.members.add(org.id, "alice@acme.example.com", Role.OWNER)
+    member = context.accounts.add_member_without_password(
+        org.id, "alice@acme.example.com", Role.OWNER
+    )
     collection = context.documents.create_collection(org.id, "Docs", None)
     document = context.documents.add_document(
         org.id, collection.id, member.id, "big.txt", "text/plain", b"x"

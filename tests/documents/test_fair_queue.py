@@ -24,7 +24,9 @@ STALE = 3600
 
 def _org_with_collection(context: AppContext, name: str) -> tuple[str, str, str]:
     org = context.orgs.create(name, BillingMode.BYOK)
-    member = context.members.add(org.id, f"alice@{name}.example.com", Role.OWNER)
+    member = context.accounts.add_member_without_password(
+        org.id, f"alice@{name}.example.com", Role.OWNER
+    )
     collection = context.documents.create_collection(org.id, "Docs", member.id)
     return org.id, member.id, collection.id
 

@@ -63,7 +63,9 @@ class Org:
 
 def _org(context: AppContext, name: str) -> Org:
     org = context.orgs.create(name, BillingMode.BYOK)
-    member = context.members.add(org.id, f"owner@{name}.example.com", Role.OWNER)
+    member = context.accounts.add_member_without_password(
+        org.id, f"owner@{name}.example.com", Role.OWNER
+    )
     collection = context.documents.create_collection(org.id, "Handbook", None)
     return Org(org.id, member.id, collection.id)
 

@@ -28,7 +28,9 @@ class Draft:
 
 def _org(context: AppContext, name: str) -> tuple[str, str]:
     org = context.orgs.create(name, BillingMode.BYOK)
-    member = context.members.add(org.id, f"alice@{name}.example.com", Role.OWNER)
+    member = context.accounts.add_member_without_password(
+        org.id, f"alice@{name}.example.com", Role.OWNER
+    )
     return org.id, member.id
 
 
@@ -57,7 +59,9 @@ def test_shared_collections_are_seen_by_all_members_private_ones_by_their_owner(
     context: AppContext,
 ) -> None:
     org_id, alice = _org(context, "acme")
-    bob = context.members.add(org_id, "bob@acme.example.com", Role.MEMBER).id
+    bob = context.accounts.add_member_without_password(
+        org_id, "bob@acme.example.com", Role.MEMBER
+    ).id
     shared = context.documents.create_collection(org_id, "Handbook", None)
     private = context.documents.create_collection(org_id, "Alice's notes", alice)
     assert not shared.is_private and private.is_private

@@ -86,7 +86,7 @@ def test_a_dormant_member_claimed_through_another_org_is_not_readmitted(
     dormant = unique("dormant")
     seat = cli(deployment, "member", "add", alpha["id"], dormant, "--role", "admin")
     assert seat["id"].startswith("mem_")  # no account yet: seated directly
-    org, _, _ = ctx.accounts.org(alpha["id"])
+    org = ctx.orgs.by_id(alpha["id"])
     members.remove_member(ctx, org, owner, Actor.cli(), seat["id"])  # their only org
 
     # A stranger runs an org of their own, invites the address and opens the link.

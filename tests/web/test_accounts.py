@@ -53,7 +53,8 @@ def test_sign_up_makes_an_org_on_a_14_day_trial_and_its_owner(context: AppContex
         context, email=" Alice@Example.COM ", password=PASSWORD, org_name="Acme", client=CLIENT
     )
     assert made.user.email == "alice@example.com" and made.owner.role is Role.OWNER
-    org, _shared_allowed, trial_ends = context.accounts.org(made.org.id)
+    org = context.orgs.by_id(made.org.id)
+    trial_ends = org.trial_ends_at
     assert org.billing_mode is BillingMode.BYOK
     assert trial_ends is not None
     assert timedelta(days=13, hours=23) < trial_ends - utcnow() <= timedelta(days=14)
@@ -207,7 +208,7 @@ def test_changing_the_password_ends_every_other_session(context: AppContext) -> 
 
 def test_removing_a_member_revokes_their_tokens_and_ends_their_sessions(world: World) -> None:
     ctx = world.ctx
-    org, _, _ = ctx.accounts.org(world.org_a)
+    org = ctx.orgs.by_id(world.org_a)
     _, plain = people.create_token(ctx, world.org_a, world.dave.email)
     dave = ctx.accounts.get_user(world.dave.user_id)
     assert dave is not None
@@ -227,7 +228,7 @@ def test_removing_a_member_revokes_their_tokens_and_ends_their_sessions(world: W
 
 def test_role_rules_hold_against_stored_state(world: World) -> None:
     ctx = world.ctx
-    org, _, _ = ctx.accounts.org(world.org_a)
+    org = ctx.orgs.by_id(world.org_a)
     alice = ctx.members.get(world.org_a, str(world.alice.member_id))
     actor = Actor(world.alice.user_id, world.alice.email)
     with pytest.raises(Conflict, match="last owner"):
@@ -248,7 +249,7 @@ def test_role_rules_hold_against_stored_state(world: World) -> None:
 
 def invite(world: World, email: str, *, mailer: Outbox | None = None) -> str | None:
     ctx = world.ctx
-    org, _, _ = ctx.accounts.org(world.org_a)
+    org = ctx.orgs.by_id(world.org_a)
     alice = ctx.members.get(world.org_a, str(world.alice.member_id))
     issued = members.invite(
         ctx,

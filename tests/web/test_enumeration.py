@@ -79,7 +79,7 @@ def test_the_sign_up_page_answers_alike_for_a_new_and_a_known_address(world: Wor
 
 
 def test_a_refused_sign_up_is_refused_alike_too(world: World) -> None:
-    taken = world.ctx.accounts.org(world.org_a)[0].name
+    taken = world.ctx.orgs.by_id(world.org_a).name
     for email in (unique("nobody"), world.bob.email):
         status, body, _ = api_sign_up(world.browser(), email, taken)
         assert status == 409 and body["error"]["code"] == "org_exists"
@@ -87,7 +87,7 @@ def test_a_refused_sign_up_is_refused_alike_too(world: World) -> None:
 
 def invite(world: World, email: str) -> str:
     ctx = world.ctx
-    org, _, _ = ctx.accounts.org(world.org_a)
+    org = ctx.orgs.by_id(world.org_a)
     alice = ctx.members.get(world.org_a, str(world.alice.member_id))
     issued = members.invite(
         ctx,

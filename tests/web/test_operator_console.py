@@ -130,14 +130,14 @@ def test_suspend_resume_and_trial_are_audited(world: World) -> None:
     assert "unpaid invoice" in ops.get("/operator").text
     assert ops.form(f"/operator/tenants/{world.org_a}/resume").status_code == 303
     assert world.ctx.orgs.get(world.org_a).status.value == "active"
-    before = world.ctx.accounts.org(world.org_a)[2]
+    before = world.ctx.orgs.by_id(world.org_a).trial_ends_at
     assert before is not None
     assert ops.form(f"/operator/tenants/{world.org_a}/trial", {"days": "10"}).status_code == 303
-    assert world.ctx.accounts.org(world.org_a)[2] == before + timedelta(days=10)
+    assert world.ctx.orgs.by_id(world.org_a).trial_ends_at == before + timedelta(days=10)
     extended = ops.api("POST", f"/api/operator/tenants/{world.org_a}/trial", {"days": 5})
     assert extended.status_code == 200
     assert extended.json()["org_id"] == world.org_a
-    assert world.ctx.accounts.org(world.org_a)[2] == before + timedelta(days=15)
+    assert world.ctx.orgs.by_id(world.org_a).trial_ends_at == before + timedelta(days=15)
     too_long = ops.api("POST", f"/api/operator/tenants/{world.org_a}/trial", {"days": 9999})
     assert too_long.status_code == 400
     assert ops.api("POST", "/api/operator/tenants/org_nope/resume").status_code == 404

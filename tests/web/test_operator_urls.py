@@ -22,6 +22,7 @@ TENANT_ROUTES = [
     ("POST", "/operator/tenants/{}/trial", {"days": "soon"}),
     ("POST", "/operator/tenants/{}/limits", {"org_rpm": "-5"}),
     ("POST", "/operator/tenants/{}/plan", {"plan_id": ""}),
+    ("POST", "/operator/tenants/{}/shared", {"allowed": "maybe"}),
     ("GET", "/operator/tenants/{}/invoices/2026-01", {}),
     ("GET", "/operator/tenants/{}/invoices/2026-01/csv", {}),
 ]

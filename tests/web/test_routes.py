@@ -154,6 +154,8 @@ OPERATOR: set[Route] = {
     ("GET", "/operator/tenants/{tenant_id}"),
     ("POST", "/operator/tenants/{tenant_id}/limits"),
     ("POST", "/operator/tenants/{tenant_id}/plan"),
+    ("POST", "/operator/tenants/{tenant_id}/shared"),
+    ("PUT", "/api/operator/tenants/{tenant_id}/shared"),
     ("GET", "/operator/tenants/{tenant_id}/invoices/{period}"),
     ("GET", "/operator/tenants/{tenant_id}/invoices/{period}/{fmt}"),
 }

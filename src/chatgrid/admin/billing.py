@@ -97,14 +97,13 @@ def assign_plan(
     """
     org = ctx.orgs.get(org_ref)
     plan = ctx.plans.get(plan_ref)
-    account = ctx.billing.account(org.id)
-    ends = account.trial_ends_at
-    if account.plan_id is None and ends is not None:
+    ends = org.trial_ends_at
+    if org.plan_id is None and ends is not None:
         ends = _now(now)
-    ctx.billing.set_plan(org.id, plan.id, ends)
+    ctx.orgs.set_plan(org.id, plan.id, ends)
     ctx.changes.bump()
     ctx.audit.record(
-        org.id, actor, "plan.assigned", plan.id, {"plan": plan.name, "previous": account.plan_id}
+        org.id, actor, "plan.assigned", plan.id, {"plan": plan.name, "previous": org.plan_id}
     )
     return ctx.billing.account(org.id)
 
@@ -123,12 +122,13 @@ def extend_trial(
     if not 1 <= days <= MAX_TRIAL_EXTENSION_DAYS:
         raise InvalidRequest(f"extend by 1 to {MAX_TRIAL_EXTENSION_DAYS} days", param="days")
     org = ctx.orgs.get(org_ref)
-    account = ctx.billing.account(org.id)
-    if account.plan_id is not None or account.trial_ends_at is None:
-        raise Conflict("the org is on a plan; it has no trial to extend", code="on_plan")
-    before = account.trial_ends_at
+    on_plan = Conflict("the org is on a plan; it has no trial to extend", code="on_plan")
+    if org.plan_id is not None or org.trial_ends_at is None:
+        raise on_plan
+    before = org.trial_ends_at
     ends = max(before, _now(now)) + timedelta(days=days)
-    ctx.billing.set_trial_end(org.id, ends)
+    if not ctx.orgs.set_trial_end(org.id, ends):  # a plan was assigned since the read
+        raise on_plan
     ctx.changes.bump()
     ctx.audit.record(
         None,

@@ -160,7 +160,7 @@ def preview_invitation(ctx: AppContext, token: str, signed_in: User | None) -> I
     plan = accept_plan(
         signed_in_as_invitee=signed_in is not None and signed_in.email == invitation.email
     )
-    org, _shared, _trial = ctx.accounts.org(invitation.org_id)
+    org = ctx.orgs.by_id(invitation.org_id)
     return InvitationPreview(invitation, org.name, plan)
 
 

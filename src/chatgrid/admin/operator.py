@@ -8,21 +8,21 @@ neither. Every action is written to the instance-wide audit log.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
-from typing import Any
 
 from chatgrid.admin import billing
 from chatgrid.admin.orgs import set_operator_policy
 from chatgrid.admin.prices import add_price, dollars_per_mtok
 from chatgrid.audit import Actor
+from chatgrid.billing.plans import Plan
 from chatgrid.context import AppContext
 from chatgrid.errors import Conflict, InvalidRequest, NotFound
-from chatgrid.identity.models import BillingMode, Org
+from chatgrid.identity.models import Org, OrgStatus
 from chatgrid.identity.users import has_control_characters
 from chatgrid.ledger.pricing import Price
 from chatgrid.store.credentials import StoredKey
-from chatgrid.store.operator import OperatorRepository
+from chatgrid.store.operator import OperatorRepository, TenantRow
 
 MAX_POOL_WEIGHT = 1000
 MAX_POOL_BUDGET = 100_000_000
@@ -37,24 +37,20 @@ def _now() -> datetime:
 
 
 @dataclass(frozen=True)
-class Tenant:
-    id: str
-    name: str
-    mode: str
-    status: str
-    suspended_reason: str | None
-    plan_name: str | None
-    seats: int
-    trial_ends_at: datetime | None
+class Tenant(TenantRow):
+    """A tenant's row with what follows from it at a moment: on its trial, its margin."""
+
     on_trial: bool
-    requests: int
-    tokens: int
-    charged_micros: int
-    list_cost_micros: int
 
     @property
     def margin_micros(self) -> int:
         return self.charged_micros - self.list_cost_micros
+
+    @classmethod
+    def at(cls, row: TenantRow, now: datetime) -> Tenant:
+        trial = row.trial_ends_at
+        on_trial = row.plan_name is None and trial is not None and trial > now
+        return cls(**{f.name: getattr(row, f.name) for f in fields(row)}, on_trial=on_trial)
 
 
 @dataclass(frozen=True)
@@ -83,31 +79,20 @@ class Margin:
 
 
 def tenants(ctx: AppContext, *, now: datetime | None = None) -> list[Tenant]:
+    """Every tenant with its month-to-date usage (one query)."""
     now = now or _now()
-    usage = ctx.usage.per_org(since=month_start(now))
-    empty = {"requests": 0, "tokens": 0, "charged_micros": 0, "shared_list_cost_micros": 0}
-    out = []
-    for row in OperatorRepository(ctx.engine).tenants():
-        used = usage.get(row["id"], empty)
-        trial = row["trial_ends_at"]
-        out.append(
-            Tenant(
-                id=row["id"],
-                name=row["name"],
-                mode=row["billing_mode"],
-                status=row["status"],
-                suspended_reason=row["suspended_reason"],
-                plan_name=row["plan_name"],
-                seats=int(row["seats"]),
-                trial_ends_at=trial,
-                on_trial=row["plan_name"] is None and trial is not None and trial > now,
-                requests=used["requests"],
-                tokens=used["tokens"],
-                charged_micros=used["charged_micros"],
-                list_cost_micros=used["shared_list_cost_micros"],
-            )
-        )
-    return out
+    rows = OperatorRepository(ctx.engine).tenants(since=month_start(now))
+    return [Tenant.at(row, now) for row in rows]
+
+
+def tenant(ctx: AppContext, org_id: str, *, now: datetime | None = None) -> Tenant:
+    """One tenant's row of the tenants table, reading only its own usage (404 for anything but
+    an org id)."""
+    now = now or _now()
+    rows = OperatorRepository(ctx.engine).tenants(since=month_start(now), org_id=org_id)
+    if not rows:
+        raise NotFound("no such organization", code="org_not_found")
+    return Tenant.at(rows[0], now)
 
 
 def overall_margin(rows: list[Tenant]) -> Margin:
@@ -120,11 +105,9 @@ def overall_margin(rows: list[Tenant]) -> Margin:
 def pool_usage(ctx: AppContext, *, now: datetime | None = None) -> list[PoolKeyUsage]:
     """Every pooled key with its month-to-date calls and list cost (by fingerprint)."""
     usage = ctx.usage.per_fingerprint(since=month_start(now or _now()))
-    limits = OperatorRepository(ctx.engine).pool_limits()
     out = []
     for key in ctx.pool.list():
         used = usage.get(key.sealed.fingerprint, {"requests": 0, "list_cost_micros": 0})
-        rpm, tpm = limits.get(key.id, (None, None))
         out.append(
             PoolKeyUsage(
                 id=key.id,
@@ -134,8 +117,8 @@ def pool_usage(ctx: AppContext, *, now: datetime | None = None) -> list[PoolKeyU
                 weight=key.weight,
                 status=key.status,
                 status_reason=key.status_reason,
-                rpm_limit=rpm,
-                tpm_limit=tpm,
+                rpm_limit=key.rpm_limit,
+                tpm_limit=key.tpm_limit,
                 requests=used["requests"],
                 list_cost_micros=used["list_cost_micros"],
             )
@@ -143,16 +126,14 @@ def pool_usage(ctx: AppContext, *, now: datetime | None = None) -> list[PoolKeyU
     return out
 
 
-def plans(ctx: AppContext) -> list[dict[str, Any]]:
-    return OperatorRepository(ctx.engine).plans()
+def plans(ctx: AppContext) -> list[Plan]:
+    """Every plan, by name."""
+    return sorted(ctx.plans.list(), key=lambda plan: plan.name)
 
 
 def _org_name(ctx: AppContext, org_id: str) -> str:
     """The org's name; 404 unless ``org_id`` is an org's id (names are not accepted here)."""
-    org = ctx.orgs.get(org_id)
-    if org.id != org_id:
-        raise NotFound("no such organization", code="org_not_found")
-    return org.name
+    return ctx.orgs.by_id(org_id).name
 
 
 def suspend(ctx: AppContext, actor: Actor, org_id: str, reason: str) -> None:
@@ -161,14 +142,14 @@ def suspend(ctx: AppContext, actor: Actor, org_id: str, reason: str) -> None:
     if not 1 <= len(reason) <= 300 or has_control_characters(reason):
         raise InvalidRequest("give a reason of 1 to 300 characters", param="reason")
     name = _org_name(ctx, org_id)
-    OperatorRepository(ctx.engine).set_status(org_id, "suspended", reason)
+    ctx.orgs.set_status(org_id, OrgStatus.SUSPENDED, reason)
     ctx.changes.bump()
     ctx.audit.record(None, actor, "org.suspended", org_id, {"org_name": name, "reason": reason})
 
 
 def resume(ctx: AppContext, actor: Actor, org_id: str) -> None:
     name = _org_name(ctx, org_id)
-    OperatorRepository(ctx.engine).set_status(org_id, "active", None)
+    ctx.orgs.set_status(org_id, OrgStatus.ACTIVE)
     ctx.changes.bump()
     ctx.audit.record(None, actor, "org.resumed", org_id, {"org_name": name})
 
@@ -189,21 +170,22 @@ def set_shared_allowed(ctx: AppContext, actor: Actor, org_ref: str, allowed: boo
     Taking shared credits away from an org that is on them is refused rather
     than done halfway: the flag alone would leave its calls on the pool, and
     switching it to BYOK silently could strand an org without a key. Its
-    admin (or ``chatgrid org mode ORG byok``) switches it first.
+    admin (or ``chatgrid org mode ORG byok``) switches it first. The write is
+    conditional on the mode (``OrgRepository.set_shared_allowed``), so an
+    admin switching to shared credits at the same moment cannot be overtaken.
     """
     org = ctx.orgs.get(org_ref)
-    if not allowed and org.billing_mode is BillingMode.SHARED:
+    if not ctx.orgs.set_shared_allowed(org.id, allowed):
         raise Conflict(
             f"{org.name} is on shared credits: switch it to BYOK first "
             f"(`chatgrid org mode {org.id} byok`), then take shared credits away",
             code="org_on_shared_credits",
         )
-    ctx.orgs.set_shared_allowed(org.id, allowed)
     ctx.changes.bump()
     ctx.audit.record(
         None, actor, "operator.shared_allowed", org.id, {"org_name": org.name, "allowed": allowed}
     )
-    return ctx.orgs.get(org.id)
+    return ctx.orgs.by_id(org.id)
 
 
 def price_book(ctx: AppContext) -> list[Price]:
@@ -318,12 +300,3 @@ def set_operator_limits(
     saved = operator_limits(ctx, org_id)
     ctx.audit.record(None, actor, "operator.limits_updated", org_id, {"org_name": name, **saved})
     return saved
-
-
-def tenant(ctx: AppContext, org_id: str, *, now: datetime | None = None) -> Tenant:
-    """One tenant's row of the tenants table (404 for anything but an org id)."""
-    _org_name(ctx, org_id)
-    found = next((t for t in tenants(ctx, now=now) if t.id == org_id), None)
-    if found is None:
-        raise NotFound("no such organization", code="org_not_found")
-    return found

@@ -33,11 +33,17 @@ class MonthUsage:
 @dataclass(frozen=True)
 class Overview:
     org: Org
-    shared_allowed: bool
-    trial_ends_at: datetime | None
     seats: int
     credential: CredentialStatus | None
     usage: MonthUsage
+
+    @property
+    def shared_allowed(self) -> bool:
+        return self.org.shared_allowed
+
+    @property
+    def trial_ends_at(self) -> datetime | None:
+        return self.org.trial_ends_at
 
 
 def start_of_month(now: datetime) -> datetime:
@@ -45,13 +51,11 @@ def start_of_month(now: datetime) -> datetime:
 
 
 def overview(ctx: AppContext, org_id: str) -> Overview:
-    org, shared_allowed, trial_ends_at = ctx.accounts.org(org_id)
+    org = ctx.orgs.by_id(org_id)
     since = start_of_month(utcnow())
     totals = ctx.usage.totals(org_id, since=since)
     return Overview(
         org=org,
-        shared_allowed=shared_allowed,
-        trial_ends_at=trial_ends_at,
         seats=ctx.members.count_active(org_id),
         credential=credential_status(ctx, org_id),
         usage=MonthUsage(since=since, **totals),
@@ -60,7 +64,7 @@ def overview(ctx: AppContext, org_id: str) -> Overview:
 
 def switch_mode(ctx: AppContext, org_id: str, actor: Actor, mode: BillingMode) -> Org:
     """BYOK ↔ shared credits (shared only where the operator allows it), audited."""
-    before, _shared, _trial = ctx.accounts.org(org_id)
+    before = ctx.orgs.by_id(org_id)
     switched = orgs.switch_mode(ctx, org_id, mode)
     ctx.audit.record(
         org_id,

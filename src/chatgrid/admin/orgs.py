@@ -12,17 +12,18 @@ def switch_mode(ctx: AppContext, org_ref: str, mode: BillingMode) -> Org:
     """BYOK ↔ shared credits, effective on every server when this returns.
 
     Shared credits only where the operator allows them for this org; a BYOK
-    org keeps its key but never falls back to the pool.
+    org keeps its key but never falls back to the pool. The write itself is
+    conditional on the allowance (``OrgRepository.set_mode``), so an operator
+    taking shared credits away at the same moment cannot be overtaken.
     """
     org = ctx.orgs.get(org_ref)
-    if mode is BillingMode.SHARED and not ctx.orgs.shared_allowed(org.id):
+    if not ctx.orgs.set_mode(org.id, mode):
         raise PermissionDenied(
             "Shared credits are not available to this organization; ask the operator.",
             code="shared_not_allowed",
         )
-    ctx.orgs.set_mode(org.id, mode)
     ctx.changes.bump()
-    return ctx.orgs.get(org.id)
+    return ctx.orgs.by_id(org.id)
 
 
 def set_policy(ctx: AppContext, org_ref: str, policy: OrgPolicy, *, actor: str | None) -> OrgPolicy:

@@ -51,7 +51,7 @@ def org_allow_shared(
     """Operator: let an org use shared credits (or not; refused while it is on them)."""
     with admin_context() as ctx:
         changed = operator.set_shared_allowed(ctx, Actor.cli(), org, allowed)
-        emit({"id": changed.id, "shared_allowed": allowed})
+        emit({"id": changed.id, "shared_allowed": changed.shared_allowed})
 
 
 @org_app.command("list")

@@ -25,12 +25,22 @@ class Role(StrEnum):
 
 @dataclass(frozen=True)
 class Org:
+    """An org as its one row says: every reader gets all of it, from one query."""
+
     id: str
     name: str
     billing_mode: BillingMode
     status: OrgStatus
     markup_bps: int | None
     created_at: datetime
+    # Whether the operator lets the org use shared credits (pooled keys).
+    shared_allowed: bool
+    # The trial's end; None for an org made without one (billed on the default plan).
+    trial_ends_at: datetime | None
+    # The paid plan; None while on the trial or the default plan.
+    plan_id: str | None
+    # Why the operator suspended it (None unless suspended).
+    suspended_reason: str | None
 
 
 @dataclass(frozen=True)

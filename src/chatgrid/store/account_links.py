@@ -16,8 +16,10 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, select, update
 
 from chatgrid.identity.links import AccountLink, LinkPurpose
+from chatgrid.store.accounts import write_password
 from chatgrid.store.ids import new_id
-from chatgrid.store.tables import account_links, sessions, unverified_accounts, users
+from chatgrid.store.sessions import end_all_sessions
+from chatgrid.store.tables import account_links, unverified_accounts
 
 
 def _link(row: Mapping[Any, Any]) -> AccountLink:
@@ -109,15 +111,11 @@ class AccountLinkRepository:
         with self.engine.begin() as conn:
             if not self._spend(conn, link, now):
                 return None
-            conn.execute(
-                update(users)
-                .where(users.c.id == link.user_id)
-                .values(password_hash=password_hash, password_changed_at=now)
-            )
-            ended = conn.execute(delete(sessions).where(sessions.c.user_id == link.user_id))
+            write_password(conn, link.user_id, password_hash, now)
+            ended = end_all_sessions(conn, link.user_id)
             self._drop_unused(conn, link.user_id, LinkPurpose.RESET_PASSWORD)
             verified_now = self._verify(conn, link.user_id)
-        return LinkUsed(verified_now=verified_now, sessions_ended=ended.rowcount)
+        return LinkUsed(verified_now=verified_now, sessions_ended=ended)
 
     # Within a transaction
 

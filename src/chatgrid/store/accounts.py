@@ -1,28 +1,35 @@
-"""Console accounts: users with passwords, their memberships, and membership changes.
+"""Console accounts: users with passwords (the one module that writes ``users``), their
+memberships, and membership changes.
 
 Changes to a membership that must hold together (counting owners, then
 changing a role; removing a member, revoking their tokens and ending their
 sessions) happen in one transaction, with the org's row locked on
-PostgreSQL so two admins cannot remove the last two owners at once.
+PostgreSQL so two admins cannot remove the last two owners at once. Each
+table keeps one owner: this transaction writes members through
+``store.seats``, tokens through ``store.tokens``, sessions through
+``store.sessions`` and a new org through ``store.orgs``, each with its
+connection.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, or_, select, update
+from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from chatgrid.errors import Conflict, NotFound
-from chatgrid.identity.models import BillingMode, Member, Org, OrgStatus, Role
+from chatgrid.identity.models import BillingMode, Member, Org, Role
 from chatgrid.identity.users import Membership, User
 from chatgrid.store.ids import new_id
-from chatgrid.store.orgs import MEMBER_COLUMNS, member_from_row
-from chatgrid.store.seats import close_seat, open_seat, seat_member
-from chatgrid.store.tables import api_tokens, members, orgs, sessions, users
+from chatgrid.store.orgs import MEMBER_COLUMNS, insert_org, member_from_row
+from chatgrid.store.seats import end_membership, seat_member, set_role
+from chatgrid.store.sessions import end_sessions_in_org
+from chatgrid.store.tables import members, orgs, users
+from chatgrid.store.tokens import revoke_member_tokens
 from chatgrid.store.types import utcnow
 
 RoleGuard = Callable[[Member, int], None]
@@ -68,6 +75,36 @@ def _user(row: Mapping[Any, Any]) -> User:
     )
 
 
+def insert_user(
+    conn: Connection,
+    email: str,
+    password_hash: str | None,
+    now: datetime,
+    *,
+    is_operator: bool = False,
+) -> User:
+    """A new account in the caller's transaction (a taken address raises ``IntegrityError``)."""
+    row = {
+        "id": new_id("usr"),
+        "email": email,
+        "password_hash": password_hash,
+        "created_at": now,
+        "is_operator": is_operator,
+        "password_changed_at": now if password_hash else None,
+    }
+    conn.execute(users.insert().values(**row))
+    return _user(row)
+
+
+def write_password(conn: Connection, user_id: str, password_hash: str, now: datetime) -> None:
+    """Set an account's password in the caller's transaction."""
+    conn.execute(
+        update(users)
+        .where(users.c.id == user_id)
+        .values(password_hash=password_hash, password_changed_at=now)
+    )
+
+
 class AccountRepository:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -92,31 +129,17 @@ class AccountRepository:
         return None if value is None else str(value)
 
     def create_user(self, email: str, password_hash: str | None, *, is_operator: bool) -> User:
-        now = utcnow()
-        row = {
-            "id": new_id("usr"),
-            "email": email,
-            "password_hash": password_hash,
-            "created_at": now,
-            "is_operator": is_operator,
-            "password_changed_at": now if password_hash else None,
-        }
         try:
             with self.engine.begin() as conn:
-                conn.execute(users.insert().values(**row))
+                return insert_user(conn, email, password_hash, utcnow(), is_operator=is_operator)
         except IntegrityError:
             raise Conflict(
                 f"an account for {email} already exists", code="account_exists"
             ) from None
-        return _user(row)
 
     def set_password(self, user_id: str, password_hash: str) -> None:
         with self.engine.begin() as conn:
-            conn.execute(
-                update(users)
-                .where(users.c.id == user_id)
-                .values(password_hash=password_hash, password_changed_at=utcnow())
-            )
+            write_password(conn, user_id, password_hash, utcnow())
 
     def set_operator(self, user_id: str, is_operator: bool) -> None:
         with self.engine.begin() as conn:
@@ -159,22 +182,6 @@ class AccountRepository:
             row = conn.execute(query).mappings().first()
         return None if row is None else member_from_row(row)
 
-    def org(self, org_id: str) -> tuple[Org, bool, datetime | None]:
-        """An org by exact id, whether shared credits are allowed, and its trial's end."""
-        with self.engine.connect() as conn:
-            row = conn.execute(select(orgs).where(orgs.c.id == org_id)).mappings().first()
-        if row is None:
-            raise NotFound("no such organization", code="org_not_found")
-        org = Org(
-            id=row["id"],
-            name=row["name"],
-            billing_mode=BillingMode(row["billing_mode"]),
-            status=OrgStatus(row["status"]),
-            markup_bps=row["markup_bps"],
-            created_at=row["created_at"],
-        )
-        return org, bool(row["shared_allowed"]), row["trial_ends_at"]
-
     def other_active_orgs(self, user_id: str, org_id: str) -> int:
         with self.engine.connect() as conn:
             count = conn.execute(
@@ -200,7 +207,7 @@ class AccountRepository:
         """An org and its first owner, together."""
         try:
             with self.engine.begin() as conn:
-                return self._insert_org(conn, name, mode, owner_id, trial_ends_at)
+                return self._found_org(conn, name, mode, owner_id, trial_ends_at)
         except IntegrityError:
             raise _org_exists(name) from None
 
@@ -208,63 +215,32 @@ class AccountRepository:
         self, email: str, password_hash: str, org_name: str, *, trial_ends_at: datetime
     ) -> tuple[User, Org, Member]:
         """A new account, its org and its ownership, all or nothing."""
-        now = utcnow()
-        user_id = new_id("usr")
-        user_row = {
-            "id": user_id,
-            "email": email,
-            "password_hash": password_hash,
-            "created_at": now,
-            "is_operator": False,
-            "password_changed_at": now,
-        }
         try:
             with self.engine.begin() as conn:
                 if conn.execute(select(users.c.id).where(users.c.email == email)).first():
                     raise _account_exists(email)
-                conn.execute(users.insert().values(**user_row))
-                org, owner = self._insert_org(
-                    conn, org_name, BillingMode.BYOK, user_id, trial_ends_at
+                user = insert_user(conn, email, password_hash, utcnow())
+                org, owner = self._found_org(
+                    conn, org_name, BillingMode.BYOK, user.id, trial_ends_at
                 )
         except IntegrityError:
             # A race with another sign-up: tell which name is taken now.
             if self.find_user(email) is not None:
                 raise _account_exists(email) from None
             raise _org_exists(org_name) from None
-        user = _user(user_row)
-        return user, org, Member(owner.id, org.id, user.id, email, Role.OWNER, "active", now)
+        return user, org, replace(owner, email=email)
 
     @staticmethod
-    def _insert_org(
+    def _found_org(
         conn: Connection, name: str, mode: BillingMode, owner_id: str, trial_ends_at: datetime
     ) -> tuple[Org, Member]:
+        """A new org and its owner's seat, in the caller's transaction."""
         if conn.execute(select(orgs.c.id).where(orgs.c.name == name)).first():
             raise _org_exists(name)
         now = utcnow()
-        org_id, member_id = new_id("org"), new_id("mem")
-        conn.execute(
-            orgs.insert().values(
-                id=org_id,
-                name=name,
-                billing_mode=mode.value,
-                status=OrgStatus.ACTIVE.value,
-                created_at=now,
-                trial_ends_at=trial_ends_at,
-            )
-        )
-        conn.execute(
-            members.insert().values(
-                id=member_id,
-                org_id=org_id,
-                user_id=owner_id,
-                role=Role.OWNER.value,
-                status="active",
-                created_at=now,
-            )
-        )
-        open_seat(conn, org_id, member_id, now)
-        org = Org(org_id, name, mode, OrgStatus.ACTIVE, None, now)
-        return org, Member(member_id, org_id, owner_id, "", Role.OWNER, "active", now)
+        org = insert_org(conn, name, mode, trial_ends_at=trial_ends_at, now=now)
+        member_id = seat_member(conn, org.id, owner_id, "the owner", Role.OWNER, now)
+        return org, Member(member_id, org.id, owner_id, "", Role.OWNER, "active", now)
 
     # Membership changes
 
@@ -288,8 +264,7 @@ class AccountRepository:
                     .with_for_update()
                 ).first()
                 if user is None:
-                    user_id = new_id("usr")
-                    conn.execute(users.insert().values(id=user_id, email=email, created_at=now))
+                    user_id = insert_user(conn, email, None, now).id
                 elif user.password_hash is not None:
                     raise PasswordAccount(
                         f"{email} already has a console account; invite it instead",
@@ -323,7 +298,7 @@ class AccountRepository:
         with self.engine.begin() as conn:
             target = self._locked_target(conn, org_id, member_id)
             guard(target, self._owners(conn, org_id))
-            conn.execute(update(members).where(members.c.id == member_id).values(role=role.value))
+            set_role(conn, member_id, role)
         return Member(
             target.id,
             target.org_id,
@@ -340,27 +315,9 @@ class AccountRepository:
         with self.engine.begin() as conn:
             target = self._locked_target(conn, org_id, member_id)
             guard(target, self._owners(conn, org_id))
-            conn.execute(
-                update(members)
-                .where(members.c.id == member_id)
-                .values(status="removed", removed_at=now)
-            )
-            close_seat(conn, org_id, member_id, now)
-            tokens = conn.execute(
-                update(api_tokens)
-                .where(
-                    api_tokens.c.org_id == org_id,
-                    api_tokens.c.member_id == member_id,
-                    api_tokens.c.revoked_at.is_(None),
-                )
-                .values(revoked_at=now)
-            ).rowcount
-            ended = conn.execute(
-                delete(sessions).where(
-                    sessions.c.user_id == target.user_id,
-                    or_(sessions.c.org_id == org_id, sessions.c.org_id.is_(None)),
-                )
-            ).rowcount
+            end_membership(conn, org_id, member_id, now)
+            tokens = revoke_member_tokens(conn, org_id, member_id, now)
+            ended = end_sessions_in_org(conn, target.user_id, org_id)
         return Removal(target, tokens, ended)
 
     def _locked_target(self, conn: Connection, org_id: str, member_id: str) -> Member:

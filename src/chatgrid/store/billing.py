@@ -1,7 +1,9 @@
-"""Billing storage: plans, an org's plan and trial, seats, caps, usage sums, invoices.
+"""Billing storage: plans, seats, caps, usage sums, invoices.
 
 Every org-data query takes the org id. Sums over the ledger are done by SQL
-on integers, so they equal the ledger exactly.
+on integers, so they equal the ledger exactly. An org's plan and trial are
+columns of its row, which ``store.orgs`` alone writes; ``account`` reads
+them for billing's rules.
 """
 
 from __future__ import annotations
@@ -20,12 +22,12 @@ from chatgrid.billing.seats import SeatPeriod
 from chatgrid.billing.standing import BillingAccount
 from chatgrid.errors import Conflict, NotFound
 from chatgrid.store.ids import new_id
+from chatgrid.store.orgs import OrgRepository
 from chatgrid.store.tables import (
     invoices,
     ledger_entries,
     member_caps,
     members,
-    orgs,
     plans,
     seat_periods,
     users,
@@ -122,32 +124,14 @@ class BillingRepository:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._orgs = OrgRepository(engine)
 
     def account(self, org_id: str) -> BillingAccount:
-        columns = (orgs.c.id, orgs.c.name, orgs.c.billing_mode, orgs.c.plan_id)
-        with self.engine.connect() as conn:
-            row = (
-                conn.execute(select(*columns, orgs.c.trial_ends_at).where(orgs.c.id == org_id))
-                .mappings()
-                .first()
-            )
-        if row is None:
-            raise NotFound(f"no org {org_id!r}", code="org_not_found")
+        """The org's billing columns, read from its one complete row."""
+        org = self._orgs.by_id(org_id)
         return BillingAccount(
-            row["id"], row["name"], row["billing_mode"], row["plan_id"], row["trial_ends_at"]
+            org.id, org.name, org.billing_mode.value, org.plan_id, org.trial_ends_at
         )
-
-    def set_plan(self, org_id: str, plan_id: str, trial_ends_at: datetime | None) -> None:
-        self._update(org_id, plan_id=plan_id, trial_ends_at=trial_ends_at)
-
-    def set_trial_end(self, org_id: str, trial_ends_at: datetime) -> None:
-        self._update(org_id, trial_ends_at=trial_ends_at)
-
-    def _update(self, org_id: str, **values: object) -> None:
-        with self.engine.begin() as conn:
-            result = conn.execute(update(orgs).where(orgs.c.id == org_id).values(**values))
-        if result.rowcount == 0:
-            raise NotFound(f"no org {org_id!r}", code="org_not_found")
 
     def seat_periods(self, org_id: str, start: datetime, end: datetime) -> list[SeatPeriod]:
         """Periods overlapping ``[start, end)``."""

@@ -11,8 +11,9 @@ from sqlalchemy import Connection, Engine, func, select, update
 from chatgrid.errors import Conflict, NotFound, PermissionDenied
 from chatgrid.identity.invitations import Invitation, InvitationUnusable
 from chatgrid.identity.models import Member, Role
+from chatgrid.store.accounts import insert_user, write_password
 from chatgrid.store.ids import new_id
-from chatgrid.store.seats import open_seat
+from chatgrid.store.seats import seat_member
 from chatgrid.store.tables import invitations, members, users
 from chatgrid.store.types import utcnow
 
@@ -154,16 +155,7 @@ class InvitationRepository:
                 .with_for_update()
             ).first()
             if user is None:
-                user_id = new_id("usr")
-                conn.execute(
-                    users.insert().values(
-                        id=user_id,
-                        email=invitation.email,
-                        password_hash=password_hash,
-                        created_at=now,
-                        password_changed_at=now if password_hash else None,
-                    )
-                )
+                user_id = insert_user(conn, invitation.email, password_hash, now).id
             else:
                 user_id = user.id
                 if password_hash is not None and user.password_hash is not None:
@@ -178,39 +170,19 @@ class InvitationRepository:
                         code="account_elsewhere",
                     )
                 if password_hash is not None:
-                    conn.execute(
-                        update(users)
-                        .where(users.c.id == user_id)
-                        .values(password_hash=password_hash, password_changed_at=now)
-                    )
+                    write_password(conn, user_id, password_hash, now)
             existing = conn.execute(
                 select(members.c.id, members.c.status, members.c.role, members.c.created_at).where(
                     members.c.org_id == invitation.org_id, members.c.user_id == user_id
                 )
             ).first()
-            if existing is None:
-                member_id, role, created = new_id("mem"), invitation.role, now
-                conn.execute(
-                    members.insert().values(
-                        id=member_id,
-                        org_id=invitation.org_id,
-                        user_id=user_id,
-                        role=role.value,
-                        status="active",
-                        created_at=now,
-                    )
-                )
-                open_seat(conn, invitation.org_id, member_id, now)
-            elif existing.status != "active":
-                member_id, role, created = existing.id, invitation.role, existing.created_at
-                conn.execute(
-                    update(members)
-                    .where(members.c.id == member_id)
-                    .values(role=role.value, status="active", removed_at=None)
-                )
-                open_seat(conn, invitation.org_id, member_id, now)
-            else:
+            if existing is not None and existing.status == "active":
                 member_id, role, created = existing.id, Role(existing.role), existing.created_at
+            else:
+                role, created = invitation.role, now if existing is None else existing.created_at
+                member_id = seat_member(
+                    conn, invitation.org_id, user_id, invitation.email, role, now
+                )
         return Member(
             member_id, invitation.org_id, user_id, invitation.email, role, "active", created
         )

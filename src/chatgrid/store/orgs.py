@@ -1,17 +1,25 @@
-"""Orgs, users and memberships."""
+"""Orgs (the one module that writes the ``orgs`` table) and reading memberships.
+
+Every insert and update of an org row is here. Another repository that must
+create an org inside its own transaction (sign-up: the account, its org and
+its ownership together) calls ``insert_org`` with its connection. Changes
+whose rule spans two columns of the row (shared credits allowed, and being on
+them) are conditional updates: the row at the moment of the write decides,
+so two concurrent changes cannot both pass a check the other undid.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 
 from chatgrid.errors import Conflict, NotFound
 from chatgrid.identity.models import BillingMode, Member, Org, OrgStatus, Role
 from chatgrid.store.ids import new_id
-from chatgrid.store.seats import seat_member
 from chatgrid.store.tables import members, orgs, users
 from chatgrid.store.types import utcnow
 
@@ -24,7 +32,40 @@ def org_from_row(row: Mapping[Any, Any]) -> Org:
         status=OrgStatus(row["status"]),
         markup_bps=row["markup_bps"],
         created_at=row["created_at"],
+        shared_allowed=bool(row["shared_allowed"]),
+        trial_ends_at=row["trial_ends_at"],
+        plan_id=row["plan_id"],
+        suspended_reason=row["suspended_reason"],
     )
+
+
+def insert_org(
+    conn: Connection,
+    name: str,
+    mode: BillingMode,
+    *,
+    trial_ends_at: datetime | None,
+    now: datetime | None = None,
+) -> Org:
+    """Insert a new org in the caller's transaction (a taken name raises ``IntegrityError``)."""
+    row = {
+        "id": new_id("org"),
+        "name": name,
+        "billing_mode": mode.value,
+        "status": OrgStatus.ACTIVE.value,
+        "markup_bps": None,
+        "created_at": now or utcnow(),
+        "shared_allowed": True,
+        "trial_ends_at": trial_ends_at,
+        "plan_id": None,
+        "suspended_reason": None,
+    }
+    conn.execute(orgs.insert().values(**row))
+    return org_from_row(row)
+
+
+def _no_org() -> NotFound:
+    return NotFound("no such organization", code="org_not_found")
 
 
 def member_from_row(row: Mapping[Any, Any]) -> Member:
@@ -55,79 +96,78 @@ class OrgRepository:
         self.engine = engine
 
     def create(self, name: str, mode: BillingMode) -> Org:
-        row = {
-            "id": new_id("org"),
-            "name": name,
-            "billing_mode": mode.value,
-            "status": OrgStatus.ACTIVE.value,
-            "markup_bps": None,
-            "created_at": utcnow(),
-        }
+        """An org with no owner and no trial (the operator's command line makes these)."""
         try:
             with self.engine.begin() as conn:
-                conn.execute(orgs.insert().values(**row))
+                return insert_org(conn, name, mode, trial_ends_at=None)
         except IntegrityError:
             raise Conflict(f"an org named {name!r} already exists", code="org_exists") from None
-        return org_from_row(row)
 
     def get(self, id_or_name: str) -> Org:
         """Find an org by id or unique name (the CLI's ``ORG`` argument)."""
-        with self.engine.connect() as conn:
-            row = (
-                conn.execute(
-                    select(orgs).where(or_(orgs.c.id == id_or_name, orgs.c.name == id_or_name))
-                )
-                .mappings()
-                .first()
-            )
-        if row is None:
+        found = self._find(or_(orgs.c.id == id_or_name, orgs.c.name == id_or_name))
+        if found is None:
             raise NotFound(f"no org {id_or_name!r}", code="org_not_found")
-        return org_from_row(row)
+        return found
+
+    def by_id(self, org_id: str) -> Org:
+        """The org with exactly this id (a name is not an id here)."""
+        found = self._find(orgs.c.id == org_id)
+        if found is None:
+            raise _no_org()
+        return found
 
     def list(self) -> list[Org]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(orgs).order_by(orgs.c.created_at)).mappings().all()
         return [org_from_row(row) for row in rows]
 
-    def shared_allowed(self, org_id: str) -> bool:
+    def _find(self, where: ColumnElement[bool]) -> Org | None:
         with self.engine.connect() as conn:
-            allowed = conn.execute(
-                select(orgs.c.shared_allowed).where(orgs.c.id == org_id)
-            ).scalar()
-        if allowed is None:
-            raise NotFound(f"no org {org_id!r}", code="org_not_found")
-        return bool(allowed)
+            row = conn.execute(select(orgs).where(where)).mappings().first()
+        return None if row is None else org_from_row(row)
 
-    def set_shared_allowed(self, org_id: str, allowed: bool) -> None:
-        self._update(org_id, shared_allowed=allowed)
+    def set_mode(self, org_id: str, mode: BillingMode) -> bool:
+        """Switch the mode; False (nothing written) when shared credits are asked for and the
+        org is not allowed them at the moment of the write."""
+        allowed = orgs.c.shared_allowed.is_(True) if mode is BillingMode.SHARED else true()
+        return self._update(org_id, allowed, billing_mode=mode.value)
 
-    def set_mode(self, org_id: str, mode: BillingMode) -> None:
-        self._update(org_id, billing_mode=mode.value)
+    def set_shared_allowed(self, org_id: str, allowed: bool) -> bool:
+        """Allow shared credits, or take them away; False (nothing written) when taking them
+        from an org that is on them at the moment of the write."""
+        off_the_pool = true() if allowed else orgs.c.billing_mode != BillingMode.SHARED.value
+        return self._update(org_id, off_the_pool, shared_allowed=allowed)
 
-    def set_status(self, org_id: str, status: OrgStatus) -> None:
-        self._update(org_id, status=status.value)
+    def set_status(self, org_id: str, status: OrgStatus, reason: str | None = None) -> None:
+        """Suspend (with the operator's reason) or resume."""
+        self._update(org_id, true(), status=status.value, suspended_reason=reason)
 
-    def _update(self, org_id: str, **values: object) -> None:
+    def set_plan(self, org_id: str, plan_id: str, trial_ends_at: datetime | None) -> None:
+        self._update(org_id, true(), plan_id=plan_id, trial_ends_at=trial_ends_at)
+
+    def set_trial_end(self, org_id: str, trial_ends_at: datetime) -> bool:
+        """Move a running or ended trial's end; False (nothing written) when the org is on a
+        paid plan or has no trial at the moment of the write."""
+        on_trial = orgs.c.plan_id.is_(None) & orgs.c.trial_ends_at.is_not(None)
+        return self._update(org_id, on_trial, trial_ends_at=trial_ends_at)
+
+    def _update(self, org_id: str, condition: ColumnElement[bool], **values: object) -> bool:
+        """True when the row was written; False when it exists but ``condition`` is false."""
         with self.engine.begin() as conn:
-            result = conn.execute(update(orgs).where(orgs.c.id == org_id).values(**values))
-        if result.rowcount == 0:
-            raise NotFound(f"no org {org_id!r}", code="org_not_found")
+            written = conn.execute(
+                update(orgs).where(orgs.c.id == org_id, condition).values(**values)
+            ).rowcount
+            if written == 0 and conn.execute(select(orgs.c.id).where(orgs.c.id == org_id)).first():
+                return False
+        if written == 0:
+            raise _no_org()
+        return True
 
 
 class MemberRepository:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-
-    def add(self, org_id: str, email: str, role: Role) -> Member:
-        email = email.strip().lower()
-        now = utcnow()
-        with self.engine.begin() as conn:
-            user_id = conn.execute(select(users.c.id).where(users.c.email == email)).scalar()
-            if user_id is None:
-                user_id = new_id("usr")
-                conn.execute(users.insert().values(id=user_id, email=email, created_at=now))
-            member_id = seat_member(conn, org_id, user_id, email, role, now)
-        return self.get(org_id, member_id)
 
     def get(self, org_id: str, member_id: str) -> Member:
         with self.engine.connect() as conn:

@@ -1,7 +1,10 @@
-"""Seat periods: opened when a membership becomes active, closed when it ends.
+"""Memberships and their seat periods: the one module that writes ``members`` and
+``seat_periods``.
 
-Called inside the same transaction that changes the membership, so the
-periods billed always match who was a member.
+A seat opens when a membership becomes active and closes when it ends, in
+the same transaction that changes the membership (the repositories call
+these functions with their connection), so the periods billed always match
+who was a member.
 """
 
 from __future__ import annotations
@@ -52,6 +55,20 @@ def seat_member(
         )
     open_seat(conn, org_id, member_id, now)
     return member_id
+
+
+def set_role(conn: Connection, member_id: str, role: Role) -> None:
+    conn.execute(update(members).where(members.c.id == member_id).values(role=role.value))
+
+
+def end_membership(conn: Connection, org_id: str, member_id: str, at: datetime) -> None:
+    """The member leaves the org (the row stays, for the ledger's names) and their seat closes."""
+    conn.execute(
+        update(members)
+        .where(members.c.org_id == org_id, members.c.id == member_id)
+        .values(status="removed", removed_at=at)
+    )
+    close_seat(conn, org_id, member_id, at)
 
 
 def open_seat(conn: Connection, org_id: str, member_id: str, at: datetime) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy import Connection, Engine, delete, func, or_, select, update
 
 from chatgrid.identity.sessions import SessionRecord
 from chatgrid.identity.users import User
@@ -25,6 +25,23 @@ def _record(row: Mapping[Any, Any]) -> SessionRecord:
         client_addr=row["client_addr"],
         user_agent=row["user_agent"],
     )
+
+
+def end_all_sessions(conn: Connection, user_id: str) -> int:
+    """End every session of a user in the caller's transaction (a new password)."""
+    return int(conn.execute(delete(sessions).where(sessions.c.user_id == user_id)).rowcount)
+
+
+def end_sessions_in_org(conn: Connection, user_id: str, org_id: str) -> int:
+    """End a user's sessions in one org (and those not in any org yet), in the caller's
+    transaction: a member removed from an org is signed out of it at once."""
+    ended = conn.execute(
+        delete(sessions).where(
+            sessions.c.user_id == user_id,
+            or_(sessions.c.org_id == org_id, sessions.c.org_id.is_(None)),
+        )
+    )
+    return int(ended.rowcount)
 
 
 class SessionRepository:
@@ -94,7 +111,7 @@ class SessionRepository:
     def delete_for_user(self, user_id: str) -> int:
         """End every session of a user (password change)."""
         with self.engine.begin() as conn:
-            return int(conn.execute(delete(sessions).where(sessions.c.user_id == user_id)).rowcount)
+            return end_all_sessions(conn, user_id)
 
     def list_for_user(self, user_id: str) -> list[SessionRecord]:
         """A person's own sessions, most recently used first (their account page)."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, select, update
 
 from chatgrid.errors import NotFound
 from chatgrid.identity.models import ApiToken
@@ -39,6 +39,20 @@ def _token(row: Mapping[Any, Any]) -> ApiToken:
         expires_at=row["expires_at"],
         revoked_at=row["revoked_at"],
     )
+
+
+def _revoke(conn: Connection, org_id: str, which: ColumnElement[bool], at: datetime) -> int:
+    revoked = conn.execute(
+        update(api_tokens)
+        .where(api_tokens.c.org_id == org_id, which, api_tokens.c.revoked_at.is_(None))
+        .values(revoked_at=at)
+    )
+    return int(revoked.rowcount)
+
+
+def revoke_member_tokens(conn: Connection, org_id: str, member_id: str, at: datetime) -> int:
+    """Revoke a member's live tokens in one org, in the caller's transaction (removal)."""
+    return _revoke(conn, org_id, api_tokens.c.member_id == member_id, at)
 
 
 class TokenRepository:
@@ -75,16 +89,8 @@ class TokenRepository:
 
     def revoke(self, org_id: str, token_id: str) -> None:
         with self.engine.begin() as conn:
-            result = conn.execute(
-                update(api_tokens)
-                .where(
-                    api_tokens.c.org_id == org_id,
-                    api_tokens.c.id == token_id,
-                    api_tokens.c.revoked_at.is_(None),
-                )
-                .values(revoked_at=utcnow())
-            )
-        if result.rowcount == 0:
+            revoked = _revoke(conn, org_id, api_tokens.c.id == token_id, utcnow())
+        if revoked == 0:
             raise NotFound("no such active token", code="token_not_found")
 
     def owner_of(self, token_hash: str) -> TokenOwner | None:

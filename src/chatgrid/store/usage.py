@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, case, func, select
+from sqlalchemy import Engine, func, select
 
 from chatgrid.store.tables import api_tokens, ledger_entries, members, users
 
@@ -159,33 +159,6 @@ class UsageRepository:
         query = select(e.model).where(e.org_id == org_id).group_by(e.model).order_by(e.model)
         with self.engine.connect() as conn:
             return [str(m) for m in conn.execute(query).scalars()]
-
-    def per_org(self, *, since: datetime) -> dict[str, dict[str, int]]:
-        """Every org's requests, tokens, charges and shared-credit list cost since a moment."""
-        e = ledger_entries.c
-        shared = e.mode == "shared"
-        query = (
-            select(
-                e.org_id,
-                func.count(),
-                func.coalesce(func.sum(e.prompt_tokens + e.completion_tokens), 0),
-                func.coalesce(func.sum(case((shared, e.charged_micros), else_=0)), 0),
-                func.coalesce(func.sum(case((shared, e.list_cost_micros), else_=0)), 0),
-            )
-            .where(e.started_at >= since)
-            .group_by(e.org_id)
-        )
-        with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
-        return {
-            str(row[0]): {
-                "requests": int(row[1]),
-                "tokens": int(row[2]),
-                "charged_micros": int(row[3]),
-                "shared_list_cost_micros": int(row[4]),
-            }
-            for row in rows
-        }
 
     def per_fingerprint(self, *, since: datetime) -> dict[str, dict[str, int]]:
         """Requests and list cost per upstream key (by fingerprint) since a moment."""

@@ -195,10 +195,10 @@ def org_access(org_id: str, viewer: CurrentViewer, ctx: Ctx) -> OrgAccess:
     if member is None:
         raise NotFound("no such organization", code="org_not_found")
     check_org_rule(ctx, viewer.user, org_id)  # two-step sign-in, if the org requires it
-    org, shared_allowed, trial_ends_at = ctx.accounts.org(org_id)
+    org = ctx.orgs.by_id(org_id)
     if viewer.session.org_id != org_id:
         ctx.sessions.set_org(viewer.session.id_hash, org_id)
-    return OrgAccess(viewer, org, member, shared_allowed, trial_ends_at)
+    return OrgAccess(viewer, org, member, org.shared_allowed, org.trial_ends_at)
 
 
 OrgMember = Annotated[OrgAccess, Depends(org_access)]

@@ -224,5 +224,4 @@ def create_org(
     body: orgs_schemas.OrgCreate, state: Console, viewer: CurrentViewer
 ) -> orgs_schemas.OrgPublic:
     org = accounts.create_org(state.ctx, viewer.user, body.name, viewer.client)
-    _org, shared, trial = state.ctx.accounts.org(org.id)
-    return org_public(org, Role.OWNER, shared, trial)
+    return org_public(org, Role.OWNER, org.shared_allowed, org.trial_ends_at)

@@ -1,4 +1,5 @@
-"""The operator console through the API: tenants, pooled keys, plans, prices, suspensions.
+"""The operator console through the API: tenants, pooled keys, plans, prices, suspensions,
+shared credits.
 
 Operators only; for anyone else every route is a 404, and so is a tenant id that is not an
 org's (``deps.operator_org``), whatever the body.
@@ -14,13 +15,16 @@ from chatgrid.web.api.operator_schemas import (
     PoolKeyPublic,
     PriceCreate,
     PricePublic,
+    SharedCredits,
     Suspension,
+    TenantPublic,
     TenantsPublic,
     TrialExtension,
     TrialPublic,
     plan_public,
     pool_key_public,
     price_public,
+    tenant_public,
     tenants_public,
 )
 from chatgrid.web.deps import Console, OperatorOrg, OperatorUser
@@ -73,6 +77,18 @@ def extend_trial(
 ) -> TrialPublic:
     ends = operator.extend_trial(state.ctx, viewer.actor, tenant.id, body.days)
     return TrialPublic(org_id=tenant.id, trial_ends_at=ends)
+
+
+@router.put(
+    "/api/operator/tenants/{tenant_id}/shared",
+    response_model=TenantPublic,
+    summary="Allow an org shared credits, or take them away (refused while it is on them)",
+)
+def set_shared_allowed(
+    tenant: OperatorOrg, body: SharedCredits, state: Console, viewer: OperatorUser
+) -> TenantPublic:
+    operator.set_shared_allowed(state.ctx, viewer.actor, tenant.id, body.allowed)
+    return tenant_public(operator.tenant(state.ctx, tenant.id))
 
 
 @router.get(

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, Field
 
 from chatgrid.admin import operator
+from chatgrid.billing.plans import Plan
 from chatgrid.ledger.pricing import Price
 from chatgrid.web.api.schemas import IsoDay, Strict
 
@@ -24,6 +25,7 @@ class TenantPublic(BaseModel):
     mode: str
     status: str
     suspended_reason: str | None
+    shared_allowed: bool = Field(description="Whether the operator lets it use shared credits")
     plan_name: str | None = Field(description="None: on the trial or the default plan")
     seats: int
     trial_ends_at: datetime | None
@@ -39,9 +41,10 @@ def tenant_public(t: operator.Tenant) -> TenantPublic:
     return TenantPublic(
         id=t.id,
         name=t.name,
-        mode=t.mode,
-        status=t.status,
+        mode=t.billing_mode.value,
+        status=t.status.value,
         suspended_reason=t.suspended_reason,
+        shared_allowed=t.shared_allowed,
         plan_name=t.plan_name,
         seats=t.seats,
         trial_ends_at=t.trial_ends_at,
@@ -77,6 +80,13 @@ def tenants_public(rows: list[operator.Tenant]) -> TenantsPublic:
     return TenantsPublic(
         tenants=[tenant_public(t) for t in rows],
         overall=margin_public(operator.overall_margin(rows)),
+    )
+
+
+class SharedCredits(Strict):
+    allowed: bool = Field(
+        description="Let the org use shared credits; false is refused (409 "
+        "org_on_shared_credits) while it is on them"
     )
 
 
@@ -124,8 +134,7 @@ class PlanPublic(BaseModel):
     is_default: bool
 
 
-def plan_public(plan: object) -> PlanPublic:
-    """From the operator's plan row (a mapping or an object with these attributes)."""
+def plan_public(plan: Plan) -> PlanPublic:
     return PlanPublic.model_validate(plan, from_attributes=True)
 
 

@@ -28,6 +28,8 @@ NOTICES = {
     "price_added": "The price is added; calls from its date on use it.",
     "limits_saved": "The operator limits are saved; every server enforces them now.",
     "plan_assigned": "The plan is assigned from now on.",
+    "shared_allowed": "Shared credits are allowed; its admins can switch to them now.",
+    "shared_taken": "Shared credits are taken away; every server knows it now.",
     "plan_created": "The plan is created.",
     "plan_saved": "The plan is saved; it applies from now on to every org on it.",
     "pool_key_saved": "The pooled key's weight and budget are saved.",

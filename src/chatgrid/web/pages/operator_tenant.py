@@ -1,4 +1,5 @@
-"""One tenant in the operator console: its plan, the operator's limits on it, its invoices.
+"""One tenant in the operator console: its plan, shared credits allowed or not, the
+operator's limits on it, its invoices.
 
 Each change is audited and in force on every server when the redirect
 comes back. The invoice pages reuse the org console's exports.
@@ -14,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from chatgrid.admin import billing, operator
-from chatgrid.errors import ChatGridError
+from chatgrid.errors import ChatGridError, InvalidRequest
 from chatgrid.identity.models import Org
 from chatgrid.web.deps import Console, OperatorOrg, OperatorUser, Viewer
 from chatgrid.web.pages.common import form_action, redirect, whole_number
@@ -92,6 +93,26 @@ def assign_plan(
         return redirect(f"/operator/tenants/{org.id}?done=plan_assigned")
 
     return form_action(assign, partial(_tenant_page, request, state, viewer, org))
+
+
+@router.post("/operator/tenants/{tenant_id}/shared")
+def set_shared_allowed(
+    request: Request,
+    org: OperatorOrg,
+    state: Console,
+    viewer: OperatorUser,
+    allowed: Annotated[str, Form(max_length=5)] = "",
+) -> Response:
+    """The console's door to ``admin.operator.set_shared_allowed`` (same rules, same audit)."""
+
+    def save() -> Response:
+        if allowed not in ("true", "false"):
+            raise InvalidRequest("allowed is true or false", param="allowed")
+        operator.set_shared_allowed(state.ctx, viewer.actor, org.id, allowed == "true")
+        done = "shared_allowed" if allowed == "true" else "shared_taken"
+        return redirect(f"/operator/tenants/{org.id}?done={done}")
+
+    return form_action(save, partial(_tenant_page, request, state, viewer, org))
 
 
 @router.get("/operator/tenants/{tenant_id}/invoices/{period}")
