@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, StorageState, ViewportSize, expect
 from sqlalchemy import update
 
-from chatgrid.admin import accounts, billing, members, people
+from chatgrid.admin import accounts, billing, domains, members, people
 from chatgrid.audit import Actor
 from chatgrid.billing.plans import DEFAULT_PLAN_ID
 from chatgrid.billing.seats import Month
@@ -89,6 +89,9 @@ def seed_tenant(deployment: Deployment) -> Tenant:
     ]
     write(ctx, calls)
     invoice = billing.issue_invoice(ctx, org.id, str(last_month), actor=Actor.cli())
+    for name in ("tenant.example", "bücher.example"):  # one pending, one verified below
+        claim = domains.add_domain(ctx, org.id, Actor.cli(), name)
+    ctx.domains.mark_verified(org.id, claim.id)
 
     operator_email = f"ops-{secrets.token_hex(3)}@example.com"
     accounts.create_operator(ctx, operator_email, PASSWORD)
@@ -138,6 +141,7 @@ CONSOLE_PAGES = {
     "overview": Visit("owner", "/orgs/{org}", "{name}"),
     "key": Visit("owner", "/orgs/{org}/key", "Key"),
     "members": Visit("owner", "/orgs/{org}/members", "Members"),
+    "domains": Visit("owner", "/orgs/{org}/domains", "Domains"),
     "tokens": Visit("owner", "/orgs/{org}/tokens", "API tokens"),
     "limits": Visit("owner", "/orgs/{org}/limits", "Limits & models"),
     "audit": Visit("owner", "/orgs/{org}/audit", "Audit log"),
