@@ -8,6 +8,7 @@ address had an account, and a dead link is one 410 whatever killed it.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import update
@@ -19,8 +20,18 @@ from chatgrid.context import AppContext
 from chatgrid.identity.models import Role
 from chatgrid.store.tables import account_links
 from chatgrid.web import create_web_app
-from tests.support.console import CLIENT, PASSWORD, Browser, World, build_world, csrf_in, unique
-from tests.support.mail import TEST_SERVER, Inbox, body_of, link_in
+from tests.support.console import (
+    CLIENT,
+    PASSWORD,
+    Browser,
+    World,
+    build_world,
+    csrf_in,
+    open_context,
+    unique,
+)
+from tests.support.mail import TEST_SERVER, Inbox, body_of, link_in, mail_settings
+from tests.support.processes import free_port
 
 CHOSEN = "a passphrase of my own 42"
 FIXED_PAST = datetime(2001, 2, 3, 4, 5, tzinfo=UTC)
@@ -251,3 +262,38 @@ def test_without_mail_sign_up_works_as_before_and_the_pages_say_why(world: World
     assert refused.status_code == 403
     assert refused.json()["error"]["code"] == "mail_not_configured"
     assert "signin.failed" not in actions(world.ctx, world.org_a)
+
+
+def test_a_mail_server_that_refuses_is_told_alike_and_the_account_waits(
+    tmp_path: Path, postgres_database: str | None
+) -> None:
+    ctx = open_context(
+        tmp_path / "data",
+        postgres_database,
+        **mail_settings(free_port()),  # nothing listens there
+        smtp_timeout_seconds=2,
+    )
+    try:
+        known = accounts.sign_up(
+            ctx, email=unique("known"), password=PASSWORD, org_name="Known Co", client=CLIENT
+        )
+        new_email = unique("unlucky")
+        answers = []
+        for email, org in ((new_email, "Unlucky Co"), (known.user.email, "Other Co")):
+            response = api_post(
+                browser_on(ctx),
+                "/api/signup",
+                {"email": email, "password": CHOSEN, "org_name": org},
+            )
+            assert response.status_code == 502
+            answers.append(response.json())
+        assert answers[0] == answers[1] and answers[0]["error"]["code"] == "mail_failed"
+        # The new account exists and waits for its address, as any unverified one does.
+        waiting = api_post(
+            browser_on(ctx), "/api/session", {"email": new_email, "password": CHOSEN}
+        )
+        assert (
+            waiting.status_code == 403 and waiting.json()["error"]["code"] == "email_not_verified"
+        )
+    finally:
+        ctx.close()
