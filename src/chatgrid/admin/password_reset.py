@@ -2,12 +2,13 @@
 
 Asking answers the same for every address and does the same work: one email
 to the address typed, holding the link if an account uses it, or a note that
-none does (so timing tells nothing either). Asking is throttled per address
-and per client (``identity.link_requests``). The link works once, for an
-hour; setting the new password (the password policy applies) ends every
-session of the account, spends the link and verifies the address, all in
-one transaction. The new password is not a sign-in: whoever set it signs in
-next, with any second step the account has.
+none does (so the time an answer takes is that SMTP conversation's either
+way). Asking is throttled per address and per client
+(``identity.link_requests``). The link works once, for an hour; setting the
+new password (the password policy applies) ends every session of the
+account, spends the link and verifies the address, all in one transaction.
+The new password is not a sign-in: whoever set it signs in next, with any
+second step the account has.
 """
 
 from __future__ import annotations

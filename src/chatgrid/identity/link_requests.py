@@ -49,9 +49,10 @@ class LinkRequestThrottle:
             count, wait = self.counter.count(client_key)
             if count >= self.per_client:
                 seconds = max(1, math.ceil(wait))
+                minutes = max(1, round(seconds / 60))
                 raise RateLimited(
                     "too many requests for emailed links from this address; try again in "
-                    f"about {max(1, round(seconds / 60))} minutes",
+                    f"about {minutes} minute" + ("s" if minutes != 1 else ""),
                     code="link_requests_throttled",
                     retry_after=seconds,
                 )
