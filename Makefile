@@ -59,8 +59,9 @@ test-postgres: $(STAMP) browser redis-server | node_modules
 	CHATGRID_TEST_BACKEND=postgresql CHATGRID_TEST_POSTGRES_URL=$(PG_TEST_URL) \
 		$(BIN)/python -m pytest -q 
 
-# axe-core for the browser accessibility test; installed once, when missing.
-node_modules:
+# axe-core for the browser accessibility test and oidc-provider for the single sign-on tests;
+# installed when missing, and again when package-lock.json changes (npm ci makes the folder anew).
+node_modules: package-lock.json
 	npm ci --no-audit --no-fund
 
 # The browser tests drive Debian's Chromium (Playwright's own download cannot work here).

@@ -25,17 +25,13 @@ from chatgrid.identity import recovery_codes
 from chatgrid.identity.models import Role
 from chatgrid.identity.passwords import hash_password
 from tests.support.console import PASSWORD, World, build_world, csrf_in
-from tests.support.oidc_idp import OidcIdp, start_idp
+from tests.support.oidc_idp import OidcIdp, serve_idp
 from tests.support.sso import CALLBACK, new_domain, verified_domain
 
 
 @pytest.fixture(scope="module")
 def idp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OidcIdp]:
-    provider = start_idp(tmp_path_factory.mktemp("idp"), [CALLBACK])
-    try:
-        yield provider
-    finally:
-        provider.stop()
+    yield from serve_idp(tmp_path_factory.mktemp("idp"), [CALLBACK])
 
 
 @dataclass

@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.support.browser import WAIT_MS, new_member, screenshot, sign_in
 from tests.support.deployment import Deployment, database_text, start_deployment
-from tests.support.oidc_idp import OidcIdp, start_idp
+from tests.support.oidc_idp import OidcIdp, serve_idp
 from tests.support.processes import RunningProcess
 from tests.support.sso import new_domain, verified_domain
 
@@ -26,11 +26,9 @@ def running(
     """A server of this test's own (its log and database are searched) and a provider that
     knows its redirect URI."""
     for deployment in start_deployment(tmp_path, postgres_database, simulator):
-        idp = start_idp(tmp_path, [f"{deployment.instance.base_url}/sso/oidc/callback"])
-        try:
+        callback = f"{deployment.instance.base_url}/sso/oidc/callback"
+        for idp in serve_idp(tmp_path, [callback]):
             yield deployment, idp
-        finally:
-            idp.stop()
 
 
 class Seen:

@@ -15,6 +15,7 @@ import re
 import secrets
 import shutil
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from html import unescape
 from pathlib import Path
@@ -23,7 +24,7 @@ from urllib.parse import urljoin
 
 import httpx
 
-from tests.support.processes import free_port, wait_until_up
+from tests.support.processes import RunningProcess, free_port, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = Path(__file__).with_name("oidc_idp.mjs")
@@ -33,12 +34,13 @@ OTHER_CLIENT_ID = "another-app"
 
 @dataclass
 class OidcIdp:
-    process: subprocess.Popen[bytes]
-    issuer: str
+    server: RunningProcess
     client_secret: str
-    log_path: Path
-
     client_id: str = CLIENT_ID
+
+    @property
+    def issuer(self) -> str:
+        return self.server.base_url
 
     def set_user(self, login: str, **claims: Any) -> None:
         """The claims of ``login`` from now on (``email_verified`` etc.)."""
@@ -52,17 +54,14 @@ class OidcIdp:
         )
         response.raise_for_status()
 
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
 
-    def log_text(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+def serve_idp(log_dir: Path, redirect_uris: list[str]) -> Iterator[OidcIdp]:
+    """``start_idp`` for a fixture: the provider runs until the fixture ends."""
+    provider = start_idp(log_dir, redirect_uris)
+    try:
+        yield provider
+    finally:
+        provider.server.stop()
 
 
 def start_idp(log_dir: Path, redirect_uris: list[str]) -> OidcIdp:
@@ -86,7 +85,7 @@ def start_idp(log_dir: Path, redirect_uris: list[str]) -> OidcIdp:
         )
     issuer = f"http://127.0.0.1:{port}"
     wait_until_up(f"{issuer}/_test/health", process)
-    return OidcIdp(process, issuer, secret, log_path)
+    return OidcIdp(RunningProcess(process, issuer, log_path), secret)
 
 
 _FORM = re.compile(r'<form[^>]*action="([^"]+)"', re.IGNORECASE)

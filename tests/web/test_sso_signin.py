@@ -12,7 +12,7 @@ import pytest
 from chatgrid.audit import AuditFilter
 from chatgrid.identity.models import Role
 from tests.support.console import Browser, World
-from tests.support.oidc_idp import OTHER_CLIENT_ID, OidcIdp, sign_in_at_idp, start_idp
+from tests.support.oidc_idp import OTHER_CLIENT_ID, OidcIdp, serve_idp, sign_in_at_idp
 from tests.support.sso import (
     CALLBACK,
     connect_idp,
@@ -25,11 +25,7 @@ from tests.support.sso import (
 
 @pytest.fixture(scope="module")
 def idp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OidcIdp]:
-    provider = start_idp(tmp_path_factory.mktemp("idp"), [CALLBACK])
-    try:
-        yield provider
-    finally:
-        provider.stop()
+    yield from serve_idp(tmp_path_factory.mktemp("idp"), [CALLBACK])
 
 
 @pytest.fixture
