@@ -183,6 +183,29 @@ class SsoRepository:
             conn.execute(delete(sso_connections).where(sso_connections.c.org_id == org_id))
         return current
 
+    # The master key's rotation (``vault rotate-master``)
+
+    def sealed_secrets(self) -> list[SsoConnection]:
+        """Every connection with a sealed client secret, across orgs."""
+        query = select(sso_connections).where(sso_connections.c.ciphertext.is_not(None))
+        with self.engine.connect() as conn:
+            return [_connection(row) for row in conn.execute(query).mappings()]
+
+    def store_rewrapped(self, connection_id: str, sealed: SealedSecret) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(sso_connections)
+                .where(sso_connections.c.id == connection_id)
+                .values(
+                    wrapped_key=sealed.wrapped_key, master_key_version=sealed.master_key_version
+                )
+            )
+
+    def master_versions(self) -> set[int]:
+        query = select(sso_connections.c.master_key_version).distinct()
+        with self.engine.connect() as conn:
+            return {int(v) for v in conn.execute(query).scalars() if v is not None}
+
     # Sign-ins in flight
 
     def start_login(self, login: PendingLogin) -> None:
