@@ -23,7 +23,13 @@ from chatgrid.admin import keys, people
 from chatgrid.admin.billing import set_member_cap
 from chatgrid.audit import Actor
 from chatgrid.context import AppContext
-from chatgrid.errors import QuotaExhausted, TrialEnded, UpstreamFailed, UpstreamKeyRejected
+from chatgrid.errors import (
+    CredentialUnusable,
+    QuotaExhausted,
+    TrialEnded,
+    UpstreamFailed,
+    UpstreamKeyRejected,
+)
 from chatgrid.gateway.app import Gateway
 from chatgrid.gateway.workspace import WorkspaceGateway
 from chatgrid.identity.models import BillingMode, Role
@@ -143,6 +149,24 @@ def test_a_refusal_is_the_exception_admission_raised_and_costs_nothing(
     refusals = run(context, scenario)
     assert all(type(r) is TrialEnded and r.code == "trial_ended" for r in refusals)
     assert context.usage.entries(org_id) == []
+
+
+def test_each_refusal_is_an_exception_of_its_own(context: AppContext) -> None:
+    """One instance raised again would keep every traceback (and its frames) it was raised with."""
+    org = people.create_org(context, f"org-{secrets.token_hex(4)}", BillingMode.BYOK)
+    member = people.add_member(context, org.id, "carol@example.com", Role.OWNER)
+
+    async def scenario(workspace: WorkspaceGateway) -> list[CredentialUnusable]:
+        refusals = []
+        for _ in range(2):
+            with pytest.raises(CredentialUnusable) as refused:
+                await workspace.embed(org.id, member.id, ["hi"], "text-embedding-3-small", 8)
+            refusals.append(refused.value)
+        return refusals
+
+    first, second = run(context, scenario)
+    assert first is not second
+    assert first.code == second.code == "no_upstream_credential"
 
 
 def test_a_call_refused_part_way_through_admission_holds_nothing(

@@ -17,11 +17,13 @@ I/O: that is the relay's.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from chatgrid.billing.trials import trial_state
 from chatgrid.errors import (
+    ChatGridError,
     CredentialUnusable,
     ModelNotAllowed,
     OrgSuspended,
@@ -47,19 +49,21 @@ from chatgrid.limits.windows import Admission
 from chatgrid.providers.targets import call_url
 from chatgrid.store.budgets import month_of
 
-_PROBLEMS = {
-    "no_credential": CredentialUnusable(
+#: Why a BYOK org cannot call. Made afresh for each refusal: an exception raised
+#: again keeps every traceback it was raised with, and the frames those hold.
+_PROBLEMS: dict[str, Callable[[], ChatGridError]] = {
+    "no_credential": lambda: CredentialUnusable(
         "Your organization has not connected an OpenAI key yet — ask an admin to add one."
     ),
-    "broken": UpstreamKeyRejected(
+    "broken": lambda: UpstreamKeyRejected(
         "Your organization's OpenAI key was rejected by OpenAI — ask an admin to reconnect it."
     ),
-    "private_upstream": CredentialUnusable(
+    "private_upstream": lambda: CredentialUnusable(
         "Your organization's key points at a private address this instance may not call — "
         "ask an admin.",
         code="private_upstream",
     ),
-    "unreadable": CredentialUnusable(
+    "unreadable": lambda: CredentialUnusable(
         "Your organization's key cannot be used right now — ask an admin to reconnect it.",
         code="credential_unreadable",
     ),
@@ -146,7 +150,7 @@ class Gatekeeper:
             if trial.read_only:
                 raise TrialEnded(trial.message)
         if route.mode is BillingMode.BYOK and route.problem is not None:
-            raise _PROBLEMS[route.problem]
+            raise _PROBLEMS[route.problem]()
         return route
 
     async def plan(self, caller: Caller, prepared: PreparedCall, client: str | None) -> CallPlan:
