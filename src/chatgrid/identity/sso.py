@@ -2,7 +2,7 @@
 identity provider, with which role, and what an admin may configure.
 
 Pure values and functions. The protocols themselves live beside this
-(``identity.oidc``; SAML later), the storage in ``store.sso`` and the
+(``identity.oidc``, ``identity.saml``), the storage in ``store.sso`` and the
 actions in ``admin.sso``. What these rules protect:
 
 - an address counts only on a domain the org *verified* (a provider saying
@@ -32,6 +32,7 @@ _ROLE_RANK = {Role.MEMBER: 0, Role.ADMIN: 1, Role.OWNER: 2}
 
 class SsoProtocol(StrEnum):
     OIDC = "oidc"
+    SAML = "saml"
 
 
 class SsoSetupRefused(InvalidRequest):
