@@ -50,6 +50,7 @@ from chatgrid.store.tables.orgs import (
     org_policies,
     orgs,
 )
+from chatgrid.store.tables.saml import saml_assertions_seen
 from chatgrid.store.tables.scim import scim_tokens, scim_users
 from chatgrid.store.tables.second_factor import (
     org_second_factor_rules,
@@ -86,6 +87,7 @@ __all__ = [
     "pool_keys",
     "prices",
     "recovery_codes",
+    "saml_assertions_seen",
     "scim_tokens",
     "scim_users",
     "seat_periods",
