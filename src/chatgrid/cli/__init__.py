@@ -16,6 +16,7 @@ from chatgrid.cli.people import member_app, operator_app, org_app, token_app
 from chatgrid.cli.policy import limits_app
 from chatgrid.cli.prices import price_app
 from chatgrid.cli.run import migrate, serve, simulator
+from chatgrid.cli.scim import scim_app
 from chatgrid.cli.second_factor import mfa_app, org_require_mfa
 from chatgrid.cli.sso import sso_app
 from chatgrid.cli.usage import usage
@@ -43,6 +44,7 @@ for sub, name in [
     (sso_app, "sso"),
     (domain_app, "domain"),
     (mfa_app, "mfa"),
+    (scim_app, "scim"),
 ]:
     app.add_typer(sub, name=name)
 
