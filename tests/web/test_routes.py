@@ -159,6 +159,19 @@ OPERATOR: set[Route] = {
     ("GET", "/operator/tenants/{tenant_id}/invoices/{period}"),
     ("GET", "/operator/tenants/{tenant_id}/invoices/{period}/{fmt}"),
 }
+# SCIM 2.0 for identity providers: the org's SCIM bearer token, no session and no CSRF
+# (a server calls them); without a valid token, a SCIM-shaped 401 (tests/web/test_scim.py).
+SCIM: set[Route] = {
+    ("GET", "/scim/v2/Users"),
+    ("POST", "/scim/v2/Users"),
+    ("GET", "/scim/v2/Users/{member_id}"),
+    ("PUT", "/scim/v2/Users/{member_id}"),
+    ("PATCH", "/scim/v2/Users/{member_id}"),
+    ("DELETE", "/scim/v2/Users/{member_id}"),
+    ("GET", "/scim/v2/ServiceProviderConfig"),
+    ("GET", "/scim/v2/ResourceTypes"),
+    ("GET", "/scim/v2/Schemas"),
+}
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 
@@ -215,11 +228,12 @@ def test_every_route_is_public_an_account_route_or_scoped_to_an_org(shared_world
     unclassified = [
         r
         for r in routes(shared_world)
-        if r not in PUBLIC | ACCOUNT | OPERATOR and "{org_id}" not in r[1]
+        if r not in PUBLIC | ACCOUNT | OPERATOR | SCIM and "{org_id}" not in r[1]
     ]
     assert unclassified == []
     assert set(routes(shared_world)) >= OPERATOR, "an operator route no longer exists"
     assert not any("{org_id}" in path for _, path in OPERATOR)
+    assert set(routes(shared_world)) >= SCIM, "a SCIM route no longer exists"
     assert set(org_routes(shared_world)) >= MEMBER, "a member route no longer exists"
     assert len(org_routes(shared_world)) > 40
 
@@ -342,7 +356,7 @@ def test_every_state_change_without_a_valid_csrf_token_is_refused(
     alice = w.alice.browser
     wrong = {}
     for method, path in routes(w):
-        if method not in UNSAFE:
+        if method not in UNSAFE or (method, path) in SCIM:
             continue
         url = fill(path, w, org=w.org_a, token=w.ids["alice_token"])
         csrf: str | bool | None = token if token else False
@@ -407,3 +421,16 @@ def test_every_console_response_carries_the_security_headers(shared_world: World
         assert headers["referrer-policy"] == "no-referrer"
         if not url.startswith("/static/"):
             assert headers["cache-control"] == "no-store", url
+
+
+def test_every_scim_route_refuses_a_call_without_the_orgs_scim_token(shared_world: World) -> None:
+    w = shared_world
+    alice = w.alice.browser  # a console session is no SCIM credential
+    wrong = {}
+    for method, path in sorted(SCIM):
+        url = fill(path, w, org=w.org_a, token=w.ids["alice_token"])
+        response = alice.client.request(method, url, json={})
+        body = response.json()
+        if response.status_code != 401 or body.get("status") != "401":
+            wrong[f"{method} {url}"] = response.status_code
+    assert wrong == {}

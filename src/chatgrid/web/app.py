@@ -11,6 +11,7 @@ from chatgrid.context import AppContext
 from chatgrid.identity.throttle import UNTRUSTED_FAILURES_FACTOR, ThrottlePolicy, login_throttle
 from chatgrid.mail import Mailer, mailer_from_settings
 from chatgrid.web.api import api_router
+from chatgrid.web.api import scim as scim_api
 from chatgrid.web.errors import install_error_handlers
 from chatgrid.web.openapi import openapi_document
 from chatgrid.web.pages import page_router
@@ -66,6 +67,7 @@ def create_web_app(
     )
     install_error_handlers(app)
     app.include_router(api_router())
+    app.include_router(scim_api.router)
     app.include_router(page_router())
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(BodyLimit, upload_limit=settings.document_max_bytes)
