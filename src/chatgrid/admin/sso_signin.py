@@ -39,6 +39,7 @@ from chatgrid.identity.oidc import (
 from chatgrid.identity.oidc_http import ProviderDirectory, exchange_code
 from chatgrid.identity.sso import (
     SsoConnection,
+    SsoProtocol,
     SsoSignInRefused,
     check_identity,
     role_for,
@@ -85,6 +86,12 @@ async def begin(
     now: datetime | None = None,
 ) -> SsoStart:
     connection = sso_repository(ctx).get(org_id)
+    if connection is not None and connection.protocol is SsoProtocol.SAML:
+        raise SsoSignInRefused(
+            "this organization signs in through SAML, which this ChatGrid cannot complete "
+            "in the browser yet; ask an admin to connect the identity provider by OIDC",
+            code="sso_saml_unavailable",
+        )
     if connection is None or connection.client_id is None:
         raise SsoSignInRefused("this organization has no single sign-on", code="sso_not_configured")
     try:

@@ -1,18 +1,20 @@
-"""Single sign-on per org: set an OIDC provider, show, test, enforce, remove
-(``docs/identity.md``). The client secret is read from standard input."""
+"""Single sign-on per org: set an OIDC provider or a SAML IdP, show, test, enforce, remove
+(``docs/identity.md``). The OIDC client secret is read from standard input."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from chatgrid.admin import sso
+from chatgrid.admin import sso, sso_saml
 from chatgrid.audit import Actor
 from chatgrid.cli.common import OrgArg, admin_context, emit, fail, read_secret, run_async
 from chatgrid.context import AppContext
 from chatgrid.errors import InvalidRequest
 from chatgrid.identity.models import Role
+from chatgrid.identity.saml import MAX_METADATA_BYTES
 from chatgrid.identity.sso import SsoConnection, parse_role, parse_role_map
 
 sso_app = typer.Typer(
@@ -20,6 +22,8 @@ sso_app = typer.Typer(
 )
 oidc_app = typer.Typer(help="OpenID Connect providers.", no_args_is_help=True)
 sso_app.add_typer(oidc_app, name="oidc")
+saml_app = typer.Typer(help="SAML 2.0 identity providers.", no_args_is_help=True)
+sso_app.add_typer(saml_app, name="saml")
 
 
 def sso_view(ctx: AppContext, connection: SsoConnection) -> dict[str, Any]:
@@ -40,6 +44,9 @@ def sso_view(ctx: AppContext, connection: SsoConnection) -> dict[str, Any]:
         or f"(set CHATGRID_PUBLIC_URL) + {sso.CALLBACK_PATH}",
         "updated_at": connection.updated_at,
         "updated_by": connection.updated_by,
+        "saml": sso_saml.sp_endpoints(ctx, connection.org_id)
+        if connection.protocol.value == "saml"
+        else None,
     }
 
 
@@ -75,6 +82,52 @@ def oidc_set(
     with admin_context() as ctx:
         org_id = ctx.orgs.get(org).id
         saved = run_async(lambda: sso.configure_oidc(ctx, org_id, Actor.cli(), settings, secret))
+        emit(sso_view(ctx, saved))
+
+
+@saml_app.command("set")
+def saml_set(
+    org: OrgArg,
+    metadata_file: Annotated[
+        Path | None, typer.Option(help="The IdP's metadata XML, saved to a file.")
+    ] = None,
+    metadata_url: Annotated[
+        str | None, typer.Option(help="The IdP's metadata URL (https), fetched now.")
+    ] = None,
+    groups_attribute: Annotated[
+        str | None, typer.Option(help="The assertion attribute that lists groups.")
+    ] = None,
+    role_map: Annotated[
+        list[str] | None,
+        typer.Option(help="GROUP=ROLE (repeat): members of GROUP join with ROLE."),
+    ] = None,
+    default_role: Annotated[
+        str, typer.Option(help="The role of people no group maps (member or admin).")
+    ] = Role.MEMBER.value,
+) -> None:
+    """Connect (or replace) an org's SAML IdP from its metadata (a file or a URL); prints
+    the entity ID, metadata URL and ACS URL to give the IdP."""
+    if (metadata_file is None) == (metadata_url is None):
+        fail("give exactly one of --metadata-file and --metadata-url")
+    try:
+        xml = None
+        if metadata_file is not None:
+            with metadata_file.open("rb") as handle:
+                xml = handle.read(MAX_METADATA_BYTES + 1).decode("utf-8", "replace")
+        settings = sso_saml.SamlSettings(
+            metadata_xml=xml,
+            metadata_url=metadata_url,
+            groups_attribute=groups_attribute,
+            role_map=parse_role_map(role_map or []),
+            default_role=parse_role(default_role),
+        )
+    except OSError as exc:
+        fail(f"cannot read {metadata_file}: {exc.strerror}")
+    except InvalidRequest as exc:
+        fail(exc.message)
+    with admin_context() as ctx:
+        org_id = ctx.orgs.get(org).id
+        saved = run_async(lambda: sso_saml.configure_saml(ctx, org_id, Actor.cli(), settings))
         emit(sso_view(ctx, saved))
 
 

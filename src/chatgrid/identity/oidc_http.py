@@ -47,15 +47,16 @@ def _host(url: str) -> str:
     return urlsplit(url).netloc or url[:100]
 
 
-async def fetch_json(
+async def fetch_body(
     session: aiohttp.ClientSession,
     url: str,
     what: str,
     *,
     form: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
-) -> tuple[int, object]:
-    """GET (or POST ``form`` to) ``url``: its status and JSON body, or ``DiscoveryProblem``."""
+) -> tuple[int, bytes]:
+    """GET (or POST ``form`` to) ``url``: its status and bounded body (no redirect), or
+    ``DiscoveryProblem``. SAML metadata is fetched through this too."""
     timeout = aiohttp.ClientTimeout(total=FETCH_TIMEOUT_SECONDS)
     request = (
         session.post(url, data=form, headers=headers, timeout=timeout, allow_redirects=False)
@@ -88,6 +89,19 @@ async def fetch_json(
         )
     if len(body) > MAX_DOCUMENT_BYTES:
         raise DiscoveryProblem(f"the {what} is larger than {MAX_DOCUMENT_BYTES // 1024} KiB")
+    return status, body
+
+
+async def fetch_json(
+    session: aiohttp.ClientSession,
+    url: str,
+    what: str,
+    *,
+    form: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, object]:
+    """GET (or POST ``form`` to) ``url``: its status and JSON body, or ``DiscoveryProblem``."""
+    status, body = await fetch_body(session, url, what, form=form, headers=headers)
     try:
         document = json.loads(body)
     except ValueError:

@@ -60,6 +60,8 @@ EMAIL_ATTRIBUTES = (
     "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress",
 )
 _NS_ASSERTION = "{urn:oasis:names:tc:SAML:2.0:assertion}"
+_NS_METADATA = "{urn:oasis:names:tc:SAML:2.0:metadata}"
+_NS_DSIG = "{http://www.w3.org/2000/09/xmldsig#}"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -126,7 +128,7 @@ def parse_idp_metadata(xml: bytes | str) -> IdpMetadata:
     if len(raw) > MAX_METADATA_BYTES:
         raise _refuse_setup(f"the metadata is larger than {MAX_METADATA_BYTES // 1024} KiB")
     try:
-        defused_fromstring(raw, forbid_dtd=True)
+        root = defused_fromstring(raw, forbid_dtd=True)
     except DefusedXmlException:
         raise _refuse_setup("the metadata declares a DTD or entities, which are refused") from None
     except Exception:
@@ -135,9 +137,7 @@ def parse_idp_metadata(xml: bytes | str) -> IdpMetadata:
     idp = parsed.get("idp") or {}
     entity_id = idp.get("entityId")
     sso_url = (idp.get("singleSignOnService") or {}).get("url")
-    certs = list((idp.get("x509certMulti") or {}).get("signing") or [])
-    if idp.get("x509cert"):
-        certs.append(idp["x509cert"])
+    certs = _signing_certificates(root, str(entity_id or ""))
     if not entity_id:
         raise _refuse_setup("the metadata has no IDPSSODescriptor with an entityID")
     if not sso_url:
@@ -153,6 +153,22 @@ def parse_idp_metadata(xml: bytes | str) -> IdpMetadata:
         sso_url=str(sso_url),
         certificates=tuple(dict.fromkeys(re.sub(r"\s+", "", c) for c in certs)),
     )
+
+
+def _signing_certificates(root: Any, entity_id: str) -> list[str]:
+    """The IdP's certificates for signing: KeyDescriptors with ``use="signing"`` or no
+    ``use`` (both, by the spec). An encryption-only key never vouches for an assertion."""
+    found: list[str] = []
+    for descriptor in root.iter(f"{_NS_METADATA}EntityDescriptor"):
+        if descriptor.get("entityID") != entity_id:
+            continue
+        for idp in descriptor.iter(f"{_NS_METADATA}IDPSSODescriptor"):
+            for key in idp.iter(f"{_NS_METADATA}KeyDescriptor"):
+                if key.get("use") not in (None, "signing"):
+                    continue
+                found += [c.text or "" for c in key.iter(f"{_NS_DSIG}X509Certificate")]
+        break
+    return [c for c in found if c.strip()]
 
 
 def _is_loopback(url: str) -> bool:
