@@ -77,7 +77,6 @@ def test_the_idp_is_set_from_a_file_and_from_a_url_and_audited(
     assert shown["protocol"] == "saml" and shown["issuer"] == idp.entity_id
     assert shown["saml"] == {
         "entity_id": f"https://chat.example.com/sso/saml/{org}/metadata",
-        "metadata_url": f"https://chat.example.com/sso/saml/{org}/metadata",
         "acs_url": "https://chat.example.com/sso/saml/acs",
     }
     saved = sso.connection_of(context, org)

@@ -120,4 +120,4 @@ def sp_endpoints(ctx: AppContext, org_id: str) -> dict[str, str] | None:
     if not public:
         return None
     sp = service_provider(public, org_id)
-    return {"entity_id": sp.entity_id, "metadata_url": sp.entity_id, "acs_url": sp.acs_url}
+    return {"entity_id": sp.entity_id, "acs_url": sp.acs_url}

@@ -26,6 +26,15 @@ saml_app = typer.Typer(help="SAML 2.0 identity providers.", no_args_is_help=True
 sso_app.add_typer(saml_app, name="saml")
 
 
+RoleMapOption = Annotated[
+    list[str] | None,
+    typer.Option(help="GROUP=ROLE (repeat): members of GROUP join with ROLE."),
+]
+DefaultRoleOption = Annotated[
+    str, typer.Option(help="The role of people no group maps (member or admin).")
+]
+
+
 def sso_view(ctx: AppContext, connection: SsoConnection) -> dict[str, Any]:
     """The connection as the command prints it: the secret by fingerprint and last four."""
     sealed = connection.sealed_secret
@@ -58,13 +67,8 @@ def oidc_set(
     groups_claim: Annotated[
         str | None, typer.Option(help="The ID token claim that lists groups, e.g. groups.")
     ] = None,
-    role_map: Annotated[
-        list[str] | None,
-        typer.Option(help="GROUP=ROLE (repeat): members of GROUP join with ROLE."),
-    ] = None,
-    default_role: Annotated[
-        str, typer.Option(help="The role of people no group maps (member or admin).")
-    ] = Role.MEMBER.value,
+    role_map: RoleMapOption = None,
+    default_role: DefaultRoleOption = Role.MEMBER.value,
 ) -> None:
     """Connect (or replace) an org's OIDC provider, client secret read from stdin; the
     provider's discovery and keys are checked first."""
@@ -97,16 +101,11 @@ def saml_set(
     groups_attribute: Annotated[
         str | None, typer.Option(help="The assertion attribute that lists groups.")
     ] = None,
-    role_map: Annotated[
-        list[str] | None,
-        typer.Option(help="GROUP=ROLE (repeat): members of GROUP join with ROLE."),
-    ] = None,
-    default_role: Annotated[
-        str, typer.Option(help="The role of people no group maps (member or admin).")
-    ] = Role.MEMBER.value,
+    role_map: RoleMapOption = None,
+    default_role: DefaultRoleOption = Role.MEMBER.value,
 ) -> None:
     """Connect (or replace) an org's SAML IdP from its metadata (a file or a URL); prints
-    the entity ID, metadata URL and ACS URL to give the IdP."""
+    the entity ID and ACS URL to give the IdP."""
     if (metadata_file is None) == (metadata_url is None):
         fail("give exactly one of --metadata-file and --metadata-url")
     try:
