@@ -8,7 +8,6 @@ endpoint" request examples).
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import httpx
 import pytest
@@ -19,39 +18,8 @@ from chatgrid.identity.scim import ERROR_SCHEMA, LIST_SCHEMA, PATCH_SCHEMA, USER
 from chatgrid.identity.tokens import hash_token
 from chatgrid.store.types import utcnow
 from tests.support.console import World
+from tests.support.scim import SCIM, Idp, new_user
 from tests.support.sso import new_domain, verified_domain
-
-SCIM = "/scim/v2"
-
-
-class Idp:
-    """An identity provider's SCIM client: the org's bearer token on every call."""
-
-    def __init__(self, world: World, org_id: str) -> None:
-        self.world = world
-        token, self.secret = scim.create_token(world.ctx, world.ctx.orgs.by_id(org_id), Actor.cli())
-        self.token_id = token.id
-        self.client = world.browser().client
-
-    def call(self, method: str, path: str, body: Any = None, **params: str) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {self.secret}"}
-        if body is not None:
-            headers["Content-Type"] = "application/scim+json; charset=utf-8"
-        return self.client.request(
-            method, SCIM + path, json=body, params=params or None, headers=headers
-        )
-
-
-def _new_user(email: str, external_id: str) -> dict[str, Any]:
-    return {
-        "schemas": [USER_SCHEMA],
-        "userName": email,
-        "externalId": external_id,
-        "name": {"givenName": "Pat", "familyName": "Lee"},
-        "emails": [{"primary": True, "value": email, "type": "work"}],
-        "displayName": "Pat Lee",
-        "active": True,
-    }
 
 
 @pytest.fixture
@@ -75,7 +43,7 @@ def test_okta_sequence_creates_finds_deactivates_and_reactivates(world: World, d
         "itemsPerPage": 0,
         "Resources": [],
     }
-    created = idp.call("POST", "/Users", _new_user(email, "00u1okta"))
+    created = idp.call("POST", "/Users", new_user(email, "00u1okta"))
     assert created.status_code == 201, created.text
     user = created.json()
     assert user["userName"] == email and user["active"] is True
@@ -124,7 +92,7 @@ def test_entra_sequence_with_string_booleans_put_and_delete(world: World, domain
     # Entra ID probes with a random filter first, then looks the user up by userName.
     probe = idp.call("GET", "/Users", filter='userName eq "ab12cd34-5678-90ef-1234-567890abcdef"')
     assert probe.status_code == 200 and probe.json()["totalResults"] == 0
-    created = idp.call("POST", "/Users", _new_user(email, "5e1f-entra"))
+    created = idp.call("POST", "/Users", new_user(email, "5e1f-entra"))
     assert created.status_code == 201
     member_id = created.json()["id"]
     by_external = idp.call("GET", "/Users", filter='externalId eq "5e1f-entra"')
@@ -138,10 +106,10 @@ def test_entra_sequence_with_string_booleans_put_and_delete(world: World, domain
     }
     off = idp.call("PATCH", f"/Users/{member_id}", entra_patch)
     assert off.status_code == 200 and off.json()["active"] is False
-    put = idp.call("PUT", f"/Users/{member_id}", {**_new_user(email, "5e1f-new"), "active": True})
+    put = idp.call("PUT", f"/Users/{member_id}", {**new_user(email, "5e1f-new"), "active": True})
     assert put.status_code == 200
     assert put.json()["active"] is True and put.json()["externalId"] == "5e1f-new"
-    renamed = idp.call("PUT", f"/Users/{member_id}", _new_user(f"other@{domain}", "x"))
+    renamed = idp.call("PUT", f"/Users/{member_id}", new_user(f"other@{domain}", "x"))
     assert renamed.status_code == 400 and renamed.json()["scimType"] == "mutability"
     deleted = idp.call("DELETE", f"/Users/{member_id}")
     assert deleted.status_code == 204 and deleted.content == b""
@@ -154,9 +122,7 @@ def test_entra_sequence_with_string_booleans_put_and_delete(world: World, domain
 def test_pagination_counts_every_member_and_pages_them(world: World, domain: str) -> None:
     idp = Idp(world, world.org_a)
     for n in range(3):
-        assert (
-            idp.call("POST", "/Users", _new_user(f"p{n}@{domain}", f"ext-{n}")).status_code == 201
-        )
+        assert idp.call("POST", "/Users", new_user(f"p{n}@{domain}", f"ext-{n}")).status_code == 201
     everyone = idp.call("GET", "/Users").json()
     total = everyone["totalResults"]
     assert total == len(everyone["Resources"]) == 6  # alice, bob, dave and the three new
@@ -191,8 +157,8 @@ def test_bad_requests_get_scim_errors_and_change_nothing(world: World, domain: s
     _error(idp.call("PATCH", f"/Users/{world.dave.member_id}", flip), 400, "invalidValue")
     _error(idp.call("PATCH", f"/Users/{world.dave.member_id}", {"op": "x"}), 400, "invalidSyntax")
     email = f"twice@{domain}"
-    assert idp.call("POST", "/Users", _new_user(email, "t-1")).status_code == 201
-    _error(idp.call("POST", "/Users", _new_user(email, "t-2")), 409, "uniqueness")
+    assert idp.call("POST", "/Users", new_user(email, "t-1")).status_code == 201
+    _error(idp.call("POST", "/Users", new_user(email, "t-2")), 409, "uniqueness")
     assert len(world.ctx.members.list(world.org_a)) == before + 1
 
 
@@ -203,9 +169,7 @@ def test_an_address_off_the_orgs_verified_domains_is_refused(world: World, domai
     other = new_domain("bolt")
     verified_domain(world.ctx, world.org_b, other)
     for address in (f"x@{unverified}", f"x@{other}", "x@gmail.com"):
-        detail = _error(
-            idp.call("POST", "/Users", _new_user(address, address)), 400, "invalidValue"
-        )
+        detail = _error(idp.call("POST", "/Users", new_user(address, address)), 400, "invalidValue")
         assert "not a verified domain" in detail
     assert world.ctx.accounts.find_user(f"x@{unverified}") is None
 
@@ -213,7 +177,7 @@ def test_an_address_off_the_orgs_verified_domains_is_refused(world: World, domai
 def test_auth_failures_and_cross_org_isolation(world: World, domain: str) -> None:
     idp_a = Idp(world, world.org_a)
     idp_b = Idp(world, world.org_b)
-    created = idp_a.call("POST", "/Users", _new_user(f"iso@{domain}", "iso"))
+    created = idp_a.call("POST", "/Users", new_user(f"iso@{domain}", "iso"))
     member_id = created.json()["id"]
     # Org B's token sees none of org A's people, by id, by filter or by listing.
     _error(idp_b.call("GET", f"/Users/{member_id}"), 404)
@@ -245,14 +209,14 @@ def test_discovery_endpoints(world: World) -> None:
     config = idp.call("GET", "/ServiceProviderConfig").json()
     assert config["patch"]["supported"] is True and config["bulk"]["supported"] is False
     types = idp.call("GET", "/ResourceTypes").json()
-    assert [t["endpoint"] for t in types["Resources"]] == ["/Users"]
+    assert [t["endpoint"] for t in types["Resources"]] == ["/Users", "/Groups"]
     schemas = idp.call("GET", "/Schemas").json()
     assert schemas["Resources"][0]["id"] == USER_SCHEMA
 
 
 def test_the_audit_names_the_scim_client_and_never_its_token(world: World, domain: str) -> None:
     idp = Idp(world, world.org_a)
-    idp.call("POST", "/Users", _new_user(f"aud@{domain}", "aud"))
+    idp.call("POST", "/Users", new_user(f"aud@{domain}", "aud"))
     entries = [e for e in world.ctx.audit.entries(world.org_a) if e.action.startswith("scim.")]
     created = next(e for e in entries if e.action == "scim.user_created")
     assert created.actor_email == f"scim:{idp.secret[:14]}"

@@ -41,7 +41,11 @@ SCIM_TYPES = frozenset(
 
 MAX_PAGE = 200
 _FILTER = re.compile(r'^\s*([A-Za-z.]+)\s+eq\s+"((?:[^"\\]|\\.)*)"\s*$', re.IGNORECASE)
-_USER_FILTERS = {"username": "userName", "externalid": "externalId"}
+_USER_FILTERS = {
+    "username": "userName",
+    "externalid": "externalId",
+    "displayname": "displayName",
+}
 
 
 def error_body(error: ChatGridError) -> dict[str, Any]:
@@ -70,7 +74,7 @@ def parse_filter(text: str | None) -> Filter | None:
     attribute = _USER_FILTERS.get(match.group(1).lower()) if match else None
     if match is None or attribute is None:
         raise InvalidRequest(
-            'only filter=userName eq "..." or externalId eq "..." is supported',
+            'only filter=userName, externalId or displayName eq "..." is supported',
             code="invalidFilter",
         )
     return Filter(attribute, match.group(2).replace('\\"', '"').replace("\\\\", "\\"))
@@ -214,8 +218,15 @@ def resource_types(base_url: str) -> dict[str, Any]:
         "schema": USER_SCHEMA,
         "meta": {"resourceType": "ResourceType", "location": f"{base_url}/ResourceTypes/User"},
     }
-    page = Page(1, 1)
-    return list_body([user], 1, page)
+    group = {
+        **user,
+        "id": "Group",
+        "name": "Group",
+        "endpoint": "/Groups",
+        "schema": GROUP_SCHEMA,
+        "meta": {"resourceType": "ResourceType", "location": f"{base_url}/ResourceTypes/Group"},
+    }
+    return list_body([user, group], 2, Page(1, 2))
 
 
 def schemas() -> dict[str, Any]:
@@ -229,3 +240,105 @@ def schemas() -> dict[str, Any]:
         ],
     }
     return list_body([user], 1, Page(1, 1))
+
+
+_MEMBER_PATH = re.compile(r'^members\[\s*value\s+eq\s+"([^"]+)"\s*\]$', re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class GroupChange:
+    """A Group PATCH or PUT: a new name, members added, removed, or the whole list replaced."""
+
+    display_name: str | None = None
+    external_id: str | None = None
+    add: tuple[str, ...] = ()
+    remove: tuple[str, ...] = ()
+    replace: tuple[str, ...] | None = None
+
+
+def _member_values(value: object) -> list[str]:
+    items = value if isinstance(value, list) else [value]
+    found = []
+    for item in items:
+        member = item.get("value") if isinstance(item, dict) else None
+        if not isinstance(member, str):
+            raise InvalidRequest(
+                "members are objects with a value (a User id)", code="invalidValue"
+            )
+        found.append(member)
+    return found
+
+
+def group_fields(body: object) -> GroupChange:
+    """A POST or PUT of a Group: displayName required, members replace the list."""
+    if not isinstance(body, dict):
+        raise InvalidRequest("the body must be a JSON object", code="invalidSyntax")
+    name = body.get("displayName")
+    if not isinstance(name, str) or not name.strip() or len(name) > 255:
+        raise InvalidRequest("displayName is required", code="invalidValue")
+    external = body.get("externalId")
+    members = _member_values(body["members"]) if body.get("members") else []
+    return GroupChange(
+        name.strip(), external if isinstance(external, str) else None, replace=tuple(members)
+    )
+
+
+def group_patch(body: object) -> GroupChange:
+    """Okta's and Entra ID's Group PATCHes: add/remove/replace members, rename."""
+    if not isinstance(body, dict) or not isinstance(body.get("Operations"), list):
+        raise InvalidRequest("a PATCH body needs an Operations list", code="invalidSyntax")
+    name: str | None = None
+    external: str | None = None
+    add: list[str] = []
+    remove: list[str] = []
+    replace: list[str] | None = None
+    for operation in body["Operations"]:
+        if not isinstance(operation, dict):
+            raise InvalidRequest("each operation must be an object", code="invalidSyntax")
+        op = str(operation.get("op", "")).lower()
+        path = str(operation.get("path") or "")
+        value = operation.get("value")
+        one = _MEMBER_PATH.match(path)
+        if op == "remove" and one:
+            remove.append(one.group(1))
+        elif op == "remove" and path.lower() == "members":
+            if value is None:
+                replace, add = [], []
+            else:
+                remove += _member_values(value)
+        elif op in ("add", "replace") and path.lower() == "members":
+            if op == "replace":
+                replace, add = _member_values(value), []
+            else:
+                add += _member_values(value)
+        elif op in ("add", "replace"):
+            values = {path: value} if path else value
+            if not isinstance(values, dict):
+                raise InvalidRequest("a path-less operation needs an object", code="invalidValue")
+            for key, item in values.items():
+                if key.lower() == "displayname" and isinstance(item, str) and item.strip():
+                    name = item.strip()
+                elif key.lower() == "externalid" and isinstance(item, str):
+                    external = item
+                elif key.lower() == "members":
+                    add += _member_values(item)
+        else:
+            raise InvalidRequest(f"op {op!r} on {path!r} is not supported", code="invalidPath")
+    return GroupChange(
+        name, external, tuple(add), tuple(remove), None if replace is None else tuple(replace)
+    )
+
+
+def group_resource(
+    group_id: str, name: str, external_id: str | None, member_ids: tuple[str, ...], base_url: str
+) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "schemas": [GROUP_SCHEMA],
+        "id": group_id,
+        "displayName": name,
+        "members": [{"value": m, "$ref": f"{base_url}/Users/{m}"} for m in member_ids],
+        "meta": {"resourceType": "Group", "location": f"{base_url}/Groups/{group_id}"},
+    }
+    if external_id is not None:
+        resource["externalId"] = external_id
+    return resource

@@ -51,7 +51,7 @@ from chatgrid.store.tables.orgs import (
     orgs,
 )
 from chatgrid.store.tables.saml import saml_assertions_seen
-from chatgrid.store.tables.scim import scim_tokens, scim_users
+from chatgrid.store.tables.scim import scim_group_members, scim_groups, scim_tokens, scim_users
 from chatgrid.store.tables.second_factor import (
     org_second_factor_rules,
     recovery_codes,
@@ -88,6 +88,8 @@ __all__ = [
     "prices",
     "recovery_codes",
     "saml_assertions_seen",
+    "scim_group_members",
+    "scim_groups",
     "scim_tokens",
     "scim_users",
     "seat_periods",

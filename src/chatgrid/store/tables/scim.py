@@ -27,3 +27,23 @@ scim_users = Table(
     Column("external_id", String(255), nullable=True),
     UniqueConstraint("org_id", "external_id"),
 )
+
+# Groups the identity provider pushes; a group's displayName maps to a role through the
+# org's SSO role map (``admin.scim``). Members are the org's members (by member id).
+scim_groups = Table(
+    "scim_groups",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("org_id", ID, ForeignKey("orgs.id"), nullable=False),
+    Column("display_name", String(255), nullable=False),
+    Column("external_id", String(255), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("org_id", "display_name"),
+)
+
+scim_group_members = Table(
+    "scim_group_members",
+    metadata,
+    Column("group_id", ID, ForeignKey("scim_groups.id"), primary_key=True),
+    Column("member_id", ID, ForeignKey("members.id"), primary_key=True),
+)

@@ -16,12 +16,14 @@ from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from chatgrid.admin import scim as actions
+from chatgrid.admin import scim_groups as groups
 from chatgrid.audit import Actor
 from chatgrid.context import AppContext
 from chatgrid.errors import ChatGridError, InvalidRequest, NotFound
 from chatgrid.identity import scim
 from chatgrid.identity.models import Org
 from chatgrid.store.scim import ScimUser
+from chatgrid.store.scim_groups import ScimGroup
 from chatgrid.web.state import ConsoleState
 
 PREFIX = "/scim/v2"
@@ -140,6 +142,85 @@ async def patch_user(request: Request, member_id: str) -> Response:
 async def delete_user(request: Request, member_id: str) -> Response:
     def work(ctx: AppContext, org: Org, actor: Actor, body: Any) -> tuple[int, None]:
         actions.delete_user(ctx, org, actor, _member_id(member_id))
+        return 204, None
+
+    return await _serve(request, work)
+
+
+def _group_body(request: Request, group: ScimGroup) -> dict[str, Any]:
+    return scim.group_resource(
+        group.id, group.display_name, group.external_id, group.member_ids, _base(request)
+    )
+
+
+def _group_id(value: str) -> str:
+    if not value.startswith("grp_") or len(value) > 40:
+        raise NotFound("no such Group", code="scim_group_not_found")
+    return value
+
+
+@router.get("/Groups")
+async def list_groups(request: Request) -> Response:
+    query = request.query_params
+
+    def work(ctx: AppContext, org: Org, actor: Actor, body: Any) -> tuple[int, dict[str, Any]]:
+        found = scim.parse_filter(query.get("filter"))
+        if found is not None and found.attribute != "displayName":
+            raise InvalidRequest('Groups take filter=displayName eq "..."', code="invalidFilter")
+        page = scim.parse_page(query.get("startIndex"), query.get("count"))
+        listed, total = groups.find_groups(
+            ctx,
+            org,
+            name=found.value if found else None,
+            offset=page.start_index - 1,
+            limit=page.count,
+        )
+        resources = [_group_body(request, group) for group in listed]
+        return 200, scim.list_body(resources, total, page)
+
+    return await _serve(request, work)
+
+
+@router.post("/Groups")
+async def create_group(request: Request) -> Response:
+    def work(ctx: AppContext, org: Org, actor: Actor, body: Any) -> tuple[int, dict[str, Any]]:
+        group = groups.create_group(ctx, org, actor, scim.group_fields(body))
+        return 201, _group_body(request, group)
+
+    return await _serve(request, work, needs_body=True)
+
+
+@router.get("/Groups/{group_id}")
+async def get_group(request: Request, group_id: str) -> Response:
+    def work(ctx: AppContext, org: Org, actor: Actor, body: Any) -> tuple[int, dict[str, Any]]:
+        return 200, _group_body(request, groups.get_group(ctx, org, _group_id(group_id)))
+
+    return await _serve(request, work)
+
+
+@router.put("/Groups/{group_id}")
+async def replace_group(request: Request, group_id: str) -> Response:
+    def work(ctx: AppContext, org: Org, actor: Actor, body: Any) -> tuple[int, dict[str, Any]]:
+        change = scim.group_fields(body)
+        group = groups.change_group(ctx, org, actor, _group_id(group_id), change)
+        return 200, _group_body(request, group)
+
+    return await _serve(request, work, needs_body=True)
+
+
+@router.patch("/Groups/{group_id}")
+async def patch_group(request: Request, group_id: str) -> Response:
+    def work(ctx: AppContext, org: Org, actor: Actor, body: Any) -> tuple[int, None]:
+        groups.change_group(ctx, org, actor, _group_id(group_id), scim.group_patch(body))
+        return 204, None
+
+    return await _serve(request, work, needs_body=True)
+
+
+@router.delete("/Groups/{group_id}")
+async def delete_group(request: Request, group_id: str) -> Response:
+    def work(ctx: AppContext, org: Org, actor: Actor, body: Any) -> tuple[int, None]:
+        groups.delete_group(ctx, org, actor, _group_id(group_id))
         return 204, None
 
     return await _serve(request, work)
