@@ -7,6 +7,7 @@ endpoint" request examples).
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import httpx
@@ -222,3 +223,30 @@ def test_the_audit_names_the_scim_client_and_never_its_token(world: World, domai
     assert created.actor_email == f"scim:{idp.secret[:14]}"
     assert {e.action for e in entries} >= {"scim.token_created", "scim.user_created"}
     assert all(idp.secret not in repr(e) for e in entries)
+
+
+def test_the_provisioning_page_shows_a_new_token_once_and_revokes_it(world: World) -> None:
+    alice = world.alice.browser
+    url = f"/orgs/{world.org_a}/scim"
+    page = alice.get(url)
+    assert page.status_code == 200 and "/scim/v2" in page.text
+    created = alice.form(f"{url}/tokens", {})
+    match = re.search(r'id="scim-token">(cgscim_[^<]+)<', created.text)
+    assert created.status_code == 200 and match
+    secret = match.group(1)
+    idp_call = world.browser().client.get(
+        SCIM + "/Users", headers={"Authorization": f"Bearer {secret}"}
+    )
+    assert idp_call.status_code == 200
+    again = alice.get(url)
+    assert secret not in again.text and secret[:14] in again.text
+    token_id = scim.list_tokens(world.ctx, world.ctx.orgs.by_id(world.org_a))[0].id
+    revoked = alice.form(f"{url}/tokens/{token_id}/revoke", {})
+    assert revoked.status_code == 303
+    assert (
+        world.browser()
+        .client.get(SCIM + "/Users", headers={"Authorization": f"Bearer {secret}"})
+        .status_code
+        == 401
+    )
+    assert world.bob.browser.get(url).status_code == 403

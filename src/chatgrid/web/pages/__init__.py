@@ -19,6 +19,7 @@ from chatgrid.web.pages import (
     own_sessions,
     recovery,
     reports,
+    scim,
     second_step,
     settings,
     sso,
@@ -53,6 +54,7 @@ def page_router() -> APIRouter:
         two_step,
         own_sessions,
         org_security,
+        scim,
     ):
         router.include_router(module.router)
     return router
