@@ -14,6 +14,7 @@ from chatgrid.admin.links import ready_mailer
 from chatgrid.admin.signin import authenticate, end_session
 from chatgrid.errors import ChatGridError
 from chatgrid.identity.links import EmailNotVerified
+from chatgrid.identity.sso import SsoRequired
 from chatgrid.web.api.auth_schemas import sign_up_message
 from chatgrid.web.deps import (
     AnonymousCsrf,
@@ -84,6 +85,7 @@ def login(
             next=safe_next(next) or "",
             email=email[:320],
             unverified=isinstance(refused, EmailNotVerified),  # offer the link again
+            sso_required=isinstance(refused, SsoRequired),  # an owner's break-glass
         )
 
     return form_action(sign_in, form)
