@@ -3,8 +3,9 @@
 Bodies live in ``web/api/…_schemas`` modules: what a caller sends derives
 from ``Strict``, and a function that builds a response schema from a domain
 value (a converter) sits in that schema's module; elsewhere only a route
-builds an answer, from plain values. ``limit`` is read the same way by every listing: one whole number
-from 1 to 5000, written as JSON writes it, or a 400 naming ``limit``.
+builds an answer, from plain values. ``limit`` is read the same way by every
+listing: one whole number from 1 to 5000, written as JSON writes it, or a 400
+naming ``limit``.
 """
 
 from __future__ import annotations
