@@ -28,6 +28,7 @@ from chatgrid.providers import UpstreamTarget, build_target
 from chatgrid.providers.network import PrivateUpstreamRefused, refuse_private
 from chatgrid.store.budgets import OrgTerms, month_of
 from chatgrid.store.credentials import StoredKey
+from chatgrid.store.service_accounts import ServiceAccountRepository
 from chatgrid.vault import SecretUnreadable
 
 log = logging.getLogger(__name__)
@@ -101,16 +102,7 @@ class Directory:
         found = self._callers.get(token_hash)
         if found is not None or token_hash in self._unknown:
             return found
-        owner, cacheable = await self._load(lambda: self.context.tokens.owner_of(token_hash))
-        caller = None
-        if owner is not None and owner.usable:
-            caller = Caller(
-                token_id=owner.token_id,
-                org_id=owner.org_id,
-                member_id=owner.member_id,
-                user_tag=member_user_tag(owner.member_id),
-                expires_at=owner.expires_at,
-            )
+        caller, cacheable = await self._load(lambda: self._load_caller(token_hash))
         if cacheable:
             if caller is not None:
                 self._callers[token_hash] = caller
@@ -119,6 +111,31 @@ class Directory:
                     self._unknown = set()
                 self._unknown.add(token_hash)
         return caller
+
+    def _load_caller(self, token_hash: str) -> Caller | None:
+        """A member's personal token, else a ``v1`` service account's (its own caller id)."""
+        owner = self.context.tokens.owner_of(token_hash)
+        if owner is not None:
+            if not owner.usable:
+                return None
+            return Caller(
+                token_id=owner.token_id,
+                org_id=owner.org_id,
+                member_id=owner.member_id,
+                user_tag=member_user_tag(owner.member_id),
+                expires_at=owner.expires_at,
+            )
+        holder = ServiceAccountRepository(self.context.engine).holder_of(token_hash)
+        if holder is None or not holder.usable or holder.account.scope != "v1":
+            return None
+        account = holder.account
+        return Caller(
+            token_id=holder.token_id,
+            org_id=account.org_id,
+            member_id=account.id,
+            user_tag=member_user_tag(account.id),
+            expires_at=None,
+        )
 
     async def route(self, org_id: str) -> OrgRoute:
         found = self._routes.get(org_id)

@@ -5,9 +5,37 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import ColumnElement, Engine, Select, func, literal, select
 
-from chatgrid.store.tables import api_tokens, ledger_entries, members, users
+from chatgrid.store.tables import (
+    api_tokens,
+    ledger_entries,
+    members,
+    service_account_tokens,
+    service_accounts,
+    users,
+)
+
+#: A service account's calls carry its id as ``member_id``; views name it by this label.
+SERVICE_ACCOUNT_LABEL = "service-account:"
+
+
+def _caller_label() -> ColumnElement[Any]:
+    """The member's email, or ``service-account:NAME`` for a service account's calls."""
+    account = literal(SERVICE_ACCOUNT_LABEL) + service_accounts.c.name
+    return func.coalesce(users.c.email, account).label("member_email")
+
+
+def _with_caller(query: Select[Any]) -> Select[Any]:
+    e = ledger_entries.c
+    return (
+        query.outerjoin(members, members.c.id == e.member_id)
+        .outerjoin(users, users.c.id == members.c.user_id)
+        .outerjoin(
+            service_accounts,
+            (service_accounts.c.id == e.member_id) & (service_accounts.c.org_id == e.org_id),
+        )
+    )
 
 
 class UsageRepository:
@@ -24,9 +52,7 @@ class UsageRepository:
     ) -> list[dict[str, Any]]:
         """An org's entries, oldest first, each with the member's email."""
         query = (
-            select(ledger_entries, users.c.email.label("member_email"))
-            .outerjoin(members, members.c.id == ledger_entries.c.member_id)
-            .outerjoin(users, users.c.id == members.c.user_id)
+            _with_caller(select(ledger_entries, _caller_label()))
             .where(ledger_entries.c.org_id == org_id)
             .order_by(ledger_entries.c.id)
         )
@@ -84,27 +110,33 @@ class UsageRepository:
     ) -> list[dict[str, Any]]:
         """Where an org's upstream calls came from, newest first: who, which token, from where."""
         e = ledger_entries.c
+        columns = select(
+            e.id,
+            e.started_at,
+            e.model,
+            e.endpoint,
+            e.client_addr,
+            e.upstream_request_id,
+            e.status_code,
+            e.outcome,
+            e.prompt_tokens,
+            e.completion_tokens,
+            e.list_cost_micros,
+            e.credential_fingerprint,
+            _caller_label(),
+            func.coalesce(api_tokens.c.prefix, service_account_tokens.c.prefix).label(
+                "token_prefix"
+            ),
+        )
         query = (
-            select(
-                e.id,
-                e.started_at,
-                e.model,
-                e.endpoint,
-                e.client_addr,
-                e.upstream_request_id,
-                e.status_code,
-                e.outcome,
-                e.prompt_tokens,
-                e.completion_tokens,
-                e.list_cost_micros,
-                e.credential_fingerprint,
-                users.c.email.label("member_email"),
-                api_tokens.c.prefix.label("token_prefix"),
-            )
-            .outerjoin(members, members.c.id == e.member_id)
-            .outerjoin(users, users.c.id == members.c.user_id)
+            _with_caller(columns)
             .outerjoin(
                 api_tokens, (api_tokens.c.id == e.token_id) & (api_tokens.c.org_id == e.org_id)
+            )
+            .outerjoin(
+                service_account_tokens,
+                (service_account_tokens.c.id == e.token_id)
+                & (service_account_tokens.c.org_id == e.org_id),
             )
             .where(e.org_id == org_id)
             .order_by(e.started_at.desc(), e.id.desc())
@@ -129,20 +161,19 @@ class UsageRepository:
         """The columns analytics needs, for a range; bucketing by day is done in Python
         so it is the same on SQLite and PostgreSQL."""
         e = ledger_entries.c
+        columns = select(
+            e.started_at,
+            e.member_id,
+            _caller_label(),
+            e.model,
+            e.mode,
+            e.prompt_tokens,
+            e.completion_tokens,
+            e.list_cost_micros,
+            e.charged_micros,
+        )
         query = (
-            select(
-                e.started_at,
-                e.member_id,
-                users.c.email.label("member_email"),
-                e.model,
-                e.mode,
-                e.prompt_tokens,
-                e.completion_tokens,
-                e.list_cost_micros,
-                e.charged_micros,
-            )
-            .outerjoin(members, members.c.id == e.member_id)
-            .outerjoin(users, users.c.id == members.c.user_id)
+            _with_caller(columns)
             .where(e.org_id == org_id, e.started_at >= since, e.started_at < until)
             .order_by(e.started_at, e.id)
         )

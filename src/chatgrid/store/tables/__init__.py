@@ -58,6 +58,7 @@ from chatgrid.store.tables.second_factor import (
     second_factors,
     signin_challenges,
 )
+from chatgrid.store.tables.service_accounts import service_account_tokens, service_accounts
 from chatgrid.store.tables.sso import sso_connections, sso_identities, sso_logins
 
 __all__ = [
@@ -94,6 +95,8 @@ __all__ = [
     "scim_users",
     "seat_periods",
     "second_factors",
+    "service_account_tokens",
+    "service_accounts",
     "sessions",
     "signin_challenges",
     "sso_connections",
