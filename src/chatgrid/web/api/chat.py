@@ -17,10 +17,11 @@ from fastapi import APIRouter, Depends, Query, status
 from starlette.responses import StreamingResponse
 
 from chatgrid.chat.answer import Delta, Failed, Finished, Started, Turn
+from chatgrid.chat.model_kinds import chat_models, refuse_unless_chat_model
 from chatgrid.chat.models import Conversation
 from chatgrid.chat.turns import TurnRequest
 from chatgrid.chat.workspace import Workspace
-from chatgrid.errors import ChatGridError, InvalidRequest, NotFound
+from chatgrid.errors import ChatGridError, InvalidRequest, ModelNotAllowed, NotFound
 from chatgrid.web.api.chat_schemas import (
     ConversationCreate,
     ConversationDetail,
@@ -64,12 +65,13 @@ OwnConversation = Annotated[Conversation, Depends(own_conversation)]
 @router.get(
     "/api/orgs/{org_id}/models", response_model=ModelsPublic, summary="Models you may chat with"
 )
-async def models(access: OrgMember, workspace: WorkspaceDep) -> ModelsPublic:
+async def models(access: OrgMember, workspace: WorkspaceDep, ctx: Ctx) -> ModelsPublic:
+    """Chat models only: the org's embedding models can be called, but not chatted with."""
     try:
         ids = await workspace.gateway.models(access.org.id, access.member.id)
     except ChatGridError as refusal:
         return models_refused(refusal)
-    return models_public(ids)
+    return models_public(chat_models(ids, ctx.settings.embedding_model))
 
 
 @router.get(
@@ -138,14 +140,33 @@ def delete_conversation(ctx: Ctx, conversation: OwnConversation) -> None:
     responses={200: {"content": {"text/event-stream": {}}}},
 )
 async def send_message(
-    body: MessageCreate, conversation: OwnConversation, workspace: WorkspaceDep
+    body: MessageCreate, conversation: OwnConversation, workspace: WorkspaceDep, ctx: Ctx
 ) -> StreamingResponse:
+    embedding_model = ctx.settings.embedding_model
+    refuse_unless_chat_model(body.model, embedding_model)
     request = TurnRequest(
         content=body.content, model=body.model, collection_ids=body.collection_ids, mode=body.mode
     )
-    turn = await workspace.chat.open_turn(conversation, request)
+    try:
+        turn = await workspace.chat.open_turn(conversation, request)
+    except ModelNotAllowed:
+        policy = ctx.policies.get(conversation.org_id)
+        if request.collection_ids and not policy.allows(embedding_model):
+            raise document_search_refused(embedding_model) from None
+        raise
     return StreamingResponse(
         _events(conversation.org_id, turn), media_type="text/event-stream", headers=_SSE_HEADERS
+    )
+
+
+def document_search_refused(embedding_model: str) -> ModelNotAllowed:
+    """The member chose a chat model, not this one: say what document search needs."""
+    return ModelNotAllowed(
+        f"Document search needs the embedding model '{embedding_model}', which your "
+        "organization does not allow. Ask an admin to allow it on the Limits & models page, "
+        "or ask without documents.",
+        param="collection_ids",
+        code="embedding_model_not_allowed",
     )
 
 

@@ -27,6 +27,8 @@ LIMIT_FIELDS = {
     "member_concurrency": "Requests at once, each member",
 }
 Limit = Annotated[str, Form(max_length=20)]
+#: The refusal that asks an admin to confirm a list without the embedding model.
+EMBEDDING_LEFT_OUT = "embedding_model_left_out"
 
 
 def parse_limit(value: str, name: str) -> int | None:
@@ -69,6 +71,8 @@ def _limits_page(
         allowed=allowed,
         extra_models="\n".join(extra),
         shared=access.org.billing_mode is BillingMode.SHARED,
+        embedding_model=ctx.settings.embedding_model,
+        confirm_embedding=refused is not None and refused.code == EMBEDDING_LEFT_OUT,
         refused=refused,
     )
 
@@ -91,6 +95,7 @@ def save_limits(
     models_mode: Annotated[str, Form(max_length=10)] = "all",
     model: Annotated[list[str] | None, Form(max_length=100)] = None,
     models_text: Annotated[str, Form(max_length=20_000)] = "",
+    without_documents: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     def save() -> Response:
         allowed = None
@@ -104,6 +109,21 @@ def save_limits(
             member_concurrency=parse_limit(member_concurrency, "member_concurrency"),
             allowed_models=allowed,
         )
+        embedding_model = state.ctx.settings.embedding_model
+        if not policy.allows(embedding_model) and not without_documents:
+            return _limits_page(
+                request,
+                state,
+                access,
+                policy=policy,
+                refused=InvalidRequest(
+                    f"This list leaves out {embedding_model}, the model that reads uploaded "
+                    "documents and searches them for document questions: both would stop "
+                    f"working. Add {embedding_model}, or tick “Save anyway” to confirm.",
+                    param="models",
+                    code=EMBEDDING_LEFT_OUT,
+                ),
+            )
         org_settings.update_policy(state.ctx, access.org.id, access.actor, policy)
         return redirect(f"/orgs/{access.org.id}/limits", "policy_saved")
 
