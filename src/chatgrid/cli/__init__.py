@@ -18,6 +18,7 @@ from chatgrid.cli.prices import price_app
 from chatgrid.cli.run import migrate, serve, simulator
 from chatgrid.cli.scim import scim_app
 from chatgrid.cli.second_factor import mfa_app, org_require_mfa
+from chatgrid.cli.service_accounts import service_account_app
 from chatgrid.cli.sso import sso_app
 from chatgrid.cli.usage import usage
 from chatgrid.cli.users import user_app
@@ -45,6 +46,7 @@ for sub, name in [
     (domain_app, "domain"),
     (mfa_app, "mfa"),
     (scim_app, "scim"),
+    (service_account_app, "service-account"),
 ]:
     app.add_typer(sub, name=name)
 

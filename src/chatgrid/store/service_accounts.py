@@ -9,7 +9,7 @@ presented token through ``holder_of``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -172,7 +172,7 @@ class ServiceAccountRepository:
             if revoked.rowcount == 0:
                 raise NotFound("no such active service account", code="service_account_not_found")
             _revoke_tokens(conn, account_id, now)
-        return found
+        return replace(found, revoked_at=now)
 
     def holder_of(self, token_hash: str) -> TokenHolder | None:
         """Resolve a presented token (the gateway caches the answer until the next change)."""
