@@ -11,14 +11,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import update
+import pytest
+from sqlalchemy import func, select, text, update
+from sqlalchemy.exc import DBAPIError
 from starlette.testclient import TestClient
 
 from chatgrid.admin import accounts, members
 from chatgrid.audit import Actor, AuditFilter
 from chatgrid.context import AppContext
 from chatgrid.identity.models import Role
-from chatgrid.store.tables import account_links
+from chatgrid.store.tables import account_links, unverified_accounts
 from chatgrid.web import create_web_app
 from tests.support.console import (
     CLIENT,
@@ -297,3 +299,32 @@ def test_a_mail_server_that_refuses_is_told_alike_and_the_account_waits(
         )
     finally:
         ctx.close()
+
+
+def test_a_sign_up_and_its_unverified_mark_commit_together_or_not_at_all(
+    mail_context: AppContext, inbox: tuple[Inbox, int]
+) -> None:
+    """Written apart, a crash after the account and before its mark would leave an account
+    that signs in without ever confirming its address. Here the mark cannot be written
+    (its table is gone): the sign-up fails and leaves no account, org or mail behind."""
+    ctx = mail_context
+    done = unique("whole")
+    body = {"email": done, "password": CHOSEN, "org_name": "Whole Co"}
+    assert api_post(browser_on(ctx), "/api/signup", body).status_code == 202
+    user = ctx.accounts.find_user(done)
+    assert user is not None
+    with ctx.engine.connect() as conn:
+        marks = conn.execute(
+            select(func.count()).where(unverified_accounts.c.user_id == user.id)
+        ).scalar_one()
+    assert marks == 1
+
+    halfway = unique("halfway")
+    with ctx.engine.begin() as conn:
+        conn.execute(text("DROP TABLE unverified_accounts"))
+    body = {"email": halfway, "password": CHOSEN, "org_name": "Halfway Co"}
+    with pytest.raises(DBAPIError):
+        api_post(browser_on(ctx), "/api/signup", body)
+    assert ctx.accounts.find_user(halfway) is None
+    ctx.accounts.check_org_name_free("Halfway Co")  # raises if the org was left behind
+    assert inbox[0].to(halfway) == []

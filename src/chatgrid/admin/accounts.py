@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from chatgrid.admin.email_verification import start_verification
+from chatgrid.admin.email_verification import mail_first_link
 from chatgrid.admin.links import mail_note, ready_mailer
 from chatgrid.admin.signin import (
     ClientInfo,
@@ -33,6 +33,7 @@ from chatgrid.identity.passwords import check_password_policy, hash_password
 from chatgrid.identity.throttle import FailureCounter, LoginThrottle
 from chatgrid.identity.users import User, check_org_name, normalize_email
 from chatgrid.mail import Mailer
+from chatgrid.store.account_links import unverified_mark
 from chatgrid.store.types import utcnow
 
 TRIAL_DAYS = 14
@@ -170,14 +171,16 @@ def request_sign_up(
     existing = ctx.accounts.find_user(address)
     if existing is None:
         try:
-            made = _create_signed_up(ctx, address, hashed, name, client)
+            made = _create_signed_up(
+                ctx, address, hashed, name, client, unverified=verifying is not None
+            )
         except Conflict as exc:
             if exc.code != "account_exists":
                 raise
             existing = ctx.accounts.find_user(address)
         else:
-            if verifying is not None:
-                start_verification(ctx, verifying if send else None, made.user, client)
+            if verifying is not None and send:
+                mail_first_link(ctx, verifying, made.user, client)
             return made
     record_for_user(
         ctx,
@@ -193,10 +196,23 @@ def request_sign_up(
 
 
 def _create_signed_up(
-    ctx: AppContext, address: str, hashed: str, name: str, client: ClientInfo
+    ctx: AppContext,
+    address: str,
+    hashed: str,
+    name: str,
+    client: ClientInfo,
+    *,
+    unverified: bool = False,
 ) -> SignedUp:
+    """The account, its org and its ownership (and, ``unverified``, the mark that it waits
+    for its address to be confirmed) in one transaction."""
+    now = utcnow()
     user, org, owner = ctx.accounts.sign_up(
-        address, hashed, name, trial_ends_at=utcnow() + timedelta(days=TRIAL_DAYS)
+        address,
+        hashed,
+        name,
+        trial_ends_at=now + timedelta(days=TRIAL_DAYS),
+        also=unverified_mark(now) if unverified else None,
     )
     actor = client.actor(user)
     ctx.audit.record(org.id, actor, "signup", user.id, {"email": address})

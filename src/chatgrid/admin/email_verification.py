@@ -33,18 +33,15 @@ from chatgrid.mail import Mailer
 from chatgrid.store.types import utcnow
 
 
-def start_verification(
-    ctx: AppContext, mailer: Mailer | None, user: User, client: ClientInfo
-) -> None:
-    """A new account is unverified until a link mailed to it is opened.
+def mail_first_link(ctx: AppContext, mailer: Mailer, user: User, client: ClientInfo) -> None:
+    """Mail a new account its first confirmation link.
 
-    ``mailer`` is None when the address has had its share of mail for now
-    (``identity.link_requests``): the account waits, and its owner asks for
-    the link again from the sign-in page.
+    The account is already unverified: sign-up wrote the mark in the
+    account's own transaction (``store.account_links.unverified_mark``). When
+    the address has had its share of mail for now (``identity.link_requests``)
+    the caller sends nothing: the account waits, and its owner asks for the
+    link again from the sign-in page.
     """
-    account_links(ctx).mark_unverified(user.id, utcnow())
-    if mailer is None:
-        return
     mail_link(ctx, mailer, user, LinkPurpose.VERIFY_EMAIL, verification_email)
     record_for_user(
         ctx,

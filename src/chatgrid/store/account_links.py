@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, select, update
 
 from chatgrid.identity.links import AccountLink, LinkPurpose
-from chatgrid.store.accounts import write_password
+from chatgrid.identity.users import User
+from chatgrid.store.accounts import NewAccountStep, write_password
 from chatgrid.store.ids import new_id
 from chatgrid.store.sessions import end_all_sessions
 from chatgrid.store.tables import account_links, unverified_accounts
@@ -83,8 +84,7 @@ class AccountLinkRepository:
 
     def mark_unverified(self, user_id: str, now: datetime) -> None:
         with self.engine.begin() as conn:
-            if not self._unverified(conn, user_id):
-                conn.execute(unverified_accounts.insert().values(user_id=user_id, since=now))
+            _mark_unverified(conn, user_id, now)
 
     def is_unverified(self, user_id: str) -> bool:
         with self.engine.connect() as conn:
@@ -156,3 +156,18 @@ class AccountLinkRepository:
         )
         cls._drop_unused(conn, user_id, LinkPurpose.VERIFY_EMAIL)
         return removed.rowcount == 1
+
+
+def unverified_mark(now: datetime) -> NewAccountStep:
+    """Sign-up's step that leaves the new account waiting for its address to be confirmed
+    (``AccountRepository.sign_up(also=...)``: in the account's own transaction)."""
+
+    def mark(conn: Connection, user: User) -> None:
+        _mark_unverified(conn, user.id, now)
+
+    return mark
+
+
+def _mark_unverified(conn: Connection, user_id: str, now: datetime) -> None:
+    if not AccountLinkRepository._unverified(conn, user_id):
+        conn.execute(unverified_accounts.insert().values(user_id=user_id, since=now))

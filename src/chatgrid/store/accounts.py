@@ -33,6 +33,9 @@ from chatgrid.store.tokens import revoke_member_tokens
 from chatgrid.store.types import utcnow
 
 RoleGuard = Callable[[Member, int], None]
+#: More of a new account, written in sign-up's transaction by that table's owner
+#: (``store.account_links.unverified_mark``): all of it commits, or none.
+NewAccountStep = Callable[[Connection, User], None]
 
 
 @dataclass(frozen=True)
@@ -212,9 +215,19 @@ class AccountRepository:
             raise _org_exists(name) from None
 
     def sign_up(
-        self, email: str, password_hash: str, org_name: str, *, trial_ends_at: datetime
+        self,
+        email: str,
+        password_hash: str,
+        org_name: str,
+        *,
+        trial_ends_at: datetime,
+        also: NewAccountStep | None = None,
     ) -> tuple[User, Org, Member]:
-        """A new account, its org and its ownership, all or nothing."""
+        """A new account, its org and its ownership, and ``also``, all or nothing.
+
+        ``also`` is email verification's mark: written apart, a crash between
+        the two would leave an account verified by omission.
+        """
         try:
             with self.engine.begin() as conn:
                 if conn.execute(select(users.c.id).where(users.c.email == email)).first():
@@ -223,6 +236,8 @@ class AccountRepository:
                 org, owner = self._found_org(
                     conn, org_name, BillingMode.BYOK, user.id, trial_ends_at
                 )
+                if also is not None:
+                    also(conn, user)
         except IntegrityError:
             # A race with another sign-up: tell which name is taken now.
             if self.find_user(email) is not None:
