@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner, Result
 
 from chatgrid.admin import keys, people, sso
@@ -24,8 +25,10 @@ from chatgrid.context import AppContext
 from chatgrid.identity import recovery_codes
 from chatgrid.identity.models import Role
 from chatgrid.identity.passwords import hash_password
+from chatgrid.store.tables import sso_connections
 from tests.support.console import PASSWORD, World, build_world, csrf_in
 from tests.support.oidc_idp import OidcIdp, serve_idp
+from tests.support.saml_idp import SamlIdp
 from tests.support.sso import CALLBACK, new_domain, verified_domain
 
 
@@ -235,3 +238,35 @@ def test_the_client_secret_opens_after_a_master_rotation_and_removal_is_audited(
     assert doors.cli("sso", "remove", org).exit_code == 1  # nothing left to remove
     entries = doors.ctx.audit.entries(org, AuditFilter(action="sso.removed"))
     assert [e.details["issuer"] for e in entries] == [idp.issuer]
+
+
+def test_switching_to_saml_deletes_the_sealed_oidc_secret(
+    doors: Doors, idp: OidcIdp, tmp_path: Path
+) -> None:
+    org = doors.world.org_a
+    set_oidc = doors.cli(
+        "sso", "oidc", "set", org, "--issuer", idp.issuer, "--client-id", idp.client_id,
+        input=idp.client_secret,
+    )  # fmt: skip
+    assert set_oidc.exit_code == 0, set_oidc.output
+    metadata = tmp_path / "idp.xml"
+    metadata.write_text(SamlIdp().metadata())
+    set_saml = doors.cli("sso", "saml", "set", org, "--metadata-file", str(metadata))
+    assert set_saml.exit_code == 0, set_saml.output
+
+    secret_columns = [
+        sso_connections.c[name]
+        for name in ("fingerprint", "last4", "wrapped_key", "master_key_version", "nonce")
+    ]
+    with doors.ctx.engine.connect() as conn:
+        rows = conn.execute(
+            select(sso_connections.c.protocol, sso_connections.c.ciphertext, *secret_columns)
+        ).all()
+    assert [tuple(row) for row in rows] == [("saml", None, None, None, None, None, None)]
+    assert sso.master_versions(doors.ctx) == set()
+    # Back to OIDC, the old secret is not there to be kept: a new one is asked for.
+    again = doors.cli(
+        "sso", "oidc", "set", org, "--issuer", idp.issuer, "--client-id", idp.client_id,
+        input="",
+    )  # fmt: skip
+    assert again.exit_code != 0 and "client secret" in again.output

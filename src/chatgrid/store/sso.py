@@ -128,7 +128,12 @@ class SsoRepository:
         sealed: SealedSecret | None,
         updated_by: str | None,
     ) -> SsoConnection:
-        """Create the org's connection, or replace its settings (a None secret keeps the old)."""
+        """Create the org's connection, or replace its settings.
+
+        A None secret keeps the old one only while the protocol stays the
+        same: a switch (OIDC to SAML, which has none) deletes it, so no sealed
+        secret outlives the provider it was for.
+        """
         now = utcnow()
         values: dict[str, object] = {
             "protocol": draft.protocol.value,
@@ -144,11 +149,16 @@ class SsoRepository:
         if sealed is not None:
             values.update({c: getattr(sealed, c) for c in _SECRET_COLUMNS})
             values["ciphertext"] = sealed.ciphertext
+        this_row = (sso_connections.c.org_id == org_id, sso_connections.c.id == connection_id)
         with self.engine.begin() as conn:
+            if sealed is None:
+                conn.execute(
+                    update(sso_connections)
+                    .where(*this_row, sso_connections.c.protocol != draft.protocol.value)
+                    .values(dict.fromkeys((*_SECRET_COLUMNS, "ciphertext")))
+                )
             changed = conn.execute(
-                update(sso_connections)
-                .where(sso_connections.c.org_id == org_id, sso_connections.c.id == connection_id)
-                .values(**values)
+                update(sso_connections).where(*this_row).values(**values)
             ).rowcount
             if not changed:
                 conn.execute(
