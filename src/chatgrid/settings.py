@@ -115,13 +115,17 @@ class Settings(BaseSettings):
         default=7, ge=1, le=90, description="How long an invitation link stays valid."
     )
     smtp_host: str | None = Field(
-        default=None, description="SMTP server for invitation emails; unset: no email is sent."
+        default=None,
+        description=(
+            "SMTP server for every email ChatGrid sends (invitations, address confirmations, "
+            "password resets, broken pooled-key alerts); unset: no email is sent."
+        ),
     )
     smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP server port.")
     smtp_username: str | None = Field(default=None, description="SMTP user name, if it asks.")
     smtp_password: SecretStr | None = Field(default=None, description="SMTP password, if any.")
     smtp_from: str = Field(
-        default="ChatGrid <chatgrid@localhost>", description="The From: of invitation emails."
+        default="ChatGrid <chatgrid@localhost>", description="The From: of every email sent."
     )
     smtp_starttls: bool = Field(
         default=True, description="Upgrade the SMTP connection with STARTTLS before sending."

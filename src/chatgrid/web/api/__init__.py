@@ -27,7 +27,7 @@ _ERRORS: dict[int | str, dict[str, object]] = {
         (403, "Not allowed, or no valid CSRF token"),
         (404, "No such object (or not yours to see)"),
         (409, "Clashes with the current state"),
-        (410, "An invitation that expired, was used or was withdrawn"),
+        (410, "An invitation or emailed link (confirm, reset) that expired, was used or withdrawn"),
         (413, "The body or upload is too large"),
         (429, "Too many attempts"),
         (502, "The upstream (the org's key or the shared pool) failed or cannot serve this"),
