@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import event
 
 from chatgrid.context import AppContext
 from chatgrid.errors import NotFound
@@ -95,3 +96,24 @@ def test_sign_up_creates_its_org_whole(context: AppContext) -> None:
     assert (org.trial_ends_at, org.shared_allowed, org.plan_id) == (TRIAL_END, True, None)
     assert owner.email == user.email and context.members.get(org.id, owner.id).user_id == user.id
     assert context.billing.account(org.id).trial_ends_at == TRIAL_END
+
+
+def test_the_two_step_rule_comes_with_the_org_row_in_one_query(context: AppContext) -> None:
+    """The console checks it on every request: no query of its own."""
+    org = context.orgs.create("two-step-co", BillingMode.BYOK)
+    assert not org.requires_two_step and not context.orgs.by_id(org.id).requires_two_step
+    context.second_factors.set_required(org.id, True, "owner@two-step.example.com", TRIAL_END)
+    statements: list[str] = []
+
+    def seen(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(context.engine, "before_cursor_execute", seen)
+    try:
+        read = context.orgs.by_id(org.id)
+    finally:
+        event.remove(context.engine, "before_cursor_execute", seen)
+    assert read.requires_two_step and len(statements) == 1
+    assert [o.requires_two_step for o in context.orgs.list() if o.id == org.id] == [True]
+    context.second_factors.set_required(org.id, False, "owner@two-step.example.com", TRIAL_END)
+    assert not context.orgs.get("two-step-co").requires_two_step

@@ -24,6 +24,7 @@ from chatgrid.audit import Actor
 from chatgrid.context import AppContext
 from chatgrid.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
 from chatgrid.identity import recovery_codes, totp
+from chatgrid.identity.models import Org
 from chatgrid.identity.sessions import SessionRecord
 from chatgrid.identity.throttle import LoginThrottle
 from chatgrid.identity.users import User, normalize_email
@@ -280,13 +281,13 @@ def set_org_rule(ctx: AppContext, org_id: str, actor: Actor, required: bool) -> 
     return changed
 
 
-def check_org_rule(ctx: AppContext, user: User, org_id: str) -> None:
-    """Refuse a password user without a second factor in an org that requires one."""
-    if (
-        user.has_password
-        and ctx.second_factors.required(org_id)
-        and not ctx.second_factors.enabled(user.id)
-    ):
+def check_org_rule(ctx: AppContext, user: User, org: Org) -> None:
+    """Refuse a password user without a second factor in an org that requires one.
+
+    The rule comes with the org's row (``Org.requires_two_step``): the
+    console checks it on every request, with no query of its own.
+    """
+    if user.has_password and org.requires_two_step and not ctx.second_factors.enabled(user.id):
         raise SecondFactorRequired(
             "this organization requires two-step sign-in: set it up on your account "
             f"({SETUP_PAGE}) to continue"

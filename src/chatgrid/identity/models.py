@@ -41,6 +41,9 @@ class Org:
     plan_id: str | None
     # Why the operator suspended it (None unless suspended).
     suspended_reason: str | None
+    # Whether its password users must sign in in two steps (``org_second_factor_rules``,
+    # joined into the same read: the console checks it on every request).
+    requires_two_step: bool = False
 
 
 @dataclass(frozen=True)

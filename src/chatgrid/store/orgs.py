@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from chatgrid.errors import Conflict, NotFound
 from chatgrid.identity.models import BillingMode, Member, Org, OrgStatus, Role
 from chatgrid.store.ids import new_id
-from chatgrid.store.tables import members, orgs, users
+from chatgrid.store.tables import members, org_second_factor_rules, orgs, users
 from chatgrid.store.types import utcnow
 
 
@@ -36,6 +36,7 @@ def org_from_row(row: Mapping[Any, Any]) -> Org:
         trial_ends_at=row["trial_ends_at"],
         plan_id=row["plan_id"],
         suspended_reason=row["suspended_reason"],
+        requires_two_step=bool(row.get("requires_two_step", False)),
     )
 
 
@@ -91,6 +92,12 @@ MEMBER_COLUMNS = (
 )
 
 
+#: An org's row with its two-step rule (a row of ``store.second_factor``'s table, or none).
+_WHOLE_ORG = select(
+    orgs, org_second_factor_rules.c.org_id.is_not(None).label("requires_two_step")
+).outerjoin(org_second_factor_rules, org_second_factor_rules.c.org_id == orgs.c.id)
+
+
 class OrgRepository:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -119,12 +126,12 @@ class OrgRepository:
 
     def list(self) -> list[Org]:
         with self.engine.connect() as conn:
-            rows = conn.execute(select(orgs).order_by(orgs.c.created_at)).mappings().all()
+            rows = conn.execute(_WHOLE_ORG.order_by(orgs.c.created_at)).mappings().all()
         return [org_from_row(row) for row in rows]
 
     def _find(self, where: ColumnElement[bool]) -> Org | None:
         with self.engine.connect() as conn:
-            row = conn.execute(select(orgs).where(where)).mappings().first()
+            row = conn.execute(_WHOLE_ORG.where(where)).mappings().first()
         return None if row is None else org_from_row(row)
 
     def set_mode(self, org_id: str, mode: BillingMode) -> bool:

@@ -194,8 +194,8 @@ def org_access(org_id: str, viewer: CurrentViewer, ctx: Ctx) -> OrgAccess:
         member = ctx.accounts.membership(viewer.user.id, org_id)
     if member is None:
         raise NotFound("no such organization", code="org_not_found")
-    check_org_rule(ctx, viewer.user, org_id)  # two-step sign-in, if the org requires it
-    org = ctx.orgs.by_id(org_id)
+    org = ctx.orgs.by_id(org_id)  # its two-step rule comes in the same read
+    check_org_rule(ctx, viewer.user, org)  # two-step sign-in, if the org requires it
     if viewer.session.org_id != org_id:
         ctx.sessions.set_org(viewer.session.id_hash, org_id)
     return OrgAccess(viewer, org, member, org.shared_allowed, org.trial_ends_at)
