@@ -7,7 +7,8 @@ are drawn in ``docs/architecture.md`` ("Layers"):
 
 * ``gateway`` (the hot path) imports nothing from ``admin``, ``web`` or ``cli``;
 * ``store`` imports nothing from ``admin``, ``web``, ``gateway`` or ``cli``;
-* no two top-level parts of ``chatgrid`` import each other;
+* no two top-level parts of ``chatgrid`` import each other, nor do three or
+  more in a circle (``store`` → ``documents`` → ``gateway`` → ``store``);
 * no modules import each other in a circle.
 """
 
@@ -160,6 +161,31 @@ def mutual_parts(graph: Graph) -> list[str]:
     return found
 
 
+def part_graph(graph: Graph) -> Graph:
+    parts: Graph = {}
+    for source, targets in graph.items():
+        parts.setdefault(part(source), set())
+        for target in targets:
+            if part(source) != part(target):
+                parts[part(source)].add(part(target))
+    return parts
+
+
+def part_cycles(graph: Graph) -> list[str]:
+    between = arrows_between_parts(graph)
+    parts = part_graph(graph)
+    found = []
+    for component in cycles(parts):
+        inside = set(component)
+        arrows = [
+            f"{s} → {t} ({between[(s, t)][0]})"
+            for s in component
+            for t in sorted(parts[s] & inside)
+        ]
+        found.append(", ".join(component) + ": " + "; ".join(arrows))
+    return found
+
+
 def module_cycles(graph: Graph) -> list[str]:
     found = []
     for component in cycles(graph):
@@ -177,6 +203,14 @@ def test_the_gateway_and_the_store_import_no_layer_above_them() -> None:
 def test_no_two_parts_import_each_other() -> None:
     bad = mutual_parts(module_graph())
     assert not bad, "parts that import each other:\n" + "\n".join(bad)
+
+
+def test_no_parts_import_each_other_in_a_circle() -> None:
+    """A longer circle is as bad as a pair: storage returns chat's and documents'
+    values, so those parts reach storage and the gateway only through the
+    shapes in their ``ports.py``, joined in ``chatgrid/app.py``."""
+    bad = part_cycles(module_graph())
+    assert not bad, "parts that import each other in a circle:\n" + "\n".join(bad)
 
 
 def test_no_modules_import_each_other_in_a_circle() -> None:
@@ -226,3 +260,15 @@ def later():
         "chatgrid.gateway.app → chatgrid.admin.operator"
     ]
     assert cycles(graph) == [["chatgrid.admin.operator", "chatgrid.gateway.app"]]
+
+
+def test_a_circle_of_three_parts_is_seen() -> None:
+    graph: Graph = {
+        "chatgrid.store.documents": {"chatgrid.documents.models"},
+        "chatgrid.documents.models": set(),
+        "chatgrid.documents.ingest": {"chatgrid.gateway.workspace"},
+        "chatgrid.gateway.workspace": {"chatgrid.store.documents"},
+    }
+    assert not mutual_parts(graph)
+    (found,) = part_cycles(graph)
+    assert found.startswith("documents, gateway, store:")

@@ -73,11 +73,9 @@ class ChatGridApp:
         self.gateway = Gateway(self.context, session)
         self._session = session
         # The console and the workspace: imported once, at start-up.
-        from chatgrid.chat.workspace import Workspace
-        from chatgrid.gateway.workspace import WorkspaceGateway
         from chatgrid.web import create_web_app
 
-        self.workspace = Workspace.build(self.context, WorkspaceGateway(self.gateway))
+        self.workspace = build_workspace(self.context, self.gateway)
         self.web = create_web_app(self.context, workspace=self.workspace)
         # Objects alive after start-up live as long as the process: keep them
         # out of the cyclic collector's full passes, which otherwise cost
@@ -137,6 +135,41 @@ class ChatGridApp:
             log.exception("readiness check failed")
             return JSONResponse({"status": "database unreachable"}, status_code=503)
         return JSONResponse({"status": "ready"})
+
+
+def build_workspace(ctx: AppContext, gateway: Gateway) -> Workspace:
+    """Join the chat and documents services to the store and the gateway.
+
+    The one place where they meet: the services name what they need as
+    shapes (``chat/ports.py``, ``documents/ports.py``), so neither imports
+    storage or the gateway, and the layers stay a line, not a circle.
+    """
+    from chatgrid.chat.turns import ChatService
+    from chatgrid.chat.workspace import Workspace
+    from chatgrid.documents.ingest import Ingestor
+    from chatgrid.documents.library import DocumentLibrary
+    from chatgrid.documents.retrieval import Retriever
+    from chatgrid.documents.upload_limit import UploadLimit
+    from chatgrid.gateway.workspace import WorkspaceGateway
+
+    settings = ctx.settings
+    calls = WorkspaceGateway(gateway)
+    ingestor = Ingestor(ctx.documents, calls, settings)
+    library = DocumentLibrary(
+        ctx.documents,
+        ctx.audit,
+        calls,
+        Retriever(ctx.documents),
+        UploadLimit(gateway.limiter.counters, settings.uploads_per_member_per_minute),
+        settings,
+        on_upload=ingestor.wake,
+    )
+    return Workspace(
+        gateway=calls,
+        library=library,
+        chat=ChatService(ctx.conversations, calls, library),
+        ingestor=ingestor,
+    )
 
 
 def create_app(settings: Settings | None = None) -> ChatGridApp:

@@ -20,12 +20,11 @@ import anyio
 
 from chatgrid.chat.answer import Turn
 from chatgrid.chat.models import ChatMessage, Conversation, title_from
+from chatgrid.chat.ports import ChatModels, ConversationStore
 from chatgrid.chat.prompt import build_messages, citations_for
-from chatgrid.context import AppContext
+from chatgrid.documents.library import DocumentLibrary
 from chatgrid.documents.models import Passage
-from chatgrid.documents.retrieval import Retriever
-from chatgrid.errors import InvalidRequest, NotFound
-from chatgrid.gateway.workspace import WorkspaceGateway
+from chatgrid.errors import InvalidRequest
 
 Mode = Literal["send", "regenerate", "edit"]
 MAX_QUESTION_CHARS: Final = 32_000
@@ -42,24 +41,25 @@ class TurnRequest:
 
 
 class ChatService:
-    def __init__(self, ctx: AppContext, workspace: WorkspaceGateway, retriever: Retriever) -> None:
-        self.ctx = ctx
-        self.workspace = workspace
-        self.retriever = retriever
+    def __init__(
+        self, conversations: ConversationStore, models: ChatModels, library: DocumentLibrary
+    ) -> None:
+        self.conversations = conversations
+        self.models = models
+        self.library = library
         self._answers: set[asyncio.Task[None]] = set()
 
     async def open_turn(self, conversation: Conversation, request: TurnRequest) -> Turn:
         """Validate, retrieve, and open the model call; raise a refusal before writing."""
         org_id, member_id = conversation.org_id, conversation.member_id
-        store = self.ctx.conversations
+        store = self.conversations
         history = await asyncio.to_thread(store.messages, org_id, conversation.id)
         question, keep_until = _question(history, request)
-        collection_ids = await self._visible(org_id, member_id, request.collection_ids)
         passages: list[Passage] = []
         retrieval_call_id = None
-        if collection_ids:
-            passages, retrieval_call_id = await self._retrieve(
-                org_id, member_id, collection_ids, question
+        if request.collection_ids:
+            passages, retrieval_call_id = await self.library.search(
+                org_id, member_id, question, request.collection_ids, PASSAGES_PER_ANSWER
             )
         body = {
             "model": request.model,
@@ -68,7 +68,7 @@ class ChatService:
         stack = contextlib.AsyncExitStack()
         try:
             stream = await stack.enter_async_context(
-                self.workspace.chat_stream(org_id, member_id, body)
+                self.models.chat_stream(org_id, member_id, body)
             )
             user_message, assistant = await asyncio.to_thread(
                 self._record_question, conversation, history, keep_until, question, request
@@ -78,7 +78,7 @@ class ChatService:
                 await stack.aclose()
             raise
         turn = Turn(
-            store=self.ctx.conversations,
+            store=store,
             stack=stack,
             stream=stream,
             org_id=org_id,
@@ -94,37 +94,6 @@ class ChatService:
         task.add_done_callback(self._answers.discard)
         return turn
 
-    async def _visible(self, org_id: str, member_id: str, wanted: list[str]) -> list[str]:
-        if not wanted:
-            return []
-        visible = await asyncio.to_thread(self.ctx.documents.collections_visible, org_id, member_id)
-        ids = {c.id for c in visible}
-        unknown = [c for c in wanted if c not in ids]
-        if unknown:
-            raise NotFound("No such collection.", param="collection_ids")
-        return list(dict.fromkeys(wanted))
-
-    async def _retrieve(
-        self, org_id: str, member_id: str, collection_ids: list[str], question: str
-    ) -> tuple[list[Passage], str | None]:
-        settings = self.ctx.settings
-        vectors, call_id = await self.workspace.embed(
-            org_id,
-            member_id,
-            [question],
-            settings.embedding_model,
-            settings.embedding_dimensions,
-        )
-        passages = await asyncio.to_thread(
-            self.retriever.search,
-            org_id,
-            collection_ids,
-            question,
-            vectors[0],
-            PASSAGES_PER_ANSWER,
-        )
-        return passages, call_id
-
     def _record_question(
         self,
         conversation: Conversation,
@@ -133,7 +102,7 @@ class ChatService:
         question: str,
         request: TurnRequest,
     ) -> tuple[ChatMessage | None, ChatMessage]:
-        store = self.ctx.conversations
+        store = self.conversations
         org_id = conversation.org_id
         user_message = None
         if request.mode == "send":

@@ -1,29 +1,29 @@
-"""The workspace's long-lived parts, built once per process beside the gateway."""
+"""The workspace's long-lived parts, built once per process beside the gateway.
+
+``chatgrid/app.py`` builds them (``build_workspace``): only there do the
+concrete store and gateway meet the chat and documents services, which
+name what they need as shapes (``chat/ports.py``, ``documents/ports.py``).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from chatgrid.chat.turns import ChatService
-from chatgrid.context import AppContext
 from chatgrid.documents.ingest import Ingestor
-from chatgrid.documents.retrieval import Retriever
-from chatgrid.gateway.workspace import WorkspaceGateway
+from chatgrid.documents.library import DocumentLibrary
+
+
+class ModelLister(Protocol):
+    """The models a member may pick (``gateway.workspace.WorkspaceGateway``)."""
+
+    async def models(self, org_id: str, member_id: str) -> list[str]: ...
 
 
 @dataclass
 class Workspace:
-    gateway: WorkspaceGateway
-    retriever: Retriever
+    gateway: ModelLister
+    library: DocumentLibrary
     chat: ChatService
     ingestor: Ingestor
-
-    @classmethod
-    def build(cls, ctx: AppContext, gateway: WorkspaceGateway) -> Workspace:
-        retriever = Retriever(ctx.documents)
-        return cls(
-            gateway=gateway,
-            retriever=retriever,
-            chat=ChatService(ctx, gateway, retriever),
-            ingestor=Ingestor(ctx, gateway, ctx.settings.ingest_workers),
-        )

@@ -20,13 +20,12 @@ import contextlib
 import logging
 from typing import Final
 
-from chatgrid.context import AppContext
 from chatgrid.documents.extract_model import ExtractionFailed
 from chatgrid.documents.models import CHUNK_ROWS_PER_TRANSACTION, Document
+from chatgrid.documents.ports import Embedder, IngestStore
 from chatgrid.documents.sandbox import ExtractionSandbox, SandboxClosed
-from chatgrid.documents.upload_limit import UploadLimit
 from chatgrid.errors import ChatGridError
-from chatgrid.gateway.workspace import WorkspaceGateway
+from chatgrid.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -36,19 +35,15 @@ IDLE_POLL_SECONDS: Final = 2.0
 
 
 class Ingestor:
-    """Runs ``workers`` ingestion loops in this process until :meth:`stop`."""
+    """Runs ``CHATGRID_INGEST_WORKERS`` ingestion loops in this process until :meth:`stop`."""
 
-    def __init__(self, ctx: AppContext, workspace: WorkspaceGateway, workers: int) -> None:
-        self.ctx = ctx
-        self.workspace = workspace
-        self.workers = workers
+    def __init__(self, store: IngestStore, embedder: Embedder, settings: Settings) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.settings = settings
+        workers = settings.ingest_workers
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
-        settings = ctx.settings
-        #: Uploads per member per minute, counted where ``/v1``'s limits are.
-        self.uploads = UploadLimit(
-            workspace.gateway.limiter.counters, settings.uploads_per_member_per_minute
-        )
         # One child process per loop: a timeout ends only its own document.
         self._sandboxes = [
             ExtractionSandbox(
@@ -76,7 +71,7 @@ class Ingestor:
             await asyncio.to_thread(sandbox.close)
 
     async def _loop(self, sandbox: ExtractionSandbox) -> None:
-        repo = self.ctx.documents
+        repo = self.store
         while True:
             try:
                 document = await asyncio.to_thread(repo.claim_next, STALE_AFTER_SECONDS)
@@ -92,7 +87,7 @@ class Ingestor:
 
     async def ingest(self, document: Document, sandbox: ExtractionSandbox) -> None:
         """Take one claimed document to ready or failed; never raises."""
-        repo = self.ctx.documents
+        repo = self.store
         org_id, document_id = document.org_id, document.id
         try:
             await self._ingest(document, sandbox)
@@ -114,8 +109,8 @@ class Ingestor:
             )
 
     async def _ingest(self, document: Document, sandbox: ExtractionSandbox) -> None:
-        repo = self.ctx.documents
-        settings = self.ctx.settings
+        repo = self.store
+        settings = self.settings
         org_id, document_id = document.org_id, document.id
         data = await asyncio.to_thread(repo.file_bytes, org_id, document_id)
         if data is None:
@@ -146,7 +141,7 @@ class Ingestor:
         await asyncio.to_thread(repo.count_chunks, org_id, document_id, len(chunk_ids), pages)
         for start in range(0, len(drafts), EMBED_BATCH):
             texts = [draft.text for draft in drafts[start : start + EMBED_BATCH]]
-            vectors, _ = await self.workspace.embed(
+            vectors, _ = await self.embedder.embed(
                 org_id,
                 document.uploaded_by,
                 texts,
