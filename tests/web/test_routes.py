@@ -17,7 +17,7 @@ import fastapi.routing
 import pytest
 from fastapi.routing import APIRoute
 
-from chatgrid.admin import accounts, domains
+from chatgrid.admin import accounts, domains, service_accounts
 from chatgrid.audit import Actor
 from tests.support.console import PASSWORD, Browser, World, seed_chat_objects, seed_invoice
 
@@ -212,6 +212,7 @@ def fill(path: str, world: World, *, org: str, token: str) -> str:
         .replace("{plan_id}", "plan-unknown")
         .replace("{domain_id}", world.ids.get("domain", "domain-unknown"))
         .replace("{session_id}", "ses_unknown")
+        .replace("{service_account_id}", world.ids.get("service_account", "sa_unknown"))
     )
 
 
@@ -220,6 +221,16 @@ def seed_domain(world: World) -> None:
     if "domain" not in world.ids:
         claim = domains.add_domain(world.ctx, world.org_a, Actor.cli(), "routes.example")
         world.ids["domain"] = claim.id
+
+
+def seed_service_account(world: World) -> None:
+    """Org A's service account, so its routes are tried with a real id of another org."""
+    if "service_account" not in world.ids:
+        org = world.ctx.orgs.by_id(world.org_a)
+        account, _ = service_accounts.create_service_account(
+            world.ctx, org, Actor.cli(), "routes-bot", "v1"
+        )
+        world.ids["service_account"] = account.id
 
 
 def call(browser: Browser, method: str, url: str, *, csrf: bool = True) -> int:
@@ -247,6 +258,7 @@ def test_every_route_is_public_an_account_route_or_scoped_to_an_org(shared_world
 def test_an_outsider_gets_404_for_every_object_of_another_org(shared_world: World) -> None:
     w = shared_world
     seed_domain(w)
+    seed_service_account(w)
     charlie = w.charlie.browser
     wrong = {}
     for method, path in org_routes(w):
@@ -266,6 +278,7 @@ def test_an_outsider_gets_404_for_every_object_of_another_org(shared_world: Worl
 def test_a_plain_member_gets_403_for_every_admin_action(shared_world: World) -> None:
     w = shared_world
     seed_domain(w)
+    seed_service_account(w)
     bob = w.bob.browser
     wrong = {}
     for method, path in org_routes(w):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from enum import StrEnum
 
 from chatgrid.audit import Actor
 from chatgrid.context import AppContext
@@ -22,7 +23,16 @@ from chatgrid.identity.users import has_control_characters
 from chatgrid.store.service_accounts import ServiceAccount, ServiceAccountRepository
 
 SERVICE_TOKEN_PREFIX = "cgsa_"  # noqa: S105 (a label, not a secret)
-SCOPES = ("v1", "admin")
+
+
+class Scope(StrEnum):
+    """What a service account's token may call."""
+
+    V1 = "v1"  # /v1, ledgered and limited as the account
+    ADMIN = "admin"  # the org's admin routes of /api, as an org admin
+
+
+SCOPES = tuple(s.value for s in Scope)
 MAX_NAME = 100
 _SHOWN = 12
 #: How a service account appears as an audit actor and in usage views (its name follows).
@@ -94,6 +104,11 @@ def create_service_account(
 
 def list_service_accounts(ctx: AppContext, org: Org) -> list[ServiceAccount]:
     return _repo(ctx).list(org.id)
+
+
+def get_service_account(ctx: AppContext, org: Org, account_id: str) -> ServiceAccount:
+    """An account of this org by id (revoked ones too), else ``NotFound``."""
+    return _repo(ctx).get(org.id, account_id)
 
 
 def find_service_account(ctx: AppContext, org: Org, name_or_id: str) -> ServiceAccount:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
 
 from chatgrid.admin import service_accounts as accounts
+from chatgrid.admin.service_accounts import Scope
 from chatgrid.audit import Actor
 from chatgrid.cli.common import OrgArg, admin_context, emit
 from chatgrid.store.service_accounts import ServiceAccount
@@ -17,11 +17,6 @@ service_account_app = typer.Typer(
 )
 
 NameArg = Annotated[str, typer.Argument(help="The account's name, or its id (sa_…).")]
-
-
-class Scope(StrEnum):
-    V1 = "v1"
-    ADMIN = "admin"
 
 
 def account_view(account: ServiceAccount) -> dict[str, Any]:

@@ -15,10 +15,16 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends
-from fastapi.security import APIKeyCookie, APIKeyHeader
+from fastapi.security import APIKeyCookie, APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.requests import HTTPConnection, Request
 
 from chatgrid.admin.second_factor import check_org_rule
+from chatgrid.admin.service_accounts import (
+    acting_member,
+    admin_bearer,
+    get_service_account,
+    service_actor,
+)
 from chatgrid.admin.signin import ClientInfo, resolve_session
 from chatgrid.admin.tokens import find_token
 from chatgrid.audit import Actor
@@ -39,6 +45,7 @@ from chatgrid.identity.sessions import (
 )
 from chatgrid.identity.users import User, has_control_characters
 from chatgrid.store.credentials import StoredKey
+from chatgrid.store.service_accounts import ServiceAccount
 from chatgrid.web.refusals import CsrfRefused, SignInRequired
 from chatgrid.web.security import HOST_PREFIX, presession_csrf_matches, read_cookie
 from chatgrid.web.state import ConsoleState
@@ -59,6 +66,11 @@ _session_cookie = _SessionCookie(
     auto_error=False,
     description="The console session (set by POST /api/session or the sign-in page); "
     f"named {HOST_PREFIX}{SESSION_COOKIE} over https.",
+)
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="An admin-scope service account token (cgsa_…), for the org admin routes "
+    "of /api; no session cookie or CSRF token then.",
 )
 _csrf_header = APIKeyHeader(
     name=CSRF_HEADER,
@@ -170,14 +182,29 @@ AnonymousCsrf = Depends(anonymous_csrf)
 
 
 @dataclass(frozen=True)
-class OrgAccess:
-    """A signed-in member acting in one org."""
+class ServicePrincipal:
+    """An admin-scope service account calling ``/api`` with its bearer token."""
 
-    viewer: Viewer
+    account: ServiceAccount
+    client: ClientInfo
+
+
+@dataclass(frozen=True)
+class OrgAccess:
+    """A signed-in member (or an admin-scope service account) acting in one org."""
+
+    principal: Viewer | ServicePrincipal
     org: Org
-    member: Member
+    member: Member  # a service account's: ``acting_member``, an admin that is no seat
     shared_allowed: bool
     trial_ends_at: datetime | None
+
+    @property
+    def viewer(self) -> Viewer:
+        """The signed-in person; a service account has none (a 404, like an unknown page)."""
+        if isinstance(self.principal, ServicePrincipal):
+            raise NotFound("not found", code="not_found")
+        return self.principal
 
     @property
     def is_admin(self) -> bool:
@@ -185,7 +212,9 @@ class OrgAccess:
 
     @property
     def actor(self) -> Actor:
-        return self.viewer.actor
+        if isinstance(self.principal, ServicePrincipal):
+            return service_actor(self.principal.account, self.principal.client.addr)
+        return self.principal.actor
 
 
 def org_access(org_id: str, viewer: CurrentViewer, ctx: Ctx) -> OrgAccess:
@@ -204,7 +233,30 @@ def org_access(org_id: str, viewer: CurrentViewer, ctx: Ctx) -> OrgAccess:
 OrgMember = Annotated[OrgAccess, Depends(org_access)]
 
 
-def org_admin(access: OrgMember) -> OrgAccess:
+def service_access(ctx: AppContext, org_id: str, presented: str, client: ClientInfo) -> OrgAccess:
+    """An admin-scope service token acting in its own org; any other org is a 404."""
+    account = admin_bearer(ctx, presented)
+    if account.org_id != org_id:
+        raise NotFound("no such organization", code="org_not_found")
+    org = ctx.orgs.by_id(org_id)
+    principal = ServicePrincipal(account, client)
+    return OrgAccess(principal, org, acting_member(account), org.shared_allowed, org.trial_ends_at)
+
+
+async def org_admin(
+    request: Request,
+    org_id: str,
+    ctx: Ctx,
+    client: Client,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    viewer: OptionalViewer,
+    header: Annotated[str | None, Depends(_csrf_header)],
+) -> OrgAccess:
+    """An org admin: by bearer service token on ``/api`` (no CSRF: no cookie is trusted),
+    else by the session cookie, with CSRF on anything that changes state."""
+    if bearer is not None and request.url.path.startswith("/api/"):
+        return service_access(ctx, org_id, bearer.credentials, client)
+    access = org_access(org_id, await current_viewer(request, viewer, header), ctx)
     roles.require_admin(access.member.role)
     return access
 
@@ -238,6 +290,14 @@ def target_domain(domain_id: str, access: OrgAdmin, ctx: Ctx) -> EmailDomain:
 
 
 TargetDomain = Annotated[EmailDomain, Depends(target_domain)]
+
+
+def target_service_account(service_account_id: str, access: OrgAdmin, ctx: Ctx) -> ServiceAccount:
+    account_id = url_id(service_account_id, "service account", code="service_account_not_found")
+    return get_service_account(ctx, access.org, account_id)
+
+
+TargetServiceAccount = Annotated[ServiceAccount, Depends(target_service_account)]
 
 
 def own_token(token_id: str, access: OrgMember, ctx: Ctx) -> ApiToken:

@@ -13,6 +13,7 @@ from chatgrid.web.api import (
     recovery,
     reports,
     second_factor,
+    service_accounts,
     sso,
     tokens,
     usage,
@@ -51,6 +52,7 @@ def api_router() -> APIRouter:
         sso,
         domains,
         recovery,
+        service_accounts,
     ):
         router.include_router(module.router)
     return router

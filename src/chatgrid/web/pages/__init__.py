@@ -21,6 +21,7 @@ from chatgrid.web.pages import (
     reports,
     scim,
     second_step,
+    service_accounts,
     settings,
     sso,
     tokens,
@@ -55,6 +56,7 @@ def page_router() -> APIRouter:
         own_sessions,
         org_security,
         scim,
+        service_accounts,
     ):
         router.include_router(module.router)
     return router
