@@ -5,7 +5,6 @@ The replicas share no files, so only Redis can tell them about a change.
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 import time
 from collections.abc import Iterator
@@ -15,11 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from chatgrid.admin import keys, orgs, people
+from chatgrid.admin import orgs, people
 from chatgrid.identity.models import BillingMode, Role
 from chatgrid.limits.policy import OrgPolicy
-from chatgrid.providers.base import Provider, UpstreamConfig
-from tests.support.cluster import CHAT, REDIS_URL, Cluster, start_cluster
+from tests.support.cluster import CHAT, Cluster, running_cluster
 from tests.support.processes import RunningProcess
 from tests.support.redis_server import OwnRedis
 
@@ -31,14 +29,8 @@ pytestmark = pytest.mark.postgresql_only
 def cluster(
     tmp_path: Path, postgres_database: str | None, simulator: RunningProcess
 ) -> Iterator[Cluster]:
-    assert postgres_database is not None
-    running = start_cluster(tmp_path, postgres_database, simulator, REDIS_URL, count=3)
-    try:
+    with running_cluster(tmp_path, postgres_database, simulator, count=3) as running:
         yield running
-    finally:
-        for replica in running.replicas:
-            replica.stop()
-        running.context.close()
 
 
 def byok_org(cluster: Cluster) -> tuple[str, str, str]:
@@ -48,8 +40,7 @@ def byok_org(cluster: Cluster) -> tuple[str, str, str]:
     people.add_member(ctx, org.id, "ops@example.com", Role.OWNER)
     _, token = people.create_token(ctx, org.id, "ops@example.com")
     key = f"sk-replica-{secrets.token_hex(8)}"
-    config = UpstreamConfig.create(Provider.OPENAI, base_url=f"{cluster.simulator.base_url}/v1")
-    asyncio.run(keys.set_credential(ctx, org.id, config, key))
+    cluster.connect_simulator(org.id, key)
     return name, token, key
 
 
@@ -86,13 +77,13 @@ def test_a_revocation_is_in_force_on_every_replica_when_the_command_returns(
 def test_a_replica_that_cannot_reach_redis_refuses_then_recovers(
     tmp_path: Path, postgres_database: str | None, simulator: RunningProcess
 ) -> None:
-    assert postgres_database is not None
     redis_server = OwnRedis(tmp_path / "redis")
     redis_server.start()
     try:
-        running = start_cluster(tmp_path, postgres_database, simulator, redis_server.url, count=1)
-        [replica] = running.replicas
-        try:
+        with running_cluster(
+            tmp_path, postgres_database, simulator, count=1, redis_url=redis_server.url
+        ) as running:
+            [replica] = running.replicas
             _, token, _ = byok_org(running)
             headers = {"Authorization": f"Bearer {token}"}
             url = f"{replica.base_url}/v1/chat/completions"
@@ -112,9 +103,6 @@ def test_a_replica_that_cannot_reach_redis_refuses_then_recovers(
                 time.sleep(0.2)
                 status = httpx.post(url, json=CHAT, headers=headers, timeout=10).status_code
             assert status == 200
-        finally:
-            replica.stop()
-            running.context.close()
     finally:
         redis_server.kill()
 
@@ -122,11 +110,9 @@ def test_a_replica_that_cannot_reach_redis_refuses_then_recovers(
 def test_a_rate_limit_holds_across_replicas(
     tmp_path: Path, postgres_database: str | None, simulator: RunningProcess
 ) -> None:
-    assert postgres_database is not None
     # A roomier lease than the 1 s default: this is about counting, and on a busy test
     # machine (load 30 on 2 cores seen) a replica's stalled poll turned calls into 503s.
-    running = start_cluster(tmp_path, postgres_database, simulator, REDIS_URL, count=2, lease=10)
-    try:
+    with running_cluster(tmp_path, postgres_database, simulator, count=2, lease=10) as running:
         name, token, _ = byok_org(running)
         orgs.set_policy(running.context, name, OrgPolicy(org_rpm=100), actor="test")
         headers = {"Authorization": f"Bearer {token}"}
@@ -141,7 +127,3 @@ def test_a_rate_limit_holds_across_replicas(
             statuses = list(pool.map(call, range(300)))
         assert set(statuses) <= {200, 429}
         assert statuses.count(200) == 100
-    finally:
-        for replica in running.replicas:
-            replica.stop()
-        running.context.close()

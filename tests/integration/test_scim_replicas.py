@@ -8,7 +8,6 @@ every replica's log, every answer and the database (the canary search).
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -18,14 +17,13 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from chatgrid.admin import keys, people, scim
+from chatgrid.admin import people, scim
 from chatgrid.audit import Actor
 from chatgrid.identity.models import BillingMode
 from chatgrid.identity.scim import USER_SCHEMA
-from chatgrid.providers.base import Provider, UpstreamConfig
 from chatgrid.store.tables import audit_log, scim_tokens
 from tests.support.canary import assert_found_nowhere
-from tests.support.cluster import CHAT, REDIS_URL, Cluster, start_cluster
+from tests.support.cluster import CHAT, Cluster, running_cluster
 from tests.support.processes import RunningProcess
 from tests.support.sso import new_domain, verified_domain
 
@@ -36,21 +34,14 @@ pytestmark = pytest.mark.postgresql_only
 def cluster(
     tmp_path: Path, postgres_database: str | None, simulator: RunningProcess
 ) -> Iterator[Cluster]:
-    assert postgres_database is not None
-    running = start_cluster(tmp_path, postgres_database, simulator, REDIS_URL, count=3)
-    try:
+    with running_cluster(tmp_path, postgres_database, simulator, count=3) as running:
         yield running
-    finally:
-        for replica in running.replicas:
-            replica.stop()
-        running.context.close()
 
 
 def test_after_the_scim_delete_returns_every_replica_refuses_the_token(cluster: Cluster) -> None:
     ctx = cluster.context
     org = people.create_org(ctx, f"scim-{secrets.token_hex(3)}", BillingMode.BYOK)
-    config = UpstreamConfig.create(Provider.OPENAI, base_url=f"{cluster.simulator.base_url}/v1")
-    asyncio.run(keys.set_credential(ctx, org.id, config, f"sk-scim-{secrets.token_hex(8)}"))
+    cluster.connect_simulator(org.id, f"sk-scim-{secrets.token_hex(8)}")
     domain = new_domain("leaver")
     verified_domain(ctx, org.id, domain)
     _, scim_secret = scim.create_token(ctx, org, Actor.cli())

@@ -1,15 +1,20 @@
 """Several ``chatgrid serve`` replicas on PostgreSQL + Redis, each with its own data dir,
 and an admin CLI with another: they share no files, so only Redis can tell them about a
-change (the ``cluster`` fixture is in ``tests/integration/test_replicas.py``)."""
+change (``running_cluster`` starts and stops them for a fixture or a test)."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from chatgrid.admin import keys
 from chatgrid.context import AppContext
+from chatgrid.providers.base import Provider, UpstreamConfig
 from chatgrid.settings import Settings
 from chatgrid.store.migrate import upgrade_to_head
 from tests.support.deployment import settings_env
@@ -27,6 +32,16 @@ class Cluster:
     admin: ChatGridInstance  # a CLI with its own data dir, like an admin on another machine
     context: AppContext
     simulator: RunningProcess
+
+    def stop(self) -> None:
+        for replica in self.replicas:
+            replica.stop()
+        self.context.close()
+
+    def connect_simulator(self, org_id: str, key: str) -> None:
+        """Give a BYOK org an OpenAI key on the simulator (the replicas relay to it)."""
+        config = UpstreamConfig.create(Provider.OPENAI, base_url=f"{self.simulator.base_url}/v1")
+        asyncio.run(keys.set_credential(self.context, org_id, config, key))
 
 
 def replica_env(
@@ -89,3 +104,22 @@ def start_cluster(
     context = AppContext.open(settings)
     upgrade_to_head(context.engine)
     return Cluster(replicas, admin, context, simulator)
+
+
+@contextmanager
+def running_cluster(
+    tmp_path: Path,
+    database_url: str | None,
+    simulator: RunningProcess,
+    *,
+    count: int,
+    redis_url: str = REDIS_URL,
+    lease: float | None = None,
+) -> Iterator[Cluster]:
+    """``start_cluster`` on PostgreSQL (replicas share it), stopped whatever the test did."""
+    assert database_url is not None, "replicas need PostgreSQL"
+    cluster = start_cluster(tmp_path, database_url, simulator, redis_url, count, lease=lease)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
