@@ -154,7 +154,7 @@ def test_a_member_chats_stops_uploads_and_follows_a_citation(
     # Ask about it with the collection selected; the citation opens the passage.
     open_chat(page, base, alice)
     page.get_by_label("Handbook").check()
-    ask(page, "What is the Nimbus launch code?")
+    ask(page, "What is the Nimbus launch code? [sim:cite]")
     citation = last_answer(page).locator("a.citation").first
     expect(citation).to_be_visible(timeout=WAIT_MS)
     expect(citation).to_contain_text("[1] handbook.pdf")

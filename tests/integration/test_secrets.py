@@ -62,6 +62,7 @@ def test_canary_key_and_token_leak_nowhere(own_deployment: Deployment) -> None:
         call("POST", "/chat/completions", json={**chat, "stream": True})
         call("POST", "/embeddings", json={"model": "text-embedding-3-small", "input": "x"})
         call("GET", "/models")
+        service_tokens = the_service_accounts_in_use(deployment, seen)
         call(
             "POST",
             "/chat/completions",
@@ -98,11 +99,50 @@ def test_canary_key_and_token_leak_nowhere(own_deployment: Deployment) -> None:
         "rejected key": rejected_key[:-4].encode(),
         "token": token[12:].encode(),
         "password": PASSWORD.encode(),
+        **{f"service token {i}": t[12:].encode() for i, t in enumerate(service_tokens)},
     }
     for where, haystack in haystacks.items():
         assert haystack, f"nothing collected from {where}"
         for what, needle in needles.items():
             assert needle not in haystack, f"the canary {what} leaked into the {where}"
+
+
+def the_service_accounts_in_use(deployment: Deployment, seen: list[str]) -> list[str]:
+    """A v1 and an admin service account used, refused where they do not belong, rotated,
+    listed and revoked; their tokens are returned for the search."""
+
+    def command(*args: str) -> dict[str, str]:
+        result = deployment.instance.cli("service-account", *args)
+        assert result.returncode == 0, result.stderr
+        return dict(json.loads(result.stdout))
+
+    # Shown once, on purpose: these answers are not searched.
+    v1 = command("create", "canary-org", "canary-bot", "--scope", "v1")["token"]
+    admin = command("create", "canary-org", "canary-admin", "--scope", "admin")["token"]
+    rotated = command("rotate", "canary-org", "canary-bot")["token"]
+    org_id = deployment.context.orgs.get("canary-org").id
+    api = f"{deployment.instance.base_url}/api/orgs/{org_id}"
+    chat = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
+    with httpx.Client(timeout=30) as http:
+        answers = [
+            http.post(f"{deployment.v1}/chat/completions", json=chat, headers=_bearer(rotated)),
+            http.post(f"{deployment.v1}/chat/completions", json=chat, headers=_bearer(v1)),
+            http.post(f"{deployment.v1}/chat/completions", json=chat, headers=_bearer(admin)),
+            http.get(f"{api}/members", headers=_bearer(admin)),
+            http.get(f"{api}/service-accounts", headers=_bearer(admin)),
+            http.get(f"{api}/members", headers=_bearer(rotated)),
+        ]
+    assert [a.status_code for a in answers] == [200, 401, 401, 200, 200, 403]
+    for answer in answers:
+        seen.extend([answer.text, json.dumps(dict(answer.headers))])
+    for args in (("list", "canary-org"), ("revoke", "canary-org", "canary-admin")):
+        result = deployment.instance.cli("service-account", *args)
+        seen.extend([result.stdout, result.stderr])
+    return [v1, admin, rotated]
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
 
 
 def the_workspace_in_use(deployment: Deployment, seen: list[str]) -> Member:
@@ -129,7 +169,9 @@ def the_workspace_in_use(deployment: Deployment, seen: list[str]) -> Member:
 
     document = wait_for(ingested)
     assert document.json()["status"] == "ready"
-    cited = member.ask(conversation, "When does it sing?", collection_ids=[collection.json()["id"]])
+    cited = member.ask(
+        conversation, "When does it sing? [sim:cite]", collection_ids=[collection.json()["id"]]
+    )
     for response in (collection, upload, document):
         seen.extend([response.text, json.dumps(dict(response.headers))])
     assert cited[-1][1]["message"]["citations"]

@@ -220,3 +220,15 @@ def test_echo_directive_replies_with_the_message_text(chat: Chat) -> None:
     body = chat(f"[sim:echo]{text}").json()
     assert body["choices"][0]["message"]["content"] == text
     assert body["usage"]["completion_tokens"] == len(re.findall(r"\s*(?:\w+|[^\w\s])|\s+", text))
+
+
+def test_cite_directive_cites_each_numbered_excerpt_once(chat: Chat) -> None:
+    excerpts = "Excerpts:\n\n[1] a.md\n<<<\nalpha\n>>>\n\n[2] b.md\n<<<\n[1] again\n>>>"
+    messages = [
+        {"role": "user", "content": excerpts},
+        {"role": "user", "content": "[sim:echo]Which one? [sim:cite]"},
+    ]
+    body = chat(messages=messages).json()
+    assert body["choices"][0]["message"]["content"] == "Which one? [1] [2]"
+    cut = chat(messages=messages, max_completion_tokens=2).json()
+    assert "[" not in cut["choices"][0]["message"]["content"]  # cut short: no citations

@@ -26,7 +26,9 @@ def test_upload_ingest_and_answer_with_citations(deployment: Deployment) -> None
     assert document["chunks_done"] == document["chunks_total"] >= 1
 
     conversation = alice.conversation()
-    events = alice.ask(conversation, "When are expense reports due?", collection_ids=[handbook])
+    events = alice.ask(
+        conversation, "When are expense reports due? [sim:cite]", collection_ids=[handbook]
+    )
     done = events[-1][1]["message"]
     assert done["citations"], done
     cited = done["citations"][0]
@@ -37,10 +39,16 @@ def test_upload_ingest_and_answer_with_citations(deployment: Deployment) -> None
     passage = deployment.context.documents.chunk(org.id, cited["chunk_id"])
     assert passage is not None
     assert "Expense reports are due" in passage.text
+    # An answer that names no source lists none, though passages were given.
+    plain = alice.ask(conversation, "Thanks!", collection_ids=[handbook])[-1][1]["message"]
+    assert plain["status"] == "complete" and plain["citations"] == []
 
     # The question's embedding and the document's went through the gateway too.
     entries = deployment.context.usage.entries(org.id)
     assert {e["endpoint"] for e in entries} == {"chat", "embeddings"}
+    assert plain["cost_micros"] == sum(
+        e["list_cost_micros"] for e in entries if e["call_id"] in _calls_of(deployment, plain)
+    )
     assert done["cost_micros"] == sum(
         e["list_cost_micros"] for e in entries if e["call_id"] in _calls_of(deployment, done)
     )

@@ -83,7 +83,10 @@ def build_messages(
 
 
 def cited(answer: str, given: list[Citation]) -> list[Citation]:
-    """The sources the answer refers to as ``[n]``; all that were given if it names none."""
+    """The sources the answer refers to as ``[n]``, and only those.
+
+    An answer that names none lists none: listing every retrieved passage
+    claimed sources the answer never used.
+    """
     named = {int(n) for n in _CITE_RE.findall(answer)}
-    chosen = [c for c in given if c.n in named]
-    return chosen or given
+    return [c for c in given if c.n in named]

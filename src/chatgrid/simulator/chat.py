@@ -9,6 +9,7 @@ byte concatenation, which keeps a chunk at well under a microsecond.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Final
 
@@ -73,6 +74,8 @@ def plan_reply(request: ChatRequest, directives: Directives) -> ChatReply:
             choice.tokens = tokens.tool_call_tokens(tool)
         else:
             words = echoed[:count] if echoed is not None else tokens.reply_words(seed, index, count)
+            if directives.cite and finish_reason == "stop":
+                words += _citations(request)
             if request.json_mode:
                 words[0] = JSON_PREFIX + words[0]
                 words[-1] += JSON_SUFFIX
@@ -209,6 +212,18 @@ def _first_delta(choice: Choice) -> bytes:
     return orjson.dumps(
         {"role": "assistant", "content": None, "tool_calls": [call], "refusal": None}
     )
+
+
+_EXCERPT_RE: Final = re.compile(r"^\[(\d{1,2})\] ", re.MULTILINE)
+
+
+def _citations(request: ChatRequest) -> list[str]:
+    """``[sim:cite]``: `` [n]`` for each numbered excerpt the messages hold, in order."""
+    found: dict[str, None] = {}
+    for message in request.messages:
+        for text in tokens.content_text(message.get("content"))[0]:
+            found.update(dict.fromkeys(_EXCERPT_RE.findall(text)))
+    return [f" [{n}]" for n in found]
 
 
 def _echo_words(request: ChatRequest) -> list[str]:

@@ -23,6 +23,9 @@ one of the same name; unknown names are ignored.
                    (how a test makes the "model" say something exact)
 ``[sim:tool]``     call a tool when ``tools`` are given and ``tool_choice``
                    allows it
+``[sim:cite]``     end the reply by citing, as `` [n]``, every numbered excerpt
+                   (a line starting ``[n] ``) in the request's messages, as a
+                   model told to cite its sources does
 =================  ===========================================================
 """
 
@@ -43,6 +46,7 @@ class Directives:
 
     __slots__ = (
         "cached",
+        "cite",
         "cut",
         "delay_ms",
         "echo",
@@ -63,6 +67,7 @@ class Directives:
         self.cached: int | None = None
         self.tool = False
         self.echo = False
+        self.cite = False
 
 
 NONE: Final = Directives()
@@ -98,4 +103,6 @@ def parse_directives(text: str) -> Directives:
             found.tool = True
         elif name == "echo":
             found.echo = True
+        elif name == "cite":
+            found.cite = True
     return found
