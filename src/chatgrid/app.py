@@ -22,6 +22,7 @@ from starlette.routing import Route
 from chatgrid.context import AppContext
 from chatgrid.errors import ChatGridError
 from chatgrid.gateway.app import Gateway
+from chatgrid.gateway.forwarded import TrustedProxies
 from chatgrid.gateway.http import Receive, Scope, Send, send_error
 from chatgrid.providers.network import create_upstream_session
 from chatgrid.settings import Settings
@@ -45,6 +46,9 @@ class ChatGridApp:
         self.gateway: Gateway | None = None
         self.web: FastAPI | None = None
         self.workspace: Workspace | None = None
+        networks = settings.trusted_proxy_networks
+        #: None when no proxy is trusted: then nothing is read or copied per request.
+        self.proxies = TrustedProxies(networks, settings.forwarded_header) if networks else None
         self.site = Starlette(
             routes=[
                 Route("/healthz", self._healthz),
@@ -54,6 +58,8 @@ class ChatGridApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
+        if self.proxies is not None and kind != "lifespan":
+            scope = self.proxies.rewrite(scope)
         path = scope.get("path", "")
         if kind == "http" and (path == "/v1" or path.startswith("/v1/")):
             if self.gateway is None:

@@ -21,7 +21,7 @@ def run_server(settings: Settings, *, host: str, port: int) -> None:
         access_log=False,
         log_config=None,
         server_header=False,
-        proxy_headers=False,  # client addresses are the peer's; trusting a proxy is opt-in later
+        proxy_headers=False,  # the peer; CHATGRID_TRUSTED_PROXIES is read by app.py instead
         timeout_graceful_shutdown=5,
     )
     uvicorn.Server(config).run()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -193,6 +194,27 @@ class Settings(BaseSettings):
         description="Longest one domain verification waits for DNS before it says so.",
     )
 
+    # Behind a load balancer (docs/operations.md, "The real client address").
+    trusted_proxies: str = Field(
+        default="",
+        description="Proxies whose forwarding header is believed: comma-separated addresses "
+        "or CIDRs (unset: none; every client address is the connection's peer).",
+    )
+    forwarded_header: Literal["x-forwarded-for", "forwarded"] = Field(
+        default="x-forwarded-for",
+        description="The header the trusted proxies append the client to: x-forwarded-for, "
+        "or forwarded (RFC 7239's for=); the other one is never read.",
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: str) -> str:
+        return ", ".join(str(network) for network in _networks(value))
+
+    @property
+    def trusted_proxy_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        return _networks(self.trusted_proxies)
+
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:
@@ -227,6 +249,19 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.sqlite_path}"
+
+
+def _networks(text: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """``"10.0.0.0/8, 192.0.2.7"`` as networks; a bad entry is an error naming it."""
+    found = []
+    for entry in (part.strip() for part in text.split(",")):
+        if not entry:
+            continue
+        try:
+            found.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            raise ValueError(f"trusted_proxies: not an address or CIDR: {entry!r}") from None
+    return found
 
 
 def _split_address(text: str) -> tuple[str, int]:
