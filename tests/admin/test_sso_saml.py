@@ -16,7 +16,7 @@ from typing import ClassVar
 import pytest
 from typer.testing import CliRunner, Result
 
-from chatgrid.admin import sso, sso_signin
+from chatgrid.admin import saml_signin, sso, sso_signin
 from chatgrid.admin.sso_saml import certificate_fingerprint
 from chatgrid.audit import AuditFilter
 from chatgrid.cli import app
@@ -97,14 +97,19 @@ def test_the_idp_is_set_from_a_file_and_from_a_url_and_audited(
     assert first["replaced"] is False and latest["replaced"] is True
     assert latest["metadata_url"] == metadata_server + "/metadata"
     assert latest["certificates"] == [certificate_fingerprint(rotated.keys.cert_b64)]
-    # The browser sign-in is not wired for SAML yet: the sign-in page says so plainly.
+    # A sign-in now starts at the rotated IdP, with an AuthnRequest for this org's SP...
+    started = saml_signin.begin(
+        context, org, request_base="https://chat.example.com", next_path=None
+    )
+    assert started.url.startswith(rotated.sso_url + "?SAMLRequest=")
+    # ...and never through the OIDC path, which says this org has no OIDC provider.
     with pytest.raises(SsoSignInRefused) as caught:
         asyncio.run(
             sso_signin.begin(
                 context, ProviderDirectory(), org, email=None, redirect_uri="", next_path=None
             )
         )
-    assert caught.value.code == "sso_saml_unavailable"
+    assert caught.value.code == "sso_not_configured"
 
 
 def test_bad_metadata_is_refused_in_plain_words_and_nothing_is_saved(

@@ -6,8 +6,11 @@ canonical form, RSA-SHA256), so the tests can also bend them into the classic at
 from __future__ import annotations
 
 import base64
+import re
+import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qsl, urlsplit
 from xml.sax.saxutils import escape, quoteattr
 
 from cryptography import x509
@@ -163,3 +166,21 @@ class SamlIdp:
 def posted(xml: str) -> str:
     """What a browser POSTs as ``SAMLResponse``."""
     return base64.b64encode(xml.encode()).decode()
+
+
+@dataclass(frozen=True)
+class SentRequest:
+    """What an SP's HTTP-Redirect URL carries: the AuthnRequest and the RelayState."""
+
+    request_id: str
+    relay_state: str
+    xml: str
+
+
+def sent_request(url: str) -> SentRequest:
+    """The AuthnRequest in ``url`` (deflated, base64), as an IdP reads it."""
+    query = dict(parse_qsl(urlsplit(url).query))
+    xml = zlib.decompress(base64.b64decode(query["SAMLRequest"]), -15).decode()
+    found = re.search(r'\sID="([^"]+)"', xml)
+    assert found, xml
+    return SentRequest(found.group(1), query.get("RelayState", ""), xml)

@@ -8,7 +8,8 @@ the browser to; ``finish`` takes the provider's answer, checks everything
 (``identity.oidc``), provisions the person just in time and returns them, so
 the page starts an ordinary session. Every outcome is audited in the org:
 ``sso.signin`` or ``sso.signin_failed`` (with the reason), and
-``sso.provisioned`` when a member was created.
+``sso.provisioned`` when a member was created. SAML's trip is
+``admin.saml_signin``'s; it shares ``take``, ``admit`` and the audit here.
 
 With SSO enforced (``admin.sso.refuse_password``), the org's owners keep a
 way in if the provider is down: their recovery codes (``break_glass``), each
@@ -38,6 +39,7 @@ from chatgrid.identity.oidc import (
 )
 from chatgrid.identity.oidc_http import ProviderDirectory, exchange_code
 from chatgrid.identity.sso import (
+    Identity,
     SsoConnection,
     SsoProtocol,
     SsoSignInRefused,
@@ -55,7 +57,7 @@ LOGIN_LIFETIME = timedelta(minutes=10)
 START_AGAIN = "Start again from the sign-in page."
 
 
-def _sha256(value: str) -> str:
+def hashed(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8", "surrogateescape")).hexdigest()
 
 
@@ -86,13 +88,12 @@ async def begin(
     now: datetime | None = None,
 ) -> SsoStart:
     connection = sso_repository(ctx).get(org_id)
-    if connection is not None and connection.protocol is SsoProtocol.SAML:
+    if connection is None or connection.protocol is not SsoProtocol.OIDC:
+        # A SAML org starts at ``admin.saml_signin.begin`` (the sign-in page picks).
         raise SsoSignInRefused(
-            "this organization signs in through SAML, which this ChatGrid cannot complete "
-            "in the browser yet; ask an admin to connect the identity provider by OIDC",
-            code="sso_saml_unavailable",
+            "this organization has no OpenID Connect provider", code="sso_not_configured"
         )
-    if connection is None or connection.client_id is None:
+    if connection.client_id is None:
         raise SsoSignInRefused("this organization has no single sign-on", code="sso_not_configured")
     try:
         async with create_upstream_session(ctx.settings) as session:
@@ -111,8 +112,8 @@ async def begin(
     now = now or utcnow()
     sso_repository(ctx).start_login(
         PendingLogin(
-            state_hash=_sha256(request.state),
-            browser_hash=_sha256(secret),
+            state_hash=hashed(request.state),
+            browser_hash=hashed(secret),
             org_id=org_id,
             connection_id=connection.id,
             nonce=request.nonce,
@@ -155,25 +156,30 @@ async def finish(
 ) -> SsoSignedIn:
     """The person the provider signed in, provisioned and audited; ``SsoSignInRefused`` if not."""
     now = now or utcnow()
-    login = _take(ctx, answer.state, browser_secret, now)
+    login = take(ctx, answer.state, browser_secret, now)
     try:
         return await _finish(ctx, directory, login, answer, browser_secret or "", client, now)
     except SsoSignInRefused as refusal:
-        details: dict[str, object] = {"code": refusal.code, "reason": refusal.message[:300]}
-        ctx.audit.record(
-            login.org_id, client.actor(None, "sso"), "sso.signin_failed", None, details
-        )
+        audit_refusal(ctx, login.org_id, refusal, client)
         raise
 
 
-def _take(ctx: AppContext, state: str | None, secret: str | None, now: datetime) -> PendingLogin:
+def audit_refusal(
+    ctx: AppContext, org_id: str, refusal: SsoSignInRefused, client: ClientInfo
+) -> None:
+    """``sso.signin_failed`` in the org whose sign-in it was, with the code and reason."""
+    details: dict[str, object] = {"code": refusal.code, "reason": refusal.message[:300]}
+    ctx.audit.record(org_id, client.actor(None, "sso"), "sso.signin_failed", None, details)
+
+
+def take(ctx: AppContext, state: str | None, secret: str | None, now: datetime) -> PendingLogin:
     """The sign-in this browser started with this ``state`` (used up), or a refusal."""
     if not state or not secret or len(state) > 200 or len(secret) > 200:
         raise SsoSignInRefused(
             f"this sign-in was not started in this browser. {START_AGAIN}",
             code="sso_state_mismatch",
         )
-    login = sso_repository(ctx).take_login(_sha256(state), _sha256(secret))
+    login = sso_repository(ctx).take_login(hashed(state), hashed(secret))
     if login is None:
         raise SsoSignInRefused(
             "this sign-in is unknown, was used already, or was started in another browser. "
@@ -250,6 +256,19 @@ async def _finish(
         raise _unreachable(problem) from None
     except IdTokenRefused as refused:
         raise SsoSignInRefused(str(refused), code="sso_token_refused") from None
+    return admit(ctx, login, connection, identity, client, now)
+
+
+def admit(
+    ctx: AppContext,
+    login: PendingLogin,
+    connection: SsoConnection,
+    identity: Identity,
+    client: ClientInfo,
+    now: datetime,
+) -> SsoSignedIn:
+    """The person a provider vouched for (OIDC or SAML), if the org may take them: on one of
+    its verified domains, provisioned just in time with their groups' role; audited."""
     domain = email_domain(identity.email)
     owner = ctx.domains.verified_owner(domain) if domain is not None else None
     check_identity(identity, login.org_id, owner)
@@ -270,7 +289,7 @@ async def _finish(
         actor,
         "sso.signin",
         provisioned.user.id,
-        {"email": identity.email, "issuer": identity.issuer},
+        {"email": identity.email, "issuer": identity.issuer, "protocol": connection.protocol.value},
     )
     return SsoSignedIn(provisioned.user, login.org_id, login.next_path)
 

@@ -1,4 +1,5 @@
-"""An org's single sign-on through the API (org admins): read, set, test, enforce, remove.
+"""An org's single sign-on through the API (org admins): read, set (OIDC or SAML), test,
+enforce, remove.
 
 The handlers are plain functions run in a worker thread; the provider's
 discovery runs in its own event loop there (``asyncio.run``), bounded in time.
@@ -11,19 +12,32 @@ import asyncio
 from fastapi import APIRouter, status
 from starlette.requests import Request
 
-from chatgrid.admin import sso
+from chatgrid.admin import saml_signin, sso, sso_saml
+from chatgrid.identity.saml import ServiceProvider, service_provider
+from chatgrid.identity.sso import SsoConnection
 from chatgrid.web.api.sso_schemas import (
     ConnectionTestPublic,
     EnforcementUpdate,
     OidcUpdate,
+    SamlUpdate,
     SsoPublic,
     connection_test_public,
     sso_public,
 )
 from chatgrid.web.deps import Console, OrgAdmin
 from chatgrid.web.pages.sso import callback_url
+from chatgrid.web.state import ConsoleState
 
 router = APIRouter(tags=["single sign-on"])
+
+
+def _saml_sp(request: Request, state: ConsoleState, org_id: str) -> ServiceProvider:
+    return service_provider(saml_signin.sp_base(state.ctx, str(request.base_url)), org_id)
+
+
+def _public(request: Request, state: ConsoleState, connection: SsoConnection) -> SsoPublic:
+    sp = _saml_sp(request, state, connection.org_id)
+    return sso_public(connection, callback_url(request, state), sp)
 
 
 @router.get(
@@ -33,7 +47,7 @@ router = APIRouter(tags=["single sign-on"])
 )
 def get_sso(request: Request, state: Console, access: OrgAdmin) -> SsoPublic | None:
     connection = sso.connection_of(state.ctx, access.org.id)
-    return None if connection is None else sso_public(connection, callback_url(request, state))
+    return None if connection is None else _public(request, state, connection)
 
 
 @router.put(
@@ -54,7 +68,26 @@ def put_oidc(body: OidcUpdate, request: Request, state: Console, access: OrgAdmi
     saved = asyncio.run(
         sso.configure_oidc(state.ctx, access.org.id, access.actor, settings, body.client_secret)
     )
-    return sso_public(saved, callback_url(request, state))
+    return _public(request, state, saved)
+
+
+@router.put(
+    "/api/orgs/{org_id}/sso/saml",
+    response_model=SsoPublic,
+    summary="Connect or replace a SAML 2.0 identity provider from its metadata (URL or XML)",
+)
+def put_saml(body: SamlUpdate, request: Request, state: Console, access: OrgAdmin) -> SsoPublic:
+    """400 ``sso_setup_refused`` says in plain words what the metadata lacks (a signing
+    certificate, an HTTP-Redirect sign-in URL...) or why its URL failed; nothing is saved."""
+    settings = sso_saml.SamlSettings(
+        metadata_xml=body.metadata_xml,
+        metadata_url=body.metadata_url,
+        groups_attribute=body.groups_attribute,
+        role_map=body.role_map,
+        default_role=body.default_role,
+    )
+    saved = asyncio.run(sso_saml.configure_saml(state.ctx, access.org.id, access.actor, settings))
+    return _public(request, state, saved)
 
 
 @router.post(
@@ -75,7 +108,7 @@ def put_enforcement(
     body: EnforcementUpdate, request: Request, state: Console, access: OrgAdmin
 ) -> SsoPublic:
     saved = sso.set_enforced(state.ctx, access.org.id, access.actor, body.enforced)
-    return sso_public(saved, callback_url(request, state))
+    return _public(request, state, saved)
 
 
 @router.delete(

@@ -30,6 +30,7 @@ NOTICES = {
     "invitation_accepted": "Welcome! You have joined the organization.",
     "org_created": "Your organization is ready. Its 14-day trial has started.",
     "sso_saved": "Single sign-on is saved: the provider answered discovery and showed its keys.",
+    "saml_saved": "Single sign-on is saved: the IdP's metadata names its sign-in URL and key.",
     "sso_enforced": "Single sign-on is enforced: passwords no longer work for your domains.",
     "sso_relaxed": "Single sign-on is no longer enforced: passwords work again.",
     "sso_removed": "Single sign-on is removed: everyone signs in with a password again.",

@@ -19,11 +19,20 @@ from fastapi import APIRouter, Form, Query
 from starlette.requests import Request
 from starlette.responses import Response
 
-from chatgrid.admin import sso, sso_signin
-from chatgrid.admin.signin import authenticate, start_session
+from chatgrid.admin import saml_signin, sso, sso_signin
+from chatgrid.admin.signin import ClientInfo, authenticate, start_session
 from chatgrid.errors import ChatGridError, InvalidRequest
+from chatgrid.identity.saml import service_provider
 from chatgrid.identity.sso import SsoSignInRefused, parse_role, parse_role_map
-from chatgrid.web.deps import AnonymousCsrf, Client, Console, OptionalViewer, OrgAccess, OrgAdmin
+from chatgrid.web.deps import (
+    AnonymousCsrf,
+    Client,
+    Console,
+    OptionalViewer,
+    OrgAccess,
+    OrgAdmin,
+    Viewer,
+)
 from chatgrid.web.pages.common import form_action, redirect, render, safe_next
 from chatgrid.web.security import cookie_name, is_https, read_cookie, set_session_cookie
 from chatgrid.web.state import ConsoleState
@@ -43,7 +52,7 @@ def callback_url(request: Request, state: ConsoleState) -> str:
     return registered or str(request.base_url).rstrip("/") + CALLBACK_PATH
 
 
-def _set_sso_cookie(request: Request, response: Response, value: str) -> None:
+def set_sso_cookie(request: Request, response: Response, value: str) -> None:
     response.set_cookie(
         cookie_name(request, SSO_COOKIE),
         value,
@@ -58,22 +67,31 @@ def _set_sso_cookie(request: Request, response: Response, value: str) -> None:
 def start_sso(
     request: Request, state: ConsoleState, org_id: str, email: str, next_path: str | None
 ) -> Response:
-    """The page that sends this browser to the org's identity provider."""
-    started = asyncio.run(
-        sso_signin.begin(
+    """The page that sends this browser to the org's identity provider (OIDC or SAML)."""
+    if saml_signin.saml_connection(state.ctx, org_id) is not None:
+        started = saml_signin.begin(
             state.ctx,
-            state.oidc,
             org_id,
-            email=email.strip().lower(),
-            redirect_uri=callback_url(request, state),
+            request_base=str(request.base_url),
             next_path=safe_next(next_path),
             now=state.clock(),
         )
-    )
+    else:
+        started = asyncio.run(
+            sso_signin.begin(
+                state.ctx,
+                state.oidc,
+                org_id,
+                email=email.strip().lower(),
+                redirect_uri=callback_url(request, state),
+                next_path=safe_next(next_path),
+                now=state.clock(),
+            )
+        )
     response = render(
         request, state, "auth/sso_redirect.html", url=started.url, org=state.ctx.orgs.by_id(org_id)
     )
-    _set_sso_cookie(request, response, started.browser_secret)
+    set_sso_cookie(request, response, started.browser_secret)
     return response
 
 
@@ -87,14 +105,14 @@ def email_step(
         try:
             return start_sso(request, state, org_id, email, next_path)
         except SsoSignInRefused as refusal:
-            return _refused(request, state, refusal)
+            return refused_page(request, state, refusal)
     address = email.strip().lower()[:320]
     if not address:
         raise InvalidRequest("enter your email address", param="email")
     return render(request, state, "auth/login.html", next=safe_next(next_path) or "", email=address)
 
 
-def _refused(request: Request, state: ConsoleState, refusal: ChatGridError) -> Response:
+def refused_page(request: Request, state: ConsoleState, refusal: ChatGridError) -> Response:
     """The refusal in plain words. The sign-in cookie stays: a forged answer sent to this
     browser must not end the real sign-in it may have under way."""
     return render(request, state, "auth/sso_refused.html", status=refusal.status, problem=refusal)
@@ -126,7 +144,18 @@ def oidc_callback(
             )
         )
     except SsoSignInRefused as refusal:
-        return _refused(request, state, refusal)
+        return refused_page(request, state, refusal)
+    return signed_in_response(request, state, client, viewer, signed_in)
+
+
+def signed_in_response(
+    request: Request,
+    state: ConsoleState,
+    client: ClientInfo,
+    viewer: Viewer | None,
+    signed_in: sso_signin.SsoSignedIn,
+) -> Response:
+    """An ordinary session for the person the provider signed in (OIDC or SAML)."""
     if viewer is not None:  # someone else was signed in in this browser: no longer
         state.ctx.sessions.delete(viewer.session.id_hash)
     session_id, _ = start_session(state.ctx, signed_in.user, signed_in.org_id, client)
@@ -170,7 +199,7 @@ def break_glass(
 # The org admin's page
 
 
-def _sso_page(
+def sso_admin_page(
     request: Request,
     state: ConsoleState,
     access: OrgAccess,
@@ -191,6 +220,7 @@ def _sso_page(
         connection=connection,
         domains=domains,
         redirect_uri=callback_url(request, state),
+        saml_sp=service_provider(saml_signin.sp_base(ctx, str(request.base_url)), access.org.id),
         form=form or {},
         test=test,
         refused=refused,
@@ -199,7 +229,7 @@ def _sso_page(
 
 @router.get("/orgs/{org_id}/sso")
 def sso_page(request: Request, state: Console, access: OrgAdmin) -> Response:
-    return _sso_page(request, state, access)
+    return sso_admin_page(request, state, access)
 
 
 @router.post("/orgs/{org_id}/sso")
@@ -235,16 +265,16 @@ def save_oidc(
         )
         return redirect(f"/orgs/{access.org.id}/sso", "sso_saved")
 
-    return form_action(save, partial(_sso_page, request, state, access, form=typed))
+    return form_action(save, partial(sso_admin_page, request, state, access, form=typed))
 
 
 @router.post("/orgs/{org_id}/sso/test")
 def test_sso(request: Request, state: Console, access: OrgAdmin) -> Response:
     def run() -> Response:
         result = asyncio.run(sso.check_connection(state.ctx, access.org.id))
-        return _sso_page(request, state, access, test=result)
+        return sso_admin_page(request, state, access, test=result)
 
-    return form_action(run, partial(_sso_page, request, state, access))
+    return form_action(run, partial(sso_admin_page, request, state, access))
 
 
 @router.post("/orgs/{org_id}/sso/enforce")
@@ -259,7 +289,7 @@ def enforce_sso(
         sso.set_enforced(state.ctx, access.org.id, access.actor, on)
         return redirect(f"/orgs/{access.org.id}/sso", "sso_enforced" if on else "sso_relaxed")
 
-    return form_action(save, partial(_sso_page, request, state, access))
+    return form_action(save, partial(sso_admin_page, request, state, access))
 
 
 @router.post("/orgs/{org_id}/sso/remove")
@@ -268,4 +298,4 @@ def remove_sso(request: Request, state: Console, access: OrgAdmin) -> Response:
         sso.remove_sso(state.ctx, access.org.id, access.actor)
         return redirect(f"/orgs/{access.org.id}/sso", "sso_removed")
 
-    return form_action(remove, partial(_sso_page, request, state, access))
+    return form_action(remove, partial(sso_admin_page, request, state, access))
