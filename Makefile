@@ -6,13 +6,14 @@ STAMP := $(VENV)/.installed
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 HOST ?= 127.0.0.1
 PORT ?= 8000
+SIM_PORT ?= 9100
 
 .PHONY: help install run simulator test lint format typecheck test-sqlite test-postgres test-calendar browser redis-server bench bench-retrieval clean
 
 help:
 	@echo "make run        start ChatGrid on SQLite at http://$(HOST):$(PORT)"
 	@echo "make test       lint, types, and the whole suite on SQLite and PostgreSQL"
-	@echo "make simulator  start the local OpenAI simulator on :9100"
+	@echo "make simulator  start the local OpenAI simulator on :$(SIM_PORT)"
 	@echo "make bench      gateway overhead, retrieval, ingestion and rendering speed"
 
 $(STAMP): pyproject.toml
@@ -23,23 +24,38 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The server reads CHATGRID_* from the environment make runs in, so
+# `CHATGRID_ALLOW_PRIVATE_UPSTREAMS=true make run` lets it call the simulator on 127.0.0.1.
 run: $(STAMP)
 	@$(BIN)/chatgrid migrate > /dev/null
 	@echo ""
-	@echo "ChatGrid is starting at http://$(HOST):$(PORT) (SQLite in ./data)."
+	@echo "ChatGrid is starting at http://$(HOST):$(PORT) (SQLite in $${CHATGRID_DATA_DIR:-./data})."
 	@echo "Open http://$(HOST):$(PORT)/signup to create your organization in the browser,"
-	@echo "or use the command line. In another terminal (the simulator stands in for OpenAI here):"
-	@echo "  make simulator"
-	@echo "  $(BIN)/chatgrid org create acme --mode byok"
-	@echo "  $(BIN)/chatgrid member add acme you@example.com --role owner"
-	@echo "  echo sk-your-openai-key | CHATGRID_ALLOW_PRIVATE_UPSTREAMS=true $(BIN)/chatgrid credential set acme --base-url http://127.0.0.1:9100/v1"
-	@echo "  $(BIN)/chatgrid token create acme you@example.com"
-	@echo "  then point any OpenAI SDK at base_url=http://$(HOST):$(PORT)/v1 with that token."
+	@if [ "$${CHATGRID_ALLOW_PRIVATE_UPSTREAMS:-false}" = "true" ]; then \
+		echo "or use the command line. Start the simulator (it stands in for OpenAI) in another terminal:"; \
+		echo "  make simulator"; \
+		echo "and in a third one:"; \
+		echo "  export CHATGRID_ALLOW_PRIVATE_UPSTREAMS=true"; \
+		echo "  $(BIN)/chatgrid org create acme --mode byok"; \
+		echo "  $(BIN)/chatgrid member add acme you@example.com --role owner"; \
+		echo "  echo sk-demo-0123456789 | $(BIN)/chatgrid credential set acme --base-url http://127.0.0.1:$(SIM_PORT)/v1"; \
+		echo "  $(BIN)/chatgrid token create acme you@example.com"; \
+		echo "then point any OpenAI SDK at base_url=http://$(HOST):$(PORT)/v1 with that token."; \
+	else \
+		echo "or use the command line in another terminal (with a real OpenAI key):"; \
+		echo "  $(BIN)/chatgrid org create acme --mode byok"; \
+		echo "  $(BIN)/chatgrid member add acme you@example.com --role owner"; \
+		echo "  echo sk-your-openai-key | $(BIN)/chatgrid credential set acme"; \
+		echo "  $(BIN)/chatgrid token create acme you@example.com"; \
+		echo "then point any OpenAI SDK at base_url=http://$(HOST):$(PORT)/v1 with that token."; \
+		echo "To try it with the local simulator instead of OpenAI, stop this and start it as"; \
+		echo "  CHATGRID_ALLOW_PRIVATE_UPSTREAMS=true make run"; \
+	fi
 	@echo ""
 	$(BIN)/chatgrid serve --host $(HOST) --port $(PORT)
 
 simulator: $(STAMP)
-	$(BIN)/chatgrid simulator --port 9100
+	$(BIN)/chatgrid simulator --port $(SIM_PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

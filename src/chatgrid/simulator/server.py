@@ -7,6 +7,8 @@ baseline and its CPU time is charged to whatever is measured in front of it.
 
 from __future__ import annotations
 
+import socket
+
 import uvicorn
 
 from chatgrid.simulator.app import create_simulator_app
@@ -15,9 +17,22 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 9100
 
 
+class _AnnouncingServer(uvicorn.Server):
+    """Says where it listens once its socket is bound (uvicorn's own lines are off)."""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            base = f"http://{self.config.host}:{self.config.port}/v1"
+            print(
+                f"OpenAI simulator listening on {base} (any key like sk-demo-0123456789 works)",
+                flush=True,
+            )
+
+
 def run_simulator(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
     """Serve a fresh simulator until interrupted."""
-    uvicorn.run(
+    config = uvicorn.Config(
         create_simulator_app(),
         host=host,
         port=port,
@@ -29,3 +44,4 @@ def run_simulator(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
         server_header=False,
         backlog=4096,
     )
+    _AnnouncingServer(config).run()

@@ -46,6 +46,7 @@ def _key_page(
         provider=provider if provider in PROVIDERS else "openai",
         providers=PROVIDERS,
         default_api_version=DEFAULT_AZURE_API_VERSION,
+        allow_private=state.ctx.settings.allow_private_upstreams,
         form=form or {},
         refused=refused,
     )
