@@ -19,6 +19,7 @@ from fastapi.routing import APIRoute
 
 from chatgrid.admin import accounts, domains, service_accounts
 from chatgrid.audit import Actor
+from chatgrid.store.prompts import PromptRepository
 from tests.support.console import PASSWORD, Browser, World, seed_chat_objects, seed_invoice
 
 Route = tuple[str, str]
@@ -129,6 +130,15 @@ MEMBER: set[Route] = {
     ("GET", "/api/orgs/{org_id}/documents/{document_id}"),
     ("DELETE", "/api/orgs/{org_id}/documents/{document_id}"),
     ("GET", "/api/orgs/{org_id}/search"),
+    # The prompt library: every member keeps their own; shared ones are refused per object.
+    ("GET", "/orgs/{org_id}/prompts"),
+    ("POST", "/orgs/{org_id}/prompts"),
+    ("POST", "/orgs/{org_id}/prompts/{prompt_id}"),
+    ("POST", "/orgs/{org_id}/prompts/{prompt_id}/delete"),
+    ("GET", "/api/orgs/{org_id}/prompts"),
+    ("POST", "/api/orgs/{org_id}/prompts"),
+    ("PATCH", "/api/orgs/{org_id}/prompts/{prompt_id}"),
+    ("DELETE", "/api/orgs/{org_id}/prompts/{prompt_id}"),
 }
 # Member routes that call the gateway: the console-only test app has none, so
 # they answer 503 here (or 400 for a missing query) and are exercised end to
@@ -220,6 +230,7 @@ def fill(path: str, world: World, *, org: str, token: str) -> str:
         .replace("{domain_id}", world.ids.get("domain", "domain-unknown"))
         .replace("{session_id}", "ses_unknown")
         .replace("{service_account_id}", world.ids.get("service_account", "sa_unknown"))
+        .replace("{prompt_id}", world.ids.get("prompt", "prm_unknown"))
     )
 
 
@@ -238,6 +249,16 @@ def seed_service_account(world: World) -> None:
             world.ctx, org, Actor.cli(), "routes-bot", "v1"
         )
         world.ids["service_account"] = account.id
+
+
+def seed_prompt(world: World) -> None:
+    """Org A's shared prompt, so its routes are tried with a real id of another org."""
+    if "prompt" not in world.ids:
+        found = PromptRepository(world.ctx.engine).add_prompt(
+            world.org_a, None, "routes", "Seeded for the route table.", 200
+        )
+        assert found is not None
+        world.ids["prompt"] = found.id
 
 
 def call(browser: Browser, method: str, url: str, *, csrf: bool = True) -> int:
@@ -266,6 +287,7 @@ def test_an_outsider_gets_404_for_every_object_of_another_org(shared_world: Worl
     w = shared_world
     seed_domain(w)
     seed_service_account(w)
+    seed_prompt(w)
     charlie = w.charlie.browser
     wrong = {}
     for method, path in org_routes(w):

@@ -50,6 +50,7 @@ from chatgrid.store.tables.orgs import (
     org_policies,
     orgs,
 )
+from chatgrid.store.tables.prompts import prompts
 from chatgrid.store.tables.saml import saml_assertions_seen
 from chatgrid.store.tables.scim import scim_group_members, scim_groups, scim_tokens, scim_users
 from chatgrid.store.tables.second_factor import (
@@ -87,6 +88,7 @@ __all__ = [
     "plans",
     "pool_keys",
     "prices",
+    "prompts",
     "recovery_codes",
     "saml_assertions_seen",
     "scim_group_members",
