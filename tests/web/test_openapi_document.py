@@ -25,7 +25,10 @@ def security_of(spec: dict[str, Any], method: str, path: str) -> list[dict[str, 
     """An operation's security, its schemes named by where they go (cookie, header)."""
     schemes = spec["components"]["securitySchemes"]
     return [
-        {schemes[name]["in"]: scopes for name, scopes in requirement.items()}
+        {
+            schemes[name].get("in", schemes[name].get("scheme")): scopes
+            for name, scopes in requirement.items()
+        }
         for requirement in spec["paths"][path][method]["security"]
     ]
 
@@ -33,7 +36,12 @@ def security_of(spec: dict[str, Any], method: str, path: str) -> list[dict[str, 
 @pytest.mark.parametrize(
     ("method", "path", "security"),
     [
-        ("get", "/api/orgs/{org_id}/usage", [{"cookie": []}]),
+        ("get", "/api/orgs/{org_id}/usage", [{"cookie": []}, {"bearer": []}]),
+        (
+            "post",
+            "/api/orgs/{org_id}/service-accounts",
+            [{"cookie": [], "header": []}, {"bearer": []}],
+        ),
         ("post", "/api/orgs/{org_id}/tokens", [{"cookie": [], "header": []}]),
         ("delete", "/api/session", [{"cookie": [], "header": []}]),
         ("post", "/api/session", [{"header": []}]),
@@ -54,6 +62,8 @@ def test_every_operation_that_reads_the_session_says_how(spec: dict[str, Any]) -
         [{"cookie": [], "header": []}],
         [{"header": []}],
         [{}, {"cookie": []}],
+        [{"cookie": []}, {"bearer": []}],  # org admin routes: an admin service account's token
+        [{"cookie": [], "header": []}, {"bearer": []}],
     ]
     for path, item in spec["paths"].items():
         for method, operation in item.items():
