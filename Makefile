@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SIM_PORT ?= 9100
 
-.PHONY: help install run simulator test lint format typecheck test-sqlite test-postgres test-calendar browser redis-server bench bench-retrieval clean
+.PHONY: help install run simulator test lint format typecheck test-sqlite test-postgres test-calendar browser redis-server xmlsec1 bench bench-retrieval clean
 
 help:
 	@echo "make run        start ChatGrid on SQLite at http://$(HOST):$(PORT)"
@@ -68,10 +68,10 @@ format: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test-sqlite: $(STAMP) browser redis-server | node_modules
+test-sqlite: $(STAMP) browser redis-server xmlsec1 | node_modules
 	CHATGRID_TEST_BACKEND=sqlite $(BIN)/python -m pytest -q
 
-test-postgres: $(STAMP) browser redis-server | node_modules
+test-postgres: $(STAMP) browser redis-server xmlsec1 | node_modules
 	CHATGRID_TEST_BACKEND=postgresql CHATGRID_TEST_POSTGRES_URL=$(PG_TEST_URL) \
 		$(BIN)/python -m pytest -q 
 
@@ -83,6 +83,10 @@ node_modules: package-lock.json
 # The browser tests drive Debian's Chromium (Playwright's own download cannot work here).
 browser:
 	@command -v chromium > /dev/null || (apt-get update -qq && apt-get install -y -qq chromium > /dev/null)
+
+# The SAML tests' identity provider (pysaml2) signs with the xmlsec1 program.
+xmlsec1:
+	@command -v xmlsec1 > /dev/null || (apt-get update -qq && apt-get install -y -qq xmlsec1 > /dev/null)
 
 # The Redis fault tests start, kill and restart a redis-server of their own.
 redis-server:
