@@ -32,7 +32,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from chatgrid.admin import accounts, keys, members, people
+from chatgrid.admin import accounts, keys, members, people, service_accounts
 from chatgrid.admin.signin import ClientInfo
 from chatgrid.audit import Actor
 from chatgrid.identity.models import Role
@@ -131,6 +131,7 @@ def seed(deployment: Deployment) -> Seeded:
         mailer=None,
     )
     assert issued.link is not None
+    robot, _ = service_accounts.create_service_account(ctx, a.org, Actor.cli(), "fuzz bot", "v1")
     moments = [
         datetime(2026, 10, 1, 9, tzinfo=UTC),
         datetime(1, 1, 1, tzinfo=UTC),
@@ -164,6 +165,7 @@ def seed(deployment: Deployment) -> Seeded:
             "collection_id": collection["id"],
             "document_id": document["id"],
             "tenant_id": b.org.id,
+            "service_account_id": robot.id,
         },
         upstream=f"{deployment.simulator.base_url}/v1",
     )
@@ -185,6 +187,8 @@ def config_toml(base_url: str, seeded: Seeded) -> str:
     schemes = httpx.get(f"{base_url}/openapi.json").json()["components"]["securitySchemes"]
     auth = []
     for name, scheme in schemes.items():
+        if scheme.get("in") not in ("cookie", "header"):
+            continue  # a service account's bearer token: tests/web/test_service_accounts.py
         value = seeded.cookies[scheme["name"]] if scheme["in"] == "cookie" else seeded.csrf
         auth += [f"[auth.openapi.{q(name)}]", f"api_key = {q(value)}"]
     lines = [
