@@ -78,6 +78,7 @@ def test_the_idp_is_set_from_a_file_and_from_a_url_and_audited(
     assert shown["saml"] == {
         "entity_id": f"https://chat.example.com/sso/saml/{org}/metadata",
         "acs_url": "https://chat.example.com/sso/saml/acs",
+        "metadata_url": f"https://chat.example.com/sso/saml/{org}/metadata",
     }
     saved = sso.connection_of(context, org)
     assert saved is not None and saved.settings["certificates"] == [idp.keys.cert_b64]

@@ -115,9 +115,10 @@ async def configure_saml(
 
 
 def sp_endpoints(ctx: AppContext, org_id: str) -> dict[str, str] | None:
-    """What to give the IdP's admin (None while ``CHATGRID_PUBLIC_URL`` is unset)."""
+    """What to give the IdP's admin (None while ``CHATGRID_PUBLIC_URL`` is unset). The
+    entity ID is also the URL that serves our SP metadata (``web.pages.saml``)."""
     public = ctx.settings.public_url
     if not public:
         return None
     sp = service_provider(public, org_id)
-    return {"entity_id": sp.entity_id, "acs_url": sp.acs_url}
+    return {"entity_id": sp.entity_id, "acs_url": sp.acs_url, "metadata_url": sp.entity_id}
