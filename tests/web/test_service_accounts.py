@@ -10,15 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 from chatgrid.admin import service_accounts as sa
 from chatgrid.audit import Actor, AuditFilter
 from chatgrid.identity.models import Role
 from tests.support.console import World
 
 
-def bearer(world: World, method: str, url: str, token: str, json: Any = None) -> httpx.Response:
+def bearer(world: World, method: str, url: str, token: str, json: Any = None) -> Any:
+    """An answer to a request that carries only the bearer token (no cookie, no CSRF)."""
     client = world.browser().client
     return client.request(method, url, json=json, headers={"Authorization": f"Bearer {token}"})
 
