@@ -93,7 +93,18 @@ class ChatGridApp:
         await self.gateway.start()
         self.workspace.ingestor.start()
 
+    def cut_streams(self) -> int:
+        """The drain deadline passed (``server.py``): end the streams still open, each
+        ledgered with what it used so far; how many there were."""
+        if self.gateway is None:
+            return 0
+        from chatgrid.gateway.streams import STOPPING
+
+        return self.gateway.streams.cut_all(STOPPING)
+
     async def shutdown(self) -> None:
+        """After the requests in flight have finished (or been cut): stop the background work
+        (the extraction children are ended here), then flush and close what is open."""
         if self.workspace is not None:
             await self.workspace.ingestor.stop()
         if self.web is not None:

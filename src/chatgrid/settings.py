@@ -73,6 +73,13 @@ class Settings(BaseSettings):
         ge=0,
         description="How long an abandoned stream is read on to learn its real usage.",
     )
+    shutdown_drain_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        le=3600,
+        description="On SIGTERM, how long requests and streams in flight may go on; "
+        "streams still open then are cut, ledgered as they stand, and the server exits.",
+    )
     log_level: str = Field(
         default="info", description="debug, info, warning or error (JSON lines on stderr)."
     )

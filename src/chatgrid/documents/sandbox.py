@@ -15,7 +15,15 @@ threads or sockets) that:
   itself after any document that pushed its peak memory past
   ``recycle_after_bytes``, since a Python process rarely gives memory back;
 - reports its own peak memory with every answer, so the limit can be seen to
-  hold (``last_peak_memory_bytes``).
+  hold (``last_peak_memory_bytes``);
+- is ended only by its parent: it ignores SIGTERM and SIGINT, which
+  systemd, Kubernetes and a terminal send to the whole process group. One
+  that died of the group's signal mid-document would otherwise look like a
+  document that killed its reader (marked unreadable for good), and the
+  server, which drains its own requests first, stops the child itself;
+- exits on its own when the server is gone (the pipe's end of file between
+  documents; a watchdog thread that sees its parent change while reading),
+  so a server ended by SIGKILL leaves no orphan behind.
 
 The child is a plain ``Process`` on a ``Pipe`` rather than a ``Pool``: a
 pool's worker that dies takes its task with it and the caller would only
@@ -27,7 +35,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 import resource
+import signal
 import threading
 import time
 from dataclasses import dataclass, field
@@ -47,6 +57,8 @@ RECYCLE_AFTER_PEAK_BYTES: Final = 384 * 1024 * 1024
 _NEAR_LIMIT: Final = 0.9
 _POLL_SECONDS: Final = 0.2
 _EXIT_WAIT_SECONDS: Final = 5.0
+_ORPHAN_CHECK_SECONDS: Final = 0.5
+_STOP_SIGNALS: Final = (signal.SIGTERM, signal.SIGINT)
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +89,8 @@ class Outcome:
 
 
 class SandboxClosed(Exception):
-    """The server is stopping; the document stays claimed and is taken again later."""
+    """The server is stopping (or its reader was stopped from outside): the document
+    stays claimed and is taken again later."""
 
 
 def too_much_memory() -> ExtractionFailed:
@@ -177,8 +190,27 @@ def _status_bytes(path: str, field: str) -> int | None:
     return None
 
 
-def _serve(conn: Connection, max_memory_bytes: int, recycle_after_bytes: int) -> None:
+def _ignore_stop_signals() -> None:
+    """The group's SIGTERM/SIGINT are the server's to handle; this child is ended by it."""
+    for number in _STOP_SIGNALS:
+        signal.signal(number, signal.SIG_IGN)
+
+
+def _exit_when_orphaned(parent_pid: int) -> None:
+    """In a thread of the child: leave at once once the server is gone, even mid-document."""
+    while os.getppid() == parent_pid:
+        time.sleep(_ORPHAN_CHECK_SECONDS)
+    os._exit(0)
+
+
+def _serve(
+    conn: Connection, max_memory_bytes: int, recycle_after_bytes: int, parent_pid: int
+) -> None:
     """The child's loop: limit itself, load the parsers, then answer jobs until retired."""
+    _ignore_stop_signals()
+    threading.Thread(
+        target=_exit_when_orphaned, args=(parent_pid,), name="orphan-watch", daemon=True
+    ).start()
     for limit in (resource.RLIMIT_AS, resource.RLIMIT_DATA):
         resource.setrlimit(limit, (max_memory_bytes, max_memory_bytes))
     # The child logs nothing of what it reads: parser warnings quote the document.
@@ -257,7 +289,7 @@ class ExtractionSandbox:
                 parent, child = context.Pipe()
                 process = context.Process(
                     target=_serve,
-                    args=(child, self.max_memory_bytes, self.recycle_after_bytes),
+                    args=(child, self.max_memory_bytes, self.recycle_after_bytes, os.getpid()),
                     name="chatgrid-extraction",
                     daemon=True,
                 )
@@ -350,5 +382,10 @@ class ExtractionSandbox:
                     raise SandboxClosed
                 exitcode = child.process.exitcode
                 self._discard(child)
+                if exitcode is not None and -exitcode in _STOP_SIGNALS:
+                    # Stopped from outside before it could ignore the signal (it was
+                    # starting): not the document's doing, so it is read again later.
+                    log.warning("the extraction child was stopped by signal %s", -exitcode)
+                    raise SandboxClosed
                 log.warning("the extraction child died (exit code %s)", exitcode)
                 raise reader_died()

@@ -21,6 +21,7 @@ import aiohttp
 from chatgrid.errors import (
     ChatGridError,
     CredentialUnusable,
+    ServiceUnavailable,
     UpstreamFailed,
 )
 from chatgrid.gateway.bodies import prompt_byte_bound
@@ -28,7 +29,7 @@ from chatgrid.gateway.calls import CallPlan
 from chatgrid.gateway.failover import RETRYABLE_STATUSES, PoolFailover
 from chatgrid.gateway.sinks import Sink
 from chatgrid.gateway.sse import StreamTracker
-from chatgrid.gateway.streams import StreamRegistry
+from chatgrid.gateway.streams import REVOKED, STOPPING, StreamRegistry
 from chatgrid.gateway.upstream_answers import KEY_REJECTED, judge_upstream_answer, parse_retry_after
 from chatgrid.gateway.usage import usage_from_body
 from chatgrid.ledger.entries import LedgerEntry
@@ -183,15 +184,15 @@ class Relay:
         tracker = StreamTracker(forward_usage=plan.prepared.client_wants_usage)
         await sink.open_stream(plan.call_id, upstream_id)
         client_gone = False
-        revoked = False
+        cut_reason: str | None = None  # why we ended it early (streams.REVOKED, streams.STOPPING)
         outcome = "ok"
         loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(None) as deadline:
 
-                def cut() -> None:
-                    nonlocal revoked
-                    revoked = True
+                def cut(reason: str) -> None:
+                    nonlocal cut_reason
+                    cut_reason = reason
                     deadline.reschedule(loop.time())
 
                 with self.streams.watching(plan, cut):
@@ -203,10 +204,10 @@ class Relay:
                         if events and not client_gone:
                             await sink.stream_events(events)
         except TimeoutError:
-            if deadline.expired():  # ours: a revocation, or the drain of an abandoned stream
-                outcome = "credential_revoked" if revoked else "drain_timeout"
-            else:  # the upstream's own (CHATGRID_UPSTREAM_TIMEOUT_SECONDS): it stalled
-                outcome = "upstream_timeout"
+            # Ours (a cut, or the drain of an abandoned stream), or else the
+            # upstream's own (CHATGRID_UPSTREAM_TIMEOUT_SECONDS): it stalled.
+            ours = deadline.expired()
+            outcome = (cut_reason or "drain_timeout") if ours else "upstream_timeout"
         except _UPSTREAM_ERRORS:
             outcome = "upstream_cut"
         finally:
@@ -233,8 +234,8 @@ class Relay:
         )
         recorded = await self._record(entry)
         if not client_gone:
-            complete = recorded and tracker.done and not revoked
-            await sink.close_stream(None if complete else _stream_error(recorded, revoked))
+            complete = recorded and tracker.done and cut_reason is None
+            await sink.close_stream(None if complete else _stream_error(recorded, cut_reason))
         return entry
 
     async def _upstream_error(
@@ -289,11 +290,15 @@ class Relay:
         return entry
 
 
-def _stream_error(recorded: bool, revoked: bool) -> ChatGridError:
-    if revoked:
+def _stream_error(recorded: bool, cut_reason: str | None) -> ChatGridError:
+    if cut_reason == REVOKED:
         return CredentialUnusable(
             "Your organization's key was revoked while this answer was streaming.",
-            code="credential_revoked",
+            code=REVOKED,
+        )
+    if cut_reason == STOPPING:
+        return ServiceUnavailable(
+            "This server is restarting and cut the answer short; ask again.", code=STOPPING
         )
     if not recorded:
         return _ledger_down()

@@ -2,7 +2,9 @@
 
 A rotation lets streams on the old key finish (nothing fails); a revocation
 or a key the upstream rejected ends them, within moments of the change,
-with an error event — even if the upstream is silent at that instant.
+with an error event — even if the upstream is silent at that instant. A
+server stopping cuts the streams still open at its drain deadline the same
+way (``cut_all``), so each is ledgered with what it used so far.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Final
 
 from chatgrid.context import AppContext
 from chatgrid.gateway.calls import CallPlan
@@ -19,12 +22,16 @@ from chatgrid.identity.models import BillingMode
 
 log = logging.getLogger(__name__)
 
+REVOKED: Final = "credential_revoked"
+STOPPING: Final = "server_stopping"
+
 
 @dataclass(eq=False)
 class StreamWatch:
     credential_id: str | None
     pool_key_id: str | None
-    cut: Callable[[], None]
+    cut: Callable[[str], None]
+    """Ends the stream now; the reason becomes its ledger entry's outcome."""
 
 
 class StreamRegistry:
@@ -35,7 +42,7 @@ class StreamRegistry:
         self._check_again = False
 
     @contextmanager
-    def watching(self, plan: CallPlan, cut: Callable[[], None]) -> Iterator[None]:
+    def watching(self, plan: CallPlan, cut: Callable[[str], None]) -> Iterator[None]:
         byok = plan.route.mode is BillingMode.BYOK
         watch = StreamWatch(
             credential_id=plan.route.credential_id if byok else None,
@@ -47,6 +54,13 @@ class StreamRegistry:
             yield
         finally:
             self._watches.discard(watch)
+
+    def cut_all(self, reason: str) -> int:
+        """End every stream in flight now (the server's drain deadline); how many there were."""
+        watches = list(self._watches)
+        for watch in watches:
+            watch.cut(reason)
+        return len(watches)
 
     def changed(self) -> None:
         """Admin state moved: check whether any stream's key has ended."""
@@ -65,7 +79,7 @@ class StreamRegistry:
                 ended = await asyncio.to_thread(self._ended_key_ids, watches)
                 for watch in watches:
                     if watch.credential_id in ended or watch.pool_key_id in ended:
-                        watch.cut()
+                        watch.cut(REVOKED)
                 if not self._check_again:
                     return
         except Exception:
