@@ -257,6 +257,9 @@ def test_an_admin_connects_saml_in_the_console_and_through_the_api(
     assert public["saml"]["acs_url"] == "http://testserver/sso/saml/acs"
     assert public["saml"]["metadata_url"] == f"http://testserver/sso/saml/{world.org_a}/metadata"
     assert alice.api("GET", f"/api/orgs/{world.org_a}/sso").json()["protocol"] == "saml"
+    # "Test connection" has no discovery to run for SAML: it reports the saved metadata.
+    tested = alice.api("POST", f"/api/orgs/{world.org_a}/sso/test").json()
+    assert tested["ok"] is True and "1 signing certificate" in tested["steps"][1]["detail"]
     refused = alice.api("PUT", f"/api/orgs/{world.org_a}/sso/saml", {"metadata_xml": "<x/>"})
     assert refused.status_code == 400
     configured = world.ctx.audit.entries(world.org_a, AuditFilter(action="sso.configured"))

@@ -166,6 +166,19 @@ async def check_connection(ctx: AppContext, org_id: str) -> ConnectionTest:
     connection = sso_repository(ctx).get(org_id)
     if connection is None:
         raise InvalidRequest("set up single sign-on first", code="sso_not_configured")
+    if connection.protocol is SsoProtocol.SAML:
+        # SAML has no discovery to run: the metadata was checked when it was saved, and
+        # its entity ID is a name, not an address to fetch.
+        certificates = connection.settings.get("certificates")
+        count = len(certificates) if isinstance(certificates, list) else 0
+        detail = f"{connection.issuer} signs in at {connection.settings.get('sso_url')}"
+        return ConnectionTest(
+            count > 0,
+            [
+                ("SAML metadata", True, detail),
+                ("Signing keys", count > 0, f"{count} signing certificate(s)"),
+            ],
+        )
     steps: list[tuple[str, bool, str]] = []
     async with create_upstream_session(ctx.settings) as session:
         try:
