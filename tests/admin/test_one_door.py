@@ -28,6 +28,7 @@ from chatgrid.sync.marker import MARKER_NAME
 from tests.support.console import PASSWORD, Browser, World, build_world
 from tests.support.dns_server import dns_server
 from tests.support.processes import RunningProcess
+from tests.support.seeded_keys import seed_pool_key
 
 OPERATOR_ACTOR = Actor.cli()
 
@@ -119,6 +120,7 @@ def _marker_size(doors: Doors) -> int:
 
 def test_shared_credits_are_not_taken_from_an_org_on_them(doors: Doors) -> None:
     org_id = doors.world.org_a
+    seed_pool_key(doors.ctx)
     doors.cli_ok("org", "mode", org_id, "shared")
     refused = doors.cli("org", "allow-shared", org_id, "--not-allowed")
     assert refused.exit_code == 1
@@ -179,6 +181,7 @@ def test_every_action_leaves_the_same_audit_entry_from_both_doors(doors: Doors) 
     world, ops, ctx = doors.world, doors.ops, doors.ctx
     org = world.org_a
     assert ctx.orgs.set_shared_allowed(org, True)
+    seed_pool_key(ctx)
     member_email = world.alice.email
     alice = world.alice.browser
     later = "2999-01-01"

@@ -24,6 +24,7 @@ from chatgrid.audit import Actor, AuditFilter
 from chatgrid.context import AppContext
 from chatgrid.errors import ChatGridError, Conflict, PermissionDenied
 from chatgrid.identity.models import BillingMode
+from tests.support.seeded_keys import seed_pool_key
 
 ADMIN = Actor("usr_admin", "admin@shared.example.com")
 OPERATOR = Actor.cli()
@@ -56,6 +57,7 @@ def test_switching_to_shared_is_refused_when_the_allowance_went_since_the_read(
     context: AppContext,
 ) -> None:
     org = context.orgs.create("switching-co", BillingMode.BYOK)
+    seed_pool_key(context)
     assert org.shared_allowed
     taken_away = partial(context.orgs.set_shared_allowed, org.id, False)
     with pytest.raises(PermissionDenied) as refused, just_before_the_write(context, taken_away):
@@ -103,6 +105,7 @@ def both_at_once(changes: Mapping[str, Callable[[], object]]) -> dict[str, str]:
 
 def test_at_the_same_moment_exactly_one_of_the_two_changes_wins(context: AppContext) -> None:
     org = context.orgs.create("same-moment-co", BillingMode.BYOK)
+    seed_pool_key(context)
     changes = {
         "switch": partial(org_settings.switch_mode, context, org.id, ADMIN, BillingMode.SHARED),
         "take": partial(operator.set_shared_allowed, context, OPERATOR, org.id, False),

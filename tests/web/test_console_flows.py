@@ -10,6 +10,7 @@ from starlette.testclient import TestClient
 from chatgrid.audit import AuditFilter
 from chatgrid.identity.models import Role
 from tests.support.console import PASSWORD, Browser, World, csrf_in, unique
+from tests.support.seeded_keys import seed_pool_key
 
 
 def sign_in_by_form(browser: Browser, email: str, password: str = PASSWORD) -> str:
@@ -135,7 +136,7 @@ def test_an_invitation_link_is_shown_once_and_works(world: World) -> None:
     assert "Choose a password" in join.text and email in join.text
     accepted = kim.form(path, {"password": PASSWORD}, csrf=csrf_in(join.text))
     assert accepted.status_code == 303
-    assert accepted.headers["location"] == f"/orgs/{world.org_a}?notice=invitation_accepted"
+    assert accepted.headers["location"] == f"/orgs/{world.org_a}/chat?notice=invitation_accepted"
     assert kim.get(f"/orgs/{world.org_a}/members").status_code == 200  # an admin now
     assert kim.get(path).status_code == 410
 
@@ -256,6 +257,7 @@ def test_shared_credits_only_where_the_operator_allows(world: World) -> None:
     refused = alice.api("PUT", f"/api/orgs/{world.org_a}/mode", {"mode": "shared"})
     assert refused.status_code == 403 and "ask the operator" in refused.json()["error"]["message"]
     world.ctx.orgs.set_shared_allowed(world.org_a, True)
+    seed_pool_key(world.ctx)
     page = alice.get(f"/orgs/{world.org_a}")
     switched = alice.form(f"/orgs/{world.org_a}/mode", {"mode": "shared"}, csrf=csrf_in(page.text))
     assert switched.status_code == 303
@@ -418,6 +420,7 @@ def test_cookies_are_secure_over_https_or_behind_an_https_public_url(world: Worl
 def test_an_admin_caps_a_members_shared_credit_spend_from_the_members_page(world: World) -> None:
     alice = world.alice.browser
     world.ctx.orgs.set_shared_allowed(world.org_a, True)
+    seed_pool_key(world.ctx)
     page = alice.get(f"/orgs/{world.org_a}/mode")
     alice.form(f"/orgs/{world.org_a}/mode", {"mode": "shared"}, csrf=csrf_in(page.text))
     url = f"/orgs/{world.org_a}/members/{world.bob.member_id}/cap"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from chatgrid.audit import AuditFilter
 from chatgrid.identity.models import BillingMode
 from tests.support.console import World, sign_in_operator
+from tests.support.seeded_keys import seed_pool_key
 
 
 def shared_audit(world: World) -> list[dict[str, object]]:
@@ -14,6 +15,7 @@ def shared_audit(world: World) -> list[dict[str, object]]:
 
 
 def test_the_operator_takes_shared_credits_away_and_gives_them_back(world: World) -> None:
+    seed_pool_key(world.ctx)
     ops, alice = sign_in_operator(world), world.alice.browser
     tenant = f"/operator/tenants/{world.org_a}"
     assert "Take shared credits away" in ops.get(tenant).text
@@ -35,6 +37,7 @@ def test_the_operator_takes_shared_credits_away_and_gives_them_back(world: World
 
 
 def test_no_door_takes_shared_credits_from_a_tenant_on_them(world: World) -> None:
+    seed_pool_key(world.ctx)
     ops, alice = sign_in_operator(world), world.alice.browser
     assert alice.api("PUT", f"/api/orgs/{world.org_a}/mode", {"mode": "shared"}).status_code == 200
     form = ops.form(f"/operator/tenants/{world.org_a}/shared", {"allowed": "false"})

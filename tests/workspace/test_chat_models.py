@@ -9,7 +9,7 @@ admin must allow it, not the chat model the member chose.
 
 from __future__ import annotations
 
-from chatgrid.admin import org_settings
+from chatgrid.admin import keys, org_settings
 from chatgrid.audit import Actor
 from chatgrid.identity.models import Role
 from chatgrid.limits.policy import OrgPolicy
@@ -64,3 +64,20 @@ def test_a_document_question_refused_for_the_embedding_model_says_so(
     # Without documents the chat model still answers.
     events = alice.ask(conversation, "[sim:echo]hi")
     assert events[-1][0] == "done"
+
+
+def test_with_no_key_the_chat_page_gets_one_message_for_the_one_who_can_act(
+    deployment: Deployment,
+) -> None:
+    org = deployment.new_org()
+    keys.revoke_credential(deployment.context, org.id)
+    admin = add_person(deployment, org.id, Role.ADMIN)
+    member = add_person(deployment, org.id, Role.MEMBER)
+    for person, step in ((admin, "Connect one on the Key page"), (member, "An admin connects one")):
+        listed = person.api("GET", f"/api/orgs/{org.id}/models").json()
+        assert listed["models"] == []
+        # A code the page does not reword: the page shows this one sentence, nothing else.
+        assert listed["problem"]["code"] == "setup_needed"
+        message = listed["problem"]["message"]
+        assert message.startswith("Your organization has no working OpenAI key connected.")
+        assert step in message and "ask an admin" not in message.lower()

@@ -21,7 +21,13 @@ from chatgrid.chat.model_kinds import chat_models, refuse_unless_chat_model
 from chatgrid.chat.models import Conversation
 from chatgrid.chat.turns import TurnRequest
 from chatgrid.chat.workspace import Workspace
-from chatgrid.errors import ChatGridError, InvalidRequest, ModelNotAllowed, NotFound
+from chatgrid.errors import (
+    ChatGridError,
+    CredentialUnusable,
+    InvalidRequest,
+    ModelNotAllowed,
+    NotFound,
+)
 from chatgrid.web.api.chat_schemas import (
     ConversationCreate,
     ConversationDetail,
@@ -70,6 +76,8 @@ async def models(access: OrgMember, workspace: WorkspaceDep, ctx: Ctx) -> Models
     try:
         ids = await workspace.gateway.models(access.org.id, access.member.id)
     except ChatGridError as refusal:
+        if refusal.code == CredentialUnusable.default_code:
+            refusal = no_key_yet(access.is_admin)
         return models_refused(refusal)
     return models_public(chat_models(ids, ctx.settings.embedding_model))
 
@@ -156,6 +164,21 @@ async def send_message(
         raise
     return StreamingResponse(
         _events(conversation.org_id, turn), media_type="text/event-stream", headers=_SSE_HEADERS
+    )
+
+
+def no_key_yet(is_admin: bool) -> ChatGridError:
+    """One message, for the one person who can act on it (not "ask an admin" to an admin).
+
+    Its code is not one the page rewords, so the page shows this sentence alone.
+    """
+    step = (
+        "Connect one on the Key page, or choose shared credits on the Overview page."
+        if is_admin
+        else "An admin connects one on the Key page; until then chat cannot answer."
+    )
+    return CredentialUnusable(
+        f"Your organization has no working OpenAI key connected. {step}", code="setup_needed"
     )
 
 

@@ -186,9 +186,9 @@ def join(
         if viewer is None or viewer.user.id != user.id:
             if viewer is not None:  # someone else was signed in here: they are signed out
                 state.ctx.sessions.delete(viewer.session.id_hash)
-            target, notice = f"/orgs/{member.org_id}", "invitation_accepted"
+            target, notice = f"/orgs/{member.org_id}/chat", "invitation_accepted"
             return after_password_page(request, state, user, member.org_id, client, target, notice)
-        return redirect(f"/orgs/{member.org_id}", "invitation_accepted")
+        return redirect(f"/orgs/{member.org_id}/chat", "invitation_accepted")
 
     def join_form(*, refused: ChatGridError) -> Response:
         """The invitation as it stands now (the refusal may have used it up)."""

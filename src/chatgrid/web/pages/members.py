@@ -13,7 +13,8 @@ from chatgrid.admin import members
 from chatgrid.admin.billing import set_member_cap
 from chatgrid.billing.plans import parse_dollars
 from chatgrid.errors import ChatGridError, InvalidRequest
-from chatgrid.identity.models import BillingMode, Role
+from chatgrid.identity.models import BillingMode, Member, Role
+from chatgrid.identity.roles import check_removal
 from chatgrid.ledger.money import format_dollars
 from chatgrid.store.types import utcnow
 from chatgrid.web.deps import Console, OrgAccess, OrgAdmin, TargetInvitation, TargetMember
@@ -37,6 +38,22 @@ def mail_ready(state: ConsoleState) -> bool:
     return state.mailer is not None and state.ctx.settings.public_url is not None
 
 
+def removable(actor: Member, active: list[Member]) -> set[str]:
+    """The members ``actor`` may remove: a Remove button that always fails is not shown.
+
+    The server's own rule (``check_removal``) decides, so the page cannot drift from it.
+    """
+    owners = sum(1 for m in active if m.role is Role.OWNER)
+    allowed: set[str] = set()
+    for target in active:
+        try:
+            check_removal(actor, target, owners)
+        except ChatGridError:
+            continue
+        allowed.add(target.id)
+    return allowed
+
+
 def _members_page(
     request: Request,
     state: ConsoleState,
@@ -46,13 +63,15 @@ def _members_page(
     invite_email: str = "",
 ) -> Response:
     everyone, seats = members.members_and_seats(state.ctx, access.org)
+    active = [m for m in everyone if m.status == "active"]
     return render(
         request,
         state,
         "members.html",
         access=access,
         section="members",
-        members=[m for m in everyone if m.status == "active"],
+        members=active,
+        removable=removable(access.member, active),
         seats=seats,
         invitations=state.ctx.invitations.pending(access.org.id, utcnow()),
         roles=[r.value for r in Role],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from typing import Annotated
@@ -11,9 +12,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from chatgrid.admin import billing, org_settings
-from chatgrid.billing.standing import budget_status, trial_status
+from chatgrid.billing.standing import budget_status, plan_of, trial_status
+from chatgrid.context import AppContext
 from chatgrid.errors import ChatGridError, InvalidRequest
 from chatgrid.identity.models import BillingMode
+from chatgrid.store.types import utcnow
 from chatgrid.web.deps import Console, OrgAccess, OrgAdmin, OrgMember
 from chatgrid.web.pages.common import form_action, redirect, render
 from chatgrid.web.state import ConsoleState
@@ -26,6 +29,38 @@ def api_base_url(request: Request, state: ConsoleState) -> str:
     return base.rstrip("/") + "/v1"
 
 
+@dataclass(frozen=True)
+class Step:
+    label: str
+    done: bool
+    href: str
+
+
+#: Long before any ledger entry: "since ever" for the first-chat step.
+_BEGINNING = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def onboarding(ctx: AppContext, org_id: str, overview: org_settings.Overview) -> list[Step]:
+    """Connect a key or choose shared credits → invite someone → first chat.
+
+    Each step is read from the org's state (a working key or a serving pool,
+    a second seat or a pending invitation, a call in the ledger), never from a
+    stored flag, so undoing a step (revoking the key) shows it again.
+    """
+    base = f"/orgs/{org_id}"
+    if overview.org.billing_mode is BillingMode.SHARED:
+        served = bool(overview.pool_models)
+    else:
+        served = overview.credential is not None and overview.credential.status == "active"
+    invited = overview.seats > 1 or bool(ctx.invitations.pending(org_id, utcnow()))
+    chatted = ctx.usage.totals(org_id, since=_BEGINNING)["requests"] > 0
+    return [
+        Step("Connect an OpenAI key, or choose shared credits below", served, f"{base}/key"),
+        Step("Invite someone to your organization", invited, f"{base}/members"),
+        Step("Have a first chat", chatted, f"{base}/chat"),
+    ]
+
+
 def _overview(
     request: Request,
     state: ConsoleState,
@@ -34,16 +69,20 @@ def _overview(
     refused: ChatGridError | None = None,
 ) -> Response:
     ctx, org_id, now = state.ctx, access.org.id, datetime.now(UTC)
+    overview = org_settings.overview(ctx, org_id)
+    steps = onboarding(ctx, org_id, overview) if access.is_admin else []
     return render(
         request,
         state,
         "overview.html",
         access=access,
         section="overview",
-        overview=org_settings.overview(ctx, org_id),
+        overview=overview,
+        steps=[] if all(step.done for step in steps) else steps,
         budget=budget_status(ctx.billing, ctx.plans, org_id, now),
         my_budget=billing.member_budget_status(ctx, org_id, access.member.id, now),
         trial=trial_status(ctx.billing.account(org_id), now),
+        plan=plan_of(ctx.plans, ctx.billing.account(org_id)),
         api_base=api_base_url(request, state),
         refused=refused,
     )

@@ -9,6 +9,10 @@
 
   const api = `/api/orgs/${encodeURIComponent(app.dataset.org)}`;
   const csrf = app.dataset.csrf;
+  // Shared collections are curated by admins: a member gets no Upload or Delete there
+  // (the server refuses them anyway), only a word on who can change it.
+  const curator = app.dataset.curator === "yes";
+  const canChange = (c) => c.scope !== "org" || curator;
   const list = document.getElementById("collections-list");
   const errorBox = document.getElementById("documents-error");
   const announcer = document.getElementById("documents-status");
@@ -96,8 +100,13 @@
     remove.type = "button";
     remove.append(h("span", "visually-hidden", ` ${c.name}`));
     remove.addEventListener("click", () => deleteCollection(c));
-    head.append(title, remove);
-    section.append(head, uploadForm(c));
+    if (canChange(c)) {
+      head.append(title, remove);
+      section.append(head, uploadForm(c));
+    } else {
+      head.append(title);
+      section.append(head, h("p", "hint", "Shared with the organization: only an admin adds or removes its documents."));
+    }
 
     const table = h("table", "dense documents");
     const caption = h("caption", "visually-hidden", `Documents in ${c.name}`);
@@ -119,7 +128,7 @@
     } catch (err) {
       showError(err);
     }
-    for (const d of documents) tbody.append(documentRow(d));
+    for (const d of documents) tbody.append(documentRow(d, canChange(c)));
     table.hidden = documents.length === 0;
     return section;
   }
@@ -184,7 +193,7 @@
 
   // ---- documents -----------------------------------------------------------
 
-  function documentRow(d) {
+  function documentRow(d, changeable = true) {
     const tr = h("tr", "document");
     tr.dataset.id = d.id;
     tr.append(h("td", "filename", d.filename), h("td", "num", size(d.size_bytes)), h("td", "num pages", d.pages ?? "—"));
@@ -195,7 +204,7 @@
     remove.type = "button";
     remove.append(h("span", "visually-hidden", ` ${d.filename}`));
     remove.addEventListener("click", () => deleteDocument(d, tr));
-    actions.append(remove);
+    if (changeable) actions.append(remove);
     tr.append(actions);
     showStatus(tr, d);
     return tr;
