@@ -142,6 +142,7 @@ CONSOLE_PAGES = {
     "key": Visit("owner", "/orgs/{org}/key", "Key"),
     "members": Visit("owner", "/orgs/{org}/members", "Members"),
     "domains": Visit("owner", "/orgs/{org}/domains", "Domains"),
+    "service-accounts": Visit("owner", "/orgs/{org}/service-accounts", "Service accounts"),
     "tokens": Visit("owner", "/orgs/{org}/tokens", "API tokens"),
     "limits": Visit("owner", "/orgs/{org}/limits", "Limits & models"),
     "audit": Visit("owner", "/orgs/{org}/audit", "Audit log"),
