@@ -32,13 +32,15 @@ def test_typing_slash_sum_and_enter_inserts_a_saved_prompt(
         if everyone:
             page.get_by_label("Everyone in").check()
         page.get_by_role("button", name="Save prompt").click()
+        whose = "shared prompt" if everyone else "your prompt"
+        # The page it lands on lists the new prompt (and says it is saved).
+        expect(page.get_by_label(f"Text of {whose} /{name}")).to_have_value(text)
         expect(page.get_by_role("status").first).to_contain_text("The prompt is saved")
-    page.goto(f"{base}/orgs/{member.org_id}/prompts")
-    expect(page.get_by_label("Text of shared prompt /summarize")).to_have_value(SUMMARIZE)
     assert (found := axe_violations(page)) == [], describe(found)
 
     open_chat(page, base, member)
     prompt = page.get_by_label("Message", exact=True)
+    expect(page.locator("#prompt-hint")).to_contain_text("Type / at the start for saved prompts.")
     prompt.click()
     page.keyboard.type("/sum")
     listbox = page.get_by_role("listbox", name="Saved prompts")

@@ -29,6 +29,8 @@ function start(app, box, form) {
   status.setAttribute("role", "status");
   box.before(list);
   list.after(status);
+  // The composer's hint (its aria-describedby) says the feature is there.
+  document.getElementById("prompt-hint")?.append(" Type / at the start for saved prompts.");
   box.setAttribute("aria-autocomplete", "list");
   box.setAttribute("aria-controls", list.id);
 
