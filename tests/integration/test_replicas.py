@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -23,14 +22,6 @@ from tests.support.redis_server import OwnRedis
 
 # Replicas share PostgreSQL: these run in the PostgreSQL pass of `make test`.
 pytestmark = pytest.mark.postgresql_only
-
-
-@pytest.fixture
-def cluster(
-    tmp_path: Path, postgres_database: str | None, simulator: RunningProcess
-) -> Iterator[Cluster]:
-    with running_cluster(tmp_path, postgres_database, simulator, count=3) as running:
-        yield running
 
 
 def byok_org(cluster: Cluster) -> tuple[str, str, str]:

@@ -9,9 +9,7 @@ every replica's log, every answer and the database (the canary search).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
 import pytest
@@ -23,19 +21,10 @@ from chatgrid.identity.models import BillingMode
 from chatgrid.identity.scim import USER_SCHEMA
 from chatgrid.store.tables import audit_log, scim_tokens
 from tests.support.canary import assert_found_nowhere
-from tests.support.cluster import CHAT, Cluster, running_cluster
-from tests.support.processes import RunningProcess
+from tests.support.cluster import CHAT, Cluster
 from tests.support.sso import new_domain, verified_domain
 
 pytestmark = pytest.mark.postgresql_only
-
-
-@pytest.fixture
-def cluster(
-    tmp_path: Path, postgres_database: str | None, simulator: RunningProcess
-) -> Iterator[Cluster]:
-    with running_cluster(tmp_path, postgres_database, simulator, count=3) as running:
-        yield running
 
 
 def test_after_the_scim_delete_returns_every_replica_refuses_the_token(cluster: Cluster) -> None:
