@@ -9,18 +9,16 @@ from starlette.responses import JSONResponse, Response
 from chatgrid.admin import accounts, members
 from chatgrid.admin.links import ready_mailer
 from chatgrid.admin.signin import (
-    ClientInfo,
     authenticate,
     device_token,
     end_session,
     resolve_session,
 )
 from chatgrid.identity.models import Role
-from chatgrid.identity.users import User
 from chatgrid.web.api import auth_schemas, orgs_schemas
 from chatgrid.web.api.auth_schemas import session_public
 from chatgrid.web.api.orgs_schemas import org_public
-from chatgrid.web.api.second_factor import after_password_json
+from chatgrid.web.api.second_factor import after_password_json, session_json
 from chatgrid.web.api.second_factor_schemas import SecondStepRequired
 from chatgrid.web.deps import AnonymousCsrf, Client, Console, CurrentViewer, OptionalViewer
 from chatgrid.web.security import (
@@ -29,17 +27,8 @@ from chatgrid.web.security import (
     set_presession_cookie,
     set_session_cookie,
 )
-from chatgrid.web.state import ConsoleState
 
 router = APIRouter(tags=["session"])
-
-
-def _signed_in(
-    request: Request, state: ConsoleState, user: User, org_id: str | None, client: ClientInfo
-) -> JSONResponse:
-    """Start a session for someone who just proved their password here (a known device now),
-    or, for an account with two-step sign-in, its second step (202)."""
-    return after_password_json(request, state, user, org_id, client)
 
 
 @router.get("/api/csrf", response_model=auth_schemas.CsrfPublic, summary="A token for signing in")
@@ -73,7 +62,8 @@ def sign_in(
     (``POST /api/email/resend`` mails the link again)."""
     user = authenticate(state.ctx, state.throttle, body.email, body.password, client)
     memberships = state.ctx.accounts.memberships(user.id)
-    return _signed_in(request, state, user, memberships[0].org_id if memberships else None, client)
+    org_id = memberships[0].org_id if memberships else None
+    return after_password_json(request, state, user, org_id, client)
 
 
 @router.get("/api/session", response_model=auth_schemas.SessionPublic, summary="Who is signed in")
@@ -160,14 +150,10 @@ def accept_invitation(
         client=client,
     )
     if viewer is not None and viewer.user.id == user.id:
-        return JSONResponse(
-            session_public(
-                user, viewer.session, state.ctx.accounts.memberships(user.id)
-            ).model_dump(mode="json")
-        )
+        return session_json(state, user, viewer.session)
     if viewer is not None:
         state.ctx.sessions.delete(viewer.session.id_hash)
-    return _signed_in(request, state, user, member.org_id, client)
+    return after_password_json(request, state, user, member.org_id, client)
 
 
 @router.post(
@@ -192,11 +178,7 @@ def change_password(
     found = resolve_session(state.ctx, session_id)
     assert found is not None
     record, user = found
-    response = JSONResponse(
-        session_public(user, record, state.ctx.accounts.memberships(user.id)).model_dump(
-            mode="json"
-        )
-    )
+    response = session_json(state, user, record)
     set_session_cookie(request, response, session_id, device_token(state.ctx, user))
     return response
 

@@ -17,6 +17,7 @@ from chatgrid.admin import own_sessions, second_factor, second_step
 from chatgrid.admin.second_step import SecondStepPending, SignedIn
 from chatgrid.admin.signin import ClientInfo
 from chatgrid.identity.second_step import SECOND_STEP_COOKIE
+from chatgrid.identity.sessions import SessionRecord
 from chatgrid.identity.users import User
 from chatgrid.web.api import second_factor_schemas as schemas
 from chatgrid.web.api.auth_schemas import SessionPublic, session_public
@@ -41,10 +42,14 @@ def after_password_json(
     return _session_answer(request, state, outcome)
 
 
+def session_json(state: ConsoleState, user: User, record: SessionRecord) -> JSONResponse:
+    """What ``GET /api/session`` answers for this session; the caller sets the cookies."""
+    body = session_public(user, record, state.ctx.accounts.memberships(user.id))
+    return JSONResponse(body.model_dump(mode="json"))
+
+
 def _session_answer(request: Request, state: ConsoleState, done: SignedIn) -> JSONResponse:
-    memberships = state.ctx.accounts.memberships(done.user.id)
-    body = session_public(done.user, done.record, memberships)
-    response = JSONResponse(body.model_dump(mode="json"))
+    response = session_json(state, done.user, done.record)
     signed_in_cookies(request, state, response, done)
     return response
 
