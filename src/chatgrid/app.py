@@ -161,6 +161,8 @@ def build_workspace(ctx: AppContext, gateway: Gateway) -> Workspace:
     shapes (``chat/ports.py``, ``documents/ports.py``), so neither imports
     storage or the gateway, and the layers stay a line, not a circle.
     """
+    from chatgrid.chat.sharing import ConversationSharing
+    from chatgrid.chat.titles import TitleMaker
     from chatgrid.chat.turns import ChatService
     from chatgrid.chat.workspace import Workspace
     from chatgrid.documents.ingest import Ingestor
@@ -184,7 +186,14 @@ def build_workspace(ctx: AppContext, gateway: Gateway) -> Workspace:
     return Workspace(
         gateway=calls,
         library=library,
-        chat=ChatService(ctx.conversations, calls, library),
+        chat=ChatService(
+            ctx.conversations,
+            calls,
+            library,
+            TitleMaker(calls, settings.title_model),
+            ctx.chat_settings,
+        ),
+        sharing=ConversationSharing(ctx.shares, ctx.audit),
         ingestor=ingestor,
     )
 

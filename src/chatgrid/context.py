@@ -15,6 +15,8 @@ from chatgrid.store.accounts import AccountRepository
 from chatgrid.store.audit import AuditRepository
 from chatgrid.store.billing import BillingRepository, PlanRepository
 from chatgrid.store.budgets import BudgetRepository
+from chatgrid.store.chat_settings import ChatSettingsRepository
+from chatgrid.store.conversation_shares import ConversationShareRepository
 from chatgrid.store.conversations import ConversationRepository
 from chatgrid.store.credentials import CredentialRepository, PoolKeyRepository
 from chatgrid.store.documents import DocumentRepository
@@ -55,6 +57,8 @@ class AppContext:
     billing: BillingRepository
     documents: DocumentRepository
     conversations: ConversationRepository
+    shares: ConversationShareRepository
+    chat_settings: ChatSettingsRepository
     second_factors: SecondFactorRepository
     domains: DomainRepository
 
@@ -83,6 +87,8 @@ class AppContext:
             billing=BillingRepository(engine),
             documents=DocumentRepository(engine),
             conversations=ConversationRepository(engine),
+            shares=ConversationShareRepository(engine),
+            chat_settings=ChatSettingsRepository(engine),
             second_factors=SecondFactorRepository(engine),
             domains=DomainRepository(engine),
         )

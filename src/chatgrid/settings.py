@@ -142,6 +142,14 @@ class Settings(BaseSettings):
         default=15.0, gt=0, le=300, description="Longest one SMTP conversation may take."
     )
 
+    # Chat.
+    title_model: str = Field(
+        default="gpt-4o-mini",
+        min_length=1,
+        description="Small chat model that titles a conversation after its first answer, "
+        "through the org's billing, where the org has generated titles on.",
+    )
+
     # Documents (RAG).
     embedding_model: str = Field(
         default="text-embedding-3-small",

@@ -122,6 +122,15 @@ MEMBER: set[Route] = {
     ("PATCH", "/api/orgs/{org_id}/conversations/{conversation_id}"),
     ("DELETE", "/api/orgs/{org_id}/conversations/{conversation_id}"),
     ("POST", "/api/orgs/{org_id}/conversations/{conversation_id}/messages"),
+    # A conversation's exports and read-only link are its owner's; the shared page and
+    # its JSON are for every member of the org (tests/workspace/test_sharing.py).
+    ("GET", "/api/orgs/{org_id}/conversations/{conversation_id}/export.md"),
+    ("GET", "/api/orgs/{org_id}/conversations/{conversation_id}/export.json"),
+    ("GET", "/api/orgs/{org_id}/conversations/{conversation_id}/share"),
+    ("POST", "/api/orgs/{org_id}/conversations/{conversation_id}/share"),
+    ("DELETE", "/api/orgs/{org_id}/conversations/{conversation_id}/share"),
+    ("GET", "/api/orgs/{org_id}/shared/{share_id}"),
+    ("GET", "/orgs/{org_id}/shared/{share_id}"),
     ("GET", "/api/orgs/{org_id}/collections"),
     ("POST", "/api/orgs/{org_id}/collections"),
     ("DELETE", "/api/orgs/{org_id}/collections/{collection_id}"),
@@ -230,6 +239,7 @@ def fill(path: str, world: World, *, org: str, token: str) -> str:
         .replace("{domain_id}", world.ids.get("domain", "domain-unknown"))
         .replace("{session_id}", "ses_unknown")
         .replace("{service_account_id}", world.ids.get("service_account", "sa_unknown"))
+        .replace("{share_id}", world.ids.get("share", "share_unknown"))
         .replace("{prompt_id}", world.ids.get("prompt", "prm_unknown"))
     )
 
@@ -261,6 +271,15 @@ def seed_prompt(world: World) -> None:
         world.ids["prompt"] = found.id
 
 
+def seed_share(world: World) -> None:
+    """A conversation of bob's in org A shared with the org, so the shared routes get a real id."""
+    if "share" not in world.ids:
+        conversation = world.ctx.conversations.create(
+            world.org_a, str(world.bob.member_id), "Shared rota", None
+        )
+        world.ids["share"] = world.ctx.shares.share(conversation)[0].id
+
+
 def call(browser: Browser, method: str, url: str, *, csrf: bool = True) -> int:
     if url.startswith("/api/"):
         return browser.api(method, url, csrf=csrf).status_code
@@ -288,6 +307,7 @@ def test_an_outsider_gets_404_for_every_object_of_another_org(shared_world: Worl
     seed_domain(w)
     seed_service_account(w)
     seed_prompt(w)
+    seed_share(w)
     charlie = w.charlie.browser
     wrong = {}
     for method, path in org_routes(w):
@@ -323,6 +343,7 @@ def test_a_plain_member_gets_403_for_every_admin_action(shared_world: World) -> 
 def test_a_plain_member_reads_the_member_pages(shared_world: World) -> None:
     w = shared_world
     seed_chat_objects(w)
+    seed_share(w)
     for method, path in sorted(MEMBER):
         if method == "GET":
             url = fill(path, w, org=w.org_a, token=w.ids["bob_token"])

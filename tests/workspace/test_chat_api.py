@@ -50,7 +50,7 @@ def test_an_answer_streams_is_kept_and_costs_what_the_ledger_says(
     assert [m["role"] for m in messages] == ["user", "assistant"]
     assert messages[1]["cost_micros"] == entry["list_cost_micros"]
     titles = alice.api("GET", f"/api/orgs/{org.id}/conversations").json()
-    assert titles[0]["title"].startswith("[sim:slow=5]")
+    assert titles[0]["title"] == "Tell me about tables"  # the first line, cleaned
 
 
 def test_regenerate_and_edit_replace_the_last_answer(deployment: Deployment) -> None:

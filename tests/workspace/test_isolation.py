@@ -1,7 +1,8 @@
 """Isolation is absolute, and retrieved text is data: over every route that touches documents.
 
-Org A keeps a canary sentence in a document. A member of org B tries every
-way in — chat, search, ids taken from A, the pages, the API — and the canary
+Org A keeps a canary sentence in a document (and in a conversation shared with
+org A). A member of org B tries every way in — chat, search, ids taken from A,
+shared links, exports, the pages, the API — and the canary
 never reaches them, nor any upstream request made for them. A document that
 tells the model to fetch a URL causes no request anywhere.
 """
@@ -78,6 +79,26 @@ def test_a_canary_in_org_a_never_reaches_org_b(deployment: Deployment) -> None:
         )
         == 404
     )
+    # A's conversation, shared with org A: its link, exports and share routes are 404 for B,
+    # under either org's URL, exactly as for an id that never existed.
+    a_conversation = alice.conversation(title=CANARY)
+    shared = alice.api("POST", f"/api/orgs/{a}/conversations/{a_conversation}/share").json()
+    assert alice.client.get(shared["url"]).status_code == 200
+    unknown_share = "share_00000000000000000000"
+    for org in (a, b):
+        for prefix in ("/orgs", "/api/orgs"):
+            assert call("GET", f"{prefix}/{org}/shared/{shared['id']}") == 404
+            assert call("GET", f"{prefix}/{org}/shared/{unknown_share}") == 404
+        owned = f"/api/orgs/{org}/conversations/{a_conversation}"
+        for method, path in (
+            ("GET", "export.md"),
+            ("GET", "export.json"),
+            ("GET", "share"),
+            ("POST", "share"),
+            ("DELETE", "share"),
+        ):
+            assert call(method, f"{owned}/{path}") == 404
+    assert alice.client.get(shared["url"]).status_code == 200  # B's tries revoked nothing
     # B's own search and chat over B's own documents: nothing of A's.
     assert call("GET", f"/api/orgs/{b}/search", params={"q": "PERIWINKLE launch codename"}) == 200
     conversation = charlie.conversation()

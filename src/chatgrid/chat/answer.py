@@ -102,10 +102,18 @@ class Turn:
     retrieval_call_id: str | None
     _events: asyncio.Queue[TurnEvent | None] = field(default_factory=asyncio.Queue)
     _task: asyncio.Task[None] | None = None
+    #: The answer as it was kept, once the turn is over (what comes after it reads it).
+    final: ChatMessage | None = None
 
     def start(self) -> asyncio.Task[None]:
         self._task = asyncio.ensure_future(self._produce())
         return self._task
+
+    async def ended(self) -> ChatMessage | None:
+        """The answer as kept, once the turn is over; waiting here does not read its events."""
+        if self._task is not None:
+            await asyncio.wait([self._task])
+        return self.final
 
     async def events(self) -> AsyncIterator[TurnEvent]:
         """The answer's events; leaving before the end stops the answer."""
@@ -139,6 +147,7 @@ class Turn:
         # stopped one is ledgered once the gateway has drained the upstream.
         message = await asyncio.to_thread(self._finish, text, ending, failure)
         await self.stack.aclose()
+        self.final = message
         if failure is not None:
             put(Failed(failure.message, failure.code))
         put(Finished(message))

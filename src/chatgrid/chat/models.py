@@ -84,9 +84,12 @@ class ChatMessage:
     usage: MessageUsage | None = None
 
 
-def title_from(text: str) -> str:
-    """A conversation's first title: the start of its first question, on one line."""
-    line = " ".join(text.split())
-    if not line:
-        return "New chat"
-    return line if len(line) <= 60 else line[:57].rstrip() + "…"
+@dataclass(frozen=True, slots=True)
+class ConversationShare:
+    """A read-only link to a conversation, for the signed-in members of its org only."""
+
+    id: str
+    org_id: str
+    conversation_id: str
+    member_id: str
+    created_at: datetime

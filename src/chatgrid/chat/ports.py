@@ -3,6 +3,7 @@
 Storage returns chat's values (``chat/models.py``), so chat importing
 storage, or the gateway that imports storage, would close the layers into a
 circle. ``store/conversations.py`` provides :class:`ConversationStore`,
+``store/conversation_shares.py`` provides :class:`ShareStore`,
 ``gateway/workspace.py`` provides :class:`ChatModels`; ``chatgrid/app.py``
 joins them at start-up.
 """
@@ -12,8 +13,9 @@ from __future__ import annotations
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
+from chatgrid.audit import Actor
 from chatgrid.chat.answer import AnswerStore, AnswerStream
-from chatgrid.chat.models import ChatMessage, Conversation, Role, Status
+from chatgrid.chat.models import ChatMessage, Conversation, ConversationShare, Role, Status
 
 
 class ConversationStore(AnswerStore, Protocol):
@@ -43,6 +45,9 @@ class ConversationStore(AnswerStore, Protocol):
         model: str | None = None,
     ) -> Conversation: ...
 
+    def retitle(self, conversation: Conversation, expected: str, title: str) -> bool:
+        """Set the title only while it is still ``expected`` (nobody renamed it meanwhile)."""
+
 
 class ChatModels(Protocol):
     """Streamed chat completions made as a member, through the gateway's own path."""
@@ -50,3 +55,28 @@ class ChatModels(Protocol):
     def chat_stream(
         self, org_id: str, member_id: str, body: dict[str, Any]
     ) -> AbstractAsyncContextManager[AnswerStream]: ...
+
+
+class ShareStore(Protocol):
+    """Shared links to conversations (``store/conversation_shares.py``)."""
+
+    def share(self, conversation: Conversation) -> tuple[ConversationShare, bool]:
+        """The conversation's link, made now (True) or already there (False)."""
+
+    def find(self, org_id: str, conversation_id: str) -> ConversationShare | None: ...
+
+    def unshare(self, org_id: str, conversation_id: str) -> ConversationShare | None:
+        """Delete the link; the one deleted, or None when there was none."""
+
+
+class AuditTrail(Protocol):
+    """The org's audit log (``store/audit.py``)."""
+
+    def record(
+        self,
+        org_id: str | None,
+        actor: Actor,
+        action: str,
+        target: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None: ...

@@ -13,23 +13,31 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
 import anyio
 
 from chatgrid.chat.answer import Turn
-from chatgrid.chat.models import ChatMessage, Conversation, title_from
+from chatgrid.chat.models import ChatMessage, Conversation
 from chatgrid.chat.ports import ChatModels, ConversationStore
 from chatgrid.chat.prompt import build_messages, citations_for
+from chatgrid.chat.titles import (
+    TitleMaker,
+    TitlePreference,
+    clean_first_line,
+    is_placeholder,
+)
 from chatgrid.documents.library import DocumentLibrary
 from chatgrid.documents.models import Passage
 from chatgrid.errors import InvalidRequest
 
+log = logging.getLogger(__name__)
+
 Mode = Literal["send", "regenerate", "edit"]
 MAX_QUESTION_CHARS: Final = 32_000
 PASSAGES_PER_ANSWER: Final = 6
-NEW_TITLE: Final = "New chat"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,11 +50,18 @@ class TurnRequest:
 
 class ChatService:
     def __init__(
-        self, conversations: ConversationStore, models: ChatModels, library: DocumentLibrary
+        self,
+        conversations: ConversationStore,
+        models: ChatModels,
+        library: DocumentLibrary,
+        titles: TitleMaker,
+        title_preference: TitlePreference,
     ) -> None:
         self.conversations = conversations
         self.models = models
         self.library = library
+        self.titles = titles
+        self.title_preference = title_preference
         self._answers: set[asyncio.Task[None]] = set()
 
     async def open_turn(self, conversation: Conversation, request: TurnRequest) -> Turn:
@@ -89,10 +104,36 @@ class ChatService:
         )
         # The answer is produced and kept even if nobody reads it; the loop only
         # holds tasks weakly, so the service keeps it until it is done.
-        task = turn.start()
+        self._keep(turn.start())
+        first_question = request.mode == "send" and not history
+        if first_question and is_placeholder(conversation.title, question):
+            self._keep(asyncio.ensure_future(self._title_after(turn, conversation, question)))
+        return turn
+
+    def _keep(self, task: asyncio.Task[None]) -> None:
         self._answers.add(task)
         task.add_done_callback(self._answers.discard)
-        return turn
+
+    async def _title_after(self, turn: Turn, conversation: Conversation, question: str) -> None:
+        """After a first answer that completed: the model's title, where the org wants one.
+
+        Runs apart from the answer, which is already finished and sent; any
+        failure here leaves the first line as the title and is only logged.
+        """
+        final = await turn.ended()
+        if final is None or final.status != "complete":
+            return
+        org_id, member_id = conversation.org_id, conversation.member_id
+        try:
+            if not await asyncio.to_thread(self.title_preference.generated_titles, org_id):
+                return
+            title = await self.titles.make(org_id, member_id, question)
+            if title:
+                await asyncio.to_thread(
+                    self.conversations.retitle, conversation, clean_first_line(question), title
+                )
+        except Exception:
+            log.exception("titling a conversation failed: conversation=%s", conversation.id)
 
     def _record_question(
         self,
@@ -117,8 +158,9 @@ class ChatService:
         assistant = store.append(
             conversation, "assistant", "", model=request.model, status="streaming"
         )
-        if conversation.title == NEW_TITLE or conversation.model != request.model:
-            title = title_from(question) if conversation.title == NEW_TITLE else None
+        placeholder = not history and is_placeholder(conversation.title, question)
+        if placeholder or conversation.model != request.model:
+            title = clean_first_line(question) if placeholder else None
             store.update(conversation, title=title, model=request.model)
         return user_message, assistant
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from chatgrid.chat.sharing import ConversationSharing
 from chatgrid.chat.turns import ChatService
 from chatgrid.documents.ingest import Ingestor
 from chatgrid.documents.library import DocumentLibrary
@@ -27,3 +28,4 @@ class Workspace:
     library: DocumentLibrary
     chat: ChatService
     ingestor: Ingestor
+    sharing: ConversationSharing

@@ -23,6 +23,7 @@ from chatgrid.chat.models import (
     Status,
 )
 from chatgrid.errors import Conflict
+from chatgrid.store.conversation_shares import delete_shares
 from chatgrid.store.ids import new_id
 from chatgrid.store.tables import chat_messages, conversations, ledger_entries
 from chatgrid.store.types import utcnow
@@ -135,6 +136,21 @@ class ConversationRepository:
         assert found is not None
         return found
 
+    def retitle(self, conversation: Conversation, expected: str, title: str) -> bool:
+        """A generated title, only over the one it replaces: a rename meanwhile wins."""
+        c = conversations.c
+        with self.engine.begin() as conn:
+            changed = conn.execute(
+                update(conversations)
+                .where(
+                    c.id == conversation.id,
+                    c.org_id == conversation.org_id,
+                    c.title == expected[:TITLE_MAX],
+                )
+                .values(title=title[:TITLE_MAX])
+            ).rowcount
+        return bool(changed)
+
     def delete(self, org_id: str, member_id: str, conversation_id: str) -> bool:
         """The conversation and every message in it, in one transaction."""
         c = conversations.c
@@ -146,6 +162,7 @@ class ConversationRepository:
             ).first()
             if owned is None:
                 return False
+            delete_shares(conn, org_id, conversation_id)
             conn.execute(
                 delete(chat_messages).where(
                     chat_messages.c.conversation_id == conversation_id,

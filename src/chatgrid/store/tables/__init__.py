@@ -27,7 +27,9 @@ from chatgrid.store.tables.billing import (
 )
 from chatgrid.store.tables.chat import (
     chat_messages,
+    conversation_shares,
     conversations,
+    org_chat_settings,
 )
 from chatgrid.store.tables.documents import (
     chunks,
@@ -70,6 +72,7 @@ __all__ = [
     "chat_messages",
     "chunks",
     "collections",
+    "conversation_shares",
     "conversations",
     "credentials",
     "document_files",
@@ -82,6 +85,7 @@ __all__ = [
     "members",
     "metadata",
     "operator_policies",
+    "org_chat_settings",
     "org_policies",
     "org_second_factor_rules",
     "orgs",

@@ -1,8 +1,9 @@
-"""Conversations and their messages."""
+"""Conversations, their messages, their shared links, and the org's chat settings."""
 
 from __future__ import annotations
 
 from sqlalchemy import (
+    Boolean,
     Column,
     ForeignKey,
     Index,
@@ -51,4 +52,28 @@ chat_messages = Table(
     Column("citations", String, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("conversation_id", "position"),
+)
+
+
+# A read-only link to a conversation for the members of its org. Revoking
+# deletes the row, so the link is a 404 at once; the audit log keeps the history.
+conversation_shares = Table(
+    "conversation_shares",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("org_id", ID, ForeignKey("orgs.id"), nullable=False),
+    Column("conversation_id", ID, ForeignKey("conversations.id"), nullable=False, unique=True),
+    Column("member_id", ID, ForeignKey("members.id"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+
+# An org admin's choices for the workspace. No row: the defaults of the org's
+# billing mode (generated titles on for shared credits, off for BYOK).
+org_chat_settings = Table(
+    "org_chat_settings",
+    metadata,
+    Column("org_id", ID, ForeignKey("orgs.id"), primary_key=True),
+    Column("generated_titles", Boolean, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
 )

@@ -5,6 +5,8 @@ from fastapi import APIRouter
 from chatgrid.web.api import (
     auth,
     chat,
+    chat_settings,
+    conversation_shares,
     documents,
     domains,
     members,
@@ -48,6 +50,8 @@ def api_router() -> APIRouter:
         usage,
         operator,
         chat,
+        chat_settings,
+        conversation_shares,
         documents,
         prompts,
         second_factor,

@@ -27,6 +27,7 @@ NOTICES = {
     "invitation_revoked": "The invitation is withdrawn.",
     "token_revoked": "The token is revoked; calls with it are refused from now on.",
     "policy_saved": "Limits and models are saved and in force now.",
+    "titles_saved": "Conversation titles are saved: new conversations follow them.",
     "invitation_accepted": "Welcome! You have joined the organization.",
     "org_created": "Your organization is ready. Its 14-day trial has started.",
     "sso_saved": "Single sign-on is saved: the provider answered discovery and showed its keys.",

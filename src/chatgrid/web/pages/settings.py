@@ -1,4 +1,5 @@
-"""Limits and models: requests and tokens per minute, concurrency, the models members may use."""
+"""Limits and models: requests and tokens per minute, concurrency, the models members may use;
+and whether a small model titles new conversations (``admin/chat_settings.py``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from fastapi import APIRouter, Form
 from starlette.requests import Request
 from starlette.responses import Response
 
-from chatgrid.admin import org_settings
+from chatgrid.admin import chat_settings, org_settings
 from chatgrid.errors import ChatGridError, InvalidRequest
 from chatgrid.identity.models import BillingMode
 from chatgrid.limits.policy import OrgPolicy
@@ -73,6 +74,7 @@ def _limits_page(
         shared=access.org.billing_mode is BillingMode.SHARED,
         embedding_model=ctx.settings.embedding_model,
         confirm_embedding=refused is not None and refused.code == EMBEDDING_LEFT_OUT,
+        titles=chat_settings.chat_settings(ctx, access.org.id),
         refused=refused,
     )
 
@@ -126,5 +128,20 @@ def save_limits(
             )
         org_settings.update_policy(state.ctx, access.org.id, access.actor, policy)
         return redirect(f"/orgs/{access.org.id}/limits", "policy_saved")
+
+    return form_action(save, partial(_limits_page, request, state, access))
+
+
+@router.post("/orgs/{org_id}/limits/titles")
+def save_titles(
+    request: Request,
+    state: Console,
+    access: OrgAdmin,
+    generated_titles: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    def save() -> Response:
+        enabled = generated_titles == "on"
+        chat_settings.set_generated_titles(state.ctx, access.org.id, access.actor, enabled)
+        return redirect(f"/orgs/{access.org.id}/limits", "titles_saved")
 
     return form_action(save, partial(_limits_page, request, state, access))
