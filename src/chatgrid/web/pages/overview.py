@@ -53,7 +53,10 @@ def onboarding(ctx: AppContext, org_id: str, overview: org_settings.Overview) ->
     else:
         served = overview.credential is not None and overview.credential.status == "active"
     invited = overview.seats > 1 or bool(ctx.invitations.pending(org_id, utcnow()))
-    chatted = ctx.usage.totals(org_id, since=_BEGINNING)["requests"] > 0
+    chatted = (
+        overview.usage.requests > 0  # this month's count is at hand: no scan of older months
+        or ctx.usage.totals(org_id, since=_BEGINNING)["requests"] > 0
+    )
     return [
         Step("Connect an OpenAI key, or choose shared credits below", served, f"{base}/key"),
         Step("Invite someone to your organization", invited, f"{base}/members"),
