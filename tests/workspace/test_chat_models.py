@@ -81,3 +81,15 @@ def test_with_no_key_the_chat_page_gets_one_message_for_the_one_who_can_act(
         message = listed["problem"]["message"]
         assert message.startswith("Your organization has no working OpenAI key connected.")
         assert step in message and "ask an admin" not in message.lower()
+
+
+def test_an_empty_picker_says_why_and_where_it_is_changed(deployment: Deployment) -> None:
+    org = deployment.new_org()
+    admin = add_person(deployment, org.id, Role.ADMIN)
+    only_embedding = OrgPolicy(allowed_models=frozenset({"text-embedding-3-small"}))
+    org_settings.update_policy(deployment.context, org.id, Actor.cli(), only_embedding)
+    listed = admin.api("GET", f"/api/orgs/{org.id}/models").json()
+    assert listed["models"] == []
+    assert listed["problem"]["code"] == "setup_needed"
+    assert "allows none of the chat models its key offers" in listed["problem"]["message"]
+    assert "Limits & models page" in listed["problem"]["message"]

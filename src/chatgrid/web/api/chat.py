@@ -28,6 +28,7 @@ from chatgrid.errors import (
     ModelNotAllowed,
     NotFound,
 )
+from chatgrid.identity.models import BillingMode
 from chatgrid.web.api.chat_schemas import (
     ConversationCreate,
     ConversationDetail,
@@ -79,7 +80,10 @@ async def models(access: OrgMember, workspace: WorkspaceDep, ctx: Ctx) -> Models
         if refusal.code == CredentialUnusable.default_code:
             refusal = no_key_yet(access.is_admin)
         return models_refused(refusal)
-    return models_public(chat_models(ids, ctx.settings.embedding_model))
+    offered = chat_models(ids, ctx.settings.embedding_model)
+    if not offered:
+        return models_refused(no_chat_model(access.org.billing_mode, access.is_admin))
+    return models_public(offered)
 
 
 @router.get(
@@ -180,6 +184,25 @@ def no_key_yet(is_admin: bool) -> ChatGridError:
     return CredentialUnusable(
         f"Your organization has no working OpenAI key connected. {step}", code="setup_needed"
     )
+
+
+def no_chat_model(mode: BillingMode, is_admin: bool) -> ChatGridError:
+    """Why the picker is empty, pointing at the page that can change it for this org's mode."""
+    if mode is BillingMode.SHARED:
+        why = "No pooled key serves a chat model your organization allows right now."
+        step = (
+            "Ask the operator to add a pooled key, or switch back to your own key on the Overview."
+            if is_admin
+            else "An admin can ask the operator, or switch the organization back to its own key."
+        )
+    else:
+        why = "Your organization allows none of the chat models its key offers."
+        step = (
+            "Choose the models members may use on the Limits & models page."
+            if is_admin
+            else "An admin chooses them on the Limits & models page."
+        )
+    return ModelNotAllowed(f"{why} {step}", code="setup_needed")
 
 
 def document_search_refused(embedding_model: str) -> ModelNotAllowed:
