@@ -37,6 +37,7 @@ def test_a_new_orgs_overview_shows_the_three_steps_until_they_are_done(world: Wo
     assert f'<a href="/orgs/{org}/members">Invite someone' in steps
 
     page = charlie.get(f"/orgs/{org}/members")
+    assert '<a href="#f-email">Invite someone</a> with the form above.' in page.text  # empty
     invited = charlie.form(
         f"/orgs/{org}/invitations",
         {"email": "newhire@example.com", "role": "member"},
