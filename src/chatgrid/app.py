@@ -19,11 +19,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from chatgrid import request_ids
 from chatgrid.context import AppContext
 from chatgrid.errors import ChatGridError
 from chatgrid.gateway.app import Gateway
 from chatgrid.gateway.forwarded import TrustedProxies
-from chatgrid.gateway.http import Receive, Scope, Send, send_error
+from chatgrid.gateway.http import Message, Receive, Scope, Send, header, send_error
 from chatgrid.providers.network import create_upstream_session
 from chatgrid.settings import Settings
 
@@ -68,10 +69,9 @@ class ChatGridApp:
             await self.gateway(scope, receive, send)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
-        elif self.web is not None and path not in _SITE_PATHS:
-            await self.web(scope, receive, send)
         else:
-            await self.site(scope, receive, send)
+            app = self.web if self.web is not None and path not in _SITE_PATHS else self.site
+            await app(scope, receive, _with_request_id(scope, send))
 
     async def startup(self) -> None:
         self.context = AppContext.open(self.settings)
@@ -152,6 +152,23 @@ class ChatGridApp:
             log.exception("readiness check failed")
             return JSONResponse({"status": "database unreachable"}, status_code=503)
         return JSONResponse({"status": "ready"})
+
+
+def _with_request_id(scope: Scope, send: Send) -> Send:
+    """Take the request's id (``request_ids``) and answer with it (``/v1`` does its own)."""
+    if scope["type"] != "http":
+        return send
+    request_id = request_ids.incoming(header(scope, b"x-request-id"))
+    request_id = request_id or request_ids.new_request_id()
+    request_ids.CURRENT.set(request_id)
+    id_header = (b"x-request-id", request_id.encode())
+
+    async def send_with_id(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", ()), id_header]}
+        await send(message)
+
+    return send_with_id
 
 
 def build_workspace(ctx: AppContext, gateway: Gateway) -> Workspace:

@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 
 import orjson
 
+from chatgrid import request_ids
+
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
@@ -17,6 +19,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        request_id = request_ids.current()
+        if request_id is not None:
+            entry["request_id"] = request_id
         if record.exc_info and record.exc_info[0] is not None:
             entry["error"] = record.exc_info[0].__name__
         return orjson.dumps(entry).decode()

@@ -24,6 +24,7 @@ AUDIT_COLUMNS = (
     "details",
     "client_addr",
     "user_agent",
+    "request_id",
 )
 CALL_COLUMNS = (
     "started_at",
@@ -33,6 +34,7 @@ CALL_COLUMNS = (
     "model",
     "endpoint",
     "upstream_request_id",
+    "request_id",
     "status_code",
     "outcome",
     "prompt_tokens",
@@ -97,6 +99,7 @@ def audit_rows(entries: Iterable[AuditEntry]) -> list[dict[str, Any]]:
             "details": json.dumps(e.details, sort_keys=True, default=str),
             "client_addr": e.client_addr,
             "user_agent": e.user_agent,
+            "request_id": e.request_id,
         }
         for e in entries
     ]

@@ -35,6 +35,7 @@ class AuditEntry:
     client_addr: str | None
     user_agent: str | None
     created_at: datetime
+    request_id: str | None = None  # the request that wrote it (X-Request-Id)
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,11 @@ I/O: that is the relay's.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from chatgrid import request_ids
 from chatgrid.billing.trials import trial_state
 from chatgrid.errors import (
     ChatGridError,
@@ -31,7 +31,7 @@ from chatgrid.errors import (
     UpstreamKeyRejected,
 )
 from chatgrid.gateway.bodies import PreparedCall
-from chatgrid.gateway.calls import CallPlan, tokens_of
+from chatgrid.gateway.calls import CallPlan, new_call_id, tokens_of
 from chatgrid.gateway.directory import (
     Caller,
     Directory,
@@ -97,13 +97,19 @@ class Gatekeeper:
         self.pool_health = pool_health
         self.pool_budget = pool_budget
 
-    async def admit(self, caller: Caller, prepared: PreparedCall, client: str | None) -> Admitted:
+    async def admit(
+        self,
+        caller: Caller,
+        prepared: PreparedCall,
+        client: str | None,
+        call_id: str | None = None,
+    ) -> Admitted:
         """Plan the call and take its counts, or raise why it may not go.
 
         A refusal part-way gives back what was already taken: a refused call
-        holds nothing.
+        holds nothing. ``call_id``: the id ``/v1`` already answers with (else a new one).
         """
-        plan = await self.plan(caller, prepared, client)
+        plan = await self.plan(caller, prepared, client, call_id)
         route = plan.route
         limits = combined(
             admission_for(route.policy, caller.org_id, caller.member_id),
@@ -153,7 +159,13 @@ class Gatekeeper:
             raise _PROBLEMS[route.problem]()
         return route
 
-    async def plan(self, caller: Caller, prepared: PreparedCall, client: str | None) -> CallPlan:
+    async def plan(
+        self,
+        caller: Caller,
+        prepared: PreparedCall,
+        client: str | None,
+        call_id: str | None = None,
+    ) -> CallPlan:
         """Which upstream, URL and price this call gets (no counts are taken)."""
         route = await self.usable_route(caller)
         if not route.policy.allows(prepared.model):
@@ -197,7 +209,8 @@ class Gatekeeper:
                 param="model",
             )
         return CallPlan(
-            call_id="call_" + secrets.token_hex(12),
+            call_id=call_id or new_call_id(),
+            request_id=request_ids.current(),
             caller=caller,
             route=route,
             target=target,

@@ -18,10 +18,12 @@ from datetime import UTC, datetime
 import aiohttp
 import orjson
 
+from chatgrid import request_ids
 from chatgrid.context import AppContext
 from chatgrid.errors import AuthenticationFailed, ChatGridError, InvalidRequest, NotFound
 from chatgrid.gateway.admission import Admitted, Gatekeeper
 from chatgrid.gateway.bodies import prepare_chat, prepare_embeddings
+from chatgrid.gateway.calls import new_call_id
 from chatgrid.gateway.directory import Caller, Directory, PoolHealth
 from chatgrid.gateway.http import (
     JSON_HEADERS,
@@ -93,14 +95,21 @@ class Gateway:
         self.ledger.close()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # The request's id: the caller's own when valid, else the id of the call
+        # it will make, so that without one the two are the same.
+        call_id = new_call_id()
+        request_id = request_ids.incoming(header(scope, b"x-request-id")) or call_id
+        request_ids.CURRENT.set(request_id)
         try:
-            await self._dispatch(scope, receive, send)
+            await self._dispatch(scope, receive, send, call_id, request_id)
         except ClientDisconnected:
             return
         except ChatGridError as error:
-            await send_error(send, error)
+            await send_error(send, error, [(b"x-request-id", request_id.encode())])
 
-    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _dispatch(
+        self, scope: Scope, receive: Receive, send: Send, call_id: str, request_id: str
+    ) -> None:
         path: str = scope["path"]
         method: str = scope["method"]
         if path == "/v1/chat/completions":
@@ -111,7 +120,7 @@ class Gateway:
             if method != "GET":
                 raise _method_not_allowed(method, path)
             caller = await self._authenticate(scope)
-            await self._models(caller, path, send)
+            await self._models(caller, path, send, request_id)
             return
         else:
             raise NotFound(f"Unknown request URL: {method} {path}.", code="unknown_url")
@@ -123,8 +132,8 @@ class Gateway:
             prepared = prepare_chat(body, caller.user_tag)
         else:
             prepared = prepare_embeddings(body, caller.user_tag)
-        admitted = await self.gatekeeper.admit(caller, prepared, client_address(scope))
-        await self.relay_and_settle(admitted, AsgiSink(receive, send))
+        admitted = await self.gatekeeper.admit(caller, prepared, client_address(scope), call_id)
+        await self.relay_and_settle(admitted, AsgiSink(receive, send, request_id))
 
     async def relay_and_settle(self, admitted: Admitted, sink: Sink) -> LedgerEntry | None:
         """Relay an admitted call to ``sink``, then release what it held with its entry.
@@ -154,7 +163,8 @@ class Gateway:
             raise AuthenticationFailed("This API token has expired.", code="token_expired")
         return caller
 
-    async def _models(self, caller: Caller, path: str, send: Send) -> None:
+    async def _models(self, caller: Caller, path: str, send: Send, request_id: str) -> None:
+        headers = [*JSON_HEADERS, (b"x-request-id", request_id.encode())]
         models = await self.gatekeeper.models_for(caller)
         entries = [
             {"id": m, "object": "model", "created": 0, "owned_by": "chatgrid"} for m in models
@@ -167,10 +177,10 @@ class Gateway:
                     f"The model '{wanted}' does not exist or you do not have access to it.",
                     code="model_not_found",
                 )
-            await send_bytes(send, 200, orjson.dumps(match), JSON_HEADERS)
+            await send_bytes(send, 200, orjson.dumps(match), headers)
             return
         body = orjson.dumps({"object": "list", "data": entries})
-        await send_bytes(send, 200, body, JSON_HEADERS)
+        await send_bytes(send, 200, body, headers)
 
 
 def _method_not_allowed(method: str, path: str) -> InvalidRequest:

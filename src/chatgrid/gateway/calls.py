@@ -8,6 +8,7 @@ reservations and a pooled key's budget reads it from there.
 
 from __future__ import annotations
 
+import secrets
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,6 +23,10 @@ from chatgrid.providers import UpstreamTarget
 NO_USAGE = Usage(prompt_tokens=0, cached_tokens=0, completion_tokens=0)
 
 
+def new_call_id() -> str:
+    return "call_" + secrets.token_hex(12)
+
+
 @dataclass(slots=True)
 class CallPlan:
     call_id: str
@@ -34,6 +39,8 @@ class CallPlan:
     client_addr: str | None
     started_at: datetime
     pool_key_id: str | None = None
+    #: The request that made the call (``request_ids``; None: background work).
+    request_id: str | None = None
     started: float = field(default_factory=time.perf_counter)
 
     def elapsed_ms(self) -> int:
@@ -82,6 +89,7 @@ class CallPlan:
             started_at=self.started_at,
             first_byte_ms=first_byte_ms,
             duration_ms=self.elapsed_ms(),
+            request_id=self.request_id,
         )
 
 

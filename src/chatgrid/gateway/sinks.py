@@ -76,17 +76,19 @@ def _id_headers(call_id: str, upstream_id: str | None) -> list[tuple[bytes, byte
 class AsgiSink:
     """The ``/v1`` client: the answer as OpenAI's wire format, on the request's ASGI channel."""
 
-    __slots__ = ("_disconnected", "receive", "send")
+    __slots__ = ("_disconnected", "receive", "request_id", "send")
 
-    def __init__(self, receive: Receive, send: Send) -> None:
+    def __init__(self, receive: Receive, send: Send, request_id: str | None = None) -> None:
         self.receive = receive
         self.send = send
+        #: The request's own id (``request_ids``); without one, the call's id names it.
+        self.request_id = request_id
         self._disconnected: asyncio.Future[Message] | None = None
 
     async def answer(
         self, body: bytes, content_type: bytes, call_id: str, upstream_id: str | None
     ) -> None:
-        headers = [(b"content-type", content_type), *_id_headers(call_id, upstream_id)]
+        headers = [(b"content-type", content_type), *self._ids(call_id, upstream_id)]
         await send_bytes(self.send, 200, body, headers)
 
     async def refuse(
@@ -96,7 +98,7 @@ class AsgiSink:
         upstream_id: str | None,
         upstream_body: bytes | None = None,
     ) -> None:
-        ids = [] if call_id is None else _id_headers(call_id, upstream_id)
+        ids = self._ids(call_id, upstream_id)
         if upstream_body is None:
             await send_error(self.send, error, ids)
         else:
@@ -106,11 +108,15 @@ class AsgiSink:
         start = {
             "type": "http.response.start",
             "status": 200,
-            "headers": [*SSE_HEADERS, *_id_headers(call_id, upstream_id)],
+            "headers": [*SSE_HEADERS, *self._ids(call_id, upstream_id)],
         }
         await self.send(start)
         # The request body has been read: the next message is the client hanging up.
         self._disconnected = asyncio.ensure_future(self.receive())
+
+    def _ids(self, call_id: str | None, upstream_id: str | None) -> list[tuple[bytes, bytes]]:
+        named = self.request_id or call_id
+        return [] if named is None else _id_headers(named, upstream_id)
 
     def hung_up(self) -> bool:
         return self._disconnected is not None and self._disconnected.done()

@@ -33,6 +33,8 @@ class LedgerEntry:
     started_at: datetime
     first_byte_ms: int | None
     duration_ms: int
+    #: The request that made the call (its ``X-Request-Id``); None for background work.
+    request_id: str | None = None
 
     def as_row(self) -> dict[str, Any]:
         # Flat fields: getattr is several times cheaper than dataclasses.asdict.
@@ -67,4 +69,5 @@ EXPORT_FIELDS: tuple[str, ...] = (
     "outcome",
     "first_byte_ms",
     "duration_ms",
+    "request_id",
 )

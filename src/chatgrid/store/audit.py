@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from chatgrid import request_ids
 from chatgrid.audit.trail import Actor, AuditEntry, AuditFilter
 from chatgrid.store.tables import audit_log
 from chatgrid.store.types import utcnow
@@ -35,6 +36,7 @@ class AuditRepository:
                     client_addr=actor.client_addr,
                     user_agent=(actor.user_agent or "")[:300] or None,
                     created_at=utcnow(),
+                    request_id=request_ids.current(),
                 )
             )
 
@@ -70,6 +72,7 @@ class AuditRepository:
                 client_addr=row["client_addr"],
                 user_agent=row["user_agent"],
                 created_at=row["created_at"],
+                request_id=row["request_id"],
             )
             for row in rows
         ]

@@ -117,6 +117,7 @@ class UsageRepository:
             e.endpoint,
             e.client_addr,
             e.upstream_request_id,
+            e.request_id,
             e.status_code,
             e.outcome,
             e.prompt_tokens,

@@ -107,5 +107,6 @@ audit_log = Table(
     Column("client_addr", String(64), nullable=True),
     Column("user_agent", String(300), nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("request_id", String(128), nullable=True),  # the request that wrote it
     Index(None, "org_id", "created_at"),
 )

@@ -55,6 +55,7 @@ ledger_entries = Table(
     Column("markup_bps", Integer, nullable=False),
     Column("upstream_request_id", String(200), nullable=True),
     Column("client_addr", String(64), nullable=True),
+    Column("request_id", String(128), nullable=True),  # X-Request-Id of the request
     Column("status_code", Integer, nullable=False),
     Column("outcome", String(32), nullable=False),
     Column("started_at", UTCDateTime, nullable=False),

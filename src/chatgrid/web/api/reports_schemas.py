@@ -19,6 +19,7 @@ class AuditEntryPublic(BaseModel):
     details: dict[str, object]
     client_addr: str | None
     user_agent: str | None
+    request_id: str | None
 
 
 def audit_entry_public(entry: AuditEntry) -> AuditEntryPublic:
@@ -33,6 +34,7 @@ class CallPublic(BaseModel):
     model: str
     endpoint: str
     upstream_request_id: str | None
+    request_id: str | None
     status_code: int
     outcome: str
     prompt_tokens: int
