@@ -13,7 +13,6 @@ from fastapi import APIRouter, Depends, File, Query, UploadFile, status
 
 from chatgrid.documents.library import DocumentLibrary, Reader
 from chatgrid.documents.models import Collection, Document
-from chatgrid.web.api.chat import WorkspaceDep
 from chatgrid.web.api.documents_schemas import (
     CollectionCreate,
     CollectionPublic,
@@ -23,13 +22,13 @@ from chatgrid.web.api.documents_schemas import (
     document_public,
     passage_public,
 )
-from chatgrid.web.deps import OrgAccess, OrgMember, url_id
+from chatgrid.web.deps import Console, OrgAccess, OrgMember, url_id
 
 router = APIRouter(tags=["documents"])
 
 
-def library_of(workspace: WorkspaceDep) -> DocumentLibrary:
-    return workspace.library
+def library_of(state: Console) -> DocumentLibrary:
+    return state.library
 
 
 Library = Annotated[DocumentLibrary, Depends(library_of)]
