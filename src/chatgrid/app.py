@@ -93,6 +93,11 @@ class ChatGridApp:
         await self.gateway.start()
         self.workspace.ingestor.start()
 
+    def streams_in_flight(self) -> int:
+        """Streams still being relayed, whether or not an HTTP request still waits on them
+        (a workspace answer whose reader left is drained and ledgered apart from it)."""
+        return 0 if self.gateway is None else len(self.gateway.streams)
+
     def cut_streams(self) -> int:
         """The drain deadline passed (``server.py``): end the streams still open, each
         ledgered with what it used so far; how many there were."""

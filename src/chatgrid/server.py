@@ -82,6 +82,12 @@ class DrainingServer(uvicorn.Server):
         try:
             async with asyncio.timeout(seconds):
                 await self._wait_tasks_to_complete()
+                # Relays no request waits on any more (a workspace reader who left)
+                # still end and ledger before the app's shutdown closes the ledger.
+                while True:  # polled, as uvicorn polls its own connections
+                    if not self.app.streams_in_flight():
+                        break
+                    await asyncio.sleep(0.1)
         except TimeoutError:
             return False
         return True

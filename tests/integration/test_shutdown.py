@@ -32,6 +32,7 @@ from tests.support.process_groups import (
     wait_until_gone,
 )
 from tests.support.processes import ChatGridInstance, RunningProcess, instance_env
+from tests.support.workspace import add_person
 
 DRAIN_SECONDS = 20
 EXIT_TIMEOUT = 240.0  # "exits at all": far past drain + grace + the app's own shutdown
@@ -146,4 +147,38 @@ def test_sigterm_to_the_group_drains_streams_ledgers_them_and_leaves_no_process(
     after = context.documents.document(readers.id, document.id)
     assert after is not None and after.status != "failed", after
     assert "Waiting for application shutdown" in server.log_text()
+    context.close()
+
+
+def test_an_answer_whose_reader_left_is_still_ledgered_when_the_group_is_stopped(
+    tmp_path: Path, postgres_database: str | None, simulator: RunningProcess
+) -> None:
+    """A workspace answer relayed apart from its request (the member pressed Stop) keeps the
+    server draining: it is cut at the deadline and ledgered, not lost to the ledger's close."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    env = instance_env(settings_env(data_dir, postgres_database))
+    env.update(CHATGRID_SHUTDOWN_DRAIN_SECONDS="5")
+    context = AppContext.open(make_settings(data_dir, postgres_database))
+    upgrade_to_head(context.engine)
+    context.prices.seed_defaults()
+    with serving_in_own_group(env, tmp_path) as server:
+        deployment = Deployment(ChatGridInstance(env, data_dir, server), context, simulator)
+        org = deployment.new_org()
+        alice = add_person(deployment, org.id)
+        conversation = alice.conversation()
+        url = f"/api/orgs/{org.id}/conversations/{conversation}/messages"
+        body = {"content": "[sim:slow=1000][sim:tokens=400] long story", "model": "gpt-4o-mini"}
+        with alice.client.stream(
+            "POST", url, json=body, headers={"X-CSRF-Token": alice.csrf}
+        ) as response:
+            assert response.status_code == 200
+            for piece in response.iter_bytes():
+                if b"event: delta" in piece:
+                    break  # Stop: the request ends, the relay goes on alone
+        alice.client.close()
+        os.killpg(server.process.pid, signal.SIGTERM)
+        assert wait_for_exit(server.process, EXIT_TIMEOUT) is not None
+    chats = [e for e in context.usage.entries(org.id) if e["stream"]]
+    assert [e["outcome"] for e in chats] == ["server_stopping"], chats
     context.close()

@@ -55,6 +55,10 @@ class StreamRegistry:
         finally:
             self._watches.discard(watch)
 
+    def __len__(self) -> int:
+        """Streams in flight, a workspace's detached ones (its reader left) included."""
+        return len(self._watches)
+
     def cut_all(self, reason: str) -> int:
         """End every stream in flight now (the server's drain deadline); how many there were."""
         watches = list(self._watches)
