@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -40,3 +42,24 @@ def test_a_name_is_unique_on_its_shelf_and_a_full_shelf_takes_no_more(
     assert store.update_prompt(other, shared.id, "x", "y") is None
     assert store.delete_prompt(other, shared.id) is False
     assert store.prompt(org, shared.id) == shared
+
+
+def test_saves_racing_for_the_last_place_do_not_both_get_it(context: AppContext) -> None:
+    org = context.orgs.create("prompts-race", BillingMode.BYOK).id
+    store = PromptRepository(context.engine)
+    assert store.add_prompt(org, None, "first", "text", 2) is not None
+    start = threading.Barrier(4)
+    outcomes: list[str] = []
+
+    def save(n: int) -> None:
+        start.wait()
+        added = store.add_prompt(org, None, f"p{n}", "text", 2)
+        outcomes.append("saved" if added else "full")
+
+    threads = [threading.Thread(target=save, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["full", "full", "full", "saved"]
+    assert len(store.prompts_visible(org, "mem_nobody")) == 2

@@ -2,8 +2,10 @@
 
 Every method takes the org id and filters by it, so a prompt id taken from
 another org finds nothing. A name is unique on its shelf by a constraint,
-so two tabs saving the same name cannot both win; the shelf's size is
-counted in the transaction that adds to it.
+so two tabs saving the same name cannot both win. The shelf's size is
+counted after the insert, in its transaction, with the org's row locked
+(PostgreSQL) or SQLite's write lock held, so two saves racing for the last
+place cannot both get it (as ``store/domains.py`` counts claims).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from chatgrid.chat.prompt_library import SavedPrompt
 from chatgrid.errors import Conflict
 from chatgrid.store.ids import new_id
-from chatgrid.store.tables import prompts
+from chatgrid.store.tables import orgs, prompts
 from chatgrid.store.types import utcnow
 
 #: The shelf of the org's shared prompts (a member's shelf is their member id).
@@ -47,6 +49,10 @@ def _name_taken(name: str) -> Conflict:
 def _shelf_size(conn: Connection, org_id: str, shelf: str) -> int:
     query = select(func.count()).where(prompts.c.org_id == org_id, prompts.c.shelf == shelf)
     return int(conn.execute(query).scalar_one())
+
+
+class _ShelfFull(Exception):
+    """Rolls the insert back: the shelf was full."""
 
 
 class PromptRepository:
@@ -87,9 +93,12 @@ class PromptRepository:
         }
         try:
             with self.engine.begin() as conn:
-                if _shelf_size(conn, org_id, shelf) >= limit:
-                    return None
+                conn.execute(select(orgs.c.id).where(orgs.c.id == org_id).with_for_update())
                 conn.execute(prompts.insert().values(**row))
+                if _shelf_size(conn, org_id, shelf) > limit:
+                    raise _ShelfFull
+        except _ShelfFull:
+            return None
         except IntegrityError as clash:
             raise _name_taken(name) from clash
         return _prompt(row)
