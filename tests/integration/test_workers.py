@@ -143,3 +143,19 @@ def test_a_token_revoked_through_the_cli_is_refused_by_both_workers_at_once(
         assert wait_for_exit(server.process, 240) == 0
         assert not wait_until_gone(members, 30)
     context.close()
+
+
+def test_workers_whose_supervisor_was_killed_stop_by_themselves(
+    tmp_path: Path, postgres_database: str | None
+) -> None:
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    env = instance_env(settings_env(data_dir, postgres_database))
+    env.update(CHATGRID_REDIS_URL=REDIS_URL, CHATGRID_REDIS_PREFIX=f"cgw-{secrets.token_hex(4)}")
+    with serving_in_own_group(env, tmp_path, "--workers", "2") as server:
+        supervisor = server.process.pid
+        wait_for(lambda: len(_worker_pids(supervisor)) == 2, timeout=180)
+        members = {p.pid for p in group_members(supervisor)} - {supervisor}
+        server.process.kill()  # SIGKILL to the supervisor alone: its workers are orphans
+        server.process.wait()
+        assert not wait_until_gone(members, 240), "workers outlived their supervisor"
