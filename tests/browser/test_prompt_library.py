@@ -37,6 +37,9 @@ def test_typing_slash_sum_and_enter_inserts_a_saved_prompt(
         expect(page.get_by_label(f"Text of {whose} /{name}")).to_have_value(text)
         expect(page.get_by_role("status").first).to_contain_text("The prompt is saved")
     assert (found := axe_violations(page)) == [], describe(found)
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: nothing scrolls sideways
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    page.set_viewport_size({"width": 1280, "height": 800})
 
     open_chat(page, base, member)
     prompt = page.get_by_label("Message", exact=True)
