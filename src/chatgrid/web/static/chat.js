@@ -12,6 +12,7 @@ import { createChoices } from "./chat/choices.js";
 import { createComposer } from "./chat/composer.js";
 import { createConversations } from "./chat/conversations.js";
 import { createErrorBox } from "./chat/errors.js";
+import { createFollow } from "./chat/follow.js";
 import { createLog } from "./chat/log.js";
 import { createSend } from "./chat/send.js";
 
@@ -23,6 +24,7 @@ function start(app) {
     error: $("chat-error"), form: $("composer"), prompt: $("prompt"), model: $("model"),
     collections: $("collections"), collectionsEmpty: $("collections-empty"),
     send: $("send"), stop: $("stop"), editing: $("editing"), cancelEdit: $("cancel-edit"),
+    jump: $("jump-latest"),
   };
   const state = {
     conversation: app.dataset.conversation || "",
@@ -37,6 +39,7 @@ function start(app) {
     api: createApi(app.dataset.org, app.dataset.csrf),
     errors: createErrorBox(els.error),
   };
+  chat.follow = createFollow(chat);
   chat.log = createLog(chat);
   chat.choices = createChoices(chat);
   chat.conversations = createConversations(chat);
@@ -44,6 +47,7 @@ function start(app) {
   chat.composer = createComposer(chat);
 
   window.addEventListener("popstate", () => window.location.reload());
+  els.prompt.focus(); // typing starts at once, no Tab needed
   Promise.all([chat.choices.loadModels(), chat.choices.loadCollections()])
     .then(chat.conversations.open)
     .then(chat.conversations.load);

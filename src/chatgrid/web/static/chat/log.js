@@ -13,6 +13,7 @@ export function createLog(chat) {
     els.empty.hidden = nodes.length > 0;
     els.log.replaceChildren(els.empty, ...nodes);
     refreshActions();
+    chat.follow.latest(); // a conversation opens at its newest message
   }
 
   function lastIndex(role) {
@@ -46,6 +47,7 @@ export function createLog(chat) {
     const answer = lastIndex("assistant");
     if (answer > user) add(answer, "Regenerate", " the last answer", () => chat.send.send("regenerate"));
     if (user >= 0) add(user, "Edit and resend", " your last message", () => chat.composer.startEdit());
+    chat.follow.grew();
   }
 
   return { render, lastIndex, articleAt, refreshActions };

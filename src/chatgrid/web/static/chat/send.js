@@ -13,7 +13,11 @@ function titleFrom(text) {
 
 export function createSend(chat) {
   const { els, state, api, errors, pages } = chat;
-  const redraw = (article, m) => fill(article, m, pages);
+  // Every redraw may make the log taller: the view follows unless the reader scrolled up.
+  const redraw = (article, m) => {
+    fill(article, m, pages);
+    chat.follow.grew();
+  };
 
   function setStreaming(stream) {
     state.stream = stream;
