@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import typer
 
+from chatgrid.cli.backups import backup, restore
 from chatgrid.cli.billing import invoice_app, plan_app
 from chatgrid.cli.domains import domain_app
 from chatgrid.cli.keys import credential_app, pool_app, vault_app
@@ -26,7 +27,7 @@ from chatgrid.cli.users import user_app
 app = typer.Typer(
     help="ChatGrid: an AI workspace and OpenAI-compatible gateway.", no_args_is_help=True
 )
-for command in (serve, migrate, simulator, usage):
+for command in (serve, migrate, simulator, usage, backup, restore):
     app.command()(command)
 org_app.command("require-mfa")(org_require_mfa)
 for sub, name in [
