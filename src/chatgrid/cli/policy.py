@@ -1,4 +1,4 @@
-"""An org's rate limits and allowed models."""
+"""An org's rate limits and allowed models, and whether a model titles its conversations."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from chatgrid.admin import operator, org_settings
+from chatgrid.admin import chat_settings, operator, org_settings
 from chatgrid.audit import Actor
 from chatgrid.cli.common import OrgArg, admin_context, emit
 
@@ -57,6 +57,35 @@ def limits_set(
             ctx, org_id, Actor.cli(), current.with_changes(**changes)
         )
         emit(policy.public())
+
+
+@limits_app.command("titles")
+def limits_titles(
+    org: OrgArg,
+    on: Annotated[
+        bool | None,
+        typer.Option("--on/--off", help="Generated conversation titles on or off."),
+    ] = None,
+) -> None:
+    """Show, or turn on or off, conversation titles made by CHATGRID_TITLE_MODEL.
+
+    One small call per new conversation, billed to the org; until an admin
+    chooses, on for shared credits and off for BYOK.
+    """
+    with admin_context() as ctx:
+        org_id = ctx.orgs.get(org).id
+        if on is None:
+            found = chat_settings.chat_settings(ctx, org_id)
+        else:
+            found = chat_settings.set_generated_titles(ctx, org_id, Actor.cli(), on)
+        emit(
+            {
+                "id": org_id,
+                "generated_titles": found.generated_titles,
+                "chosen": found.chosen,
+                "title_model": found.title_model,
+            }
+        )
 
 
 @limits_app.command("show")
