@@ -183,6 +183,7 @@ def build_workspace(ctx: AppContext, gateway: Gateway) -> Workspace:
     shapes (``chat/ports.py``, ``documents/ports.py``), so neither imports
     storage or the gateway, and the layers stay a line, not a circle.
     """
+    from chatgrid.chat.attachments import ConversationAttachments
     from chatgrid.chat.sharing import ConversationSharing
     from chatgrid.chat.titles import TitleMaker
     from chatgrid.chat.turns import ChatService
@@ -192,6 +193,7 @@ def build_workspace(ctx: AppContext, gateway: Gateway) -> Workspace:
     from chatgrid.documents.retrieval import Retriever
     from chatgrid.documents.upload_limit import UploadLimit
     from chatgrid.gateway.workspace import WorkspaceGateway
+    from chatgrid.store.attachments import AttachmentRepository
 
     settings = ctx.settings
     calls = WorkspaceGateway(gateway)
@@ -205,6 +207,7 @@ def build_workspace(ctx: AppContext, gateway: Gateway) -> Workspace:
         settings,
         on_upload=ingestor.wake,
     )
+    attachments = AttachmentRepository(ctx.engine)
     return Workspace(
         gateway=calls,
         library=library,
@@ -214,9 +217,11 @@ def build_workspace(ctx: AppContext, gateway: Gateway) -> Workspace:
             library,
             TitleMaker(calls, settings.title_model),
             ctx.chat_settings,
+            attachments,
         ),
         sharing=ConversationSharing(ctx.shares, ctx.audit),
         ingestor=ingestor,
+        attachments=ConversationAttachments(attachments, library),
     )
 
 

@@ -222,6 +222,17 @@ def test_echo_directive_replies_with_the_message_text(chat: Chat) -> None:
     assert body["usage"]["completion_tokens"] == len(re.findall(r"\s*(?:\w+|[^\w\s])|\s+", text))
 
 
+def test_echo_directive_reports_the_image_parts_that_arrived(chat: Chat) -> None:
+    image = {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}
+    content = [{"type": "text", "text": "[sim:echo]What is this?"}, image, image]
+    body = chat(messages=[{"role": "user", "content": content}]).json()
+    assert body["choices"][0]["message"]["content"] == "What is this? [images: 2]"
+    plain = chat(messages=[{"role": "user", "content": "[sim:echo]What is this?"}]).json()
+    assert plain["choices"][0]["message"]["content"] == "What is this?"
+    # Each image part counts in the prompt's tokens.
+    assert body["usage"]["prompt_tokens"] - plain["usage"]["prompt_tokens"] == 2 * 85
+
+
 def test_cite_directive_cites_each_numbered_excerpt_once(chat: Chat) -> None:
     excerpts = "Excerpts:\n\n[1] a.md\n<<<\nalpha\n>>>\n\n[2] b.md\n<<<\n[1] again\n>>>"
     messages = [

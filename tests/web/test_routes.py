@@ -129,6 +129,10 @@ MEMBER: set[Route] = {
     ("GET", "/api/orgs/{org_id}/conversations/{conversation_id}/share"),
     ("POST", "/api/orgs/{org_id}/conversations/{conversation_id}/share"),
     ("DELETE", "/api/orgs/{org_id}/conversations/{conversation_id}/share"),
+    # Attachments in the composer: the conversation's own, like its messages.
+    ("GET", "/api/orgs/{org_id}/conversations/{conversation_id}/attachments"),
+    ("POST", "/api/orgs/{org_id}/conversations/{conversation_id}/attachments"),
+    ("DELETE", "/api/orgs/{org_id}/conversations/{conversation_id}/attachments/{image_id}"),
     ("GET", "/api/orgs/{org_id}/shared/{share_id}"),
     ("GET", "/orgs/{org_id}/shared/{share_id}"),
     ("GET", "/api/orgs/{org_id}/collections"),
@@ -241,6 +245,7 @@ def fill(path: str, world: World, *, org: str, token: str) -> str:
         .replace("{service_account_id}", world.ids.get("service_account", "sa_unknown"))
         .replace("{share_id}", world.ids.get("share", "share_unknown"))
         .replace("{prompt_id}", world.ids.get("prompt", "prm_unknown"))
+        .replace("{image_id}", "img_unknown")
     )
 
 

@@ -93,3 +93,20 @@ class ConversationShare:
     conversation_id: str
     member_id: str
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AttachedImage:
+    """An image attached in the composer; ``message_id`` is None until a turn sends it.
+
+    Its bytes are read apart (``AttachmentStore.image_bytes``), only when sent.
+    """
+
+    id: str
+    org_id: str
+    conversation_id: str
+    message_id: str | None
+    filename: str
+    media_type: str
+    size_bytes: int
+    created_at: datetime

@@ -4,6 +4,7 @@ Storage returns chat's values (``chat/models.py``), so chat importing
 storage, or the gateway that imports storage, would close the layers into a
 circle. ``store/conversations.py`` provides :class:`ConversationStore`,
 ``store/conversation_shares.py`` provides :class:`ShareStore`,
+``store/attachments.py`` provides :class:`AttachmentStore`,
 ``gateway/workspace.py`` provides :class:`ChatModels`; ``chatgrid/app.py``
 joins them at start-up.
 """
@@ -15,7 +16,14 @@ from typing import Any, Protocol
 
 from chatgrid.audit import Actor
 from chatgrid.chat.answer import AnswerStore, AnswerStream
-from chatgrid.chat.models import ChatMessage, Conversation, ConversationShare, Role, Status
+from chatgrid.chat.models import (
+    AttachedImage,
+    ChatMessage,
+    Conversation,
+    ConversationShare,
+    Role,
+    Status,
+)
 
 
 class ConversationStore(AnswerStore, Protocol):
@@ -67,6 +75,41 @@ class ShareStore(Protocol):
 
     def unshare(self, org_id: str, conversation_id: str) -> ConversationShare | None:
         """Delete the link; the one deleted, or None when there was none."""
+
+
+class AttachmentStore(Protocol):
+    """A conversation's private collection link and its images (``store/attachments.py``)."""
+
+    def collection_of(self, org_id: str, conversation_id: str) -> str | None: ...
+
+    def link_collection(
+        self, org_id: str, conversation_id: str, collection_id: str, replacing: str | None
+    ) -> str: ...
+
+    def add_image(
+        self,
+        org_id: str,
+        conversation_id: str,
+        member_id: str,
+        filename: str,
+        media_type: str,
+        data: bytes,
+    ) -> AttachedImage: ...
+
+    def images(self, org_id: str, conversation_id: str) -> list[AttachedImage]:
+        """Oldest first, without their bytes."""
+
+    def image_bytes(
+        self, org_id: str, conversation_id: str, image_ids: list[str]
+    ) -> dict[str, bytes]: ...
+
+    def pending_count(self, org_id: str, conversation_id: str) -> int: ...
+
+    def claim_images(
+        self, org_id: str, conversation_id: str, image_ids: list[str], message_id: str
+    ) -> None: ...
+
+    def delete_image(self, org_id: str, conversation_id: str, image_id: str) -> bool: ...
 
 
 class AuditTrail(Protocol):

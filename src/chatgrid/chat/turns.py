@@ -20,8 +20,14 @@ from typing import Final, Literal
 import anyio
 
 from chatgrid.chat.answer import Turn
-from chatgrid.chat.models import ChatMessage, Conversation
-from chatgrid.chat.ports import ChatModels, ConversationStore
+from chatgrid.chat.attachments import (
+    MAX_IMAGES_SENT,
+    data_url,
+    is_vision_model,
+    refuse_unless_vision,
+)
+from chatgrid.chat.models import AttachedImage, ChatMessage, Conversation
+from chatgrid.chat.ports import AttachmentStore, ChatModels, ConversationStore
 from chatgrid.chat.prompt import build_messages, citations_for
 from chatgrid.chat.titles import (
     TitleMaker,
@@ -56,8 +62,12 @@ class ChatService:
         library: DocumentLibrary,
         titles: TitleMaker,
         title_preference: TitlePreference,
+        attachments: AttachmentStore | None = None,
     ) -> None:
         self.conversations = conversations
+        #: What was attached in the composer: the conversation's own collection is
+        #: searched on every turn, its images go with the question they came with.
+        self.attachments = attachments
         self.models = models
         self.library = library
         self.titles = titles
@@ -70,15 +80,28 @@ class ChatService:
         store = self.conversations
         history = await asyncio.to_thread(store.messages, org_id, conversation.id)
         question, keep_until = _question(history, request)
+        sent, resent = await self._images(conversation, history, keep_until, request)
+        refuse_unless_vision(request.model, len(sent))
+        collection_ids = list(request.collection_ids)
+        own = await self._own_collection(conversation)
+        if own is not None and own not in collection_ids:
+            collection_ids.append(own)
         passages: list[Passage] = []
         retrieval_call_id = None
-        if request.collection_ids:
+        if collection_ids:
             passages, retrieval_call_id = await self.library.search(
-                org_id, member_id, question, request.collection_ids, PASSAGES_PER_ANSWER
+                org_id, member_id, question, collection_ids, PASSAGES_PER_ANSWER
             )
+        urls = await self._data_urls(conversation, [*sent, *resent])
         body = {
             "model": request.model,
-            "messages": build_messages(history[:keep_until], question, passages),
+            "messages": build_messages(
+                history[:keep_until],
+                question,
+                passages,
+                images=_by_message(resent, urls),
+                question_images=[urls[i.id] for i in sent if i.id in urls],
+            ),
         }
         stack = contextlib.AsyncExitStack()
         try:
@@ -88,6 +111,14 @@ class ChatService:
             user_message, assistant = await asyncio.to_thread(
                 self._record_question, conversation, history, keep_until, question, request
             )
+            if user_message is not None and sent and self.attachments is not None:
+                await asyncio.to_thread(
+                    self.attachments.claim_images,
+                    org_id,
+                    conversation.id,
+                    [i.id for i in sent],
+                    user_message.id,
+                )
         except BaseException:
             with anyio.CancelScope(shield=True):
                 await stack.aclose()
@@ -109,6 +140,57 @@ class ChatService:
         if first_question and is_placeholder(conversation.title, question):
             self._keep(asyncio.ensure_future(self._title_after(turn, conversation, question)))
         return turn
+
+    async def _own_collection(self, conversation: Conversation) -> str | None:
+        """The conversation's private collection, if it has one that still exists."""
+        if self.attachments is None:
+            return None
+        org_id = conversation.org_id
+        linked = await asyncio.to_thread(self.attachments.collection_of, org_id, conversation.id)
+        if linked is None:
+            return None
+        found = await asyncio.to_thread(self.library.store.collection, org_id, linked)
+        return linked if found is not None else None
+
+    async def _images(
+        self,
+        conversation: Conversation,
+        history: list[ChatMessage],
+        keep_until: int,
+        request: TurnRequest,
+    ) -> tuple[list[AttachedImage], list[AttachedImage]]:
+        """The question's own images, and the earlier ones re-sent with it (newest
+        first, up to ``MAX_IMAGES_SENT`` in all; none to a model that cannot see)."""
+        if self.attachments is None:
+            return [], []
+        images = await asyncio.to_thread(
+            self.attachments.images, conversation.org_id, conversation.id
+        )
+        if request.mode == "send":
+            asked_id = None
+            sent = [i for i in images if i.message_id is None]
+        else:
+            asked_id = history[keep_until - 1].id
+            sent = [i for i in images if i.message_id == asked_id]
+        if not is_vision_model(request.model):
+            return sent, []
+        earlier = {m.id for m in history[:keep_until]} - {asked_id}
+        room = max(0, MAX_IMAGES_SENT - len(sent))
+        resent = [i for i in reversed(images) if i.message_id in earlier][:room]
+        return sent, resent
+
+    async def _data_urls(
+        self, conversation: Conversation, images: list[AttachedImage]
+    ) -> dict[str, str]:
+        if self.attachments is None or not images:
+            return {}
+        found = await asyncio.to_thread(
+            self.attachments.image_bytes,
+            conversation.org_id,
+            conversation.id,
+            [i.id for i in images],
+        )
+        return {i.id: data_url(i.media_type, found[i.id]) for i in images if i.id in found}
 
     def _keep(self, task: asyncio.Task[None]) -> None:
         self._answers.add(task)
@@ -163,6 +245,15 @@ class ChatService:
             title = clean_first_line(question) if placeholder else None
             store.update(conversation, title=title, model=request.model)
         return user_message, assistant
+
+
+def _by_message(images: list[AttachedImage], urls: dict[str, str]) -> dict[str, list[str]]:
+    """Data URLs by the message they were sent with, each message's in attached order."""
+    grouped: dict[str, list[str]] = {}
+    for image in sorted(images, key=lambda i: (i.created_at, i.id)):
+        if image.message_id is not None and image.id in urls:
+            grouped.setdefault(image.message_id, []).append(urls[image.id])
+    return grouped
 
 
 def _question(history: list[ChatMessage], request: TurnRequest) -> tuple[str, int]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from chatgrid.chat.attachments import ConversationAttachments
 from chatgrid.chat.sharing import ConversationSharing
 from chatgrid.chat.turns import ChatService
 from chatgrid.documents.ingest import Ingestor
@@ -29,3 +30,4 @@ class Workspace:
     chat: ChatService
     ingestor: Ingestor
     sharing: ConversationSharing
+    attachments: ConversationAttachments

@@ -227,6 +227,11 @@ def _citations(request: ChatRequest) -> list[str]:
 
 
 def _echo_words(request: ChatRequest) -> list[str]:
-    """``[sim:echo]``: the last message's text as stream tokens, whitespace kept."""
+    """``[sim:echo]``: the last message's text as stream tokens, whitespace kept, then
+    `` [images: N]`` when it carried N image parts (so a test sees they arrived)."""
     text = strip_directives(tokens.last_message_text(request.messages))
-    return tokens.ECHO_TOKEN_RE.findall(text) or ["."]
+    words = tokens.ECHO_TOKEN_RE.findall(text) or ["."]
+    images = tokens.content_text(request.messages[-1].get("content"))[1]
+    if images:
+        words += tokens.ECHO_TOKEN_RE.findall(f" [images: {images}]")
+    return words

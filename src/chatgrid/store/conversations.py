@@ -23,6 +23,7 @@ from chatgrid.chat.models import (
     Status,
 )
 from chatgrid.errors import Conflict
+from chatgrid.store.attachments import delete_attachments
 from chatgrid.store.conversation_shares import delete_shares
 from chatgrid.store.ids import new_id
 from chatgrid.store.tables import chat_messages, conversations, ledger_entries
@@ -163,6 +164,7 @@ class ConversationRepository:
             if owned is None:
                 return False
             delete_shares(conn, org_id, conversation_id)
+            delete_attachments(conn, org_id, conversation_id)
             conn.execute(
                 delete(chat_messages).where(
                     chat_messages.c.conversation_id == conversation_id,

@@ -78,8 +78,10 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-#: Document uploads: the one console route that takes more than a form.
-_UPLOAD_PATH = re.compile(r"/api/orgs/[^/]+/collections/[^/]+/documents")
+#: Document uploads and composer attachments: the console routes that take more than a form.
+_UPLOAD_PATH = re.compile(
+    r"/api/orgs/[^/]+/(?:collections/[^/]+/documents|conversations/[^/]+/attachments)"
+)
 #: Room for the multipart framing around an uploaded file.
 _MULTIPART_SLACK = 64 * 1024
 

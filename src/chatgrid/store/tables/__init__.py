@@ -19,6 +19,7 @@ from chatgrid.store.tables.accounts import (
     sessions,
     users,
 )
+from chatgrid.store.tables.attachments import conversation_collections, conversation_images
 from chatgrid.store.tables.base import ID, metadata
 from chatgrid.store.tables.billing import (
     invoices,
@@ -72,6 +73,8 @@ __all__ = [
     "chat_messages",
     "chunks",
     "collections",
+    "conversation_collections",
+    "conversation_images",
     "conversation_shares",
     "conversations",
     "credentials",

@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from chatgrid.web.api import (
+    attachments,
     auth,
     chat,
     chat_settings,
@@ -50,6 +51,7 @@ def api_router() -> APIRouter:
         usage,
         operator,
         chat,
+        attachments,
         chat_settings,
         conversation_shares,
         documents,

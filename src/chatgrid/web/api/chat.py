@@ -29,6 +29,7 @@ from chatgrid.errors import (
     NotFound,
 )
 from chatgrid.identity.models import BillingMode
+from chatgrid.store.attachments import AttachmentRepository
 from chatgrid.web.api.chat_schemas import (
     ConversationCreate,
     ConversationDetail,
@@ -139,10 +140,15 @@ def rename_conversation(
 @router.delete(
     "/api/orgs/{org_id}/conversations/{conversation_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    summary="Delete a conversation and its messages",
+    summary="Delete a conversation, its messages and its attachments",
 )
 def delete_conversation(ctx: Ctx, conversation: OwnConversation) -> None:
-    ctx.conversations.delete(conversation.org_id, conversation.member_id, conversation.id)
+    """Its images go with it; so does the collection its attached documents went into."""
+    org_id = conversation.org_id
+    attached = AttachmentRepository(ctx.engine).collection_of(org_id, conversation.id)
+    ctx.conversations.delete(org_id, conversation.member_id, conversation.id)
+    if attached is not None:
+        ctx.documents.delete_collection(org_id, attached)
 
 
 @router.post(

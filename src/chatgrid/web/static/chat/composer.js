@@ -1,8 +1,11 @@
 // The composer: the prompt box, its keys (Enter sends, Shift+Enter breaks the
 // line, Escape stops an answer or cancels an edit), Stop, and edit mode.
 
+import { createAttachments } from "./attachments.js";
+
 export function createComposer(chat) {
   const { els, state } = chat;
+  chat.attachments = createAttachments(chat); // drop, paste or pick files
   const submit = () => chat.send.send(state.editing ? "edit" : "send");
 
   /** Put the last question back in the prompt; the next send replaces it. */

@@ -105,6 +105,7 @@ export function createSend(chat) {
       }
       setStreaming(null);
       chat.conversations.load();
+      chat.attachments.sync(); // sent images leave the composer
     }
   }
 
