@@ -6,7 +6,8 @@ import json
 
 import httpx
 
-from chatgrid.audit import AuditFilter
+from chatgrid.admin.members import remove_member
+from chatgrid.audit import Actor, AuditFilter
 from chatgrid.identity.models import Role
 from tests.support.deployment import Deployment
 from tests.support.workspace import HANDBOOK, Member, add_person, collection, ready, upload
@@ -149,3 +150,17 @@ def test_deleting_a_shared_conversation_ends_its_link(deployment: Deployment) ->
     assert bob.client.get(link["url"]).status_code == 200
     assert alice.api("DELETE", base).status_code == 204
     assert bob.client.get(link["url"]).status_code == 404
+
+
+def test_a_link_ends_with_its_owners_seat(deployment: Deployment) -> None:
+    org = deployment.new_org()
+    alice = add_person(deployment, org.id)
+    bob = add_person(deployment, org.id)
+    conversation = alice.conversation("Handover notes")
+    link = alice.api("POST", f"/api/orgs/{org.id}/conversations/{conversation}/share").json()
+    assert bob.client.get(link["url"]).status_code == 200
+    ctx = deployment.context
+    owner = ctx.members.get(org.id, org.member_id)
+    remove_member(ctx, ctx.orgs.by_id(org.id), owner, Actor.cli(), alice.member_id)
+    assert bob.client.get(link["url"]).status_code == 404
+    assert bob.api("GET", f"/api/orgs/{org.id}/shared/{link['id']}").status_code == 404
