@@ -80,7 +80,8 @@ def _stop(service: Service) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(service.pid, signal.SIGKILL)
         service.process.wait()
-        raise BenchError(f"{service.name} did not stop after SIGTERM") from None
+        log = service.log_tail(40)
+        raise BenchError(f"{service.name} did not stop after SIGTERM:\n{log}") from None
 
 
 def _load(url: str, token: str, args: argparse.Namespace, script: Path) -> WrkResult:

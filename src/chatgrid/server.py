@@ -9,8 +9,9 @@ open at that deadline (each is ledgered with what it used so far, like a
 revoked key's stream), waits a few seconds more for those entries, and only
 then cancels what is left and runs the app's shutdown (ingestion and its
 child stopped, the ledger flushed). The supervisor waits for its workers for
-that long plus a margin, then kills any that did not exit: nothing waits on
-anything without a deadline.
+that long plus a margin, then kills any that did not exit, and a timer in
+each server process ends it if anything at all still hangs (a thread that
+never returns): nothing waits on anything without a deadline.
 
 **Workers.** ``--workers N`` binds the port once and starts N processes
 (``spawn``) that accept on the same socket. They share what separate
@@ -48,6 +49,7 @@ CUT_GRACE_SECONDS: Final = 5.0
 STOP_MARGIN_SECONDS: Final = 15.0
 """The supervisor's allowance, past drain and grace, for a worker's own shutdown."""
 _STARTUP_FAILED: Final = 3
+_GAVE_UP: Final = 70
 _SUPERVISOR_POLL_SECONDS: Final = 0.5
 
 
@@ -61,6 +63,12 @@ class DrainingServer(uvicorn.Server):
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         log.info("stopping: no new connections; draining for up to %ss", self.drain_seconds)
+        # The last resort, whatever hangs below or at interpreter exit (a thread that
+        # never returns): the process ends anyway once every allowance has passed.
+        allowance = self.drain_seconds + CUT_GRACE_SECONDS + STOP_MARGIN_SECONDS
+        backstop = threading.Timer(allowance, _give_up, args=(allowance,))
+        backstop.daemon = True
+        backstop.start()
         for server in self.servers:
             server.close()
         for sock in sockets or []:
@@ -91,6 +99,12 @@ class DrainingServer(uvicorn.Server):
         except TimeoutError:
             return False
         return True
+
+
+def _give_up(allowance: float) -> None:
+    log.error("still not stopped %.0fs after the signal; exiting now", allowance)
+    logging.shutdown()
+    os._exit(_GAVE_UP)
 
 
 def _config(app: ChatGridApp, host: str, port: int) -> uvicorn.Config:
@@ -208,7 +222,10 @@ class Supervisor:
         for worker in workers:
             if worker.is_alive() and worker.pid is not None:
                 os.kill(worker.pid, signal.SIGTERM)  # again if the group's reached it: harmless
-        allowance = self.settings.shutdown_drain_seconds + CUT_GRACE_SECONDS + STOP_MARGIN_SECONDS
+        # Past a worker's own backstop (DrainingServer.shutdown), so a worker's kill is rare.
+        allowance = (
+            self.settings.shutdown_drain_seconds + CUT_GRACE_SECONDS + 2 * STOP_MARGIN_SECONDS
+        )
         deadline = time.monotonic() + allowance
         for worker in workers:
             worker.join(max(0.0, deadline - time.monotonic()))
