@@ -17,7 +17,10 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
+from chatgrid.admin import org_settings
+from chatgrid.audit import Actor
 from chatgrid.identity.models import Role
+from chatgrid.limits.policy import OrgPolicy
 from chatgrid.store.tables import collections, conversation_images
 from tests.support.deployment import Deployment
 from tests.support.waiting import wait_for
@@ -226,3 +229,18 @@ def test_attachments_get_the_upload_limits_and_refusals(deployment: Deployment) 
     assert statuses.count(429) >= 1 and set(statuses) == {202, 429}
     limited = attach(alice, elsewhere[-1], ("late.png", png(), "image/png"))
     assert limited.status_code == 429 and "retry-after" in limited.headers
+
+
+def test_a_conversation_with_documents_says_when_their_search_is_not_allowed(
+    deployment: Deployment,
+) -> None:
+    org = deployment.new_org()
+    alice = add_person(deployment, org.id)
+    conversation = alice.conversation()
+    attached = attach(alice, conversation, ("handbook.md", HANDBOOK.encode(), "text/markdown"))
+    assert attached.status_code == 202, attached.text
+    only_chat = OrgPolicy(allowed_models=frozenset({"gpt-4o-mini"}))
+    org_settings.update_policy(deployment.context, org.id, Actor.cli(), only_chat)
+    refused = send(alice, conversation, "Where do I book?", "gpt-4o-mini")
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "embedding_model_not_allowed"

@@ -169,7 +169,9 @@ async def send_message(
         turn = await workspace.chat.open_turn(conversation, request)
     except ModelNotAllowed:
         policy = ctx.policies.get(conversation.org_id)
-        if request.collection_ids and not policy.allows(embedding_model):
+        attached = workspace.attachments.store.collection_of(conversation.org_id, conversation.id)
+        uses_documents = bool(request.collection_ids) or attached is not None
+        if uses_documents and not policy.allows(embedding_model):
             raise document_search_refused(embedding_model) from None
         raise
     return StreamingResponse(
