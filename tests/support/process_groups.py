@@ -68,16 +68,6 @@ def extraction_children(server_pids: set[int]) -> list[ProcessInfo]:
     ]
 
 
-def cpu_ticks(pid: int) -> int:
-    """User + system CPU time of a process so far, in clock ticks (0 once it is gone)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return 0
-    fields = stat[stat.rindex(")") + 2 :].split()
-    return int(fields[11]) + int(fields[12])
-
-
 @contextmanager
 def serving_in_own_group(
     env: dict[str, str], log_dir: Path, *extra: str
