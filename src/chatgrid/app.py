@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from chatgrid import request_ids
@@ -25,6 +25,9 @@ from chatgrid.errors import ChatGridError
 from chatgrid.gateway.app import Gateway
 from chatgrid.gateway.forwarded import TrustedProxies
 from chatgrid.gateway.http import Message, Receive, Scope, Send, header, send_error
+from chatgrid.metrics.endpoint import metrics_response
+from chatgrid.metrics.processes import multiprocess_enabled
+from chatgrid.metrics.recorder import Metrics
 from chatgrid.providers.network import create_upstream_session
 from chatgrid.settings import Settings
 
@@ -35,7 +38,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_SITE_PATHS = frozenset({"/healthz", "/readyz"})
+_SITE_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 class ChatGridApp:
@@ -54,6 +57,7 @@ class ChatGridApp:
             routes=[
                 Route("/healthz", self._healthz),
                 Route("/readyz", self._readyz),
+                Route("/metrics", self._metrics),
             ]
         )
 
@@ -76,7 +80,7 @@ class ChatGridApp:
     async def startup(self) -> None:
         self.context = AppContext.open(self.settings)
         session = create_upstream_session(self.settings)
-        self.gateway = Gateway(self.context, session)
+        self.gateway = Gateway(self.context, session, Metrics(multiprocess=multiprocess_enabled()))
         self._session = session
         # The console and the workspace: imported once, at start-up.
         from chatgrid.web import create_web_app
@@ -157,6 +161,10 @@ class ChatGridApp:
             log.exception("readiness check failed")
             return JSONResponse({"status": "database unreachable"}, status_code=503)
         return JSONResponse({"status": "ready"})
+
+    async def _metrics(self, request: Request) -> Response:
+        metrics = None if self.gateway is None else self.gateway.metrics
+        return await metrics_response(request, self.settings, self.context, metrics)
 
 
 def _with_request_id(scope: Scope, send: Send) -> Send:

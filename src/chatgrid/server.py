@@ -40,6 +40,7 @@ import uvicorn
 
 from chatgrid.app import ChatGridApp, create_app
 from chatgrid.logs import configure_logging
+from chatgrid.metrics.processes import prepare_multiprocess, worker_exited
 from chatgrid.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -149,6 +150,7 @@ def run_server(settings: Settings, *, host: str, port: int, workers: int = 1) ->
         DrainingServer(_config(app, host, port), app, settings.shutdown_drain_seconds).run()
         return
     sock = uvicorn.Config(app="chatgrid.app:create_app", host=host, port=port).bind_socket()
+    prepare_multiprocess(settings.data_dir)  # /metrics on any worker counts every worker
     code = Supervisor(settings, sock, workers).run()
     sock.close()
     if code:
@@ -214,6 +216,8 @@ class Supervisor:
                 log.warning(
                     "worker %s died (exit code %s); replacing it", worker.pid, worker.exitcode
                 )
+                if worker.pid is not None:
+                    worker_exited(worker.pid)
                 workers[index] = self._start()
         self._stop_all(workers)
         return code
@@ -234,3 +238,5 @@ class Supervisor:
                 log.error("worker %s did not stop in time; killing it", worker.pid)
                 worker.kill()
                 worker.join()
+            if worker.pid is not None:
+                worker_exited(worker.pid)

@@ -220,6 +220,10 @@ class Settings(BaseSettings):
         description="The header the trusted proxies append the client to: x-forwarded-for, "
         "or forwarded (RFC 7239's for=); the other one is never read.",
     )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token Prometheus sends to GET /metrics (unset: no /metrics, 404).",
+    )
 
     @field_validator("trusted_proxies")
     @classmethod

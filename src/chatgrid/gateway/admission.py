@@ -46,6 +46,7 @@ from chatgrid.identity.models import BillingMode
 from chatgrid.ledger.entries import LedgerEntry
 from chatgrid.limits.enforcer import Limiter, admission_for, combined
 from chatgrid.limits.windows import Admission
+from chatgrid.metrics.recorder import Metrics
 from chatgrid.providers.targets import call_url
 from chatgrid.store.budgets import month_of
 
@@ -90,7 +91,9 @@ class Gatekeeper:
         metering: Metering,
         pool_health: PoolHealth,
         pool_budget: PoolBudget,
+        metrics: Metrics | None = None,
     ) -> None:
+        self.metrics = metrics or Metrics()
         self.directory = directory
         self.limiter = limiter
         self.metering = metering
@@ -118,12 +121,25 @@ class Gatekeeper:
             ),
         )
         if not limits.empty:
-            await self.limiter.admit(limits, plan.call_id)
+            try:
+                await self.limiter.admit(limits, plan.call_id)
+            except ChatGridError as refusal:
+                self.metrics.limit_decision(_decision(refusal))
+                raise
+            self.metrics.limit_decision("admitted")
         admitted = Admitted(plan, limits, reserved=False, failover=None)
         try:
-            admitted.reserved = await self.metering.reserve(plan)
+            try:
+                admitted.reserved = await self.metering.reserve(plan)
+            except ChatGridError as refusal:
+                self.metrics.reservation_decision(_decision(refusal))
+                raise
+            if admitted.reserved:
+                self.metrics.reservation_decision("reserved")
             if plan.pool_key_id is not None:
-                admitted.failover = PoolFailover(self.directory, self.pool_health, self.pool_budget)
+                admitted.failover = PoolFailover(
+                    self.directory, self.pool_health, self.pool_budget, self.metrics
+                )
                 admitted.plan = await admitted.failover.admit(plan)  # the key's own budget
         except BaseException:
             await self.settle(admitted, None)
@@ -234,3 +250,8 @@ class Gatekeeper:
                 served |= pooled.models or priced
             models = sorted(priced & served)
         return [m for m in models if route.policy.allows(m)]
+
+
+def _decision(refusal: ChatGridError) -> str:
+    """A limit's or a reservation's refusal as a metric label: over it, or unable to count."""
+    return "unavailable" if refusal.status == 503 else "refused"

@@ -14,6 +14,7 @@ calls through the same ``Gatekeeper.admit`` and :meth:`Gateway.relay_and_settle`
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from time import perf_counter
 
 import aiohttp
 import orjson
@@ -46,18 +47,27 @@ from chatgrid.gateway.streams import StreamRegistry
 from chatgrid.identity.tokens import hash_token
 from chatgrid.ledger.entries import LedgerEntry
 from chatgrid.limits.enforcer import Limiter
+from chatgrid.metrics.recorder import UNKNOWN_MODE, Metrics, endpoint_of
 from chatgrid.store.checkpoint import WalCheckpointer
 from chatgrid.store.ledger_writer import LedgerWriter
 from chatgrid.sync import ReplicaSync
 
 _BEARER = b"bearer "
+#: The status a request is counted with when its client left before it was answered.
+CLIENT_GONE = 499
 
 
 class Gateway:
     """Owns the per-process pieces of ``/v1``: caches, upstream pool, ledger writer."""
 
-    def __init__(self, context: AppContext, session: aiohttp.ClientSession) -> None:
+    def __init__(
+        self,
+        context: AppContext,
+        session: aiohttp.ClientSession,
+        metrics: Metrics | None = None,
+    ) -> None:
         self.context = context
+        self.metrics = metrics or Metrics()
         self.directory = Directory(context)
         self.streams = StreamRegistry(context)
         self.limiter = Limiter(context.settings)
@@ -65,10 +75,15 @@ class Gateway:
         self.pool_budget = PoolBudget(self.limiter.counters)
         self.metering = Metering(context)
         self.gatekeeper = Gatekeeper(
-            self.directory, self.limiter, self.metering, self.pool_health, self.pool_budget
+            self.directory,
+            self.limiter,
+            self.metering,
+            self.pool_health,
+            self.pool_budget,
+            self.metrics,
         )
         self.sync = ReplicaSync(context.settings, on_change=self._changed)
-        self.ledger = LedgerWriter(context.engine)
+        self.ledger = LedgerWriter(context.engine, on_batch=self.metrics.ledger_batch)
         self.checkpointer = WalCheckpointer(context.engine)
         self.relay = Relay(
             session,
@@ -95,21 +110,33 @@ class Gateway:
         self.ledger.close()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = perf_counter()
         # The request's id: the caller's own when valid, else the id of the call
         # it will make, so that without one the two are the same.
         call_id = new_call_id()
         request_id = request_ids.incoming(header(scope, b"x-request-id")) or call_id
         request_ids.CURRENT.set(request_id)
         try:
-            await self._dispatch(scope, receive, send, call_id, request_id)
+            relayed = await self._dispatch(scope, receive, send, call_id, request_id)
         except ClientDisconnected:
+            self.metrics.request(endpoint_of(scope["path"]), CLIENT_GONE, UNKNOWN_MODE)
             return
         except ChatGridError as error:
             await send_error(send, error, [(b"x-request-id", request_id.encode())])
+            self.metrics.request(endpoint_of(scope["path"]), error.status, UNKNOWN_MODE)
+            return
+        # Recorded after the answer has gone: the client waits for none of this.
+        if relayed is None:  # a model listing
+            self.metrics.request(endpoint_of(scope["path"]), 200, UNKNOWN_MODE)
+            return
+        sink, entry, upstream_seconds = relayed
+        added = perf_counter() - started - upstream_seconds
+        self.metrics.relayed(endpoint_of(scope["path"]), sink.status, entry, added)
 
     async def _dispatch(
         self, scope: Scope, receive: Receive, send: Send, call_id: str, request_id: str
-    ) -> None:
+    ) -> tuple[AsgiSink, LedgerEntry, float] | None:
+        """Answer one request; a relayed call's sink, entry and upstream seconds."""
         path: str = scope["path"]
         method: str = scope["method"]
         if path == "/v1/chat/completions":
@@ -121,7 +148,7 @@ class Gateway:
                 raise _method_not_allowed(method, path)
             caller = await self._authenticate(scope)
             await self._models(caller, path, send, request_id)
-            return
+            return None
         else:
             raise NotFound(f"Unknown request URL: {method} {path}.", code="unknown_url")
         if method != "POST":
@@ -133,19 +160,33 @@ class Gateway:
         else:
             prepared = prepare_embeddings(body, caller.user_tag)
         admitted = await self.gatekeeper.admit(caller, prepared, client_address(scope), call_id)
-        await self.relay_and_settle(admitted, AsgiSink(receive, send, request_id))
+        sink = AsgiSink(receive, send, request_id)
+        entry, upstream_seconds = await self._relay_and_settle(admitted, sink)
+        return sink, entry, upstream_seconds
 
     async def relay_and_settle(self, admitted: Admitted, sink: Sink) -> LedgerEntry | None:
         """Relay an admitted call to ``sink``, then release what it held with its entry.
 
         Returns the entry (None only if the relay itself failed before writing one).
         """
+        entry, _ = await self._relay_and_settle(admitted, sink)
+        return entry
+
+    async def _relay_and_settle(self, admitted: Admitted, sink: Sink) -> tuple[LedgerEntry, float]:
+        """``relay_and_settle``, and the upstream's seconds (for ``/metrics``)."""
         entry = None
+        sent = perf_counter()
         try:
             entry = await self.relay.forward(admitted.plan, sink, admitted.failover)
         finally:
             await self.gatekeeper.settle(admitted, entry)
-        return entry
+        # From the entry's own clock readings: the relay times nothing for metrics.
+        upstream_seconds = entry.finished - sent if entry.finished else 0.0
+        first_byte = None
+        if entry.first_byte_ms is not None:
+            first_byte = entry.first_byte_ms / 1000 - (sent - admitted.plan.started)
+        self.metrics.upstream_call(entry, upstream_seconds, first_byte)
+        return entry, upstream_seconds
 
     async def _authenticate(self, scope: Scope) -> Caller:
         self.sync.check()

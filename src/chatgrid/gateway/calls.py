@@ -57,6 +57,7 @@ class CallPlan:
         first_byte_ms: int | None,
     ) -> LedgerEntry:
         """The call's ledger entry: its usage priced by the plan's price and markup."""
+        finished = time.perf_counter()
         used = usage or NO_USAGE
         shared = self.route.mode is BillingMode.SHARED
         list_cost: int | None = None
@@ -88,8 +89,9 @@ class CallPlan:
             outcome=outcome,
             started_at=self.started_at,
             first_byte_ms=first_byte_ms,
-            duration_ms=self.elapsed_ms(),
+            duration_ms=int((finished - self.started) * 1000),
             request_id=self.request_id,
+            finished=finished,
         )
 
 

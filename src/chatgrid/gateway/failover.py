@@ -20,6 +20,7 @@ from chatgrid.gateway.calls import CallPlan, tokens_of
 from chatgrid.gateway.directory import Directory, PoolHealth, PoolTarget, choose_pool_target
 from chatgrid.gateway.pool_budget import PoolBudget
 from chatgrid.ledger.entries import LedgerEntry
+from chatgrid.metrics.recorder import Metrics
 from chatgrid.providers.targets import call_url
 
 MAX_ATTEMPTS = 3
@@ -46,7 +47,14 @@ def pool_unavailable(pool: list[PoolTarget], model: str, budget: PoolBudget) -> 
 class PoolFailover:
     """One call's pooled-key state: the keys it has tried, and the key each attempt holds."""
 
-    def __init__(self, directory: Directory, health: PoolHealth, budget: PoolBudget) -> None:
+    def __init__(
+        self,
+        directory: Directory,
+        health: PoolHealth,
+        budget: PoolBudget,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self.metrics = metrics
         self.directory = directory
         self.health = health
         self.budget = budget
@@ -90,7 +98,10 @@ class PoolFailover:
         )
         if chosen is None:
             return None
-        return _on_key(failed, chosen, call_id)
+        moved = _on_key(failed, chosen, call_id)
+        if moved is not None and self.metrics is not None:
+            self.metrics.pool_failover(failed.target.provider.value, status)
+        return moved
 
     async def settle(self, entry: LedgerEntry | None) -> None:
         """The finished call's tokens count against the key that served it."""

@@ -76,7 +76,7 @@ def _id_headers(call_id: str, upstream_id: str | None) -> list[tuple[bytes, byte
 class AsgiSink:
     """The ``/v1`` client: the answer as OpenAI's wire format, on the request's ASGI channel."""
 
-    __slots__ = ("_disconnected", "receive", "request_id", "send")
+    __slots__ = ("_disconnected", "receive", "request_id", "send", "status")
 
     def __init__(self, receive: Receive, send: Send, request_id: str | None = None) -> None:
         self.receive = receive
@@ -84,11 +84,14 @@ class AsgiSink:
         #: The request's own id (``request_ids``); without one, the call's id names it.
         self.request_id = request_id
         self._disconnected: asyncio.Future[Message] | None = None
+        #: The HTTP status the client was answered with (for ``/metrics``); 0 before that.
+        self.status = 0
 
     async def answer(
         self, body: bytes, content_type: bytes, call_id: str, upstream_id: str | None
     ) -> None:
         headers = [(b"content-type", content_type), *self._ids(call_id, upstream_id)]
+        self.status = 200
         await send_bytes(self.send, 200, body, headers)
 
     async def refuse(
@@ -99,6 +102,7 @@ class AsgiSink:
         upstream_body: bytes | None = None,
     ) -> None:
         ids = self._ids(call_id, upstream_id)
+        self.status = error.status
         if upstream_body is None:
             await send_error(self.send, error, ids)
         else:
@@ -110,6 +114,7 @@ class AsgiSink:
             "status": 200,
             "headers": [*SSE_HEADERS, *self._ids(call_id, upstream_id)],
         }
+        self.status = 200
         await self.send(start)
         # The request body has been read: the next message is the client hanging up.
         self._disconnected = asyncio.ensure_future(self.receive())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -35,13 +35,16 @@ class LedgerEntry:
     duration_ms: int
     #: The request that made the call (its ``X-Request-Id``); None for background work.
     request_id: str | None = None
+    #: ``time.perf_counter()`` when the upstream's part of the call ended, in the process
+    #: that made it (for ``/metrics``: the upstream's time apart from ChatGrid's). Not stored.
+    finished: float = field(default=0.0, compare=False, repr=False)
 
     def as_row(self) -> dict[str, Any]:
         # Flat fields: getattr is several times cheaper than dataclasses.asdict.
         return {name: getattr(self, name) for name in _FIELD_NAMES}
 
 
-_FIELD_NAMES = tuple(f.name for f in fields(LedgerEntry))
+_FIELD_NAMES = tuple(f.name for f in fields(LedgerEntry) if f.name != "finished")
 
 EXPORT_FIELDS: tuple[str, ...] = (
     "call_id",

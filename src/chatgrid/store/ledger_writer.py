@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Callable
 
 from sqlalchemy import Connection, Engine, Insert
 from sqlalchemy.dialects import postgresql, sqlite
@@ -19,6 +21,10 @@ from chatgrid.ledger.entries import LedgerEntry
 from chatgrid.store.tables import ledger_entries
 
 log = logging.getLogger(__name__)
+
+BatchHook = Callable[[int, float, bool, int], None]
+"""Told of each batch: its entries, the commit's seconds, whether it committed, and the
+entries waiting after it (``/metrics``' ledger queue and commit time)."""
 
 
 class LedgerUnavailable(Exception):
@@ -49,8 +55,9 @@ class LedgerWriter:
     at a time and the next one filling meanwhile.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, on_batch: BatchHook | None = None) -> None:
         self._engine = engine
+        self._on_batch = on_batch
         self._inline = engine.dialect.name == "sqlite"
         self._connection: Connection | None = None
         self._pending: list[tuple[LedgerEntry, asyncio.Future[None]]] = []
@@ -90,6 +97,7 @@ class LedgerWriter:
 
     def _commit(self, entries: list[LedgerEntry]) -> LedgerUnavailable | None:
         """Write one batch; hand back the error for every waiter instead of raising."""
+        started = time.perf_counter()
         try:
             write_entries(self._conn(), entries)
         except Exception as exc:
@@ -97,8 +105,15 @@ class LedgerWriter:
             self._reset_connection()
             error = LedgerUnavailable("usage could not be recorded")
             error.__cause__ = exc
+            self._told(entries, started, committed=False)
             return error
+        self._told(entries, started, committed=True)
         return None
+
+    def _told(self, entries: list[LedgerEntry], started: float, *, committed: bool) -> None:
+        if self._on_batch is not None:
+            seconds = time.perf_counter() - started
+            self._on_batch(len(entries), seconds, committed, len(self._pending))
 
     def _conn(self) -> Connection:
         if self._connection is None:
