@@ -110,12 +110,15 @@ def test_a_member_chats_stops_uploads_and_follows_a_citation(
     assert "/chat/" in conversation_url
 
     # Stop: the answer stops growing and is kept, marked stopped.
-    ask(page, "Now a long story [sim:slow=150] [sim:tokens=400]")
+    ask(page, "Now a long story [sim:slow=150] [sim:tokens=60]")
     wait_for_text(page)
     page.get_by_role("button", name="Stop").click()
     expect(last_answer(page).locator(".status-stopped")).to_be_visible()
     stopped_text = answer_text(page)
     page.wait_for_timeout(1000)  # several chunk intervals: nothing more may arrive
+    assert answer_text(page) == stopped_text
+    # Its tokens and cost show once the gateway has drained the upstream and ledgered it.
+    expect(last_answer(page).locator(".usage")).to_contain_text("tokens", timeout=WAIT_MS)
     assert answer_text(page) == stopped_text
     page.reload()
     expect(last_answer(page).locator(".status-stopped")).to_be_visible(timeout=WAIT_MS)
@@ -172,6 +175,12 @@ def test_a_member_chats_stops_uploads_and_follows_a_citation(
     expect(page.locator(".passage-text")).to_contain_text("PELICAN-SEVEN")
     expect(page.get_by_role("heading", level=1)).to_have_text("handbook.pdf")
     screenshot(page, "documents-passage")
+    # The way back leads to the conversation the citation was opened from.
+    asked_in = page.url.split("?conversation=")[1]
+    page.get_by_role("link", name="Back to the conversation").click()
+    page.wait_for_url(f"**/chat/{asked_in}")
+    expect(last_answer(page).locator("a.citation").first).to_be_visible(timeout=WAIT_MS)
+    canary_link = canary_link.split("?")[0]
     document_id = canary_link.split("/documents/")[1].split("/")[0]
     chunk_id = canary_link.rsplit("/", 1)[1]
 

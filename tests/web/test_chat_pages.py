@@ -63,6 +63,21 @@ def test_a_chunk_is_found_only_under_its_own_document(world: World) -> None:
     assert alice.get(passage_url(world.org_a, first_document, "x" * 65)).status_code == 404
 
 
+def test_a_passage_leads_back_to_the_readers_own_conversation_only(world: World) -> None:
+    seed_chat_objects(world)
+    url = passage_url(world.org_a, world.ids["document"], world.ids["chunk"])
+    conversation = world.ids["conversation"]  # bob's
+    back = world.bob.browser.get(f"{url}?conversation={conversation}")
+    assert back.status_code == 200
+    assert f'href="/orgs/{world.org_a}/chat/{conversation}">Back to the conversation' in back.text
+    # Someone else's, unknown or hostile ids lead back to a new chat, never elsewhere.
+    for wanted in (conversation, "conv_missing", "../../operator", "x" * 64):
+        page = world.alice.browser.get(url, params={"conversation": wanted})
+        assert page.status_code == 200, wanted
+        assert f'href="/orgs/{world.org_a}/chat">Back to chat' in page.text
+    assert world.bob.browser.get(url, params={"conversation": "x" * 65}).status_code == 400
+
+
 def test_a_conversation_page_is_its_members_alone(world: World) -> None:
     seed_chat_objects(world)
     url = f"/orgs/{world.org_a}/chat/{world.ids['conversation']}"

@@ -9,13 +9,16 @@ without any script.
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 from starlette.requests import Request
 from starlette.responses import Response
 
 from chatgrid.errors import NotFound
-from chatgrid.web.deps import Console, OrgMember, url_id
+from chatgrid.web.deps import Console, OrgAccess, OrgMember, url_id
 from chatgrid.web.pages.common import render
+from chatgrid.web.state import ConsoleState
 
 router = APIRouter()
 
@@ -59,7 +62,12 @@ def documents_page(request: Request, state: Console, access: OrgMember) -> Respo
 
 @router.get("/orgs/{org_id}/documents/{document_id}/passages/{chunk_id}")
 def passage_page(
-    request: Request, state: Console, access: OrgMember, document_id: str, chunk_id: str
+    request: Request,
+    state: Console,
+    access: OrgMember,
+    document_id: str,
+    chunk_id: str,
+    conversation: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
     """One cited passage, looked up inside the org and checked against the member.
 
@@ -91,4 +99,19 @@ def passage_page(
         document=document,
         collection=collection,
         chunk=chunk,
+        back_to=_own_conversation(state, access, conversation),
     )
+
+
+def _own_conversation(state: ConsoleState, access: OrgAccess, wanted: str | None) -> str | None:
+    """The conversation a citation was opened from, for the way back: only the
+    member's own (anything else just leads back to a new chat)."""
+    if not wanted:
+        return None
+    try:
+        found = state.ctx.conversations.get(
+            access.org.id, access.member.id, url_id(wanted, "conversation")
+        )
+    except NotFound:
+        return None
+    return found.id if found is not None else None

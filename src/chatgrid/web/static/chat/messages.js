@@ -50,13 +50,19 @@ function fillMeta(meta, m) {
   if (m.error) meta.append(h("span", "message-error", explain({ code: m.error_code || "", message: m.error, status: 0 })));
 }
 
+/** The conversation shown now, for the passage page's way back to it. */
+function backTo() {
+  const open = location.pathname.split("/chat/")[1];
+  return open ? `?conversation=${encodeURIComponent(decodeURIComponent(open))}` : "";
+}
+
 function citations(items, pages) {
   const nav = h("nav", "citations");
   nav.setAttribute("aria-label", "Sources");
   const list = h("ol");
   for (const c of items) {
     const link = h("a", "citation", `[${c.n}] ${c.filename}${c.page ? `, p. ${c.page}` : ""}`);
-    link.href = `${pages}/documents/${encodeURIComponent(c.document_id)}/passages/${encodeURIComponent(c.chunk_id)}`;
+    link.href = `${pages}/documents/${encodeURIComponent(c.document_id)}/passages/${encodeURIComponent(c.chunk_id)}${backTo()}`;
     const item = h("li");
     item.append(link);
     if (c.heading) item.append(h("span", "muted small", ` — ${c.heading}`));

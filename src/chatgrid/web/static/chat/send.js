@@ -84,6 +84,7 @@ export function createSend(chat) {
       if (err && err.name === "AbortError") {
         answer.status = "stopped";
         redraw(article, answer);
+        settleStopped(state.conversation, article, answer);
       } else if (err instanceof ApiError) {
         // Refused before anything was kept: put the text back for another try.
         if (fresh) await forget(state.conversation); // no empty conversation left behind
@@ -149,6 +150,34 @@ export function createSend(chat) {
     state.conversation = "";
     history.replaceState(null, "", `${pages}/chat`);
     chat.conversations.setTitle("");
+  }
+
+  /**
+   * A stopped answer's tokens and cost come once the gateway has drained the
+   * upstream and written the call's ledger row (up to
+   * CHATGRID_DRAIN_TIMEOUT_SECONDS later): ask again, less and less often,
+   * and show them as soon as the server has them.
+   */
+  async function settleStopped(conversation, article, answer) {
+    if (!answer.id) return; // stopped before the server named it: nothing was kept
+    const giveUp = Date.now() + 150_000;
+    for (let wait = 500; Date.now() < giveUp; wait = Math.min(wait * 2, 8000)) {
+      await new Promise((resolve) => setTimeout(resolve, wait));
+      if (state.conversation !== conversation || !article.isConnected) return;
+      let data;
+      try {
+        data = await api.call("GET", `/conversations/${encodeURIComponent(conversation)}`);
+      } catch {
+        return;
+      }
+      const kept = data.messages.find((m) => m.id === answer.id);
+      if (!kept) return;
+      if (kept.status !== "streaming" && (kept.prompt_tokens != null || kept.cost)) {
+        Object.assign(answer, kept);
+        redraw(article, answer);
+        return;
+      }
+    }
   }
 
   /** Abort the answer being streamed; send() then marks it "stopped". */
