@@ -14,7 +14,15 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, StorageState, ViewportSize, expect
 
-from tests.support.browser import WAIT_MS, Member, last_answer, new_member, open_chat, sign_in
+from tests.support.browser import (
+    SCREENSHOTS,
+    WAIT_MS,
+    Member,
+    last_answer,
+    new_member,
+    open_chat,
+    sign_in,
+)
 from tests.support.console_tenant import Tenant, seed_tenant, signed_in
 from tests.support.deployment import Deployment
 
@@ -31,6 +39,8 @@ OWNER_PAGES = [
     "/orgs/{org}/domains",
     "/orgs/{org}/sso",
     "/orgs/{org}/scim",
+    "/orgs/{org}/service-accounts",
+    "/orgs/{org}/prompts",
     "/orgs/{org}/tokens",
     "/orgs/{org}/limits",
     "/orgs/{org}/security",
@@ -323,4 +333,50 @@ def test_admin_pages_are_one_click_from_the_chat_on_a_desktop(
     page.get_by_text("Organization pages", exact=True).click()
     page.get_by_role("link", name="Members").click()
     page.wait_for_url(f"**/orgs/{member.org_id}/members")
+    context.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_viewport_screenshots_of_the_chat_and_the_overview(
+    browser: Browser, deployment: Deployment, member: Member, scheme: str
+) -> None:
+    """docs/screenshots/{chat,overview}-{desktop,phone}-{scheme}.png: the window as a
+    person sees it, after an answer with a code block has streamed in."""
+    base = deployment.instance.base_url
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        context = browser.new_context(
+            viewport=viewport,
+            color_scheme=scheme,  # type: ignore[arg-type]
+        )
+        page = context.new_page()
+        sign_in(page, base, member.email)
+        open_chat(page, base, member)
+        prompt = page.get_by_label("Message", exact=True)
+        prompt.fill(
+            "[sim:echo] Here is the helper:\n\n```python\ndef total(items):\n"
+            "    return sum(i.price for i in items)\n```\n\nIt adds the prices up."
+        )
+        prompt.press("Enter")
+        expect(last_answer(page).locator(".usage")).to_contain_text("tokens", timeout=WAIT_MS)
+        assert bottom_in_view(page, "article.message-assistant")
+        page.screenshot(path=str(SCREENSHOTS / f"chat-{size}-{scheme}.png"))
+        page.goto(f"{base}/orgs/{member.org_id}")
+        page.screenshot(path=str(SCREENSHOTS / f"overview-{size}-{scheme}.png"))
+        context.close()
+
+
+def test_model_ids_in_tables_keep_their_case(
+    browser: Browser, deployment: Deployment, tenant: Tenant, sessions: dict[str, StorageState]
+) -> None:
+    """Only a table's head row is set in capitals; "gpt-4o-mini" in a row stays as written."""
+    context = browser.new_context(viewport=DESKTOP, storage_state=sessions["owner"])
+    page = context.new_page()
+    base = deployment.instance.base_url
+    for path in (f"/orgs/{tenant.org_id}/usage", f"/orgs/{tenant.org_id}/invoices/{tenant.period}"):
+        page.goto(base + path)
+        shown: str = page.evaluate(
+            "() => [...document.querySelectorAll('main tbody')].map(b => b.innerText).join(' ')"
+        )
+        assert "gpt-4o-mini" in shown and "GPT-4O-MINI" not in shown, path
     context.close()
