@@ -11,17 +11,20 @@ import httpx
 import pytest
 
 from chatgrid.identity.passwords import hash_password
-from tests.support.deployment import Deployment, database_text, start_deployment
+from tests.support.deployment import Deployment, database_text, deployment_with
 from tests.support.processes import RunningProcess
 from tests.support.waiting import wait_for
 from tests.support.workspace import PASSWORD, Member, sign_in
+
+METRICS_TOKEN = f"metrics-canary-{secrets.token_hex(16)}"
 
 
 @pytest.fixture
 def own_deployment(
     tmp_path: Path, postgres_database: str | None, simulator: RunningProcess
 ) -> Iterator[Deployment]:
-    yield from start_deployment(tmp_path, postgres_database, simulator)
+    metrics = {"CHATGRID_METRICS_TOKEN": METRICS_TOKEN}
+    yield from deployment_with(tmp_path, postgres_database, simulator, metrics)
 
 
 def test_canary_key_and_token_leak_nowhere(own_deployment: Deployment) -> None:
@@ -79,6 +82,9 @@ def test_canary_key_and_token_leak_nowhere(own_deployment: Deployment) -> None:
         call("POST", "/chat/completions", json=chat)
         refused = workspace.api("GET", f"/api/orgs/{workspace.org_id}/models")
         seen.extend([refused.text, json.dumps(dict(refused.headers))])
+        for bearer in (METRICS_TOKEN, "wrong"):  # /metrics, and a wrong token's refusal
+            scraped = http.get(f"{deployment.instance.base_url}/metrics", headers=_bearer(bearer))
+            seen.extend([scraped.text, json.dumps(dict(scraped.headers))])
     cli("usage", "canary-org", "--format", "json")
     cli("usage", "canary-org", "--format", "csv")
     cli("token", "list", "canary-org")
@@ -99,6 +105,7 @@ def test_canary_key_and_token_leak_nowhere(own_deployment: Deployment) -> None:
         "rejected key": rejected_key[:-4].encode(),
         "token": token[12:].encode(),
         "password": PASSWORD.encode(),
+        "metrics token": METRICS_TOKEN.encode(),
         **{f"service token {i}": t[12:].encode() for i, t in enumerate(service_tokens)},
     }
     for where, haystack in haystacks.items():
