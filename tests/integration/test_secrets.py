@@ -85,6 +85,8 @@ def test_canary_key_and_token_leak_nowhere(own_deployment: Deployment) -> None:
         for bearer in (METRICS_TOKEN, "wrong"):  # /metrics, and a wrong token's refusal
             scraped = http.get(f"{deployment.instance.base_url}/metrics", headers=_bearer(bearer))
             seen.extend([scraped.text, json.dumps(dict(scraped.headers))])
+            assert scraped.status_code == (200 if bearer == METRICS_TOKEN else 401)
+        assert "chatgrid_requests_total{" in seen[-4]  # one process: its own registry
     cli("usage", "canary-org", "--format", "json")
     cli("usage", "canary-org", "--format", "csv")
     cli("token", "list", "canary-org")
