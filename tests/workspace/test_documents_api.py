@@ -42,6 +42,12 @@ def test_upload_ingest_and_answer_with_citations(deployment: Deployment) -> None
     # An answer that names no source lists none, though passages were given.
     plain = alice.ask(conversation, "Thanks!", collection_ids=[handbook])[-1][1]["message"]
     assert plain["status"] == "complete" and plain["citations"] == []
+    # The collections chosen are remembered with the conversation, and changed with it.
+    detail = alice.api("GET", f"/api/orgs/{org.id}/conversations/{conversation}").json()
+    assert detail["conversation"]["collection_ids"] == [handbook]
+    alice.ask(conversation, "[sim:tokens=2] And without documents?")
+    detail = alice.api("GET", f"/api/orgs/{org.id}/conversations/{conversation}").json()
+    assert detail["conversation"]["collection_ids"] == []
 
     # The question's embedding and the document's went through the gateway too.
     entries = deployment.context.usage.entries(org.id)

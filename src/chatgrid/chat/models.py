@@ -21,6 +21,8 @@ class Conversation:
     model: str | None
     created_at: datetime
     updated_at: datetime
+    #: The document collections chosen for it, remembered for when it is opened again.
+    collection_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

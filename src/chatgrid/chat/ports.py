@@ -51,6 +51,7 @@ class ConversationStore(AnswerStore, Protocol):
         *,
         title: str | None = None,
         model: str | None = None,
+        collection_ids: list[str] | None = None,
     ) -> Conversation: ...
 
     def retitle(self, conversation: Conversation, expected: str, title: str) -> bool:

@@ -241,9 +241,16 @@ class ChatService:
             conversation, "assistant", "", model=request.model, status="streaming"
         )
         placeholder = not history and is_placeholder(conversation.title, question)
-        if placeholder or conversation.model != request.model:
+        chosen = list(dict.fromkeys(request.collection_ids))
+        remember = chosen != list(conversation.collection_ids)
+        if placeholder or conversation.model != request.model or remember:
             title = clean_first_line(question) if placeholder else None
-            store.update(conversation, title=title, model=request.model)
+            store.update(
+                conversation,
+                title=title,
+                model=request.model,
+                collection_ids=chosen if remember else None,
+            )
         return user_message, assistant
 
 

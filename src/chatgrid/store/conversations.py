@@ -42,6 +42,7 @@ def _conversation(row: Mapping[Any, Any]) -> Conversation:
         model=row["model"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        collection_ids=tuple(orjson.loads(row.get("collection_ids") or "[]")),
     )
 
 
@@ -120,12 +121,15 @@ class ConversationRepository:
         *,
         title: str | None = None,
         model: str | None = None,
+        collection_ids: list[str] | None = None,
     ) -> Conversation:
         values: dict[str, Any] = {"updated_at": utcnow()}
         if title is not None:
             values["title"] = title[:TITLE_MAX]
         if model is not None:
             values["model"] = model
+        if collection_ids is not None:
+            values["collection_ids"] = orjson.dumps(collection_ids).decode()
         c = conversations.c
         with self.engine.begin() as conn:
             conn.execute(

@@ -26,6 +26,8 @@ conversations = Table(
     Column("model", String(100), nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # The collections its questions were last asked with (a JSON list of ids).
+    Column("collection_ids", String, nullable=True),
     Index(None, "org_id", "member_id", "updated_at"),
 )
 

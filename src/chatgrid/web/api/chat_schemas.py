@@ -38,6 +38,7 @@ class ConversationPublic(BaseModel):
     model: str | None
     created_at: datetime
     updated_at: datetime
+    collection_ids: list[str]
 
 
 def conversation_public(conversation: Conversation) -> ConversationPublic:
@@ -45,6 +46,7 @@ def conversation_public(conversation: Conversation) -> ConversationPublic:
         id=conversation.id,
         title=conversation.title,
         model=conversation.model,
+        collection_ids=list(conversation.collection_ids),
         created_at=conversation.created_at,
         updated_at=conversation.updated_at,
     )

@@ -58,5 +58,13 @@ export function createChoices(chat) {
     return [...els.collections.querySelectorAll("input:checked")].map((box) => box.value);
   }
 
-  return { selectModel, loadModels, loadCollections, chosenCollections };
+  /** Tick exactly these collections (a conversation's own choice; [] for a new chat). */
+  function chooseCollections(ids) {
+    const wanted = new Set(ids);
+    for (const box of els.collections.querySelectorAll("input[type=checkbox]")) {
+      box.checked = wanted.has(box.value);
+    }
+  }
+
+  return { selectModel, loadModels, loadCollections, chosenCollections, chooseCollections };
 }

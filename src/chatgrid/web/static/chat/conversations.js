@@ -114,6 +114,7 @@ export function createConversations(chat) {
     state.editing = false;
     history.pushState(null, "", `${pages}/chat`);
     setTitle("");
+    chat.choices.chooseCollections([]);
     chat.log.render();
     errors.clear();
     for (const link of els.list.querySelectorAll("a[aria-current]")) link.removeAttribute("aria-current");
@@ -129,6 +130,7 @@ export function createConversations(chat) {
       state.messages = data.messages;
       setTitle(data.conversation.title);
       if (data.conversation.model) chat.choices.selectModel(data.conversation.model);
+      chat.choices.chooseCollections(data.conversation.collection_ids || []);
     } catch (err) {
       state.messages = [];
       errors.show(err);
