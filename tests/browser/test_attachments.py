@@ -34,7 +34,7 @@ def test_a_member_attaches_files_with_the_picker_and_gets_a_cited_answer(
     page.locator("#attach-input").set_input_files(files)
     attached = page.get_by_role("list", name="Attached files")
     document = attached.locator("li", has_text="handbook.md")
-    expect(document).to_contain_text("ready", timeout=WAIT_MS)
+    expect(document).to_contain_text("ready", timeout=2 * WAIT_MS)  # read in the background
     expect(attached.locator("li", has_text="whiteboard.png")).to_contain_text(
         "goes with your next message"
     )
@@ -50,4 +50,17 @@ def test_a_member_attaches_files_with_the_picker_and_gets_a_cited_answer(
     # The image went with the message; the document stays attached to the conversation.
     expect(attached.locator("li", has_text="whiteboard.png")).to_have_count(0, timeout=WAIT_MS)
     expect(document).to_be_visible()
+
+    # Dropping a file on the composer attaches it too; a refused one says why, by name.
+    drop = """([name, text]) => {
+        const data = new DataTransfer();
+        data.items.add(new File([text], name, { type: "image/svg+xml" }));
+        const form = document.getElementById("composer");
+        form.dispatchEvent(new DragEvent("drop", { dataTransfer: data, bubbles: true }));
+    }"""
+    page.evaluate(drop, ["logo.svg", "<svg xmlns='http://www.w3.org/2000/svg'/>"])
+    alert = page.locator("#chat-error")
+    expect(alert).to_contain_text("logo.svg", timeout=WAIT_MS)
+    expect(alert).to_contain_text("PNG, JPEG, WebP and GIF")
+    errors[:] = [e for e in errors if "400" not in e]  # the refused upload's own log line
     assert errors == []

@@ -117,8 +117,11 @@ export function createAttachments(chat) {
     let items = [];
     try {
       items = await api.call("GET", `/conversations/${encodeURIComponent(id)}/attachments`);
-    } catch {
-      return; // the conversation's own errors are shown by the page
+    } catch (err) {
+      // The conversation's own errors are shown by the page; a busy server is asked again.
+      const refused = err instanceof ApiError && err.status < 500;
+      if (!refused && state.conversation === id) timer = setTimeout(sync, POLL_MS);
+      return;
     }
     if (state.conversation !== id) return;
     show(items.filter((a) => a.kind === "document" || a.status === "waiting"));
