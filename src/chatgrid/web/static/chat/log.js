@@ -1,12 +1,14 @@
 // The message log: the conversation's messages in order, with Regenerate on
 // the last answer and Edit on the last question.
 
+import { listenForCopies } from "./copy.js";
 import { h } from "./dom.js";
 import { messageView } from "./messages.js";
 
 /** The log over `chat.state.messages`; its buttons call into chat.send and chat.composer. */
 export function createLog(chat) {
   const { els, state } = chat;
+  listenForCopies(els.log, (article) => state.messages[[...els.log.querySelectorAll("article.message")].indexOf(article)]);
 
   function render() {
     const nodes = state.messages.map((m) => messageView(m, chat.pages));

@@ -2,6 +2,7 @@
 // `html` field is ever put into innerHTML; the raw `content`, prompts,
 // filenames and errors all go through textContent (see dom.js).
 
+import { addCopyButtons } from "./copy.js";
 import { h } from "./dom.js";
 import { explain } from "./errors.js";
 
@@ -28,6 +29,7 @@ export function fill(article, m, pages) {
   const meta = article.querySelector(".message-meta");
   meta.replaceChildren();
   if (m.role === "assistant") fillMeta(meta, m);
+  addCopyButtons(article, body, meta, m);
   const old = article.querySelector(".citations");
   if (old) old.remove();
   if (m.citations && m.citations.length) {
