@@ -76,5 +76,5 @@ def test_the_setting_takes_addresses_and_cidrs_and_names_a_bad_entry() -> None:
     assert settings.trusted_proxies == "10.0.0.0/8, 192.0.2.7/32, ::1/128"
     assert len(settings.trusted_proxy_networks) == 3
     assert Settings().trusted_proxy_networks == []
-    with pytest.raises(ValueError, match="lb.internal"):
+    with pytest.raises(ValueError, match=r"lb\.internal"):
         Settings(trusted_proxies="10.0.0.0/8, lb.internal")

@@ -275,7 +275,9 @@ def test_the_audit_log_filters_and_exports(world: World) -> None:
     csv = alice.get(f"/orgs/{world.org_a}/audit.csv?actor={world.alice.email}")
     assert csv.headers["content-type"].startswith("text/csv")
     lines = csv.text.splitlines()
-    assert lines[0] == "created_at,actor_email,action,target,details,client_addr,user_agent,request_id"
+    assert lines[0] == (
+        "created_at,actor_email,action,target,details,client_addr,user_agent,request_id"
+    )
     assert any("member.role_changed" in line for line in lines)
     assert all(world.bob.email + "," not in line.split(",")[1] for line in lines[1:])
     api = alice.api("GET", f"/api/orgs/{world.org_a}/audit?action=member.role_changed").json()

@@ -25,7 +25,8 @@ def test_leaving_out_the_embedding_model_asks_first_and_saves_only_when_confirme
 
     kept = alice.form(url, {**only_chat, "model": ["gpt-4o-mini", embedding_model]})
     assert kept.status_code == 303
-    assert world.ctx.policies.get(world.org_a).allowed_models == frozenset({"gpt-4o-mini", embedding_model})
+    allowed = world.ctx.policies.get(world.org_a).allowed_models
+    assert allowed == frozenset({"gpt-4o-mini", embedding_model})
 
     confirmed = alice.form(url, {**only_chat, "without_documents": "yes"})
     assert confirmed.status_code == 303
