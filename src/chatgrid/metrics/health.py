@@ -80,7 +80,7 @@ async def measure(context: AppContext) -> Snapshot:
         try:
             seconds = await _timed(client.ping())
         finally:
-            await client.aclose()
+            await client.aclose(close_connection_pool=True)  # its own pool: no leak per scrape
         families.append(
             _gauge("chatgrid_redis_up", "1 if Redis answered PING.", seconds is not None)
         )

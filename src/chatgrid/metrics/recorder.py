@@ -33,7 +33,8 @@ ENDPOINTS: Final = {
     "/v1/embeddings": "embeddings",
     "/v1/models": "models",
 }
-#: A request refused before its org's billing mode was known (authentication, a bad URL).
+#: A request answered without a call upstream (a refusal, a model listing): the mode is
+#: not looked up for it, so refusals cost nothing extra.
 UNKNOWN_MODE: Final = "unknown"
 #: Outcomes of a call whose upstream did not answer as it should.
 _UPSTREAM_FAILURES: Final = frozenset(
