@@ -1,5 +1,6 @@
 """Attachments in the composer, in a real browser: pick a document and an image at once
-with the file picker, see the document read, and get an answer that cites it."""
+with the file picker, see the document read, and get an answer that cites it; then drop
+a refused file (named in the alert) and paste an image."""
 
 from __future__ import annotations
 
@@ -62,5 +63,17 @@ def test_a_member_attaches_files_with_the_picker_and_gets_a_cited_answer(
     alert = page.locator("#chat-error")
     expect(alert).to_contain_text("logo.svg", timeout=WAIT_MS)
     expect(alert).to_contain_text("PNG, JPEG, WebP and GIF")
+    # Pasting an image into the message box attaches it for the next message.
+    paste = """(name) => {
+        const data = new DataTransfer();
+        const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]);
+        data.items.add(new File([png], name, { type: "image/png" }));
+        const prompt = document.getElementById("prompt");
+        prompt.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true }));
+    }"""
+    page.evaluate(paste, "pasted.png")
+    expect(attached.locator("li", has_text="pasted.png")).to_contain_text(
+        "goes with your next message", timeout=WAIT_MS
+    )
     errors[:] = [e for e in errors if "400" not in e]  # the refused upload's own log line
     assert errors == []
