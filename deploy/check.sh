@@ -44,7 +44,8 @@ fi
 [ "${1:-}" = "--image" ] || exit 0
 
 step "image: a Debian bookworm base from debootstrap"
-export STORAGE_DRIVER=vfs
+# vfs: the storage driver that works without overlay mounts on these machines.
+podman() { command podman --storage-driver vfs "$@"; }
 base=localhost/chatgrid-base:bookworm
 if ! podman image exists "$base"; then
     if [ ! -x "$work/rootfs/usr/bin/python3" ]; then
@@ -68,8 +69,8 @@ platforms+=(--platform manylinux2014_x86_64 --platform manylinux1_x86_64 --platf
     --implementation cp --abi cp311 --abi abi3 --abi none "${platforms[@]}" \
     "$work"/wheels/chatgrid-*.whl "setuptools>=69" wheel "async-timeout>=4.0.3"
 
-step "image: podman build (chroot isolation: no container runtime needed)"
-podman build --isolation chroot --network host -v "$work/wheels:/wheels:ro" \
+step "image: podman build (chroot isolation: no container runtime needed; docker format keeps HEALTHCHECK)"
+podman build --format docker --isolation chroot --network host -v "$work/wheels:/wheels:ro" \
     --build-arg BASE_IMAGE="$base" \
     --build-arg "PIP_INSTALL_OPTIONS=--no-index --find-links /wheels" \
     -f "$here/Dockerfile" -t localhost/chatgrid:check "$repo"
@@ -91,8 +92,9 @@ cleanup() {
 }
 trap cleanup EXIT
 echo "entrypoint: $entrypoint (user $user)"
+chroot_bin=$(command -v chroot)
 env -i PATH=/opt/chatgrid/bin:/usr/bin:/bin CHATGRID_DATA_DIR="${data#"$root"}" \
-    chroot --userspec="$user" "$root" $entrypoint --host 127.0.0.1 --port "$port" \
+    "$chroot_bin" --userspec="$user" "$root" $entrypoint --host 127.0.0.1 --port "$port" \
     >"$work/chroot-serve.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 60); do
