@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import update
 
@@ -60,6 +61,13 @@ def test_regenerate_and_edit_replace_the_last_answer(deployment: Deployment) -> 
     alice.ask(conversation, "[sim:echo]first question")
     alice.ask(conversation, "[sim:echo]second question")
     alice.ask(conversation, "", mode="regenerate")
+    # The model is asked the question once, after the history before it.
+    sent = _last_chat_messages(deployment)
+    assert [(m["role"], m["content"]) for m in sent[1:]] == [
+        ("user", "[sim:echo]first question"),
+        ("assistant", "first question"),
+        ("user", "[sim:echo]second question"),
+    ]
     assert [m["content"] for m in alice.messages(conversation)] == [
         "[sim:echo]first question",
         "first question",
@@ -71,8 +79,19 @@ def test_regenerate_and_edit_replace_the_last_answer(deployment: Deployment) -> 
         "[sim:echo]second, edited",
         "second, edited",
     ]
+    assert [m["content"] for m in _last_chat_messages(deployment)[1:]] == [
+        "[sim:echo]first question",
+        "first question",
+        "[sim:echo]second, edited",
+    ]
     # Every answer, including the replaced ones, was a ledgered call.
     assert len(deployment.context.usage.entries(org.id)) == 4
+
+
+def _last_chat_messages(deployment: Deployment) -> list[dict[str, Any]]:
+    records = deployment.simulator_records()
+    chat = [r for r in records if str(r["path"]).endswith("/chat/completions")][-1]
+    return list(chat["body"]["messages"])  # type: ignore[index]
 
 
 def test_a_refusal_answers_before_the_stream_and_writes_nothing(

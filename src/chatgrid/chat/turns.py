@@ -96,7 +96,9 @@ class ChatService:
         body = {
             "model": request.model,
             "messages": build_messages(
-                history[:keep_until],
+                # Before the question: a regenerated or edited question is in the
+                # kept history already, and is sent once, as the question.
+                history[: keep_until if request.mode == "send" else keep_until - 1],
                 question,
                 passages,
                 images=_by_message(resent, urls),
