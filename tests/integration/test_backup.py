@@ -12,6 +12,7 @@ import json
 import shutil
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -74,6 +75,15 @@ def send_calls(url: str, orgs: list[OrgHandle], stop: threading.Event, codes: li
             n += 1
 
 
+def wait_for_calls(codes: list[int], count: int, threads: list[threading.Thread]) -> None:
+    """Until ``count`` calls were answered (bounded: a dead server must not hang the test)."""
+    deadline = time.monotonic() + 120
+    while len(codes) < count:
+        assert time.monotonic() < deadline, f"only {len(codes)} calls answered"
+        assert any(t.is_alive() for t in threads), "every load thread ended"
+        time.sleep(0.05)
+
+
 def ledger_rows(ctx: AppContext, org_id: str) -> dict[int, dict[str, object]]:
     return {int(row["id"]): row for row in ctx.usage.entries(org_id)}
 
@@ -109,12 +119,10 @@ def test_backup_under_load_restores_the_same_money_and_keys(
     for thread in threads:
         thread.start()
     try:
-        while len(codes) < 40:
-            stop.wait(0.05)
+        wait_for_calls(codes, 40, threads)
         under_load = cli_ok(live.instance, "backup", str(tmp_path / "under-load.db"))
         calls_during = len(codes)
-        while len(codes) < calls_during + 40:
-            stop.wait(0.05)
+        wait_for_calls(codes, calls_during + 40, threads)
     finally:
         stop.set()
         for thread in threads:
