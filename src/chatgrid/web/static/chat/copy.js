@@ -16,7 +16,8 @@ export function addCopyButtons(article, body, meta, m) {
     const code = h("button", "copy copy-code small", "Copy code");
     code.type = "button";
     code.dataset.copyText = "code";
-    pre.before(code);
+    // Outside the block: code blocks keep their light palette in the dark theme.
+    (pre.closest(".code-block") || pre).before(code);
   }
 }
 
@@ -49,7 +50,8 @@ export function listenForCopies(log, messageOf) {
     if (button.dataset.copyText === "answer") {
       text = (messageOf(article) || {}).content || "";
     } else {
-      const pre = button.nextElementSibling;
+      const block = button.nextElementSibling;
+      const pre = block && (block.matches("pre") ? block : block.querySelector("pre"));
       text = pre ? pre.textContent : "";
     }
     const label = button.textContent;
