@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 CLI_ACTOR_EMAIL = "cli"
 
@@ -21,6 +21,20 @@ class Actor:
     @classmethod
     def cli(cls) -> Actor:
         return cls(user_id=None, email=CLI_ACTOR_EMAIL, client_addr=None, user_agent="chatgrid-cli")
+
+
+class AuditTrail(Protocol):
+    """Where an action is written down (``store/audit.py`` provides it); the parts
+    below storage (chat, documents) name it instead of importing storage."""
+
+    def record(
+        self,
+        org_id: str | None,
+        actor: Actor,
+        action: str,
+        target: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None: ...
 
 
 @dataclass(frozen=True)

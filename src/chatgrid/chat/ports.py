@@ -14,7 +14,6 @@ from __future__ import annotations
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
-from chatgrid.audit import Actor
 from chatgrid.chat.answer import AnswerStore, AnswerStream
 from chatgrid.chat.models import (
     AttachedImage,
@@ -111,16 +110,3 @@ class AttachmentStore(Protocol):
     ) -> None: ...
 
     def delete_image(self, org_id: str, conversation_id: str, image_id: str) -> bool: ...
-
-
-class AuditTrail(Protocol):
-    """The org's audit log (``store/audit.py``)."""
-
-    def record(
-        self,
-        org_id: str | None,
-        actor: Actor,
-        action: str,
-        target: str | None = None,
-        details: dict[str, Any] | None = None,
-    ) -> None: ...

@@ -10,7 +10,7 @@ org's, is "not found", so ids reveal nothing. Changes to shared prompts are
 audited by name, never with their text (a prompt may quote anything).
 
 Storage and the audit trail are shapes (:class:`PromptStore`,
-``documents.ports.AuditTrail``), joined in by the web layer, so this module
+``audit.AuditTrail``), joined in by the web layer, so this module
 has no SQL and no HTTP.
 """
 
@@ -21,8 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from chatgrid.audit import Actor
-from chatgrid.documents.ports import AuditTrail
+from chatgrid.audit import Actor, AuditTrail
 from chatgrid.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
 
 NAME_MAX = 40

@@ -7,9 +7,9 @@ owner and the members who open the link.
 
 from __future__ import annotations
 
-from chatgrid.audit import Actor
+from chatgrid.audit import Actor, AuditTrail
 from chatgrid.chat.models import Conversation, ConversationShare
-from chatgrid.chat.ports import AuditTrail, ShareStore
+from chatgrid.chat.ports import ShareStore
 
 
 class ConversationSharing:

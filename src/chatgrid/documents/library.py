@@ -16,9 +16,9 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from chatgrid.audit import Actor
+from chatgrid.audit import Actor, AuditTrail
 from chatgrid.documents.models import Collection, Document, Passage
-from chatgrid.documents.ports import AuditTrail, DocumentStore, Embedder, PassageSearch
+from chatgrid.documents.ports import DocumentStore, Embedder, PassageSearch
 from chatgrid.documents.upload_limit import UploadLimit
 from chatgrid.errors import InvalidRequest, NotFound, PermissionDenied, RequestTooLarge
 from chatgrid.settings import Settings

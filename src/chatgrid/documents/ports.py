@@ -4,16 +4,15 @@ Storage returns this part's values (``documents/models.py``), so if this part
 imported storage back, or the gateway (which imports storage), the layers
 would close into a circle. Instead the services here name what they call:
 ``store/documents.py`` provides :class:`DocumentStore` and :class:`IngestStore`,
-``gateway/workspace.py`` provides :class:`Embedder`, ``store/audit.py``
-provides :class:`AuditTrail`. ``chatgrid/app.py`` joins them at start-up.
+``gateway/workspace.py`` provides :class:`Embedder` (the audit log is
+``audit.AuditTrail``). ``chatgrid/app.py`` joins them at start-up.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
-from chatgrid.audit import Actor
 from chatgrid.documents.models import ChunkDraftLike, Collection, Document, Passage
 
 
@@ -81,17 +80,6 @@ class Embedder(Protocol):
     async def embed(
         self, org_id: str, member_id: str, texts: list[str], model: str, dimensions: int
     ) -> tuple[list[bytes], str | None]: ...
-
-
-class AuditTrail(Protocol):
-    def record(
-        self,
-        org_id: str | None,
-        actor: Actor,
-        action: str,
-        target: str | None = None,
-        details: dict[str, Any] | None = None,
-    ) -> None: ...
 
 
 class PassageSearch(Protocol):
