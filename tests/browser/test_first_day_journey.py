@@ -1,5 +1,5 @@
-"""The product's first day in one journey, in a real browser, on a desktop in light and on a
-phone in dark (issue 12's proof): sign-up → the onboarding checklist → connect a key (the
+"""The product's first day in one journey, in a real browser, at 1280×800 and 390×844, each
+in light and in dark (issue 12's proof): sign-up → the onboarding checklist → connect a key (the
 simulator) → the checklist's key step is done → a shared prompt → invite a member → the
 member joins and lands on Chat → attaches a handbook and gets an answer citing it → exports
 Markdown → shares with the org → inserts the saved prompt with "/".
@@ -22,9 +22,10 @@ from tests.support.browser import PASSWORD, WAIT_MS, last_answer
 from tests.support.deployment import Deployment
 from tests.support.workspace import HANDBOOK
 
+DESKTOP: ViewportSize = {"width": 1280, "height": 800}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 RUNS: list[tuple[ViewportSize, str]] = [
-    ({"width": 1280, "height": 800}, "light"),
-    ({"width": 390, "height": 844}, "dark"),
+    (size, scheme) for size in (DESKTOP, PHONE) for scheme in ("light", "dark")
 ]
 PROMPT_NAME = "tldr"
 PROMPT_TEXT = "Summarize the answer above in two sentences for a busy manager."
