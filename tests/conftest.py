@@ -33,13 +33,14 @@ def pytest_report_header() -> str:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests of several replicas need PostgreSQL: on the SQLite pass they are deselected."""
-    if BACKEND == "postgresql":
-        return
-    deselected = [item for item in items if item.get_closest_marker("postgresql_only")]
+    """Tests of several replicas need PostgreSQL: on the SQLite pass they are deselected.
+    Tests of what exists on SQLite alone (its online backup) are deselected on the
+    PostgreSQL pass. Deselected, not skipped: each runs on the pass it belongs to."""
+    other = "sqlite_only" if BACKEND == "postgresql" else "postgresql_only"
+    deselected = [item for item in items if item.get_closest_marker(other)]
     if deselected:
         config.hook.pytest_deselected(items=deselected)
-        items[:] = [item for item in items if not item.get_closest_marker("postgresql_only")]
+        items[:] = [item for item in items if not item.get_closest_marker(other)]
 
 
 @pytest.fixture(scope="session")

@@ -29,7 +29,6 @@ from chatgrid.identity.models import BillingMode
 from chatgrid.store.backup import MARKER_TABLE
 from chatgrid.vault.envelope import SecretUnreadable
 from tests.support.deployment import (
-    BACKEND,
     Deployment,
     OrgHandle,
     add_pool_keys,
@@ -39,7 +38,7 @@ from tests.support.deployment import (
 )
 from tests.support.processes import ChatGridInstance, RunningProcess, instance_env
 
-pytestmark = pytest.mark.skipif(BACKEND != "sqlite", reason="`chatgrid backup` copies SQLite")
+pytestmark = pytest.mark.sqlite_only  # `chatgrid backup` copies SQLite; PostgreSQL has pg_dump
 ACTOR = Actor.cli()
 
 
