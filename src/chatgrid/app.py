@@ -201,7 +201,6 @@ def build_workspace(ctx: AppContext, gateway: Gateway) -> Workspace:
     from chatgrid.documents.retrieval import Retriever
     from chatgrid.documents.upload_limit import UploadLimit
     from chatgrid.gateway.workspace import WorkspaceGateway
-    from chatgrid.store.attachments import AttachmentRepository
 
     settings = ctx.settings
     calls = WorkspaceGateway(gateway)
@@ -215,7 +214,7 @@ def build_workspace(ctx: AppContext, gateway: Gateway) -> Workspace:
         settings,
         on_upload=ingestor.wake,
     )
-    attachments = AttachmentRepository(ctx.engine)
+    attachments = ctx.attachments
     return Workspace(
         gateway=calls,
         library=library,

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from chatgrid.settings import Settings
 from chatgrid.store.accounts import AccountRepository
+from chatgrid.store.attachments import AttachmentRepository
 from chatgrid.store.audit import AuditRepository
 from chatgrid.store.billing import BillingRepository, PlanRepository
 from chatgrid.store.budgets import BudgetRepository
@@ -26,7 +27,9 @@ from chatgrid.store.invitations import InvitationRepository
 from chatgrid.store.orgs import MemberRepository, OrgRepository
 from chatgrid.store.policies import PolicyRepository
 from chatgrid.store.prices import PriceRepository
+from chatgrid.store.prompts import PromptRepository
 from chatgrid.store.second_factor import SecondFactorRepository
+from chatgrid.store.service_accounts import ServiceAccountRepository
 from chatgrid.store.sessions import SessionRepository
 from chatgrid.store.tokens import TokenRepository
 from chatgrid.store.usage import UsageRepository
@@ -59,6 +62,9 @@ class AppContext:
     conversations: ConversationRepository
     shares: ConversationShareRepository
     chat_settings: ChatSettingsRepository
+    service_accounts: ServiceAccountRepository
+    prompts: PromptRepository
+    attachments: AttachmentRepository
     second_factors: SecondFactorRepository
     domains: DomainRepository
 
@@ -89,6 +95,9 @@ class AppContext:
             conversations=ConversationRepository(engine),
             shares=ConversationShareRepository(engine),
             chat_settings=ChatSettingsRepository(engine),
+            service_accounts=ServiceAccountRepository(engine),
+            prompts=PromptRepository(engine),
+            attachments=AttachmentRepository(engine),
             second_factors=SecondFactorRepository(engine),
             domains=DomainRepository(engine),
         )

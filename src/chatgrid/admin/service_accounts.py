@@ -40,7 +40,7 @@ ACTOR_LABEL = "service-account:"
 
 
 def _repo(ctx: AppContext) -> ServiceAccountRepository:
-    return ServiceAccountRepository(ctx.engine)
+    return ctx.service_accounts
 
 
 def _new_secret() -> str:

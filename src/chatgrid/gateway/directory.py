@@ -28,7 +28,6 @@ from chatgrid.providers import UpstreamTarget, build_target
 from chatgrid.providers.network import PrivateUpstreamRefused, refuse_private
 from chatgrid.store.budgets import OrgTerms, month_of
 from chatgrid.store.credentials import StoredKey
-from chatgrid.store.service_accounts import ServiceAccountRepository
 from chatgrid.vault import SecretUnreadable
 
 log = logging.getLogger(__name__)
@@ -125,7 +124,7 @@ class Directory:
                 user_tag=member_user_tag(owner.member_id),
                 expires_at=owner.expires_at,
             )
-        holder = ServiceAccountRepository(self.context.engine).holder_of(token_hash)
+        holder = self.context.service_accounts.holder_of(token_hash)
         if holder is None or not holder.usable or holder.account.scope != "v1":
             return None
         account = holder.account

@@ -16,7 +16,6 @@ from fastapi import APIRouter, Depends, File, UploadFile, status
 from chatgrid.chat.attachments import MAX_IMAGE_BYTES, ConversationAttachments
 from chatgrid.documents.library import Reader
 from chatgrid.errors import InvalidRequest, NotFound
-from chatgrid.store.attachments import AttachmentRepository
 from chatgrid.web.api.attachments_schemas import AttachmentPublic, attachment_public
 from chatgrid.web.api.chat import OwnConversation
 from chatgrid.web.deps import Console, Ctx, OrgMember, url_id
@@ -28,7 +27,7 @@ def attachments_of(state: Console, ctx: Ctx) -> ConversationAttachments:
     """The workspace's; a console without one (no gateway) still stores and lists them."""
     if state.workspace is not None:
         return state.workspace.attachments
-    return ConversationAttachments(AttachmentRepository(ctx.engine), state.library)
+    return ConversationAttachments(ctx.attachments, state.library)
 
 
 Attachments = Annotated[ConversationAttachments, Depends(attachments_of)]

@@ -29,7 +29,6 @@ from chatgrid.errors import (
     NotFound,
 )
 from chatgrid.identity.models import BillingMode
-from chatgrid.store.attachments import AttachmentRepository
 from chatgrid.web.api.chat_schemas import (
     ConversationCreate,
     ConversationDetail,
@@ -145,7 +144,7 @@ def rename_conversation(
 def delete_conversation(ctx: Ctx, conversation: OwnConversation) -> None:
     """Its images go with it; so does the collection its attached documents went into."""
     org_id = conversation.org_id
-    attached = AttachmentRepository(ctx.engine).collection_of(org_id, conversation.id)
+    attached = ctx.attachments.collection_of(org_id, conversation.id)
     ctx.conversations.delete(org_id, conversation.member_id, conversation.id)
     if attached is not None:
         ctx.documents.delete_collection(org_id, attached)

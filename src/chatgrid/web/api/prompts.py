@@ -11,7 +11,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, status
 
 from chatgrid.chat.prompt_library import PromptAuthor, PromptLibrary, SavedPrompt
-from chatgrid.store.prompts import PromptRepository
 from chatgrid.web.api.prompts_schemas import (
     PromptCreate,
     PromptPublic,
@@ -25,7 +24,7 @@ router = APIRouter(tags=["prompts"])
 
 def prompt_library(ctx: Ctx) -> PromptLibrary:
     """No gateway needed: the library is storage and the audit trail, joined here."""
-    return PromptLibrary(PromptRepository(ctx.engine), ctx.audit)
+    return PromptLibrary(ctx.prompts, ctx.audit)
 
 
 Library = Annotated[PromptLibrary, Depends(prompt_library)]
