@@ -138,3 +138,23 @@ def test_the_console_page_shows_a_token_once_then_rotates_and_revokes(world: Wor
 
     refused = alice.form(page, {"name": "", "scope": "v1"})
     assert refused.status_code == 400 and "name" in refused.text
+
+
+def test_an_admin_token_makes_v1_tokens_but_never_another_admin_token(world: World) -> None:
+    """A leaked admin token must not outlive its revocation by minting a second one."""
+    org = world.ctx.orgs.by_id(world.org_a)
+    holder, token = sa.create_service_account(world.ctx, org, Actor.cli(), "ops", "admin")
+    base = f"/api/orgs/{world.org_a}/service-accounts"
+    refused = bearer(world, "POST", base, token, {"name": "twin", "scope": "admin"})
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "service_account_mint_refused"
+    rotate_self = bearer(world, "POST", f"{base}/{holder.id}/rotate", token)
+    assert rotate_self.status_code == 403
+    made = bearer(world, "POST", base, token, {"name": "ci", "scope": "v1"})
+    assert made.status_code == 201
+    minted = made.json()["service_account"]
+    assert minted["scope"] == "v1"
+    rotated = bearer(world, "POST", f"{base}/{minted['id']}/rotate", token)
+    assert rotated.status_code == 200
+    names = {a.name for a in sa.list_service_accounts(world.ctx, org) if a.revoked_at is None}
+    assert names == {"ops", "ci"}

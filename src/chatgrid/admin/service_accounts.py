@@ -74,8 +74,28 @@ def acting_member(account: ServiceAccount) -> Member:
     )
 
 
+def _check_may_mint(scope: str, by_service_account: bool) -> None:
+    """An admin-scope token may make ``v1`` tokens, never admin ones.
+
+    Otherwise a leaked admin token could mint a second one before it is
+    revoked and outlive its own revocation; only a person can hand out admin power.
+    """
+    if by_service_account and scope == Scope.ADMIN:
+        raise PermissionDenied(
+            "a service account cannot create or rotate an admin-scope service account; "
+            "an org admin must do it in person",
+            code="service_account_mint_refused",
+        )
+
+
 def create_service_account(
-    ctx: AppContext, org: Org, actor: Actor, name: str, scope: str
+    ctx: AppContext,
+    org: Org,
+    actor: Actor,
+    name: str,
+    scope: str,
+    *,
+    by_service_account: bool = False,
 ) -> tuple[ServiceAccount, str]:
     """A new account and its token; the token is returned here and never again."""
     label = name.strip()
@@ -85,6 +105,7 @@ def create_service_account(
         )
     if scope not in SCOPES:
         raise InvalidRequest("a service account's scope is v1 or admin", param="scope")
+    _check_may_mint(scope, by_service_account)
     repo = _repo(ctx)
     if any(a.name == label and a.revoked_at is None for a in repo.list(org.id)):
         raise Conflict(
@@ -121,9 +142,10 @@ def find_service_account(ctx: AppContext, org: Org, name_or_id: str) -> ServiceA
 
 
 def rotate_service_account(
-    ctx: AppContext, org: Org, actor: Actor, account_id: str
+    ctx: AppContext, org: Org, actor: Actor, account_id: str, *, by_service_account: bool = False
 ) -> tuple[ServiceAccount, str]:
     """A new token; the old one is refused by every server from the moment this returns."""
+    _check_may_mint(_repo(ctx).get(org.id, account_id).scope, by_service_account)
     secret = _new_secret()
     account = _repo(ctx).rotate(org.id, account_id, secret[:_SHOWN], hash_token(secret))
     ctx.changes.bump()

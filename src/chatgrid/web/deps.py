@@ -211,6 +211,10 @@ class OrgAccess:
         return roles.can_administer(self.member.role)
 
     @property
+    def by_service_account(self) -> bool:
+        return isinstance(self.principal, ServicePrincipal)
+
+    @property
     def actor(self) -> Actor:
         if isinstance(self.principal, ServicePrincipal):
             return service_actor(self.principal.account, self.principal.client.addr)

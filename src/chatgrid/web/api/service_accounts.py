@@ -37,7 +37,12 @@ def create_account(
     body: ServiceAccountCreate, state: Console, access: OrgAdmin
 ) -> ServiceAccountCreated:
     account, secret = accounts.create_service_account(
-        state.ctx, access.org, access.actor, body.name, body.scope.value
+        state.ctx,
+        access.org,
+        access.actor,
+        body.name,
+        body.scope.value,
+        by_service_account=access.by_service_account,
     )
     return service_account_created(account, secret)
 
@@ -51,7 +56,11 @@ def rotate_account(
     state: Console, access: OrgAdmin, account: TargetServiceAccount
 ) -> ServiceAccountCreated:
     rotated, secret = accounts.rotate_service_account(
-        state.ctx, access.org, access.actor, account.id
+        state.ctx,
+        access.org,
+        access.actor,
+        account.id,
+        by_service_account=access.by_service_account,
     )
     return service_account_created(rotated, secret)
 
