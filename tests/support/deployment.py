@@ -194,7 +194,7 @@ def database_text(deployment: Deployment) -> bytes:
     if engine.dialect.name == "sqlite":
         data_dir = deployment.instance.data_dir
         return b"".join(p.read_bytes() for p in data_dir.glob("chatgrid.db*"))
-    dump = []
+    dump: list[str] = []
     with engine.connect() as conn:
         for table in [*metadata.sorted_tables]:
             rows = conn.execute(text(f"SELECT t::text FROM {table.name} t")).scalars()  # noqa: S608
