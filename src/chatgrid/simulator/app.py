@@ -19,6 +19,7 @@ from typing import Final
 import orjson
 
 from chatgrid.simulator import azure, errors, routes
+from chatgrid.simulator.anthropic import serve_anthropic
 from chatgrid.simulator.auth import bearer_key, check_key
 from chatgrid.simulator.catalogue import CHAT_MODELS, EMBEDDING_DIMS, LIST_BODY, MODEL_BODIES
 from chatgrid.simulator.chat import plan_reply, render_completion, stream_events
@@ -108,6 +109,9 @@ class SimulatorApp:
         record = self.state.records.open(
             new_request_id(), scope["method"], path, scope["query_string"], raw_headers
         )
+        if routes.is_anthropic(path, raw_headers):
+            await serve_anthropic(self.state, receive, send, record, raw_headers)
+            return
         exchange = Exchange(receive, send, record, started)
         try:
             await self._handle(exchange, raw_headers)

@@ -52,3 +52,32 @@ MODEL_BODIES: Final[dict[str, bytes]] = {
 LIST_BODY: Final = orjson.dumps(
     {"object": "list", "data": [_model_object(*model) for model in _MODELS]}
 )
+
+# Anthropic's models, newest first as ``GET /v1/models`` lists them:
+# (id, display_name, created_at, max output tokens). All share a 200,000-token window.
+CLAUDE_MODELS: Final = (
+    ("claude-opus-4-5-20251101", "Claude Opus 4.5", "2025-11-24T00:00:00Z", 64000),
+    ("claude-haiku-4-5-20251001", "Claude Haiku 4.5", "2025-10-15T00:00:00Z", 64000),
+    ("claude-sonnet-4-5-20250929", "Claude Sonnet 4.5", "2025-09-29T00:00:00Z", 64000),
+    ("claude-opus-4-1-20250805", "Claude Opus 4.1", "2025-08-05T00:00:00Z", 32000),
+    ("claude-opus-4-20250514", "Claude Opus 4", "2025-05-22T00:00:00Z", 32000),
+    ("claude-sonnet-4-20250514", "Claude Sonnet 4", "2025-05-22T00:00:00Z", 64000),
+    ("claude-3-7-sonnet-20250219", "Claude Sonnet 3.7", "2025-02-24T00:00:00Z", 64000),
+    ("claude-3-5-haiku-20241022", "Claude Haiku 3.5", "2024-10-22T00:00:00Z", 8192),
+)
+CLAUDE_CONTEXT_WINDOW: Final = 200_000
+
+#: Aliases Anthropic resolves to a dated model (answers name the dated id).
+CLAUDE_ALIASES: Final[dict[str, str]] = {
+    "claude-opus-4-5": "claude-opus-4-5-20251101",
+    "claude-haiku-4-5": "claude-haiku-4-5-20251001",
+    "claude-sonnet-4-5": "claude-sonnet-4-5-20250929",
+    "claude-opus-4-1": "claude-opus-4-1-20250805",
+    "claude-opus-4-0": "claude-opus-4-20250514",
+    "claude-sonnet-4-0": "claude-sonnet-4-20250514",
+    "claude-3-7-sonnet-latest": "claude-3-7-sonnet-20250219",
+    "claude-3-5-haiku-latest": "claude-3-5-haiku-20241022",
+}
+
+#: Each Claude model's maximum ``max_tokens``, by its dated id.
+CLAUDE_MAX_OUTPUT: Final[dict[str, int]] = {model[0]: model[3] for model in CLAUDE_MODELS}

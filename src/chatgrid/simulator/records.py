@@ -22,7 +22,7 @@ _FREEZE_EVERY: Final = 5_000
 
 RawHeaders = list[tuple[bytes, bytes]]
 
-_HIDDEN_HEADERS: Final = frozenset({b"authorization", b"api-key"})
+_HIDDEN_HEADERS: Final = frozenset({b"authorization", b"api-key", b"x-api-key"})
 
 
 class Usage:
@@ -44,6 +44,29 @@ class Usage:
             "cached_tokens": self.cached_tokens,
             "total_tokens": self.total_tokens,
         }
+
+
+class AnthropicUsage(Usage):
+    """An Anthropic call's usage, under OpenAI's names too, so ledger tests read both alike:
+    ``prompt_tokens`` is all input (uncached + cache writes + cache reads, as OpenAI's
+    includes its cached tokens), ``cached_tokens`` the cache reads."""
+
+    __slots__ = ("cache_creation_tokens", "input_tokens")
+
+    def __init__(
+        self, input_tokens: int, output_tokens: int, cache_creation: int, cache_read: int
+    ) -> None:
+        super().__init__(input_tokens + cache_creation + cache_read, output_tokens, cache_read)
+        self.input_tokens = input_tokens
+        self.cache_creation_tokens = cache_creation
+
+    def as_dict(self) -> dict[str, int]:
+        shown = super().as_dict()
+        shown["input_tokens"] = self.input_tokens
+        shown["output_tokens"] = self.completion_tokens
+        shown["cache_creation_input_tokens"] = self.cache_creation_tokens
+        shown["cache_read_input_tokens"] = self.cached_tokens
+        return shown
 
 
 class RequestRecord:

@@ -50,3 +50,31 @@ def resolve(path: str) -> Route | None:
             method = "GET" if operation == DEPLOYMENT else "POST"
             return Route(operation, method, True, deployment)
     return None
+
+
+# Anthropic's Messages API shares ``/v1`` with OpenAI's (see ``simulator.anthropic``).
+MESSAGES: Final = "messages"
+COUNT_TOKENS: Final = "count_tokens"
+_ANTHROPIC_MARKERS: Final = (b"anthropic-version", b"x-api-key")
+_ANTHROPIC: Final = {
+    "/v1/messages": Route(MESSAGES, "POST", False),
+    "/v1/messages/count_tokens": Route(COUNT_TOKENS, "POST", False),
+    "/v1/models": Route(MODELS, "GET", False),
+}
+
+
+def is_anthropic(path: str, headers: list[tuple[bytes, bytes]]) -> bool:
+    """``/v1/messages*`` always; ``/v1/models*`` when the request carries Anthropic's
+    ``anthropic-version`` or ``x-api-key`` header (the OpenAI SDK sends neither)."""
+    if path.startswith("/v1/messages"):
+        return True
+    if path.startswith("/v1/models"):
+        return any(name in _ANTHROPIC_MARKERS for name, _ in headers)
+    return False
+
+
+def resolve_anthropic(path: str) -> Route | None:
+    route = _ANTHROPIC.get(path)
+    if route is None and path.startswith(_MODEL_PREFIX) and len(path) > len(_MODEL_PREFIX):
+        return Route(MODEL, "GET", False, path[len(_MODEL_PREFIX) :])
+    return route

@@ -6,6 +6,7 @@ lives at module level: each ``SimulatorApp`` has its own ``SimulatorState``.
 
 from __future__ import annotations
 
+from chatgrid.simulator.anthropic_usage import PromptCache
 from chatgrid.simulator.azure import Deployments
 from chatgrid.simulator.faults import FaultQueue
 from chatgrid.simulator.records import MAX_RECORDS, RequestLog
@@ -17,6 +18,7 @@ class SimulatorState:
         self.faults = FaultQueue()
         self.revoked_keys: set[str] = set()
         self.deployments = Deployments()
+        self.prompt_cache = PromptCache()
 
     def reset(self) -> None:
         """Back to a fresh simulator: no records, faults, revocations or deployments."""
@@ -24,3 +26,4 @@ class SimulatorState:
         self.faults.clear()
         self.revoked_keys.clear()
         self.deployments.clear()
+        self.prompt_cache.clear()

@@ -1,0 +1,246 @@
+"""Anthropic's Messages API, served beside the OpenAI one by the same simulator.
+
+``POST /v1/messages`` (JSON or SSE), ``POST /v1/messages/count_tokens``, and
+``GET /v1/models`` / ``GET /v1/models/{id}`` when the request carries
+Anthropic's headers (``routes.is_anthropic``). Keys are the simulator's keys
+(``auth.KEY_RE``, revocable through ``/_sim/keys/revoke``), presented as
+``x-api-key`` or, as the official SDK 2.x does, ``Authorization: Bearer``;
+``anthropic-version`` is required. Order of checks, each failure answered in
+Anthropic's shape (``anthropic_errors``): route (404/405) → body size (413)
+→ key (401) → ``anthropic-version`` (400) → scheduled fault → unparsable JSON
+(400) → validation (400/404) → directives (delay, fault, cut) → the reply.
+
+Faults and directives mean what they mean for chat, said Anthropic's way:
+500 is ``api_error``, 503 becomes 529 ``overloaded_error``, a cut closes the
+connection (streams after K ``content_block_delta`` events). Records carry an
+``AnthropicUsage``. Token and cache rules: ``anthropic_usage``; reply rules:
+``anthropic_reply``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from random import getrandbits
+from typing import Final
+
+import orjson
+
+from chatgrid.simulator import anthropic_errors as errs
+from chatgrid.simulator import errors, routes
+from chatgrid.simulator.anthropic_reply import plan_message, render_message
+from chatgrid.simulator.anthropic_request import parse_messages_request, resolve_model
+from chatgrid.simulator.anthropic_stream import PREAMBLE, stream_events
+from chatgrid.simulator.anthropic_usage import input_total, input_usage
+from chatgrid.simulator.auth import KEY_RE, bearer_key
+from chatgrid.simulator.catalogue import CLAUDE_CONTEXT_WINDOW, CLAUDE_MODELS
+from chatgrid.simulator.directives import NONE, parse_directives
+from chatgrid.simulator.records import AnthropicUsage, RawHeaders, RequestRecord
+from chatgrid.simulator.state import SimulatorState
+from chatgrid.simulator.stream import send_stream
+from chatgrid.simulator.wire import (
+    EVENT_STREAM_TYPE,
+    JSON_TYPE,
+    Headers,
+    Receive,
+    Send,
+    abort_connection,
+    read_body,
+    send_bytes,
+)
+
+ORGANIZATION_ID: Final = b"5d8b6f0e-3c1a-4e8b-9a7d-2f6c1b0e4a93"
+_DEFAULT_LIMIT: Final = 20
+_MAX_LIMIT: Final = 1000
+
+
+def _model_info(model_id: str, name: str, created_at: str, max_tokens: int) -> dict[str, object]:
+    return {
+        "type": "model",
+        "id": model_id,
+        "display_name": name,
+        "created_at": created_at,
+        "lifecycle": "active",
+        "max_input_tokens": CLAUDE_CONTEXT_WINDOW,
+        "max_tokens": max_tokens,
+    }
+
+
+_MODEL_INFOS: Final = [_model_info(*model) for model in CLAUDE_MODELS]
+_MODEL_BODIES: Final = {str(info["id"]): orjson.dumps(info) for info in _MODEL_INFOS}
+
+
+class Channels:
+    """One request in flight: its ASGI channels, its record, when it arrived."""
+
+    __slots__ = ("receive", "record", "send", "started")
+
+    def __init__(self, receive: Receive, send: Send, record: RequestRecord, started: float) -> None:
+        self.receive = receive
+        self.send = send
+        self.record = record
+        self.started = started
+
+    def headers(self, content_type: tuple[bytes, bytes]) -> Headers:
+        """The headers Anthropic sends with every answer."""
+        elapsed = int((time.perf_counter() - self.started) * 1000)
+        return [
+            content_type,
+            (b"request-id", self.record.id.encode()),
+            (b"anthropic-organization-id", ORGANIZATION_ID),
+            (b"x-envoy-upstream-service-time", b"%d" % elapsed),
+        ]
+
+
+async def serve_anthropic(
+    state: SimulatorState,
+    receive: Receive,
+    send: Send,
+    record: RequestRecord,
+    raw_headers: RawHeaders,
+) -> None:
+    """Answer one Anthropic request already opened in the records."""
+    channels = Channels(receive, send, record, time.perf_counter())
+    try:
+        await _handle(state, channels, raw_headers)
+    except (errs.AnthropicError, errors.ApiError) as caught:
+        error = caught if isinstance(caught, errs.AnthropicError) else errs.from_api_error(caught)
+        record.status = error.status
+        record.usage = None
+        headers = channels.headers(JSON_TYPE) + error.headers
+        await send_bytes(send, error.status, error.body(record.id), headers)
+
+
+async def _handle(state: SimulatorState, channels: Channels, raw_headers: RawHeaders) -> None:
+    record = channels.record
+    api_key = authorization = version = length = None
+    for name, value in raw_headers:
+        if name == b"x-api-key":
+            api_key = value
+        elif name == b"authorization":
+            authorization = value
+        elif name == b"anthropic-version":
+            version = value
+        elif name == b"content-length":
+            length = value
+    key = api_key.decode("latin-1") if api_key is not None else bearer_key(authorization)
+    record.api_key = key
+    route = routes.resolve_anthropic(record.path)
+    if route is None:
+        raise errs.not_found()
+    if record.method != route.method:
+        raise errs.method_not_allowed(record.method, route.method)
+    body: object = None
+    if route.method == "POST":
+        declared = int(length) if length is not None and length.isdigit() else None
+        raw = await read_body(channels.receive, declared)
+        record.body = raw
+        try:
+            body = orjson.loads(raw) if raw else None
+            record.body_valid = body is not None
+        except orjson.JSONDecodeError:
+            body = None
+        if isinstance(body, dict) and body.get("stream") is True:
+            record.stream = True
+    if not key:
+        raise errs.missing_key()
+    if not KEY_RE.fullmatch(key) or key in state.revoked_keys:
+        raise errs.invalid_key()
+    if not version:
+        raise errs.missing_version()
+    fault = state.faults.take() if state.faults else None
+    if fault is not None:
+        raise errs.fault_error(fault.status, fault.retry_after)
+    if route.method == "POST" and body is None:
+        raise errs.invalid_request("There was an error parsing the body of your request.")
+    if route.operation == routes.MESSAGES:
+        await _messages(state, channels, body, key)
+        return
+    if route.operation == routes.COUNT_TOKENS:
+        count = input_total(parse_messages_request(body, counting=True))
+        payload = orjson.dumps({"input_tokens": count})
+    elif route.operation == routes.MODELS:
+        payload = _model_page(record.query)
+    else:
+        resolved = resolve_model(route.target)
+        if resolved is None:
+            raise errs.model_not_found(route.target)
+        payload = _MODEL_BODIES[resolved]
+    record.status = 200
+    await send_bytes(channels.send, 200, payload, channels.headers(JSON_TYPE))
+
+
+async def _messages(state: SimulatorState, channels: Channels, body: object, key: str) -> None:
+    request = parse_messages_request(body)
+    directives = parse_directives(request.directive_text())
+    if directives is not NONE:
+        if directives.delay_ms:
+            await asyncio.sleep(directives.delay_ms / 1000)
+        if directives.fault is not None:
+            raise errs.fault_error(directives.fault, directives.retry_after)
+    reply = plan_message(request, directives)
+    usage = input_usage(request, state.prompt_cache, key, directives.cached)
+    record = channels.record
+    record.usage = AnthropicUsage(
+        usage.input_tokens, reply.output_tokens, usage.cache_creation, usage.cache_read
+    )
+    message_id = f"msg_01{getrandbits(110):028x}"
+    if request.stream:
+        headers = channels.headers(EVENT_STREAM_TYPE)
+        headers.append((b"cache-control", b"no-cache"))
+        events = stream_events(reply, message_id, request.model, usage)
+        await send_stream(
+            channels.send,
+            channels.receive,
+            record,
+            headers,
+            events,
+            PREAMBLE,
+            directives.slow_ms,
+            directives.cut,
+        )
+    elif directives.cut is not None:
+        record.cut = True
+        await abort_connection(channels.send, channels.receive)
+    else:
+        payload = render_message(reply, message_id, request.model, usage)
+        record.status = 200
+        record.completion_tokens_sent = reply.output_tokens
+        await send_bytes(channels.send, 200, payload, channels.headers(JSON_TYPE))
+
+
+def _model_page(query: bytes) -> bytes:
+    """A page of the Claude models, newest first: ``limit``, ``after_id``, ``before_id``."""
+    fields: dict[str, str] = {}
+    for pair in query.decode("latin-1").split("&") if query else ():
+        name, _, value = pair.partition("=")
+        fields[name] = value
+    raw_limit = fields.get("limit", str(_DEFAULT_LIMIT))
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= _MAX_LIMIT:
+        raise errs.invalid_request(
+            f"limit: Input should be less than or equal to {_MAX_LIMIT} and greater than 0"
+        )
+    limit = int(raw_limit)
+    ids = [str(info["id"]) for info in _MODEL_INFOS]
+    start, end = 0, len(ids)
+    if "after_id" in fields:
+        start = _position(ids, fields["after_id"]) + 1
+    if "before_id" in fields:
+        end = _position(ids, fields["before_id"])
+        start = max(start, end - limit) if "after_id" not in fields else start
+    page = _MODEL_INFOS[start:end][:limit]
+    has_more = start + len(page) < end if "before_id" not in fields else start > 0
+    return orjson.dumps(
+        {
+            "data": page,
+            "has_more": has_more,
+            "first_id": page[0]["id"] if page else None,
+            "last_id": page[-1]["id"] if page else None,
+        }
+    )
+
+
+def _position(ids: list[str], model_id: str) -> int:
+    if model_id not in ids:
+        raise errs.model_not_found(model_id)
+    return ids.index(model_id)
