@@ -16,6 +16,7 @@ from tests.support.ledger_checks import assert_ledger_matches_upstream
 
 def test_azure_calls_go_to_the_models_deployment(deployment: Deployment) -> None:
     org = deployment.new_org(key="sk-unused-for-now1")
+    deployment.context.credentials.revoke(org.id)  # Azure its only key: gpt-4o has nowhere else
     key = "sk-azure-0123456789"
     deployment.connect(
         org.id,

@@ -6,7 +6,7 @@ from chatgrid.admin import second_factor, sso
 from chatgrid.audit import Actor
 from chatgrid.context import AppContext
 from chatgrid.errors import Conflict, InvalidRequest
-from chatgrid.providers.base import UpstreamConfig
+from chatgrid.providers.base import Provider, UpstreamConfig
 from chatgrid.providers.network import create_upstream_session
 from chatgrid.providers.validation import validate_upstream
 from chatgrid.store.credentials import (
@@ -34,25 +34,31 @@ async def set_credential(
     key: str,
     *,
     actor: str | None = None,
+    name: str = "",
 ) -> StoredKey:
-    """Connect or rotate an org's key: validated upstream first, then swapped in one commit.
+    """Connect or rotate an org's key for one provider (and name): validated upstream
+    first, then swapped in one commit.
 
     Calls already in flight finish on the old key; every call that starts
-    after this returns uses the new one.
+    after this returns uses the new one. The org's other keys are untouched.
     """
     org = ctx.orgs.get(org_ref)
     key = key.strip()
     models = await _validated_models(ctx, config, key)
     credential_id = new_id("cred")
     sealed = ctx.vault.seal(key, binding=credential_binding(org.id, credential_id))
-    stored = ctx.credentials.replace(org.id, credential_id, config, sealed, models, actor)
+    stored = ctx.credentials.replace(
+        org.id, credential_id, config, sealed, models, actor, name=name
+    )
     ctx.changes.bump()
     return stored
 
 
-def revoke_credential(ctx: AppContext, org_ref: str) -> StoredKey:
+def revoke_credential(
+    ctx: AppContext, org_ref: str, provider: Provider | None = None, name: str | None = None
+) -> StoredKey:
     org = ctx.orgs.get(org_ref)
-    revoked = ctx.credentials.revoke(org.id)
+    revoked = ctx.credentials.revoke(org.id, provider, name)
     ctx.changes.bump()
     return revoked
 

@@ -15,13 +15,36 @@ from chatgrid.errors import InvalidRequest
 from chatgrid.providers.addresses import HostUnusable, normalized_base_url
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
+ANTHROPIC_BASE_URL = "https://api.anthropic.com"
+#: Google Gemini's OpenAI-compatible endpoint.
+GEMINI_BASE_URL = "https://generativelanguage.googleapis.com/v1beta/openai"
 DEFAULT_AZURE_API_VERSION = "2024-10-21"
 
 
 class Provider(StrEnum):
     OPENAI = "openai"
     AZURE = "azure"
+    ANTHROPIC = "anthropic"
+    GEMINI = "gemini"
     OPENAI_COMPATIBLE = "openai-compatible"
+
+
+#: The order an org's keys are listed in, and tried in for a model two of them
+#: serve when the admin chose neither: OpenAI and Azure first.
+PROVIDER_ORDER: tuple[Provider, ...] = (
+    Provider.OPENAI,
+    Provider.AZURE,
+    Provider.ANTHROPIC,
+    Provider.GEMINI,
+    Provider.OPENAI_COMPATIBLE,
+)
+
+#: Where a provider is reached when the admin names no URL.
+DEFAULT_BASE_URLS: dict[Provider, str] = {
+    Provider.OPENAI: OPENAI_BASE_URL,
+    Provider.ANTHROPIC: ANTHROPIC_BASE_URL,
+    Provider.GEMINI: GEMINI_BASE_URL,
+}
 
 
 @dataclass(frozen=True)
@@ -45,8 +68,8 @@ class UpstreamConfig:
         deployments: dict[str, str] | None = None,
     ) -> UpstreamConfig:
         """Check the combination an admin entered and fill in the defaults."""
-        if provider is Provider.OPENAI:
-            url = base_url or OPENAI_BASE_URL
+        if provider in DEFAULT_BASE_URLS:
+            url = base_url or DEFAULT_BASE_URLS[provider]
         elif not base_url:
             what = "endpoint" if provider is Provider.AZURE else "base URL"
             raise InvalidRequest(f"{provider.value} needs a {what}", param="base_url")

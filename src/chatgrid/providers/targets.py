@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from typing import Literal
 
+from chatgrid.providers.anthropic import anthropic_target
 from chatgrid.providers.azure import azure_target
 from chatgrid.providers.base import Provider, UpstreamConfig, UpstreamTarget
+from chatgrid.providers.gemini import gemini_target
 from chatgrid.providers.openai import openai_target
 
 #: The upstream endpoints ChatGrid relays.
@@ -22,6 +24,10 @@ Endpoint = Literal["chat", "embeddings"]
 def build_target(config: UpstreamConfig, key: str, fingerprint: str) -> UpstreamTarget:
     if config.provider is Provider.AZURE:
         return azure_target(config, key, fingerprint)
+    if config.provider is Provider.ANTHROPIC:
+        return anthropic_target(config, key, fingerprint)
+    if config.provider is Provider.GEMINI:
+        return gemini_target(config, key, fingerprint)
     return openai_target(config, key, fingerprint)
 
 
@@ -29,7 +35,7 @@ def call_url(target: UpstreamTarget, endpoint: Endpoint, model: str) -> str | No
     """The URL a call to ``endpoint`` for ``model`` is posted to on ``target``.
 
     None when the target has nowhere to send it: an Azure resource with no
-    deployment of that model.
+    deployment of that model, or embeddings on Anthropic.
     """
     if endpoint == "chat":
         return target.chat_url(model)

@@ -1,5 +1,9 @@
 """Check a key against its upstream before it is stored: list the models.
 
+Every provider lists models at its target's ``models_url`` with the key's
+own headers (Bearer for OpenAI, Gemini and compatible servers, ``api-key``
+for Azure, ``x-api-key`` for Anthropic), so one check serves them all.
+
 The messages here go to an admin, so they say what is wrong in plain words
 (rejected key, unreachable endpoint, missing deployment, a redirect) without
 ever repeating the key. Redirects are not followed: the key would travel to
@@ -14,6 +18,7 @@ import orjson
 from chatgrid.errors import UpstreamRefused
 from chatgrid.providers.azure import deployment_info_url
 from chatgrid.providers.base import Provider, UpstreamConfig
+from chatgrid.providers.gemini import gemini_model_id
 from chatgrid.providers.network import PrivateUpstreamRefused, refuse_private
 from chatgrid.providers.targets import build_target
 from chatgrid.settings import Settings
@@ -41,7 +46,7 @@ async def validate_upstream(
         raise UpstreamRefused(
             f"the upstream answered HTTP {status} when listing models", code="upstream_error"
         )
-    models = _model_ids(body)
+    models = _model_ids(body, config.provider)
     if config.provider is Provider.AZURE:
         for model, deployment in config.deployments.items():
             dep_status, _ = await _get(
@@ -95,11 +100,16 @@ def _private_refusal(exc: BaseException) -> PrivateUpstreamRefused | None:
     return None
 
 
-def _model_ids(body: bytes) -> list[str]:
+def _model_ids(body: bytes, provider: Provider) -> list[str]:
+    """The ids of a model list: OpenAI's shape, which Anthropic's and Gemini's share."""
     try:
         data = orjson.loads(body)["data"]
-        return sorted({str(item["id"]) for item in data})
+        ids = {str(item["id"]) for item in data}
     except (orjson.JSONDecodeError, KeyError, TypeError):
+        api = "Anthropic's API" if provider is Provider.ANTHROPIC else "an OpenAI API"
         raise UpstreamRefused(
-            "the endpoint did not answer like an OpenAI API (no model list)", code="not_openai"
+            f"the endpoint did not answer like {api} (no model list)", code="not_openai"
         ) from None
+    if provider is Provider.GEMINI:
+        ids = {gemini_model_id(i) for i in ids}
+    return sorted(ids)

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Table, select, update
+from sqlalchemy import Engine, Table, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from chatgrid.errors import Conflict, NotFound
-from chatgrid.providers.base import Provider, UpstreamConfig
-from chatgrid.store.tables import credentials, pool_keys
+from chatgrid.providers.base import PROVIDER_ORDER, Provider, UpstreamConfig
+from chatgrid.store.tables import credential_model_choices, credentials, pool_keys
 from chatgrid.store.types import utcnow
 from chatgrid.vault import SealedSecret
 
@@ -53,6 +53,7 @@ class StoredKey:
         return {
             "id": self.id,
             "provider": self.config.provider.value,
+            "name": self.name,
             "base_url": self.config.base_url,
             "organization": self.config.organization,
             "project": self.config.project,
@@ -102,7 +103,7 @@ def _stored(row: Mapping[Any, Any], owner: str) -> StoredKey:
     return StoredKey(
         id=row["id"],
         owner=owner,
-        name=row.get("name") or row["id"],
+        name=row["id"] if row.get("name") is None else row["name"],
         config=UpstreamConfig(
             provider=Provider(row["provider"]),
             base_url=row["base_url"],
@@ -130,19 +131,41 @@ def _stored(row: Mapping[Any, Any], owner: str) -> StoredKey:
     )
 
 
+def _rank(stored: StoredKey) -> tuple[int, str, datetime]:
+    """The order an org's keys are listed and tried in: OpenAI and Azure first."""
+    return (PROVIDER_ORDER.index(stored.config.provider), stored.name, stored.created_at)
+
+
 class CredentialRepository:
-    """An org has at most one current credential (active or broken)."""
+    """An org's own keys: at most one current (active or broken) per provider and name.
+
+    The name is "" for the providers an org holds one key of, and tells an
+    org's OpenAI-compatible servers apart.
+    """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def current(self, org_id: str) -> StoredKey | None:
+    def active(self, org_id: str) -> list[StoredKey]:
+        """Every current key of the org (active or broken), OpenAI and Azure first."""
         query = select(credentials).where(
             credentials.c.org_id == org_id, credentials.c.status.in_(CURRENT_STATUSES)
         )
         with self.engine.connect() as conn:
-            row = conn.execute(query).mappings().first()
-        return None if row is None else _stored(row, org_id)
+            rows = conn.execute(query).mappings().all()
+        return sorted((_stored(row, org_id) for row in rows), key=_rank)
+
+    def current(self, org_id: str) -> StoredKey | None:
+        """The org's first current key (its only one, for most orgs)."""
+        keys = self.active(org_id)
+        return keys[0] if keys else None
+
+    def find(self, org_id: str, provider: Provider, name: str = "") -> StoredKey | None:
+        """The org's current key for this provider and name, if it has one."""
+        return next(
+            (k for k in self.active(org_id) if k.config.provider is provider and k.name == name),
+            None,
+        )
 
     def replace(
         self,
@@ -152,19 +175,28 @@ class CredentialRepository:
         sealed: SealedSecret,
         models: list[str],
         created_by: str | None,
+        *,
+        name: str = "",
     ) -> StoredKey:
-        """Make a new credential current, retiring the old one in the same transaction."""
+        """Make a new key current for its provider and name, retiring the one it replaces
+        in the same transaction (the org's other keys are untouched)."""
         now = utcnow()
         with self.engine.begin() as conn:
             conn.execute(
                 update(credentials)
-                .where(credentials.c.org_id == org_id, credentials.c.status.in_(CURRENT_STATUSES))
+                .where(
+                    credentials.c.org_id == org_id,
+                    credentials.c.provider == config.provider.value,
+                    credentials.c.name == name,
+                    credentials.c.status.in_(CURRENT_STATUSES),
+                )
                 .values(status="replaced", ended_at=now)
             )
             conn.execute(
                 credentials.insert().values(
                     id=credential_id,
                     org_id=org_id,
+                    name=name,
                     **_config_values(config),
                     **_sealed_values(sealed),
                     models=models,
@@ -173,19 +205,34 @@ class CredentialRepository:
                     created_by=created_by,
                 )
             )
-        stored = self.current(org_id)
+        stored = self.find(org_id, config.provider, name)
         assert stored is not None
         return stored
 
-    def revoke(self, org_id: str) -> StoredKey:
-        current = self.current(org_id)
-        if current is None:
-            raise NotFound("this org has no credential to revoke", code="no_credential")
-        self._set_status(current.id, "revoked", "revoked by an admin", ended=True)
-        return current
+    def revoke(
+        self, org_id: str, provider: Provider | None = None, name: str | None = None
+    ) -> StoredKey:
+        """Revoke one key: the one named, or the org's only key when none is named."""
+        keys = self.active(org_id)
+        if provider is not None:
+            keys = [k for k in keys if k.config.provider is provider]
+            if name is not None:
+                keys = [k for k in keys if k.name == name]
+        elif name is not None:
+            keys = [k for k in keys if k.name == name]
+        if not keys:
+            raise NotFound("this org has no such credential to revoke", code="no_credential")
+        if len(keys) > 1:
+            raise Conflict(
+                "this org has several keys; say which one to revoke (its provider, and its "
+                "name for an OpenAI-compatible server)",
+                code="credential_ambiguous",
+            )
+        self._set_status(keys[0].id, "revoked", "revoked by an admin", ended=True)
+        return keys[0]
 
     def mark_broken(self, org_id: str, credential_id: str, reason: str) -> bool:
-        """Flag the credential the upstream rejected (only if it is still the active one)."""
+        """Flag the credential the upstream rejected (only if it is still active)."""
         with self.engine.begin() as conn:
             result = conn.execute(
                 update(credentials)
@@ -207,6 +254,45 @@ class CredentialRepository:
         )
         with self.engine.connect() as conn:
             return set(conn.execute(query).scalars())
+
+    def choices(self, org_id: str) -> dict[str, tuple[Provider, str]]:
+        """model → (provider, name) of the key the admin chose for it."""
+        query = select(credential_model_choices).where(credential_model_choices.c.org_id == org_id)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        return {r["model"]: (Provider(r["provider"]), r["name"]) for r in rows}
+
+    def prefer(
+        self, org_id: str, model: str, provider: Provider, name: str, created_by: str | None
+    ) -> None:
+        """Send ``model`` to this key whenever several of the org's keys serve it."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                delete(credential_model_choices).where(
+                    credential_model_choices.c.org_id == org_id,
+                    credential_model_choices.c.model == model,
+                )
+            )
+            conn.execute(
+                credential_model_choices.insert().values(
+                    org_id=org_id,
+                    model=model,
+                    provider=provider.value,
+                    name=name,
+                    created_at=utcnow(),
+                    created_by=created_by,
+                )
+            )
+
+    def forget_choice(self, org_id: str, model: str) -> bool:
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                delete(credential_model_choices).where(
+                    credential_model_choices.c.org_id == org_id,
+                    credential_model_choices.c.model == model,
+                )
+            )
+        return result.rowcount > 0
 
     def _set_status(self, credential_id: str, status: str, reason: str, *, ended: bool) -> None:
         values: dict[str, object] = {"status": status, "status_reason": reason}

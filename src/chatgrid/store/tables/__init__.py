@@ -40,6 +40,7 @@ from chatgrid.store.tables.documents import (
 )
 from chatgrid.store.tables.domains import email_domains
 from chatgrid.store.tables.keys import (
+    credential_model_choices,
     credentials,
     pool_keys,
 )
@@ -77,6 +78,7 @@ __all__ = [
     "conversation_images",
     "conversation_shares",
     "conversations",
+    "credential_model_choices",
     "credentials",
     "document_files",
     "documents",

@@ -48,6 +48,9 @@ credentials = Table(
     metadata,
     Column("id", ID, primary_key=True),
     Column("org_id", ID, ForeignKey("orgs.id"), nullable=False),
+    # Tells apart an org's keys of one provider: "" for the one-per-provider kinds,
+    # the admin's name for each OpenAI-compatible server.
+    Column("name", String(100), nullable=False, server_default=""),
     *_upstream_columns(),
     *_sealed_secret_columns(),
     # active: in use; broken: the upstream rejected it; replaced: rotated out; revoked.
@@ -57,12 +60,28 @@ credentials = Table(
     Column("created_by", String(320), nullable=True),
     Column("ended_at", UTCDateTime, nullable=True),
     Index(
-        "uq_credentials_current_per_org",
+        "uq_credentials_current_per_provider",
         "org_id",
+        "provider",
+        "name",
         unique=True,
         sqlite_where=text("status IN ('active', 'broken')"),
         postgresql_where=text("status IN ('active', 'broken')"),
     ),
+)
+
+
+#: When two of an org's keys serve one model: the key (provider and name, so the
+#: choice outlives a rotation) the admin chose for it.
+credential_model_choices = Table(
+    "credential_model_choices",
+    metadata,
+    Column("org_id", ID, ForeignKey("orgs.id"), primary_key=True),
+    Column("model", String(200), primary_key=True),
+    Column("provider", String(24), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(320), nullable=True),
 )
 
 
