@@ -16,6 +16,9 @@ CATALOGUE = {
     "gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-5", "gpt-5-mini",
     "gpt-5-nano", "o4-mini", "text-embedding-3-small", "text-embedding-3-large",
     "text-embedding-ada-002",
+    "gpt-image-1", "dall-e-3", "dall-e-2", "whisper-1", "gpt-4o-transcribe",
+    "gpt-4o-mini-transcribe", "tts-1", "tts-1-hd", "gpt-4o-mini-tts", "omni-moderation-latest",
+    "text-moderation-latest",
 }  # fmt: skip
 
 

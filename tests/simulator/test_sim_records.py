@@ -12,7 +12,7 @@ Chat = Callable[..., AsgiResponse]
 
 RECORD_FIELDS = {
     "id", "method", "path", "query", "api_key", "headers", "body", "status", "stream",
-    "usage", "completion_tokens_sent", "cut", "client_disconnected",
+    "usage", "units", "completion_tokens_sent", "cut", "client_disconnected",
 }  # fmt: skip
 
 

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
 from random import getrandbits
-from typing import Final
+from typing import Final, Protocol
 
 import orjson
 
-from chatgrid.simulator import azure, errors, routes
+from chatgrid.simulator import audio, azure, errors, images, moderations, responses, routes
 from chatgrid.simulator.anthropic import serve_anthropic
 from chatgrid.simulator.auth import bearer_key, check_key
 from chatgrid.simulator.catalogue import CHAT_MODELS, EMBEDDING_DIMS, LIST_BODY, MODEL_BODIES
@@ -48,6 +49,33 @@ from chatgrid.simulator.wire import (
 _API_PREFIXES: Final = ("/v1/", "/openai/")
 _OPENAI_VERSION: Final = (b"openai-version", b"2020-10-01")
 _DEFAULT_MODEL: Final = "gpt-4o-mini"
+_OPERATIONS: Final = frozenset(
+    {
+        routes.RESPONSES,
+        routes.RESPONSE,
+        routes.IMAGES,
+        routes.TRANSCRIPTIONS,
+        routes.SPEECH,
+        routes.MODERATIONS,
+    }
+)
+
+
+class Operation(Protocol):
+    """A validated request to one of the newer endpoints (responses, images, audio, ...)."""
+
+    model: str
+    stream: bool
+
+    def directive_text(self) -> str: ...
+
+    def reply(
+        self, directives: Directives, record: RequestRecord
+    ) -> tuple[bytes, tuple[bytes, bytes]]: ...
+
+    def events(
+        self, directives: Directives, record: RequestRecord
+    ) -> tuple[Iterator[tuple[bytes, int]], int]: ...
 
 
 class Exchange:
@@ -143,7 +171,7 @@ class SimulatorApp:
         route = routes.resolve(record.path)
         if route is None:
             raise errors.unknown_url(record.method, record.path)
-        if record.method != route.method:
+        if record.method != route.method and not _also_allowed(route, record.method):
             raise errors.method_not_allowed(record.method, record.path, route.method)
         body: object = None
         if route.method == "POST":
@@ -166,7 +194,7 @@ class SimulatorApp:
             raise fault_error(
                 fault.status, fault.retry_after, key or "", _model_hint(body, route), route.azure
             )
-        if body is None and route.method == "POST":
+        if body is None and route.method == "POST" and route.operation != routes.TRANSCRIPTIONS:
             raise errors.unparsable_json()
         deployment_model = None
         if route.azure and route.operation != routes.MODELS:
@@ -176,6 +204,8 @@ class SimulatorApp:
             await self._chat(exchange, body, deployment_model)
         elif operation == routes.EMBEDDINGS:
             await self._embeddings(exchange, body, deployment_model)
+        elif operation in _OPERATIONS:
+            await self._operation(exchange, route, body)
         else:
             await self._metadata(exchange, route, deployment_model)
 
@@ -231,6 +261,47 @@ class SimulatorApp:
         record.status = 200
         await send_bytes(exchange.send, 200, payload, exchange.headers(JSON_TYPE))
 
+    async def _operation(self, exchange: Exchange, route: routes.Route, body: object) -> None:
+        """The newer endpoints: parse, then directives, then the reply or the stream."""
+        record = exchange.record
+        kind = route.operation
+        operation: Operation
+        if kind == routes.RESPONSES:
+            operation = responses.parse_create(body, self.state.responses)
+        elif kind == routes.RESPONSE:
+            operation = responses.parse_lookup(record.method, route.target, self.state.responses)
+        elif kind == routes.IMAGES:
+            operation = images.parse(body)
+        elif kind == routes.TRANSCRIPTIONS:
+            operation = audio.parse_transcription(record)
+        elif kind == routes.SPEECH:
+            operation = audio.parse_speech(body)
+        else:
+            operation = moderations.parse(body)
+        directives = parse_directives(operation.directive_text())
+        if directives is not NONE:
+            await _directive_faults(exchange, directives, operation.model)
+        if operation.stream:
+            events, preamble = operation.events(directives, record)
+            headers = exchange.headers(EVENT_STREAM_TYPE)
+            await send_stream(
+                exchange.send,
+                exchange.receive,
+                record,
+                headers,
+                events,
+                preamble,
+                directives.slow_ms,
+                directives.cut,
+            )
+        elif directives.cut is not None:
+            record.cut = True
+            await abort_connection(exchange.send, exchange.receive)
+        else:
+            payload, content_type = operation.reply(directives, record)
+            record.status = 200
+            await send_bytes(exchange.send, 200, payload, exchange.headers(content_type))
+
     async def _metadata(
         self, exchange: Exchange, route: routes.Route, deployment_model: str | None
     ) -> None:
@@ -254,6 +325,11 @@ async def _directive_faults(exchange: Exchange, directives: Directives, model: s
     if directives.fault is not None:
         key = exchange.record.api_key or ""
         raise fault_error(directives.fault, directives.retry_after, key, model, exchange.azure)
+
+
+def _also_allowed(route: routes.Route, method: str) -> bool:
+    """``DELETE /v1/responses/{id}`` shares its route with ``GET``."""
+    return route.operation == routes.RESPONSE and method == "DELETE"
 
 
 def _model_hint(body: object, route: routes.Route) -> str:

@@ -24,6 +24,17 @@ _MODELS: Final = (
     ("text-embedding-3-small", 1705948997, "system"),
     ("text-embedding-3-large", 1705953180, "system"),
     ("text-embedding-ada-002", 1671217299, "openai-internal"),
+    ("gpt-image-1", 1745517030, "system"),
+    ("dall-e-3", 1698785189, "system"),
+    ("dall-e-2", 1698798177, "system"),
+    ("whisper-1", 1677532384, "openai-internal"),
+    ("gpt-4o-transcribe", 1742068463, "system"),
+    ("gpt-4o-mini-transcribe", 1742068596, "system"),
+    ("tts-1", 1681940951, "openai-internal"),
+    ("tts-1-hd", 1699046015, "system"),
+    ("gpt-4o-mini-tts", 1742403959, "system"),
+    ("omni-moderation-latest", 1731689265, "system"),
+    ("text-moderation-latest", 1698705054, "system"),
 )
 
 #: Native vector size of each embedding model.
@@ -36,8 +47,23 @@ EMBEDDING_DIMS: Final[dict[str, int]] = {
 #: Embedding models that accept the ``dimensions`` parameter (ada-002 does not).
 SHORTENABLE: Final = frozenset({"text-embedding-3-small", "text-embedding-3-large"})
 
+#: The models of ``/v1/images/generations``, ``/v1/audio/...`` and ``/v1/moderations``.
+IMAGE_MODELS: Final = frozenset({"gpt-image-1", "dall-e-3", "dall-e-2"})
+TRANSCRIPTION_MODELS: Final = frozenset(
+    {"whisper-1", "gpt-4o-transcribe", "gpt-4o-mini-transcribe"}
+)
+SPEECH_MODELS: Final = frozenset({"tts-1", "tts-1-hd", "gpt-4o-mini-tts"})
+MODERATION_MODELS: Final = frozenset({"omni-moderation-latest", "text-moderation-latest"})
+
 MODEL_IDS: Final = frozenset(model_id for model_id, _, _ in _MODELS)
-CHAT_MODELS: Final = MODEL_IDS - EMBEDDING_DIMS.keys()
+CHAT_MODELS: Final = (
+    MODEL_IDS
+    - EMBEDDING_DIMS.keys()
+    - IMAGE_MODELS
+    - TRANSCRIPTION_MODELS
+    - SPEECH_MODELS
+    - MODERATION_MODELS
+)
 
 
 def _model_object(model_id: str, created: int, owned_by: str) -> dict[str, object]:

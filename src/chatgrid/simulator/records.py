@@ -86,6 +86,7 @@ class RequestRecord:
         "query",
         "status",
         "stream",
+        "units",
         "usage",
     )
 
@@ -105,6 +106,8 @@ class RequestRecord:
         self.status: int | None = None
         self.stream = False
         self.usage: Usage | None = None
+        #: What a non-token call used (images, audio seconds, characters...), for ledger tests.
+        self.units: dict[str, object] | None = None
         self.completion_tokens_sent = 0
         self.cut = False
         self.client_disconnected = False
@@ -129,6 +132,7 @@ class RequestRecord:
             "status": self.status,
             "stream": self.stream,
             "usage": self.usage.as_dict() if self.usage is not None else None,
+            "units": self.units,
             "completion_tokens_sent": self.completion_tokens_sent,
             "cut": self.cut,
             "client_disconnected": self.client_disconnected,

@@ -14,9 +14,17 @@ EMBEDDINGS: Final = "embeddings"
 MODELS: Final = "models"
 MODEL: Final = "model"
 DEPLOYMENT: Final = "deployment"
+RESPONSES: Final = "responses"
+#: ``GET`` or ``DELETE /v1/responses/{id}``; the route says GET, the dispatcher allows both.
+RESPONSE: Final = "response"
+IMAGES: Final = "images"
+TRANSCRIPTIONS: Final = "transcriptions"
+SPEECH: Final = "speech"
+MODERATIONS: Final = "moderations"
 
 _MODEL_PREFIX: Final = "/v1/models/"
 _DEPLOYMENTS_PREFIX: Final = "/openai/deployments/"
+_RESPONSE_PREFIX: Final = "/v1/responses/"
 _AZURE_OPERATIONS: Final = {"chat/completions": CHAT, "embeddings": EMBEDDINGS, "": DEPLOYMENT}
 
 
@@ -33,6 +41,11 @@ _FIXED: Final = {
     "/v1/embeddings": Route(EMBEDDINGS, "POST", False),
     "/v1/models": Route(MODELS, "GET", False),
     "/openai/models": Route(MODELS, "GET", True),
+    "/v1/responses": Route(RESPONSES, "POST", False),
+    "/v1/images/generations": Route(IMAGES, "POST", False),
+    "/v1/audio/transcriptions": Route(TRANSCRIPTIONS, "POST", False),
+    "/v1/audio/speech": Route(SPEECH, "POST", False),
+    "/v1/moderations": Route(MODERATIONS, "POST", False),
 }
 
 
@@ -43,6 +56,10 @@ def resolve(path: str) -> Route | None:
     if path.startswith(_MODEL_PREFIX):
         model = path[len(_MODEL_PREFIX) :]
         return Route(MODEL, "GET", False, model) if model else None
+    if path.startswith(_RESPONSE_PREFIX):
+        response_id = path[len(_RESPONSE_PREFIX) :]
+        valid = response_id and "/" not in response_id
+        return Route(RESPONSE, "GET", False, response_id) if valid else None
     if path.startswith(_DEPLOYMENTS_PREFIX):
         deployment, _, rest = path[len(_DEPLOYMENTS_PREFIX) :].partition("/")
         operation = _AZURE_OPERATIONS.get(rest)

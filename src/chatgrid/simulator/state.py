@@ -10,6 +10,7 @@ from chatgrid.simulator.anthropic_usage import PromptCache
 from chatgrid.simulator.azure import Deployments
 from chatgrid.simulator.faults import FaultQueue
 from chatgrid.simulator.records import MAX_RECORDS, RequestLog
+from chatgrid.simulator.responses import ResponseStore
 
 
 class SimulatorState:
@@ -18,6 +19,7 @@ class SimulatorState:
         self.faults = FaultQueue()
         self.revoked_keys: set[str] = set()
         self.deployments = Deployments()
+        self.responses = ResponseStore()
         self.prompt_cache = PromptCache()
 
     def reset(self) -> None:
@@ -26,4 +28,5 @@ class SimulatorState:
         self.faults.clear()
         self.revoked_keys.clear()
         self.deployments.clear()
+        self.responses.clear()
         self.prompt_cache.clear()
