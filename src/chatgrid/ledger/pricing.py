@@ -3,6 +3,12 @@
 Prices are micro-dollars per million tokens. A price applies from its
 ``effective_from`` date on; a later price never changes the cost of an
 earlier call.
+
+Prompt tokens come in three kinds: plain input, cache reads (OpenAI's
+``cached_tokens``, Anthropic's ``cache_read_input_tokens``) and cache writes
+(Anthropic's ``cache_creation_input_tokens``, which OpenAI does not have). A
+price without a cache-write rate charges writes as plain input, so OpenAI's
+prices and costs are what they always were.
 """
 
 from __future__ import annotations
@@ -13,9 +19,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from chatgrid.ledger.money import apply_markup, round_half_up
+from chatgrid.ledger.money import BPS_DENOMINATOR, apply_markup, round_half_up
 
 TOKENS_PER_PRICE_UNIT = 1_000_000
+#: Anthropic's cache prices relative to the model's input price, in basis points:
+#: a read costs 0.1×, a (5-minute) write 1.25×.
+ANTHROPIC_CACHE_READ_BPS = 1_000
+ANTHROPIC_CACHE_WRITE_BPS = 12_500
 _DATED_SUFFIX = re.compile(r"-\d{4}-\d{2}-\d{2}$")
 
 
@@ -26,15 +36,25 @@ class Price:
     input_per_mtok: int
     cached_input_per_mtok: int
     output_per_mtok: int
+    #: Writing the prompt cache (Anthropic); None: charged as plain input.
+    cache_write_per_mtok: int | None = None
+
+
+def scaled_price(per_mtok: int, bps: int) -> int:
+    """``per_mtok × bps / 10,000``, rounded half up to a micro-dollar (exact for the
+    cache rates of any price in whole cents per 1M tokens)."""
+    return round_half_up(per_mtok * bps, BPS_DENOMINATOR)
 
 
 @dataclass(frozen=True)
 class Usage:
-    """Token counts as the upstream reported them (``cached`` is part of ``prompt``)."""
+    """Token counts as the upstream reported them (``cached`` and ``cache_write``
+    are parts of ``prompt``)."""
 
     prompt_tokens: int
     cached_tokens: int
     completion_tokens: int
+    cache_write_tokens: int = 0
 
     @property
     def total_tokens(self) -> int:
@@ -54,9 +74,14 @@ def cost_of(usage: Usage, price: Price, *, markup_bps: int, charge_tokens: bool)
     ChatGrid charges nothing for their tokens but still reports list cost.
     """
     cached = min(usage.cached_tokens, usage.prompt_tokens)
+    written = min(usage.cache_write_tokens, usage.prompt_tokens - cached)
+    write_rate = price.input_per_mtok
+    if price.cache_write_per_mtok is not None:
+        write_rate = price.cache_write_per_mtok
     exact = (
-        (usage.prompt_tokens - cached) * price.input_per_mtok
+        (usage.prompt_tokens - cached - written) * price.input_per_mtok
         + cached * price.cached_input_per_mtok
+        + written * write_rate
         + usage.completion_tokens * price.output_per_mtok
     )
     list_micros = round_half_up(exact, TOKENS_PER_PRICE_UNIT)
