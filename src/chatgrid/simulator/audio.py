@@ -141,8 +141,8 @@ def duration_ms(content: bytes) -> int:
                 content[offset : offset + 4],
                 struct.unpack_from("<I", content, offset + 4)[0],
             )
-            if kind == b"fmt " and size >= 12:
-                byte_rate = struct.unpack_from("<I", content, offset + 12)[0]
+            if kind == b"fmt " and size >= 16:
+                byte_rate = struct.unpack_from("<I", content, offset + 16)[0]
             elif kind == b"data":
                 data_size = min(size, len(content) - offset - 8)
                 break
