@@ -93,20 +93,19 @@ class AnthropicStream:
             self._pending = buffer
             return b""
         complete, self._pending = buffer[: end + 2], buffer[end + 2 :]
-        out = []
-        for raw in complete.split(b"\n\n"):
-            payload = _data_of(raw)
-            if payload is None:
-                continue
-            try:
-                event = orjson.loads(payload)
-            except orjson.JSONDecodeError:
-                continue  # not JSON: nothing a client could use
-            if isinstance(event, dict):
-                translated = self.translate_event(event)
-                if translated:
-                    out.append(translated)
-        return b"".join(out)
+        if complete.find(b"\n\n") == end:  # one event: the usual read
+            return self._translate_raw(complete)
+        return b"".join([self._translate_raw(raw) for raw in complete.split(b"\n\n") if raw])
+
+    def _translate_raw(self, raw: bytes) -> bytes:
+        payload = _data_of(raw)
+        if payload is None:
+            return b""
+        try:
+            event = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            return b""  # not JSON: nothing a client could use
+        return self.translate_event(event) if isinstance(event, dict) else b""
 
     def translate_event(self, event: dict[str, Any]) -> bytes:
         """The OpenAI SSE bytes for one Anthropic event already parsed."""
@@ -206,9 +205,14 @@ class AnthropicStream:
 
 def _data_of(event: bytes) -> bytes | None:
     """The data of one SSE event (its ``data:`` lines joined), None if it has none."""
-    if event.startswith(b"data:") and b"\ndata:" not in event:
-        line = event[5:].split(b"\n", 1)[0]
-        return line[1:] if line.startswith(b" ") else line
+    start = event.find(b"data:")
+    if start < 0:
+        return None
+    if start == 0 or event[start - 1] == 10:  # a line of its own
+        end = event.find(b"\n", start)
+        if end < 0 or event.find(b"\ndata:", end) < 0:  # the one data line (Anthropic's way)
+            line = event[start + 5 :] if end < 0 else event[start + 5 : end]
+            return line[1:] if line[:1] == b" " else line
     found = [
         line[6:] if line.startswith(b"data: ") else line[5:]
         for line in event.split(b"\n")
