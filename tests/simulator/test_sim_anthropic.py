@@ -23,7 +23,7 @@ from anthropic.pagination import SyncPage
 from anthropic.types import Message, MessageTokensCount, ModelInfo, RawMessageStreamEvent
 from anthropic.types.shared import ErrorResponse
 
-from chatgrid.simulator.testing import TEST_KEY, RunningSimulator
+from chatgrid.simulator.testing import TEST_KEY, AsgiResponse, InProcessClient, RunningSimulator
 from chatgrid.simulator.tokens import count_text
 
 SONNET = "claude-sonnet-4-20250514"
@@ -393,6 +393,9 @@ def test_models_list_is_anthropic_for_anthropic_clients(
         sdk.models.with_raw_response.list(after_id=listed[-2]).http_response.content,
     )
     assert [m.id for m in tail.data] == listed[-1:] and tail.has_more is False
+    head = sdk.models.with_raw_response.list(before_id=listed[3], limit=2)
+    earlier = strict(SyncPage[ModelInfo], head.http_response.content)
+    assert [m.id for m in earlier.data] == listed[1:3] and earlier.has_more is True
     found = sdk.models.with_raw_response.retrieve("claude-sonnet-4-0")
     assert strict(ModelInfo, found.http_response.content).id == SONNET
     with pytest.raises(anthropic.NotFoundError):
@@ -433,3 +436,65 @@ def test_cut_stream_stops_after_k_deltas(sdk: anthropic.Anthropic, live: Running
     record = records(live)[0]
     assert record["cut"] is True and record["completion_tokens_sent"] == 3
     assert record["usage"]["output_tokens"] == 16
+
+
+ANTHROPIC_HEADERS = {"x-api-key": TEST_KEY, "anthropic-version": VERSION}
+
+
+def post_messages(client: InProcessClient, **fields: Any) -> AsgiResponse:
+    body: dict[str, Any] = {"model": SONNET, "max_tokens": 64, "messages": HELLO}
+    body.update(fields)
+    return client.request("POST", "/v1/messages", json=body, headers=ANTHROPIC_HEADERS)
+
+
+def refusal(response: AsgiResponse) -> tuple[int, str]:
+    error = strict(ErrorResponse, response.body)
+    assert error.request_id == response.headers["request-id"]
+    return response.status, str(error.error.message)
+
+
+def test_unknown_blocks_and_unanswered_tool_uses_are_refused(client: InProcessClient) -> None:
+    odd = [{"role": "user", "content": [{"type": "video", "url": "x"}]}]
+    status, message = refusal(post_messages(client, messages=odd))
+    assert status == 400
+    assert message.startswith("messages.0.content.0: Input tag 'video' found using 'type'")
+    call = {"type": "tool_use", "id": "toolu_01a", "name": "get_weather", "input": {}}
+    unanswered = [
+        *HELLO,
+        {"role": "assistant", "content": [call]},
+        {"role": "user", "content": "?"},
+    ]
+    status, message = refusal(post_messages(client, messages=unanswered, tools=[WEATHER]))
+    assert (status, message.split(":")[0]) == (400, "messages.2")
+    assert "`tool_use` ids were found without `tool_result` blocks" in message
+    assert post_messages(client, messages=unanswered[:2], tools=[WEATHER]).status == 200
+
+
+def test_at_most_four_cache_breakpoints(client: InProcessClient) -> None:
+    marked = {"type": "text", "text": "Rule.", "cache_control": {"type": "ephemeral"}}
+    assert post_messages(client, system=[marked] * 4).status == 200
+    status, message = refusal(
+        post_messages(client, system=[marked] * 4, cache_control=marked["cache_control"])
+    )
+    assert (status, message) == (
+        400,
+        "A maximum of 4 blocks with cache_control may be provided. Found 5.",
+    )
+
+
+def test_wrong_method_and_unknown_paths(client: InProcessClient) -> None:
+    wrong = client.request("GET", "/v1/messages", headers=ANTHROPIC_HEADERS)
+    assert refusal(wrong)[0] == 405 and wrong.headers["allow"] == "POST"
+    unknown = client.request("POST", "/v1/messages/batches", json={}, headers=ANTHROPIC_HEADERS)
+    assert refusal(unknown) == (404, "Not Found")
+    listed = client.request("GET", "/v1/models", headers={"x-api-key": TEST_KEY})
+    assert refusal(listed) == (400, "anthropic-version: header is required")
+
+
+def test_empty_prefill_continues_and_cut_non_stream_closes(client: InProcessClient) -> None:
+    prefill = [*HELLO, {"role": "assistant", "content": ""}]
+    assert strict(Message, post_messages(client, messages=prefill).body).stop_reason == "end_turn"
+    cut = post_messages(client, messages=[{"role": "user", "content": "Hi [sim:cut]"}])
+    assert cut.aborted and cut.status == 0
+    record = client.app.state.records.render_dicts()[-1]
+    assert record["cut"] is True and record["usage"]["output_tokens"] == 16

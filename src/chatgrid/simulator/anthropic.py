@@ -222,14 +222,16 @@ def _model_page(query: bytes) -> bytes:
         )
     limit = int(raw_limit)
     ids = [str(info["id"]) for info in _MODEL_INFOS]
-    start, end = 0, len(ids)
-    if "after_id" in fields:
-        start = _position(ids, fields["after_id"]) + 1
-    if "before_id" in fields:
-        end = _position(ids, fields["before_id"])
-        start = max(start, end - limit) if "after_id" not in fields else start
-    page = _MODEL_INFOS[start:end][:limit]
-    has_more = start + len(page) < end if "before_id" not in fields else start > 0
+    before, after = fields.get("before_id"), fields.get("after_id")
+    if before is not None:
+        end = _position(ids, before)
+        start = max(0, end - limit)
+        has_more = start > 0
+    else:
+        start = _position(ids, after) + 1 if after is not None else 0
+        end = min(len(ids), start + limit)
+        has_more = end < len(ids)
+    page = _MODEL_INFOS[start:end]
     return orjson.dumps(
         {
             "data": page,
