@@ -25,7 +25,13 @@ from chatgrid.simulator.chat import ChatReply, Choice, plan_reply
 from chatgrid.simulator.chat_request import ChatRequest
 from chatgrid.simulator.directives import Directives
 from chatgrid.simulator.records import RequestRecord, Usage
-from chatgrid.simulator.responses_input import input_messages, tool_choice, tools
+from chatgrid.simulator.responses_input import (
+    assistant_message,
+    echoed_tools,
+    input_messages,
+    tool_choice,
+    tools,
+)
 from chatgrid.simulator.responses_stream import response_events
 from chatgrid.simulator.tokens import last_message_text
 from chatgrid.simulator.wire import JSON_TYPE
@@ -223,18 +229,6 @@ def _json_mode(text: object) -> bool:
     return kind != "text"
 
 
-def assistant_message(choice: Choice) -> Message:
-    """The reply as a chat message, for the conversation a later response continues."""
-    if choice.tool_name is None:
-        return {"role": "assistant", "content": "".join(choice.words)}
-    call = {
-        "id": choice.tool_call_id,
-        "type": "function",
-        "function": {"name": choice.tool_name, "arguments": "{}"},
-    }
-    return {"role": "assistant", "content": None, "tool_calls": [call]}
-
-
 def usage_object(usage: Usage) -> dict[str, object]:
     return {
         "input_tokens": usage.prompt_tokens,
@@ -295,7 +289,7 @@ def response_object(
         "temperature": body.get("temperature", 1.0),
         "text": body.get("text") or {"format": {"type": "text"}},
         "tool_choice": body.get("tool_choice", "auto"),
-        "tools": _echoed_tools(body.get("tools")),
+        "tools": echoed_tools(body.get("tools")),
         "top_p": body.get("top_p", 1.0),
         "truncation": "disabled",
         "usage": usage_object(reply.usage),
@@ -304,21 +298,3 @@ def response_object(
     if isinstance(body.get("user"), str):
         response["user"] = body["user"]
     return response
-
-
-def _echoed_tools(raw: object) -> list[object]:
-    """The request's tools as OpenAI echoes them (function tools with every field)."""
-    if not isinstance(raw, list):
-        return []
-    echoed: list[object] = []
-    for tool in raw:
-        if isinstance(tool, dict) and tool.get("type") == "function":
-            tool = {
-                "type": "function",
-                "name": tool.get("name"),
-                "description": tool.get("description"),
-                "parameters": tool.get("parameters"),
-                "strict": tool.get("strict", True),
-            }
-        echoed.append(tool)
-    return echoed

@@ -5,7 +5,8 @@ token rule in ``tokens`` apply unchanged: ``input_text`` / ``output_text``
 parts count as text parts, ``input_image`` as an image part (85 tokens),
 ``function_call_output`` as a ``tool`` message and ``function_call`` as an
 assistant tool call. Files, audio, reasoning items and item references are
-accepted and not counted.
+accepted and not counted. The other way round, a reply becomes the assistant
+message a later response's conversation continues from.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from typing import Final
 
 from chatgrid.simulator import errors, params
+from chatgrid.simulator.chat import Choice
 
 Message = dict[str, object]
 
@@ -141,3 +143,33 @@ def tool_choice(choice: object, names: list[str]) -> str:
             f"Tool choice '{name}' not found in 'tools' parameter.", "tool_choice"
         )
     return f"function:{name}"
+
+
+def assistant_message(choice: Choice) -> Message:
+    """The reply as a chat message, for the conversation a later response continues."""
+    if choice.tool_name is None:
+        return {"role": "assistant", "content": "".join(choice.words)}
+    call = {
+        "id": choice.tool_call_id,
+        "type": "function",
+        "function": {"name": choice.tool_name, "arguments": "{}"},
+    }
+    return {"role": "assistant", "content": None, "tool_calls": [call]}
+
+
+def echoed_tools(raw: object) -> list[object]:
+    """The request's tools as OpenAI echoes them (function tools with every field)."""
+    if not isinstance(raw, list):
+        return []
+    echoed: list[object] = []
+    for tool in raw:
+        if isinstance(tool, dict) and tool.get("type") == "function":
+            tool = {
+                "type": "function",
+                "name": tool.get("name"),
+                "description": tool.get("description"),
+                "parameters": tool.get("parameters"),
+                "strict": tool.get("strict", True),
+            }
+        echoed.append(tool)
+    return echoed
