@@ -498,3 +498,29 @@ def test_empty_prefill_continues_and_cut_non_stream_closes(client: InProcessClie
     assert cut.aborted and cut.status == 0
     record = client.app.state.records.render_dicts()[-1]
     assert record["cut"] is True and record["usage"]["output_tokens"] == 16
+
+
+def test_overload_ends_a_stream_with_an_error_event(
+    sdk: anthropic.Anthropic, live: RunningSimulator
+) -> None:
+    busy = [{"role": "user", "content": "Hi [sim:overload=2]"}]
+    with sdk.messages.with_streaming_response.create(
+        model=SONNET, max_tokens=64, messages=busy, stream=True
+    ) as response:
+        events = sse_events(list(response.iter_lines()))
+    assert [name for name, _ in events][-3:] == ["content_block_delta"] * 2 + ["error"]
+    assert strict(ErrorResponse, events[-1][1]).error.type == "overloaded_error"
+    received: list[str] = []
+    with (
+        pytest.raises(anthropic.APIStatusError) as caught,
+        sdk.messages.stream(model=SONNET, max_tokens=64, messages=busy) as stream,
+    ):
+        received.extend(stream.text_stream)
+    assert len(received) == 2
+    assert caught.value.body == {
+        "type": "error",
+        "error": {"type": "overloaded_error", "message": "Overloaded"},
+    }
+    with pytest.raises(anthropic.OverloadedError):
+        sdk.messages.create(model=SONNET, max_tokens=64, messages=busy)
+    assert records(live)[0]["completion_tokens_sent"] == 2

@@ -12,7 +12,9 @@ Anthropic's shape (``anthropic_errors``): route (404/405) → body size (413)
 
 Faults and directives mean what they mean for chat, said Anthropic's way:
 500 is ``api_error``, 503 becomes 529 ``overloaded_error``, a cut closes the
-connection (streams after K ``content_block_delta`` events). Records carry an
+connection (streams after K ``content_block_delta`` events). One directive is
+Anthropic's own: ``[sim:overload=K]`` ends a stream after K deltas with an
+``event: error`` of type ``overloaded_error`` (a 529 when not streaming). Records carry an
 ``AnthropicUsage``. Token and cache rules: ``anthropic_usage``; reply rules:
 ``anthropic_reply``.
 """
@@ -20,6 +22,7 @@ connection (streams after K ``content_block_delta`` events). Records carry an
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from random import getrandbits
 from typing import Final
@@ -50,6 +53,7 @@ from chatgrid.simulator.wire import (
 )
 
 ORGANIZATION_ID: Final = b"5d8b6f0e-3c1a-4e8b-9a7d-2f6c1b0e4a93"
+_OVERLOAD_RE: Final = re.compile(r"\[sim:overload(?:=(\d{1,9}))?\]")
 _DEFAULT_LIMIT: Final = 20
 _MAX_LIMIT: Final = 1000
 
@@ -172,12 +176,17 @@ async def _handle(state: SimulatorState, channels: Channels, raw_headers: RawHea
 
 async def _messages(state: SimulatorState, channels: Channels, body: object, key: str) -> None:
     request = parse_messages_request(body)
-    directives = parse_directives(request.directive_text())
+    text = request.directive_text()
+    directives = parse_directives(text)
+    overload_after = None
     if directives is not NONE:
         if directives.delay_ms:
             await asyncio.sleep(directives.delay_ms / 1000)
         if directives.fault is not None:
             raise errs.fault_error(directives.fault, directives.retry_after)
+        overload_after = _overload_after(text)
+        if overload_after is not None and not request.stream:
+            raise errs.overloaded()
     reply = plan_message(request, directives)
     usage = input_usage(request, state.prompt_cache, key, directives.cached)
     record = channels.record
@@ -188,7 +197,7 @@ async def _messages(state: SimulatorState, channels: Channels, body: object, key
     if request.stream:
         headers = channels.headers(EVENT_STREAM_TYPE)
         headers.append((b"cache-control", b"no-cache"))
-        events = stream_events(reply, message_id, request.model, usage)
+        events = stream_events(reply, message_id, request.model, usage, overload_after)
         await send_stream(
             channels.send,
             channels.receive,
@@ -207,6 +216,12 @@ async def _messages(state: SimulatorState, channels: Channels, body: object, key
         record.status = 200
         record.completion_tokens_sent = reply.output_tokens
         await send_bytes(channels.send, 200, payload, channels.headers(JSON_TYPE))
+
+
+def _overload_after(text: str) -> int | None:
+    """``[sim:overload=K]`` (Anthropic only): the stream fails after K deltas."""
+    found = _OVERLOAD_RE.findall(text)
+    return int(found[-1] or 0) if found else None
 
 
 def _model_page(query: bytes) -> bytes:

@@ -7,7 +7,8 @@ one ``content_block_delta`` per word (``text_delta``; a tool call sends its
 input as one ``input_json_delta``), ``content_block_stop``, ``message_delta``
 (stop reason and the cumulative usage), ``message_stop``. The first three
 carry no content, so ``[sim:cut=K]`` cuts after K deltas and a cut stream
-never shows its ``message_delta``.
+never shows its ``message_delta``; ``[sim:overload=K]`` ends it after K
+deltas with Anthropic's mid-stream ``error`` event instead.
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ PREAMBLE: Final = 3
 
 _PING: Final = b'event: ping\ndata: {"type": "ping"}\n\n'
 _BLOCK_STOP: Final = b'event: content_block_stop\ndata: {"type":"content_block_stop","index":0}\n\n'
+_OVERLOADED: Final = (
+    b"event: error\n"
+    b'data: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n'
+)
 _MESSAGE_STOP: Final = b'event: message_stop\ndata: {"type":"message_stop"}\n\n'
 _TEXT_DELTA: Final = (
     b"event: content_block_delta\n"
@@ -42,9 +47,17 @@ def _event(name: bytes, payload: dict[str, object]) -> bytes:
 
 
 def stream_events(
-    reply: MessageReply, message_id: str, model: str, usage: InputUsage
+    reply: MessageReply,
+    message_id: str,
+    model: str,
+    usage: InputUsage,
+    overload_after: int | None = None,
 ) -> Iterator[tuple[bytes, int]]:
-    """Every event of the stream, each with the output tokens it delivers."""
+    """Every event of the stream, each with the output tokens it delivers.
+
+    ``overload_after=K``: after K deltas an ``error`` event (``overloaded_error``)
+    ends the stream, as Anthropic ends one it cannot finish.
+    """
     start: dict[str, object] = {
         "id": message_id,
         "type": "message",
@@ -73,10 +86,16 @@ def stream_events(
         undelivered = 0
     last = len(reply.words) - 1
     for index, word in enumerate(reply.words):
+        if index == overload_after:
+            yield _OVERLOADED, 0
+            return
         # The words a stop sequence swallowed are charged to the last delta.
         tokens = undelivered if index == last else 1
         undelivered -= tokens
         yield _TEXT_DELTA % orjson.dumps(word), tokens
+    if overload_after is not None:
+        yield _OVERLOADED, 0
+        return
     yield _BLOCK_STOP, undelivered
     final = usage_object(usage, reply.output_tokens)
     del final["cache_creation"], final["service_tier"]
