@@ -115,6 +115,7 @@ bench: $(STAMP)
 	@command -v wrk > /dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/gateway.py
 	$(BIN)/python bench/workers.py
+	$(BIN)/python bench/tracing.py
 	$(BIN)/python bench/retrieval.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/render.py

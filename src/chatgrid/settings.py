@@ -224,6 +224,12 @@ class Settings(BaseSettings):
         default=None,
         description="Bearer token Prometheus sends to GET /metrics (unset: no /metrics, 404).",
     )
+    otel_endpoint: str | None = Field(
+        default=None,
+        pattern=r"^https?://",
+        description="OTLP/HTTP receiver traces are sent to (its base URL; /v1/traces is added). "
+        "Unset: no traces, unless OTEL_EXPORTER_OTLP_ENDPOINT or _TRACES_ENDPOINT is set.",
+    )
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -13,6 +13,7 @@ calls through the same ``Gatekeeper.admit`` and :meth:`Gateway.relay_and_settle`
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from time import perf_counter
 
@@ -51,6 +52,7 @@ from chatgrid.metrics.recorder import UNKNOWN_MODE, Metrics, endpoint_of
 from chatgrid.store.checkpoint import WalCheckpointer
 from chatgrid.store.ledger_writer import LedgerWriter
 from chatgrid.sync import ReplicaSync
+from chatgrid.tracing import start_tracing
 
 _BEARER = b"bearer "
 #: The status a request is counted with when its client left before it was answered.
@@ -85,12 +87,15 @@ class Gateway:
         self.sync = ReplicaSync(context.settings, on_change=self._changed)
         self.ledger = LedgerWriter(context.engine, on_batch=self.metrics.ledger_batch)
         self.checkpointer = WalCheckpointer(context.engine)
+        #: None unless a trace receiver is configured: then nothing on /v1 traces anything.
+        self.tracing = start_tracing(context.settings)
         self.relay = Relay(
             session,
             self.ledger,
             on_key_rejected=RejectedKeys(context, self._changed),
             drain_timeout=context.settings.drain_timeout_seconds,
             streams=self.streams,
+            tracing=self.tracing,
         )
         self.max_body = context.settings.max_body_bytes
 
@@ -108,8 +113,16 @@ class Gateway:
         await self.metering.close()
         await self.checkpointer.stop()
         self.ledger.close()
+        if self.tracing is not None:
+            await asyncio.to_thread(self.tracing.shutdown)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.tracing is not None:
+            await self.tracing.serve(scope, receive, send, self._answer)
+            return
+        await self._answer(scope, receive, send)
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = perf_counter()
         # The request's id: the caller's own when valid, else the id of the call
         # it will make, so that without one the two are the same.

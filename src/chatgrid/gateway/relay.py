@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 import aiohttp
 
@@ -36,6 +37,9 @@ from chatgrid.ledger.entries import LedgerEntry
 from chatgrid.ledger.pricing import Usage
 from chatgrid.store.ledger_writer import LedgerUnavailable, LedgerWriter
 
+if TYPE_CHECKING:
+    from chatgrid.tracing.spans import Tracing  # imported only when tracing is on
+
 log = logging.getLogger(__name__)
 
 KeyRejectedHook = Callable[[CallPlan, int], Awaitable[None]]
@@ -55,8 +59,10 @@ class Relay:
         on_key_rejected: KeyRejectedHook,
         drain_timeout: float,
         streams: StreamRegistry,
+        tracing: Tracing | None = None,
     ) -> None:
         self.streams = streams
+        self.tracing = tracing
         self.session = session
         self.ledger = ledger
         self.on_key_rejected = on_key_rejected
@@ -68,6 +74,15 @@ class Relay:
         """Relay the call to ``sink``; with ``failover``, retry other pooled keys before
         the first byte. Returns the ledger entry of the attempt that answered (handed to
         the ledger even when the ledger could not commit it: it is still what was used)."""
+        if self.tracing is not None:
+            mode = plan.route.mode.value
+            relayed = self._forward(plan, sink, failover)
+            return await self.tracing.upstream_call(plan.caller.org_id, mode, relayed)
+        return await self._forward(plan, sink, failover)
+
+    async def _forward(
+        self, plan: CallPlan, sink: Sink, failover: PoolFailover | None
+    ) -> LedgerEntry:
         while True:
             try:
                 response = await self.session.post(
@@ -139,7 +154,10 @@ class Relay:
 
     async def _record(self, entry: LedgerEntry) -> bool:
         try:
-            await self.ledger.record(entry)
+            if self.tracing is None:
+                await self.ledger.record(entry)
+            else:
+                await self.tracing.ledger_write(entry, self.ledger.record(entry))
         except LedgerUnavailable:
             return False
         return True
