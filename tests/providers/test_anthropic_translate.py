@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import collections.abc
 import copy
+import itertools
 import types
 import typing
 from typing import Any
@@ -115,6 +116,8 @@ def to_anthropic(data: dict[str, Any]) -> dict[str, Any]:
             assert isinstance(value, int | float) and 0 <= value <= 1, (name, value)
     problem = mismatch(typed, params)
     assert problem is None, problem
+    roles = [m["role"] for m in body["messages"]]
+    assert all(a != b for a, b in itertools.pairwise(roles)), f"roles alternate: {roles}"
     return body
 
 
