@@ -64,6 +64,7 @@ class MessagesRequest:
     """The parts of a valid request that shape the reply and its usage."""
 
     __slots__ = (
+        "breakpoints",
         "cache_last",
         "max_tokens",
         "messages",
@@ -89,6 +90,8 @@ class MessagesRequest:
         self.tool_choice = "auto"
         #: Top-level ``cache_control``: its TTL, applied to the last block.
         self.cache_last: str | None = None
+        #: How many ``cache_control`` markers the request carries (at most four).
+        self.breakpoints = 0
 
     def directive_text(self) -> str:
         """The last turn's text (text blocks and tool results), where directives live."""
@@ -297,6 +300,7 @@ def _check_breakpoints(request: MessagesRequest) -> None:
         for index, block in enumerate(message.blocks):
             found += blocks.cache_control(block, f"messages.{number}.content.{index}") is not None
     found += request.cache_last is not None
+    request.breakpoints = found
     if found > blocks.MAX_BREAKPOINTS:
         raise errs.invalid_request(
             f"A maximum of {blocks.MAX_BREAKPOINTS} blocks with cache_control may be provided. "

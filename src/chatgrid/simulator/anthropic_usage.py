@@ -159,19 +159,23 @@ def _walk(request: MessagesRequest, namespace: bytes) -> tuple[int, list[_Breakp
 
 def input_total(request: MessagesRequest) -> int:
     """All input tokens, cached or not (``POST /v1/messages/count_tokens``)."""
-    return _walk(request, b"")[0]
+    total = PER_REQUEST
+    if request.system:
+        total += PER_MESSAGE + sum(block_tokens(block) for block in request.system)
+    for message in request.messages:
+        total += PER_MESSAGE + sum(block_tokens(block) for block in message.blocks)
+    return total
 
 
 def input_usage(
     request: MessagesRequest, cache: PromptCache, key: str, cached: int | None
 ) -> InputUsage:
     """Split the request's input tokens into uncached, written and read (see above)."""
-    total, breakpoints = _walk(request, key.encode())
-    if cached is not None:
-        read = min(cached, total)
+    if cached is not None or not request.breakpoints:
+        total = input_total(request)
+        read = min(cached or 0, total)
         return InputUsage(total - read, 0, 0, read)
-    if not breakpoints:
-        return InputUsage(total, 0, 0, 0)
+    total, breakpoints = _walk(request, key.encode())
     read = 0
     for breakpoint in breakpoints:
         if breakpoint.digest in cache:
