@@ -46,6 +46,7 @@ MODEL = "claude-sonnet-4-5"
 PNG = (  # a 1×1 pixel
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
 )
+WEATHER_TOOL = {"type": "function", "function": {"name": "get_weather"}}
 #: Sampling parameters the API still takes on the models that support sampling, though the
 #: SDK's types (1.0 on) no longer list them: its MIGRATION.md sends them via ``extra_body``.
 WIRE_ONLY = frozenset({"temperature", "top_p"})
@@ -593,3 +594,26 @@ def test_translate_answer_hands_the_ledger_all_four_counts() -> None:
 @pytest.mark.parametrize("payload", [b"not json", b"[]", b'{"type": "error", "error": {}}'])
 def test_a_body_that_is_not_a_message_is_not_translated(payload: bytes) -> None:
     assert translate_answer(payload, created=CREATED) is None
+
+
+@pytest.mark.parametrize(
+    ("data", "param"),
+    [
+        (chat({"role": "system", "content": "Only a system prompt."}), "messages"),
+        (chat(user("x"), tools={"type": "function"}), "tools"),
+        (chat(user("x"), tools=["get_weather"]), "tools[0]"),
+        (
+            chat(user("x"), {"role": "assistant", "tool_calls": [{"id": "t1", "function": {}}]}),
+            "messages[1].tool_calls[0]",
+        ),
+        (chat(user("x"), {"role": "tool", "content": "18°C"}), "messages[1].tool_call_id"),
+        (chat(user(None)), "messages[0].content"),
+        (chat(user("x"), tools=[WEATHER_TOOL], tool_choice="sometimes"), "tool_choice"),
+    ],
+)
+def test_malformed_requests_are_refused_with_the_field_named(
+    data: dict[str, Any], param: str
+) -> None:
+    with pytest.raises(InvalidRequest) as refused:
+        anthropic_request(data)
+    assert refused.value.param == param

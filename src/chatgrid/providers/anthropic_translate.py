@@ -63,8 +63,13 @@ def max_output_tokens(data: dict[str, Any]) -> int:
 def anthropic_request(data: dict[str, Any]) -> dict[str, Any]:
     """The Messages body for an OpenAI chat completions body (already checked by
     ``gateway.bodies.chat_call``); raises :class:`InvalidRequest` for what Claude cannot do."""
-    _refuseunsupported(data)
+    _refuse_unsupported(data)
     system, messages = _messages(data["messages"])
+    if not messages:
+        raise InvalidRequest(
+            "Claude models need at least one user message besides the system prompt",
+            param="messages",
+        )
     body: dict[str, Any] = {
         "model": data["model"],
         "max_tokens": max_output_tokens(data),
@@ -81,6 +86,8 @@ def anthropic_request(data: dict[str, Any]) -> dict[str, Any]:
         body["metadata"] = {"user_id": user}
     tools = data.get("tools")
     if tools:
+        if not isinstance(tools, list):
+            raise InvalidRequest("tools must be an array", param="tools")
         body["tools"] = [_tool(tool, i) for i, tool in enumerate(tools)]
         choice = _tool_choice(data.get("tool_choice"), data.get("parallel_tool_calls"))
         if choice is not None:
@@ -105,7 +112,7 @@ def _sampling(data: dict[str, Any], body: dict[str, Any]) -> None:
             body[name] = value
 
 
-def _refuseunsupported(data: dict[str, Any]) -> None:
+def _refuse_unsupported(data: dict[str, Any]) -> None:
     n = data.get("n")
     if n is not None and n != 1:
         raise unsupported("n must be 1: Claude models give one choice per call", "n")
@@ -156,8 +163,12 @@ def _assistant_blocks(message: dict[str, Any], index: int) -> list[dict[str, Any
     for number, call in enumerate(message.get("tool_calls") or ()):
         where = f"messages[{index}].tool_calls[{number}]"
         function = call.get("function") if isinstance(call, dict) else None
-        if not isinstance(function, dict) or not isinstance(call.get("id"), str):
-            raise InvalidRequest(f"{where} must have an id and a function", param=where)
+        if (
+            not isinstance(function, dict)
+            or not isinstance(call.get("id"), str)
+            or not isinstance(function.get("name"), str)
+        ):
+            raise InvalidRequest(f"{where} must have an id and a function name", param=where)
         arguments = function.get("arguments") or "{}"
         try:
             parsed = orjson.loads(arguments)
@@ -192,8 +203,9 @@ def _tool_result(message: dict[str, Any], index: int) -> dict[str, Any]:
 
 
 def _tool(tool: Any, index: int) -> dict[str, Any]:
-    function = tool.get("function") if isinstance(tool, dict) else None
-    if tool.get("type") != "function" or not isinstance(function, dict):
+    is_function = isinstance(tool, dict) and tool.get("type") == "function"
+    function = tool.get("function") if is_function else None
+    if not isinstance(function, dict):
         raise unsupported(f"tools[{index}] must be a function tool", f"tools[{index}]")
     name = function.get("name")
     if not isinstance(name, str) or not name:
