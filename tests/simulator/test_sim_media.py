@@ -112,6 +112,7 @@ def test_dall_e_answers_urls_or_base64_at_its_own_sizes(
         ({"model": "dall-e-2"}, 400, "prompt"),
         ({"model": "gpt-4o", "prompt": PROMPT}, 400, "model"),
         ({"model": "dall-e-9", "prompt": PROMPT}, 404, None),
+        ({"model": "gpt-image-1", "prompt": PROMPT, "stream": True}, 400, "stream"),
     ],
 )
 def test_bad_image_requests_get_openai_errors(
@@ -186,6 +187,9 @@ def test_gpt_4o_transcribe_reports_tokens_and_refuses_verbose_json(
     assert refused.value.param == "response_format"
     with pytest.raises(openai.NotFoundError) as unknown:
         sdk.audio.transcriptions.create(file=other, model="whisper-9")
+    with pytest.raises(openai.BadRequestError) as streamed:
+        sdk.audio.transcriptions.create(file=other, model="gpt-4o-transcribe", stream=True)
+    assert streamed.value.param == "stream"
     assert unknown.value.code == "model_not_found"
 
 
@@ -237,6 +241,9 @@ def test_bad_speech_requests_get_openai_errors(sdk: openai.OpenAI) -> None:
     assert long_input.value.param == "input"
     with pytest.raises(openai.NotFoundError):
         sdk.audio.speech.create(model="tts-9", voice="alloy", input="Hi")
+    with pytest.raises(openai.BadRequestError) as streamed:
+        sdk.audio.speech.create(model="tts-1", voice="alloy", input="Hi", stream_format="sse")
+    assert streamed.value.param == "stream_format"
 
 
 # Moderations

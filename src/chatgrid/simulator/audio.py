@@ -181,6 +181,8 @@ def parse_transcription(record: RequestRecord) -> Transcription:
         if model in MODEL_IDS:
             raise errors.invalid_value("model", model, tuple(sorted(TRANSCRIPTION_MODELS)))
         raise errors.model_not_found(model)
+    if fields.get("stream") == "true":
+        raise not_simulated("stream")
     response_format = fields.get("response_format", "json")
     allowed = _WHISPER_FORMATS if model == "whisper-1" else _GPT_FORMATS
     if response_format not in allowed:
@@ -243,6 +245,13 @@ def wav_header(data_size: int, rate: int = SAMPLE_RATE) -> bytes:
     )  # fmt: skip
 
 
+def not_simulated(param: str) -> errors.ApiError:
+    """A 400 for what OpenAI serves and the simulator does not (streamed audio)."""
+    return errors.invalid_request(
+        f"The simulator does not stream audio: '{param}' is not supported here.", param
+    )
+
+
 def parse_speech(body: object) -> Speech:
     if not isinstance(body, dict):
         raise errors.invalid_type("body", "an object", body)
@@ -275,6 +284,8 @@ def parse_speech(body: object) -> Speech:
     if not isinstance(kind, str) or kind not in _SPEECH_TYPES:
         raise errors.invalid_value("response_format", kind, tuple(_SPEECH_TYPES))
     speech.response_format = kind
+    if body.get("stream_format") == "sse":
+        raise not_simulated("stream_format")
     speed = body.get("speed")
     if speed is not None:
         if not isinstance(speed, int | float) or isinstance(speed, bool):

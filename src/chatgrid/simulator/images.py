@@ -142,6 +142,10 @@ def parse(body: object) -> ImageRequest:
             "empty_string",
         )
     request = ImageRequest(_model(body.get("model")), prompt)
+    if body.get("stream") is True:
+        raise errors.invalid_request(
+            "The simulator does not stream images: 'stream' is not supported here.", "stream"
+        )
     model = request.model
     request.n = params.integer(body, "n", 1, 1 if model == "dall-e-3" else MAX_IMAGES) or 1
     request.size = _choice(body, "size", _SIZES[model]) or _AUTO_SIZE
