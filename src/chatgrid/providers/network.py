@@ -95,6 +95,8 @@ def public_socket(addr_info: AddrInfoType) -> socket.socket:
 # many self-hosted model servers) closes after 5 s, and a request written onto a connection
 # the server is closing fails without telling whether it was processed (a 502 to the caller).
 IDLE_CONNECTION_SECONDS = 4.0
+UPSTREAM_CONNECTIONS = 4096
+"""Upstream connections one process may hold at once (the pool's limit)."""
 
 
 def create_upstream_session(settings: Settings) -> aiohttp.ClientSession:
@@ -108,8 +110,10 @@ def create_upstream_session(settings: Settings) -> aiohttp.ClientSession:
     if not settings.allow_private_upstreams:
         kwargs["resolver"] = PublicOnlyResolver()
         kwargs["socket_factory"] = public_socket
+    # Every open stream holds one upstream connection for its whole length, so the pool
+    # must hold at least as many as one worker keeps streams open (bench/scale.py: 1,000).
     connector = aiohttp.TCPConnector(
-        limit=512,
+        limit=UPSTREAM_CONNECTIONS,
         limit_per_host=0,
         ttl_dns_cache=30,
         keepalive_timeout=IDLE_CONNECTION_SECONDS,
