@@ -1,7 +1,9 @@
-"""The org's own upstream key from the console: connect, rotate, revoke, health.
+"""The org's own upstream keys from the console: connect, rotate, revoke, health.
 
-``keys.set_credential`` validates the key upstream before saving; a refusal
-comes back as a plain sentence for the admin and is audited by fingerprint.
+An org holds one key per provider (several OpenAI-compatible servers, each
+named), and each has the whole lifecycle on its own. ``keys.set_credential``
+validates a key upstream before saving; a refusal comes back as a plain
+sentence for the admin and is audited by fingerprint.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from datetime import datetime
 from chatgrid.admin import keys
 from chatgrid.audit import Actor
 from chatgrid.context import AppContext
-from chatgrid.errors import InvalidRequest, UpstreamRefused
+from chatgrid.errors import InvalidRequest, NotFound, UpstreamRefused
 from chatgrid.identity.users import has_control_characters
 from chatgrid.providers.base import Provider, UpstreamConfig
 from chatgrid.store.credentials import StoredKey
@@ -48,6 +50,7 @@ class CredentialStatus:
     last_used_at: datetime | None
     status: str  # active | broken
     status_reason: str | None
+    name: str = ""  # tells an org's OpenAI-compatible servers apart
 
     @property
     def healthy(self) -> bool:
@@ -105,16 +108,39 @@ def upstream_config(
     )
 
 
+def key_name(provider: Provider, name: str | None) -> str:
+    """The name that tells an org's keys of one provider apart: only OpenAI-compatible
+    servers have one ("" is the unnamed server); the other providers hold one key each."""
+    name = (name or "").strip()
+    if not name:
+        return ""
+    if provider is not Provider.OPENAI_COMPATIBLE:
+        raise InvalidRequest(
+            "only OpenAI-compatible servers are named; an org holds one key of each other provider",
+            param="name",
+        )
+    if len(name) > 100 or has_control_characters(name):
+        raise InvalidRequest("a key's name is 1 to 100 characters", param="name")
+    return name
+
+
 async def connect_credential(
-    ctx: AppContext, org_id: str, actor: Actor, config: UpstreamConfig, key: str
+    ctx: AppContext,
+    org_id: str,
+    actor: Actor,
+    config: UpstreamConfig,
+    key: str,
+    name: str = "",
 ) -> StoredKey:
-    """Validate, then connect (or rotate to) the key; the old one stops for new calls at once."""
+    """Validate, then connect (or rotate to) the key for its provider and name; the one it
+    replaces stops for new calls at once, and the org's other keys are untouched."""
+    name = key_name(config.provider, name)
     key = key.strip()
     if not key or len(key) > 1000 or not key.isascii() or not key.isprintable():
         raise KeyNotAccepted("paste the whole API key", param="api_key", code="key_malformed")
-    previous = ctx.credentials.current(org_id)
+    previous = ctx.credentials.find(org_id, config.provider, name)
     try:
-        stored = await keys.set_credential(ctx, org_id, config, key, actor=actor.email)
+        stored = await keys.set_credential(ctx, org_id, config, key, actor=actor.email, name=name)
     except UpstreamRefused as refusal:
         ctx.audit.record(
             org_id,
@@ -123,6 +149,7 @@ async def connect_credential(
             None,
             {
                 "provider": config.provider.value,
+                "name": name,
                 "fingerprint": fingerprint_of(key),
                 "code": refusal.code,
                 "reason": refusal.message,
@@ -133,6 +160,7 @@ async def connect_credential(
         ) from None
     details: dict[str, object] = {
         "provider": stored.config.provider.value,
+        "name": stored.name,
         "fingerprint": stored.sealed.fingerprint,
     }
     if previous is not None:
@@ -142,23 +170,63 @@ async def connect_credential(
     return stored
 
 
-def revoke_credential(ctx: AppContext, org_id: str, actor: Actor) -> StoredKey:
-    revoked = keys.revoke_credential(ctx, org_id)
+def revoke_credential(
+    ctx: AppContext,
+    org_id: str,
+    actor: Actor,
+    provider: Provider | None = None,
+    name: str | None = None,
+) -> StoredKey:
+    """Revoke one key (the org's only one when none is named); in force when this returns."""
+    revoked = keys.revoke_credential(ctx, org_id, provider, name)
     ctx.audit.record(
         org_id,
         actor,
         "credential.revoked",
         revoked.id,
-        {"provider": revoked.config.provider.value, "fingerprint": revoked.sealed.fingerprint},
+        {
+            "provider": revoked.config.provider.value,
+            "name": revoked.name,
+            "fingerprint": revoked.sealed.fingerprint,
+        },
     )
     return revoked
 
 
-def credential_status(ctx: AppContext, org_id: str) -> CredentialStatus | None:
-    """What an admin may see of the current key: never the key, only how to recognize it."""
-    stored = ctx.credentials.current(org_id)
+def prefer_key(
+    ctx: AppContext, org_id: str, actor: Actor, model: str, provider: Provider, name: str = ""
+) -> StoredKey:
+    """Send ``model`` to this key whenever several of the org's keys serve it."""
+    model = model.strip()
+    if not 0 < len(model) <= 200 or has_control_characters(model):
+        raise InvalidRequest("a model name is 1 to 200 characters", param="model")
+    stored = ctx.credentials.find(org_id, provider, name)
     if stored is None:
-        return None
+        raise NotFound("this org has no such key to prefer", code="no_credential")
+    ctx.credentials.prefer(org_id, model, provider, name, actor.email)
+    ctx.changes.bump()
+    ctx.audit.record(
+        org_id,
+        actor,
+        "credential.preferred",
+        stored.id,
+        {"model": model, "provider": provider.value, "name": name},
+    )
+    return stored
+
+
+def credential_status(ctx: AppContext, org_id: str) -> CredentialStatus | None:
+    """The org's first key (its only one, for most orgs): see ``credential_statuses``."""
+    statuses = credential_statuses(ctx, org_id)
+    return statuses[0] if statuses else None
+
+
+def credential_statuses(ctx: AppContext, org_id: str) -> list[CredentialStatus]:
+    """What an admin may see of each current key: never the key, only how to recognize it."""
+    return [_status(ctx, org_id, stored) for stored in ctx.credentials.active(org_id)]
+
+
+def _status(ctx: AppContext, org_id: str, stored: StoredKey) -> CredentialStatus:
     return CredentialStatus(
         id=stored.id,
         provider=stored.config.provider.value,
@@ -175,4 +243,5 @@ def credential_status(ctx: AppContext, org_id: str) -> CredentialStatus | None:
         last_used_at=ctx.usage.last_used(org_id, stored.sealed.fingerprint),
         status=stored.status,
         status_reason=stored.status_reason,
+        name=stored.name,
     )

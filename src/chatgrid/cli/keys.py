@@ -20,7 +20,10 @@ from chatgrid.errors import InvalidRequest
 from chatgrid.providers.base import Provider, UpstreamConfig
 from chatgrid.store.credentials import StoredKey
 
-credential_app = typer.Typer(help="An org's own upstream key (BYOK).", no_args_is_help=True)
+credential_app = typer.Typer(
+    help="An org's own upstream keys (BYOK): one per provider, OpenAI-compatible servers named.",
+    no_args_is_help=True,
+)
 pool_app = typer.Typer(help="Pooled upstream keys for shared-credit orgs.", no_args_is_help=True)
 vault_app = typer.Typer(help="The master key.", no_args_is_help=True)
 
@@ -56,7 +59,16 @@ def _upstream_config(
         fail(exc.message)
 
 
-ProviderOpt = Annotated[Provider, typer.Option(help="openai, azure or openai-compatible.")]
+ProviderOpt = Annotated[
+    Provider, typer.Option(help="openai, azure, anthropic, gemini or openai-compatible.")
+]
+WhichProviderOpt = Annotated[
+    Provider | None, typer.Option("--provider", help="Which of the org's keys (its provider).")
+]
+NameOpt = Annotated[
+    str | None,
+    typer.Option("--name", help="An OpenAI-compatible server's name (one org, several servers)."),
+]
 BaseUrlOpt = Annotated[str | None, typer.Option(help="Base URL (Azure: the resource endpoint).")]
 OrganizationOpt = Annotated[str | None, typer.Option(help="OpenAI organization header.")]
 ProjectOpt = Annotated[str | None, typer.Option(help="OpenAI project header.")]
@@ -76,37 +88,77 @@ TpmOpt = Annotated[
 def credential_set(
     org: OrgArg,
     provider: ProviderOpt = Provider.OPENAI,
+    name: NameOpt = None,
     base_url: BaseUrlOpt = None,
     organization: OrganizationOpt = None,
     project: ProjectOpt = None,
     api_version: ApiVersionOpt = None,
     deployment: DeploymentOpt = None,
 ) -> None:
-    """Connect (or rotate) an org's key, read from stdin and validated upstream first."""
+    """Connect (or rotate) the org's key for a provider, read from stdin, validated upstream
+    first; the org's keys of other providers (and other names) are untouched."""
     config = _upstream_config(provider, base_url, organization, project, api_version, deployment)
     key = read_secret()
     with admin_context() as ctx:
         org_id = ctx.orgs.get(org).id
         stored = run_async(
-            lambda: credentials.connect_credential(ctx, org_id, Actor.cli(), config, key)
+            lambda: credentials.connect_credential(
+                ctx, org_id, Actor.cli(), config, key, name or ""
+            )
         )
         emit(stored.public())
 
 
 @credential_app.command("show")
 def credential_show(org: OrgArg) -> None:
-    """Show the org's current key: fingerprint and last four only."""
+    """List the org's keys (each provider's, each named server's): fingerprint and last four
+    only, and which key the admin chose for a model two of them serve."""
     with admin_context() as ctx:
-        stored = ctx.credentials.current(ctx.orgs.get(org).id)
-        emit(None if stored is None else stored.public())
+        org_id = ctx.orgs.get(org).id
+        choices = ctx.credentials.choices(org_id)
+        emit(
+            {
+                "keys": [stored.public() for stored in ctx.credentials.active(org_id)],
+                "preferred": {
+                    model: {"provider": provider.value, "name": name}
+                    for model, (provider, name) in sorted(choices.items())
+                },
+            }
+        )
 
 
 @credential_app.command("revoke")
-def credential_revoke(org: OrgArg) -> None:
-    """Revoke the org's key; no server uses it once this returns."""
+def credential_revoke(org: OrgArg, provider: WhichProviderOpt = None, name: NameOpt = None) -> None:
+    """Revoke one of the org's keys (its only one needs no --provider); no server uses it
+    once this returns."""
     with admin_context() as ctx:
-        revoked = credentials.revoke_credential(ctx, ctx.orgs.get(org).id, Actor.cli())
-        emit({"id": revoked.id, "fingerprint": revoked.sealed.fingerprint, "revoked": True})
+        revoked = credentials.revoke_credential(
+            ctx, ctx.orgs.get(org).id, Actor.cli(), provider, name
+        )
+        emit(
+            {
+                "id": revoked.id,
+                "provider": revoked.config.provider.value,
+                "name": revoked.name,
+                "fingerprint": revoked.sealed.fingerprint,
+                "revoked": True,
+            }
+        )
+
+
+@credential_app.command("prefer")
+def credential_prefer(
+    org: OrgArg,
+    model: Annotated[str, typer.Argument(help="The model two of the org's keys serve.")],
+    provider: Annotated[Provider, typer.Option(help="The key to send it to: its provider.")],
+    name: NameOpt = None,
+) -> None:
+    """Send a model to one key when several of the org's keys serve it (in force at once)."""
+    with admin_context() as ctx:
+        stored = credentials.prefer_key(
+            ctx, ctx.orgs.get(org).id, Actor.cli(), model, provider, name or ""
+        )
+        emit({"model": model, "provider": provider.value, "name": stored.name, "id": stored.id})
 
 
 @pool_app.command("add")

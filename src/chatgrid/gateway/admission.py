@@ -25,6 +25,7 @@ from chatgrid.billing.trials import trial_state
 from chatgrid.errors import (
     ChatGridError,
     CredentialUnusable,
+    InvalidRequest,
     ModelNotAllowed,
     OrgSuspended,
     TrialEnded,
@@ -47,28 +48,48 @@ from chatgrid.ledger.entries import LedgerEntry
 from chatgrid.limits.enforcer import Limiter, admission_for, combined
 from chatgrid.limits.windows import Admission
 from chatgrid.metrics.recorder import Metrics
+from chatgrid.providers.base import PROVIDER_LABELS, Provider
 from chatgrid.providers.targets import call_url
 from chatgrid.store.budgets import month_of
 
 #: Why a BYOK org cannot call. Made afresh for each refusal: an exception raised
 #: again keeps every traceback it was raised with, and the frames those hold.
-_PROBLEMS: dict[str, Callable[[], ChatGridError]] = {
-    "no_credential": lambda: CredentialUnusable(
+#: Each takes the provider's name as a person reads it (the key's, or OpenAI's).
+_PROBLEMS: dict[str, Callable[[str], ChatGridError]] = {
+    "no_credential": lambda _: CredentialUnusable(
         "Your organization has not connected an OpenAI key yet — ask an admin to add one."
     ),
-    "broken": lambda: UpstreamKeyRejected(
-        "Your organization's OpenAI key was rejected by OpenAI — ask an admin to reconnect it."
+    "broken": lambda label: UpstreamKeyRejected(
+        f"Your organization's {label} key was rejected by {label} — ask an admin to reconnect it."
     ),
-    "private_upstream": lambda: CredentialUnusable(
+    "private_upstream": lambda _: CredentialUnusable(
         "Your organization's key points at a private address this instance may not call — "
         "ask an admin.",
         code="private_upstream",
     ),
-    "unreadable": lambda: CredentialUnusable(
+    "unreadable": lambda _: CredentialUnusable(
         "Your organization's key cannot be used right now — ask an admin to reconnect it.",
         code="credential_unreadable",
     ),
 }
+
+
+def _problem(route: OrgRoute) -> ChatGridError:
+    assert route.problem is not None
+    label = PROVIDER_LABELS[route.provider] if route.provider is not None else "OpenAI"
+    return _PROBLEMS[route.problem](label)
+
+
+def anthropic_not_callable(model: str) -> ChatGridError:
+    """The seam for Claude on ``/v1/chat/completions``: the call is planned on the org's
+    Anthropic key, and refused here until the relay translates it (``relay_anthropic``
+    over ``providers.anthropic_translate``); the relay's wiring replaces this refusal."""
+    return InvalidRequest(
+        f"The model '{model}' is served by your organization's Anthropic key, which "
+        "ChatGrid cannot call through /v1/chat/completions yet.",
+        param="model",
+        code="model_not_supported",
+    )
 
 
 @dataclass(slots=True)
@@ -172,7 +193,7 @@ class Gatekeeper:
             if trial.read_only:
                 raise TrialEnded(trial.message)
         if route.mode is BillingMode.BYOK and route.problem is not None:
-            raise _PROBLEMS[route.problem]()
+            raise _problem(route)
         return route
 
     async def plan(
@@ -195,8 +216,13 @@ class Gatekeeper:
         price = prices.price_for(prepared.model, started_at.date())
         pool_key_id = None
         if route.mode is BillingMode.BYOK:
+            route = route.for_model(prepared.model)  # the one key this call uses
+            if route.problem is not None:
+                raise _problem(route)
             target = route.target
             assert target is not None
+            if target.provider is Provider.ANTHROPIC:
+                raise anthropic_not_callable(prepared.model)
         else:
             if price is None:
                 raise ModelNotAllowed(

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -24,7 +24,7 @@ from chatgrid.identity.models import BillingMode, OrgStatus
 from chatgrid.identity.tokens import member_user_tag
 from chatgrid.ledger.pricing import PriceBook
 from chatgrid.limits.policy import NO_LIMITS, OrgPolicy
-from chatgrid.providers import UpstreamTarget, build_target
+from chatgrid.providers import Provider, UpstreamTarget, build_target
 from chatgrid.providers.network import PrivateUpstreamRefused, refuse_private
 from chatgrid.store.budgets import OrgTerms, month_of
 from chatgrid.store.credentials import StoredKey
@@ -47,7 +47,14 @@ class Caller:
 
 @dataclass(frozen=True, slots=True)
 class OrgRoute:
-    """How one org's calls are made right now."""
+    """How one org's calls are made right now.
+
+    A BYOK org's route holds one narrower route per key it has (``keys``),
+    each with that key's target, credential and models, and which of them
+    serves a model (``for_model``). Admission plans a call on the narrowed
+    route, so everything after it (ledger, a 401 marking the key broken, a
+    revoked key cutting its streams) sees the one key the call used.
+    """
 
     org_id: str
     mode: BillingMode
@@ -59,7 +66,61 @@ class OrgRoute:
     policy: OrgPolicy = NO_LIMITS
     operator_policy: OrgPolicy = NO_LIMITS  # shared credits only
     terms: OrgTerms | None = None
-    problem: str | None = None  # why a BYOK org cannot call: no_credential, broken, unreadable
+    # Why a BYOK org (or one key) cannot call: no_credential, broken, unreadable...
+    problem: str | None = None
+    provider: Provider | None = None  # a key's route: its provider and name
+    key_name: str = ""
+    keys: tuple[OrgRoute, ...] = ()  # BYOK: a route per key, usable ones first
+    by_model: Mapping[str, OrgRoute] = field(default_factory=dict)
+
+    def for_model(self, model: str) -> OrgRoute:
+        """The route of the key that serves ``model``: the admin's choice when two
+        keys list it, else the first listing it (OpenAI and Azure first); a model
+        no key lists goes to the provider its name suggests, else the first key."""
+        found = self.by_model.get(model)
+        if found is not None:
+            return found
+        usable = [k for k in self.keys if k.problem is None] or list(self.keys)
+        if not usable:
+            return self
+        wanted = _provider_by_name(model)
+        if wanted is not None:
+            named = [k for k in usable if k.provider is wanted]
+            if named:
+                return named[0]
+        others = [k for k in usable if k.provider is not Provider.ANTHROPIC]
+        return (others or usable)[0]
+
+
+def _provider_by_name(model: str) -> Provider | None:
+    if model.startswith("claude"):
+        return Provider.ANTHROPIC
+    if model.startswith("gemini"):
+        return Provider.GEMINI
+    return None
+
+
+def models_served(
+    keys: tuple[OrgRoute, ...], choices: Mapping[str, tuple[Provider, str]]
+) -> dict[str, OrgRoute]:
+    """model → the key route that serves it: the admin's choice among usable keys,
+    else the first usable key listing it, else the first (unusable) one listing it."""
+    served: dict[str, OrgRoute] = {}
+    for key in sorted(keys, key=lambda k: k.problem is not None):  # stable: rank kept
+        for model in key.models:
+            served.setdefault(model, key)
+    for model, (provider, name) in choices.items():
+        chosen = next(
+            (
+                k
+                for k in keys
+                if k.provider is provider and k.key_name == name and k.problem is None
+            ),
+            None,
+        )
+        if chosen is not None:
+            served[model] = chosen
+    return served
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,21 +228,38 @@ class Directory:
 
         if org.billing_mode is BillingMode.SHARED:
             return route(operator_policy=ctx.policies.operator(org.id))
-        stored = ctx.credentials.current(org.id)
-        if stored is None:
+        keys = tuple(self._key_route(route, stored) for stored in ctx.credentials.active(org.id))
+        if not keys:
             return route(problem="no_credential")
+        usable = [k for k in keys if k.problem is None]
+        first = (usable or list(keys))[0]
+        return route(
+            target=first.target,
+            credential_id=first.credential_id,
+            models=frozenset().union(*(k.models for k in usable)),
+            problem=None if usable else first.problem,
+            provider=first.provider,
+            key_name=first.key_name,
+            keys=keys,
+            by_model=models_served(keys, ctx.credentials.choices(org.id)),
+        )
+
+    def _key_route(self, route: Callable[..., OrgRoute], stored: StoredKey) -> OrgRoute:
+        """The org's route narrowed to one of its keys (with why it cannot call, if so)."""
+        common: dict[str, Any] = {
+            "credential_id": stored.id,
+            "provider": stored.config.provider,
+            "key_name": stored.name,
+            "models": frozenset(stored.models),
+        }
         if stored.status == "broken":
-            return route(credential_id=stored.id, problem="broken")
+            return route(problem="broken", **common)
         if not self._reachable(stored):
-            return route(credential_id=stored.id, problem="private_upstream")
+            return route(problem="private_upstream", **common)
         key = self._open(stored)
         if key is None:
-            return route(credential_id=stored.id, problem="unreadable")
-        return route(
-            target=build_target(stored.config, key, stored.sealed.fingerprint),
-            credential_id=stored.id,
-            models=frozenset(stored.models),
-        )
+            return route(problem="unreadable", **common)
+        return route(target=build_target(stored.config, key, stored.sealed.fingerprint), **common)
 
     async def pool(self) -> list[PoolTarget]:
         if self._pool is not None:

@@ -39,6 +39,15 @@ PROVIDER_ORDER: tuple[Provider, ...] = (
     Provider.OPENAI_COMPATIBLE,
 )
 
+#: A provider's name as a person reads it.
+PROVIDER_LABELS: dict[Provider, str] = {
+    Provider.OPENAI: "OpenAI",
+    Provider.AZURE: "Azure OpenAI",
+    Provider.ANTHROPIC: "Anthropic",
+    Provider.GEMINI: "Google Gemini",
+    Provider.OPENAI_COMPATIBLE: "OpenAI-compatible server",
+}
+
 #: Where a provider is reached when the admin names no URL.
 DEFAULT_BASE_URLS: dict[Provider, str] = {
     Provider.OPENAI: OPENAI_BASE_URL,
