@@ -14,6 +14,7 @@ import pytest
 
 from chatgrid.ledger.pricing import (
     ANTHROPIC_CACHE_READ_BPS,
+    ANTHROPIC_CACHE_WRITE_1H_BPS,
     ANTHROPIC_CACHE_WRITE_BPS,
     Price,
     Usage,
@@ -33,6 +34,7 @@ def claude_price(input_per_mtok: int, output_per_mtok: int) -> Price:
         cached_input_per_mtok=scaled_price(input_per_mtok, ANTHROPIC_CACHE_READ_BPS),
         output_per_mtok=output_per_mtok,
         cache_write_per_mtok=scaled_price(input_per_mtok, ANTHROPIC_CACHE_WRITE_BPS),
+        cache_write_1h_per_mtok=scaled_price(input_per_mtok, ANTHROPIC_CACHE_WRITE_1H_BPS),
     )
 
 
@@ -45,6 +47,16 @@ def test_cache_rates_are_exact_fractions_of_the_input_price(
 ) -> None:
     price = claude_price(input_per_mtok, 15_000_000)
     assert (price.cached_input_per_mtok, price.cache_write_per_mtok) == (read, write)
+    assert price.cache_write_1h_per_mtok == 2 * input_per_mtok
+
+
+def test_writes_kept_an_hour_cost_twice_the_input_price() -> None:
+    # 100 written for 5 minutes, 200 for an hour, at $3 in: 100×3.75 + 200×6 = 1575
+    usage = AnthropicUsage(
+        output_tokens=0, cache_write_tokens=300, cache_write_1h_tokens=200
+    ).ledger_usage()
+    cost = cost_of(usage, claude_price(3_000_000, 15_000_000), markup_bps=0, charge_tokens=True)
+    assert cost.list_micros == 1575
 
 
 def test_a_call_with_cache_reads_and_writes_costs_what_anthropic_charges() -> None:

@@ -190,3 +190,18 @@ def test_an_unknown_model_is_openais_model_not_found(upstream: httpx.Client) -> 
     error = error_from_anthropic(error_object, answer.status_code)
     assert (error.status, error.code) == (404, "model_not_found")
     assert "claude-nope" in error.message
+
+
+def test_cache_writes_kept_an_hour_reach_the_ledger_as_such(upstream: httpx.Client) -> None:
+    marker = {"type": "ephemeral", "ttl": "1h"}
+    manual = {"type": "text", "text": "A long manual. " * 40, "cache_control": marker}
+    body = {
+        "model": MODEL,
+        "messages": [
+            {"role": "system", "content": [manual]},
+            {"role": "user", "content": "Question one?"},
+        ],
+    }
+    _, usage = completion(upstream, body)
+    assert usage.cache_write_tokens > 0
+    assert usage.cache_write_1h_tokens == usage.cache_write_tokens

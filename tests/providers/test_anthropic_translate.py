@@ -457,11 +457,34 @@ def test_legacy_function_messages_and_unknown_parts_are_refused() -> None:
         anthropic_request(chat(user("x"), tools=[{"type": "custom", "custom": {"name": "g"}}]))
 
 
+@pytest.mark.parametrize(
+    ("data", "param"),
+    [
+        (chat({"role": "system", "content": "Only a system prompt."}), "messages"),
+        (chat(user("x"), tools={"type": "function"}), "tools"),
+        (chat(user("x"), tools=["get_weather"]), "tools[0]"),
+        (
+            chat(user("x"), {"role": "assistant", "tool_calls": [{"id": "t1", "function": {}}]}),
+            "messages[1].tool_calls[0]",
+        ),
+        (chat(user("x"), {"role": "tool", "content": "18°C"}), "messages[1].tool_call_id"),
+        (chat(user(None)), "messages[0].content"),
+        (chat(user("x"), tools=[WEATHER_TOOL], tool_choice="sometimes"), "tool_choice"),
+    ],
+)
+def test_malformed_requests_are_refused_with_the_field_named(
+    data: dict[str, Any], param: str
+) -> None:
+    with pytest.raises(InvalidRequest) as refused:
+        anthropic_request(data)
+    assert refused.value.param == param
+
+
 # --- answers -------------------------------------------------------------------------------
 
 
 def message(
-    content: list[dict[str, Any]], stop_reason: str = "end_turn", **usage: int
+    content: list[dict[str, Any]], stop_reason: str = "end_turn", **usage: Any
 ) -> dict[str, Any]:
     """An answer as Anthropic sends it, built with the SDK's own type."""
     counts = {"input_tokens": 12, "output_tokens": 7, **usage}
@@ -596,24 +619,18 @@ def test_a_body_that_is_not_a_message_is_not_translated(payload: bytes) -> None:
     assert translate_answer(payload, created=CREATED) is None
 
 
-@pytest.mark.parametrize(
-    ("data", "param"),
-    [
-        (chat({"role": "system", "content": "Only a system prompt."}), "messages"),
-        (chat(user("x"), tools={"type": "function"}), "tools"),
-        (chat(user("x"), tools=["get_weather"]), "tools[0]"),
-        (
-            chat(user("x"), {"role": "assistant", "tool_calls": [{"id": "t1", "function": {}}]}),
-            "messages[1].tool_calls[0]",
-        ),
-        (chat(user("x"), {"role": "tool", "content": "18°C"}), "messages[1].tool_call_id"),
-        (chat(user(None)), "messages[0].content"),
-        (chat(user("x"), tools=[WEATHER_TOOL], tool_choice="sometimes"), "tool_choice"),
-    ],
-)
-def test_malformed_requests_are_refused_with_the_field_named(
-    data: dict[str, Any], param: str
-) -> None:
-    with pytest.raises(InvalidRequest) as refused:
-        anthropic_request(data)
-    assert refused.value.param == param
+def test_cache_writes_kept_an_hour_are_told_apart_for_the_ledger() -> None:
+    answer = message(
+        [{"type": "text", "text": "x"}],
+        input_tokens=5,
+        cache_creation_input_tokens=300,
+        cache_creation={"ephemeral_5m_input_tokens": 100, "ephemeral_1h_input_tokens": 200},
+    )
+    translated = translate_answer(orjson.dumps(answer), created=CREATED)
+    assert translated is not None and translated.usage is not None
+    ledger = translated.usage.ledger_usage()
+    assert (ledger.prompt_tokens, ledger.cache_write_tokens, ledger.cache_write_1h_tokens) == (
+        305,
+        300,
+        200,
+    )

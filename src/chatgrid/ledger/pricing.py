@@ -6,9 +6,10 @@ earlier call.
 
 Prompt tokens come in three kinds: plain input, cache reads (OpenAI's
 ``cached_tokens``, Anthropic's ``cache_read_input_tokens``) and cache writes
-(Anthropic's ``cache_creation_input_tokens``, which OpenAI does not have). A
-price without a cache-write rate charges writes as plain input, so OpenAI's
-prices and costs are what they always were.
+(Anthropic's ``cache_creation_input_tokens``, which OpenAI does not have;
+those kept an hour cost more than those kept 5 minutes). A price without a
+cache-write rate charges writes as plain input, so OpenAI's prices and costs
+are what they always were.
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ from chatgrid.ledger.money import BPS_DENOMINATOR, apply_markup, round_half_up
 
 TOKENS_PER_PRICE_UNIT = 1_000_000
 #: Anthropic's cache prices relative to the model's input price, in basis points:
-#: a read costs 0.1×, a (5-minute) write 1.25×.
+#: a read costs 0.1×, a write 1.25× (kept 5 minutes) or 2× (kept an hour).
 ANTHROPIC_CACHE_READ_BPS = 1_000
 ANTHROPIC_CACHE_WRITE_BPS = 12_500
+ANTHROPIC_CACHE_WRITE_1H_BPS = 20_000
 _DATED_SUFFIX = re.compile(r"-\d{4}-\d{2}-\d{2}$")
 
 
@@ -38,6 +40,8 @@ class Price:
     output_per_mtok: int
     #: Writing the prompt cache (Anthropic); None: charged as plain input.
     cache_write_per_mtok: int | None = None
+    #: Writing it for an hour instead of 5 minutes; None: at ``cache_write_per_mtok``.
+    cache_write_1h_per_mtok: int | None = None
 
 
 def scaled_price(per_mtok: int, bps: int) -> int:
@@ -55,6 +59,7 @@ class Usage:
     cached_tokens: int
     completion_tokens: int
     cache_write_tokens: int = 0
+    cache_write_1h_tokens: int = 0  # of cache_write_tokens, those kept an hour
 
     @property
     def total_tokens(self) -> int:
@@ -75,13 +80,18 @@ def cost_of(usage: Usage, price: Price, *, markup_bps: int, charge_tokens: bool)
     """
     cached = min(usage.cached_tokens, usage.prompt_tokens)
     written = min(usage.cache_write_tokens, usage.prompt_tokens - cached)
+    written_1h = min(usage.cache_write_1h_tokens, written)
     write_rate = price.input_per_mtok
     if price.cache_write_per_mtok is not None:
         write_rate = price.cache_write_per_mtok
+    write_1h_rate = write_rate
+    if price.cache_write_1h_per_mtok is not None:
+        write_1h_rate = price.cache_write_1h_per_mtok
     exact = (
         (usage.prompt_tokens - cached - written) * price.input_per_mtok
         + cached * price.cached_input_per_mtok
-        + written * write_rate
+        + (written - written_1h) * write_rate
+        + written_1h * write_1h_rate
         + usage.completion_tokens * price.output_per_mtok
     )
     list_micros = round_half_up(exact, TOKENS_PER_PRICE_UNIT)

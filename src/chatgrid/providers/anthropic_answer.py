@@ -39,12 +39,14 @@ def _count(value: Any) -> int:
 
 @dataclass(frozen=True, slots=True)
 class AnthropicUsage:
-    """The four counts Anthropic bills by, as it reported them."""
+    """The four counts Anthropic bills by, as it reported them (and, of the cache writes,
+    those kept an hour, which cost more)."""
 
     input_tokens: int = 0
     output_tokens: int = 0
     cache_read_tokens: int = 0
     cache_write_tokens: int = 0
+    cache_write_1h_tokens: int = 0
 
     @classmethod
     def from_mapping(cls, usage: Any, base: AnthropicUsage | None = None) -> AnthropicUsage:
@@ -58,11 +60,14 @@ class AnthropicUsage:
             value = usage.get(key)
             return default if value is None else _count(value)
 
+        by_ttl = usage.get("cache_creation")
+        hour = by_ttl.get("ephemeral_1h_input_tokens") if isinstance(by_ttl, dict) else None
         return cls(
             input_tokens=pick("input_tokens", base.input_tokens),
             output_tokens=pick("output_tokens", base.output_tokens),
             cache_read_tokens=pick("cache_read_input_tokens", base.cache_read_tokens),
             cache_write_tokens=pick("cache_creation_input_tokens", base.cache_write_tokens),
+            cache_write_1h_tokens=base.cache_write_1h_tokens if hour is None else _count(hour),
         )
 
     @property
@@ -84,6 +89,7 @@ class AnthropicUsage:
             cached_tokens=self.cache_read_tokens,
             completion_tokens=self.output_tokens,
             cache_write_tokens=self.cache_write_tokens,
+            cache_write_1h_tokens=self.cache_write_1h_tokens,
         )
 
 

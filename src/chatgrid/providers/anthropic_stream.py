@@ -81,6 +81,7 @@ class AnthropicStream:
             cached_tokens=known.cache_read_tokens,
             completion_tokens=max(known.output_tokens, self.content_chunks),
             cache_write_tokens=known.cache_write_tokens,
+            cache_write_1h_tokens=known.cache_write_1h_tokens,
         )
 
     def feed(self, data: bytes) -> bytes:
