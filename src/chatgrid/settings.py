@@ -42,6 +42,11 @@ class Settings(BaseSettings):
         le=30,
         description="A replica that has not confirmed admin state for this long refuses calls.",
     )
+    model_refresh_seconds: float = Field(
+        default=3600.0,
+        ge=0,
+        description="How often every key's model list is asked of its provider again (0: never).",
+    )
     master_key: SecretStr | None = Field(
         default=None,
         description=(

@@ -12,6 +12,7 @@ import typer
 from chatgrid.cli.backups import backup, restore
 from chatgrid.cli.billing import invoice_app, plan_app
 from chatgrid.cli.domains import domain_app
+from chatgrid.cli.key_refresh import credential_refresh
 from chatgrid.cli.keys import credential_app, pool_app, vault_app
 from chatgrid.cli.people import member_app, operator_app, org_app, token_app
 from chatgrid.cli.policy import limits_app
@@ -30,6 +31,7 @@ app = typer.Typer(
 for command in (serve, migrate, simulator, usage, backup, restore):
     app.command()(command)
 org_app.command("require-mfa")(org_require_mfa)
+credential_app.command("refresh")(credential_refresh)
 for sub, name in [
     (org_app, "org"),
     (member_app, "member"),

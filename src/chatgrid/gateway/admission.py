@@ -42,6 +42,7 @@ from chatgrid.gateway.directory import (
 )
 from chatgrid.gateway.failover import PoolFailover, pool_unavailable
 from chatgrid.gateway.metering import Metering
+from chatgrid.gateway.model_refresh import ModelLists, model_not_found
 from chatgrid.gateway.pool_budget import PoolBudget
 from chatgrid.identity.models import BillingMode
 from chatgrid.ledger.entries import LedgerEntry
@@ -120,6 +121,8 @@ class Gatekeeper:
         self.metering = metering
         self.pool_health = pool_health
         self.pool_budget = pool_budget
+        #: Asks a key's provider about a model its stored list lacks (gateway.model_refresh).
+        self.model_lists: ModelLists | None = None
 
     async def admit(
         self,
@@ -246,10 +249,9 @@ class Gatekeeper:
                 code="model_not_deployed",
             )
         if route.mode is BillingMode.BYOK and route.models and prepared.model not in route.models:
-            raise ModelNotAllowed(
-                f"The model '{prepared.model}' is not available with your organization's key.",
-                param="model",
-            )
+            if self.model_lists is None:
+                raise model_not_found(prepared.model)
+            await self.model_lists.confirm(route, prepared.model)  # asks the provider, or 404
         return CallPlan(
             call_id=call_id or new_call_id(),
             request_id=request_ids.current(),

@@ -40,6 +40,7 @@ from chatgrid.gateway.http import (
     send_error,
 )
 from chatgrid.gateway.metering import Metering
+from chatgrid.gateway.model_refresh import ModelLists
 from chatgrid.gateway.pool_budget import PoolBudget
 from chatgrid.gateway.rejected_keys import RejectedKeys
 from chatgrid.gateway.relay import Relay
@@ -87,6 +88,8 @@ class Gateway:
         self.sync = ReplicaSync(context.settings, on_change=self._changed)
         self.ledger = LedgerWriter(context.engine, on_batch=self.metrics.ledger_batch)
         self.checkpointer = WalCheckpointer(context.engine)
+        # Keys' model lists: refreshed on a schedule, and asked about an unlisted model.
+        self.model_lists = self.gatekeeper.model_lists = ModelLists(context, session)
         #: None unless a trace receiver is configured: then nothing on /v1 traces anything.
         self.tracing = start_tracing(context.settings)
         self.relay = Relay(
@@ -106,12 +109,14 @@ class Gateway:
     async def start(self) -> None:
         await self.sync.start()
         self.checkpointer.start()
+        self.model_lists.start()
 
     async def close(self) -> None:
         await self.sync.stop()
         await self.limiter.close()
         await self.metering.close()
         await self.checkpointer.stop()
+        await self.model_lists.close()
         self.ledger.close()
         if self.tracing is not None:
             await asyncio.to_thread(self.tracing.shutdown)

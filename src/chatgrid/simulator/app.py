@@ -29,6 +29,7 @@ from chatgrid.simulator.control import handle_control
 from chatgrid.simulator.directives import NONE, Directives, parse_directives
 from chatgrid.simulator.embeddings import parse_embedding_request, render_embeddings
 from chatgrid.simulator.faults import fault_error
+from chatgrid.simulator.key_models import withheld_answer
 from chatgrid.simulator.records import MAX_RECORDS, RequestRecord, Usage
 from chatgrid.simulator.state import SimulatorState
 from chatgrid.simulator.stream import send_stream
@@ -196,6 +197,11 @@ class SimulatorApp:
             )
         if body is None and route.method == "POST" and route.operation != routes.TRANSCRIPTIONS:
             raise errors.unparsable_json()
+        hidden = self.state.key_models.hidden(key)
+        if hidden and (listing := withheld_answer(route, body, hidden)) is not None:
+            exchange.record.status = 200
+            await send_bytes(exchange.send, 200, listing, exchange.headers(JSON_TYPE))
+            return
         deployment_model = None
         if route.azure and route.operation != routes.MODELS:
             deployment_model = self.state.deployments.model_for(route.target)

@@ -11,6 +11,7 @@ POST    /_sim/faults                 ``{"status", "count"?, "retry_after"?}``
 GET     /_sim/faults                 the pending scheduled faults
 DELETE  /_sim/faults                 drop the pending scheduled faults
 POST    /_sim/keys/revoke            ``{"key"}``: 401 for that key from now on
+POST    /_sim/keys/models            ``{"key", "withhold"?, "release"?}``: models it sees
 POST    /_sim/azure/deployments      ``{"deployment", "model"}``
 GET     /_sim/azure/deployments      the registered deployments
 POST    /_sim/reset                  all of the above back to empty
@@ -79,6 +80,10 @@ def _revoke_key(state: SimulatorState, body: object) -> object:
     return {"revoked": True}
 
 
+def _key_models(state: SimulatorState, body: object) -> object:
+    return state.key_models.change(body)
+
+
 def _register_deployment(state: SimulatorState, body: object) -> object:
     if not isinstance(body, dict):
         raise errors.invalid_type("body", "an object", body)
@@ -106,6 +111,7 @@ _ROUTES: Final[dict[str, dict[str, Handler]]] = {
     "/_sim/requests": {"GET": _list_records, "DELETE": _clear_records},
     "/_sim/faults": {"POST": _schedule_fault, "GET": _pending_faults, "DELETE": _clear_faults},
     "/_sim/keys/revoke": {"POST": _revoke_key},
+    "/_sim/keys/models": {"POST": _key_models},
     "/_sim/azure/deployments": {"POST": _register_deployment, "GET": _list_deployments},
     "/_sim/reset": {"POST": _reset},
 }

@@ -9,6 +9,7 @@ from __future__ import annotations
 from chatgrid.simulator.anthropic_usage import PromptCache
 from chatgrid.simulator.azure import Deployments
 from chatgrid.simulator.faults import FaultQueue
+from chatgrid.simulator.key_models import KeyModels
 from chatgrid.simulator.records import MAX_RECORDS, RequestLog
 from chatgrid.simulator.responses import ResponseStore
 
@@ -19,6 +20,7 @@ class SimulatorState:
         self.faults = FaultQueue()
         self.revoked_keys: set[str] = set()
         self.deployments = Deployments()
+        self.key_models = KeyModels()
         self.responses = ResponseStore()
         self.prompt_cache = PromptCache()
 
@@ -28,5 +30,6 @@ class SimulatorState:
         self.faults.clear()
         self.revoked_keys.clear()
         self.deployments.clear()
+        self.key_models.clear()
         self.responses.clear()
         self.prompt_cache.clear()

@@ -10,6 +10,7 @@ from chatgrid.web.api import (
     conversation_shares,
     documents,
     domains,
+    key_refresh,
     members,
     operator,
     orgs,
@@ -45,6 +46,7 @@ def api_router() -> APIRouter:
     for module in (
         auth,
         orgs,
+        key_refresh,
         members,
         tokens,
         reports,
