@@ -16,9 +16,9 @@ stream      ``StreamTracker.feed`` of a 50-chunk OpenAI    ``AnthropicStream.fee
             stream, one read per event                     the same answer from Anthropic
 ==========  =============================================  ===========================
 
-Each figure is the median of many timed batches; "added" is translation
-minus pass-through. The HTTP side by side (``make bench``) comes with the
-gateway's wiring.
+Batches of each are timed turn about; each figure is a median over the
+batches, "added" the median of the pairs' differences. The HTTP side by side
+(``make bench``) comes with the gateway's wiring.
 
     .venv/bin/python bench/translate.py [--batches 200] [--chunks 50]
 """
@@ -192,17 +192,27 @@ def streams(chunks: int) -> tuple[list[bytes], list[bytes]]:
     return openai_events, anthropic_events
 
 
-def median_us(func: Callable[[], object], batches: int, per_batch: int) -> float:
-    """Median µs of one call, over ``batches`` timed batches of ``per_batch`` calls."""
+def paired_us(
+    baseline: Callable[[], object], translated: Callable[[], object], batches: int, per_batch: int
+) -> tuple[float, float, float]:
+    """Median µs of one call of each, and of their difference, over ``batches`` pairs of
+    timed batches taken turn about (so both see the same moment of a shared machine)."""
     for _ in range(per_batch):
-        func()
-    samples = []
+        baseline()
+        translated()
+    base, moved, added = [], [], []
     for _ in range(batches):
         start = time.perf_counter_ns()
         for _ in range(per_batch):
-            func()
-        samples.append((time.perf_counter_ns() - start) / per_batch / 1_000)
-    return statistics.median(samples)
+            baseline()
+        middle = time.perf_counter_ns()
+        for _ in range(per_batch):
+            translated()
+        end = time.perf_counter_ns()
+        base.append((middle - start) / per_batch / 1_000)
+        moved.append((end - middle) / per_batch / 1_000)
+        added.append(moved[-1] - base[-1])
+    return statistics.median(base), statistics.median(moved), statistics.median(added)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -250,11 +260,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'part':<22} {'pass-through':>13} {'translated':>11} {'added':>9} {'ratio':>7}")
     added: dict[str, float] = {}
     for name, baseline, translated, per_batch in rows:
-        base = median_us(baseline, args.batches, per_batch)
-        moved = median_us(translated, args.batches, per_batch)
-        added[name.split()[0]] = moved - base
+        base, moved, more = paired_us(baseline, translated, args.batches, per_batch)
+        added[name.split()[0]] = more
         ratio = moved / base
-        print(f"{name:<22} {base:>11.1f}µs {moved:>9.1f}µs {moved - base:>7.1f}µs {ratio:>6.1f}×")
+        print(f"{name:<22} {base:>11.1f}µs {moved:>9.1f}µs {more:>7.1f}µs {ratio:>6.1f}×")
     whole = added["request"] + added["answer"]
     streamed = added["request"] + added["stream"]
     print(

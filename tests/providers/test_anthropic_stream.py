@@ -353,3 +353,40 @@ def test_parsed_events_translate_as_their_bytes_do() -> None:
     translator = AnthropicStream(forward_usage=True, created=CREATED)
     from_dicts = b"".join(translator.translate_event(e) for e in events_of(TOOL_STREAM))
     assert from_dicts == translate(TOOL_STREAM, forward_usage=True)[1]
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        "plain words",
+        'she said "hi"',
+        "a back\\slash",
+        "ends with a backslash \\",
+        "a line\nbreak\tand a tab",
+        "ünïcödé and 😀",
+        '"}}',
+        "}}",
+        "",
+    ],
+)
+def test_text_deltas_read_without_parsing_say_what_parsing_them_says(words: str) -> None:
+    event = text(0, words)
+    fast = AnthropicStream(forward_usage=False, created=CREATED)
+    fast.feed(start())
+    parsed = AnthropicStream(forward_usage=False, created=CREATED)
+    parsed.feed(start())
+    out = fast.feed(event)
+    assert orjson.loads(out[6:]) == orjson.loads(parsed.translate_event(events_of(event)[0])[6:])
+    assert ChatCompletionChunk.model_validate_json(out[6:]).choices[0].delta.content == words
+    assert fast.content_chunks == parsed.content_chunks == 1
+
+
+def test_a_text_delta_escaped_differently_still_reads_as_its_text() -> None:
+    escaped = (
+        b'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,'
+        b'"delta":{"type":"text_delta","text":"caf\\u00e9 \\ud83d\\ude00"}}\n\n'
+    )
+    translator = AnthropicStream(forward_usage=False, created=CREATED)
+    out = translator.feed(start() + escaped)
+    last = out[:-2].split(b"\n\n")[-1]
+    assert ChatCompletionChunk.model_validate_json(last[6:]).choices[0].delta.content == "café 😀"

@@ -41,6 +41,8 @@ from chatgrid.providers.anthropic_errors import error_from_anthropic
 _OPEN_END: Final = b',"logprobs":null,"finish_reason":null}]}\n\n'
 _ROLE: Final = b'{"role":"assistant","content":""}'
 _CONTENT: Final = b'{"content":'
+_TEXT_DELTA_HEAD: Final = b'{"type":"content_block_delta","index":'
+_TEXT_DELTA_TEXT: Final = b',"delta":{"type":"text_delta","text":"'
 
 
 class AnthropicStream:
@@ -99,9 +101,22 @@ class AnthropicStream:
         return b"".join([self._translate_raw(raw) for raw in complete.split(b"\n\n") if raw])
 
     def _translate_raw(self, raw: bytes) -> bytes:
-        payload = _data_of(raw)
+        line = raw.find(b"\ndata: ")  # Anthropic's way: an event line, then one data line
+        end = raw.find(b"\n", line + 7) if line >= 0 else -1
+        if end >= 0 and raw.find(b"\ndata:", end) < 0:
+            payload: bytes | None = raw[line + 7 : end]
+        else:
+            payload = _data_of(raw)
         if payload is None:
             return b""
+        if payload.startswith(_TEXT_DELTA_HEAD) and payload.endswith(b'"}}'):
+            start = payload.find(_TEXT_DELTA_TEXT, len(_TEXT_DELTA_HEAD))
+            # With no quote inside, the rest is the text's own JSON string as Anthropic
+            # escaped it, and the event holds nothing else: it goes out unparsed.
+            if start > 0 and b'"' not in payload[start + len(_TEXT_DELTA_TEXT) : -3]:
+                self.content_chunks += 1
+                text = payload[start + len(_TEXT_DELTA_TEXT) - 1 : -2]
+                return self._head + _CONTENT + text + b"}" + _OPEN_END
         try:
             event = orjson.loads(payload)
         except orjson.JSONDecodeError:
