@@ -24,7 +24,8 @@ Anthropic event                          OpenAI chunk(s)
 ``data: [DONE]`` is not written here: as for OpenAI, the relay sends it once
 the ledger entry is committed (``done`` says the upstream finished).
 Chunks are assembled from pre-built byte strings around the one part that
-changes, which keeps a text delta near one ``orjson.dumps`` of its text.
+changes; a text delta in Anthropic's own layout is not even parsed: its JSON
+string goes into the chunk as it came (anything else is parsed and rebuilt).
 """
 
 from __future__ import annotations
