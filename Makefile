@@ -15,6 +15,7 @@ help:
 	@echo "make test       lint, types, and the whole suite on SQLite and PostgreSQL"
 	@echo "make simulator  start the local OpenAI simulator on :$(SIM_PORT)"
 	@echo "make bench      gateway overhead, retrieval, ingestion and rendering speed"
+	@echo "make bench-anchors  LiteLLM measured beside ChatGrid (installs it into .venv-anchors)"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -111,6 +112,9 @@ test-calendar: $(STAMP)
 
 test: lint typecheck test-sqlite test-postgres test-calendar
 
+# bench/scale.py's soak, in seconds: `make bench` runs the whole 10 minutes unless told otherwise.
+BENCH_SOAK_SECONDS ?= 600
+
 bench: $(STAMP)
 	@command -v wrk > /dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/gateway.py
@@ -120,9 +124,27 @@ bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/render.py
 	$(BIN)/python bench/page.py
+	BENCH_SOAK_SECONDS=$(BENCH_SOAK_SECONDS) $(BIN)/python bench/scale.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
 
 bench-retrieval: $(STAMP)
 	$(BIN)/python bench/retrieval.py
+
+# LiteLLM in a venv of its own, never ChatGrid's; never part of `make test`. Pinned to an exact
+# release: 1.82.7 and 1.82.8 on PyPI were an attacker's uploads (bench/anchors.py refuses them).
+LITELLM_VERSION ?= 1.82.6
+ANCHORS_VENV := .venv-anchors
+ANCHORS_STAMP := $(ANCHORS_VENV)/.installed-litellm-$(LITELLM_VERSION)
+
+$(ANCHORS_STAMP):
+	$(PYTHON) -m venv $(ANCHORS_VENV)
+	$(ANCHORS_VENV)/bin/pip install --quiet --upgrade pip
+	$(ANCHORS_VENV)/bin/pip install --quiet --only-binary=:all: 'litellm[proxy]==$(LITELLM_VERSION)'
+	@touch $@
+
+.PHONY: bench-anchors
+bench-anchors: $(STAMP) $(ANCHORS_STAMP)
+	@command -v wrk > /dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python bench/anchors.py --litellm $(ANCHORS_VENV)/bin/litellm
