@@ -48,7 +48,12 @@ CHAT_BODY = (
     b'{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hello [sim:tokens=16]"}]}'
 )
 SPANS_PER_CALL = 3  # the server span, the upstream call, the ledger write
-SIDES = ("direct", "off", "on")
+TITLES = {
+    "direct": "simulator directly",
+    "before": "before (--before-src)",
+    "off": "tracing off",
+    "on": "tracing on",
+}
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -56,6 +61,12 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=10, help="seconds per load run")
     parser.add_argument("--warmup", type=float, default=2, help="seconds of warm-up per run")
     parser.add_argument("--rounds", type=int, default=2, help="turns of direct/off/on")
+    parser.add_argument(
+        "--before-src",
+        type=Path,
+        help="also measure a gateway run from this src/ (e.g. a worktree of the commit "
+        "before tracing), to compare tracing off with no tracing code at all",
+    )
     return parser.parse_args(argv)
 
 
@@ -165,13 +176,18 @@ def run(args: argparse.Namespace, cleanup: ExitStack) -> bool:
         "off": (off.base_url, token, off),
         "on": (on.base_url, token, on),
     }
+    if args.before_src:
+        before = _serve("before", {**env, "PYTHONPATH": str(args.before_src.resolve())}, workdir)
+        cleanup.callback(before.stop)
+        targets["before"] = (before.base_url, token, before)
+    sides = [side for side in TITLES if side in targets]
     script = workdir / "request.lua"
-    figures = {side: Figures([], [], []) for side in SIDES}
+    figures = {side: Figures([], [], []) for side in sides}
     print(f"/v1 chat, tracing off and on, {args.rounds} round(s) (same run):", flush=True)
     for round_ in range(1, args.rounds + 1):
-        for side in SIDES:
+        for side in sides:
             url, key, service = targets[side]
-            label = f"round {round_} {side}"
+            label = f"round {round_} {side:<6}"
             http_json("DELETE", simulator, "/_sim/requests")  # bounds the simulator's memory
             c1 = _measure(url, key, 1, args, script, f"{label} c=1")
             cpu_before = service.cpu_seconds() if service else 0.0
@@ -192,16 +208,17 @@ def run(args: argparse.Namespace, cleanup: ExitStack) -> bool:
     deadline = time.monotonic() + 30
     while counter.spans < expected and time.monotonic() < deadline:
         time.sleep(0.2)  # the batch processor exports every few seconds
-    _report(figures, counter.spans, expected)
+    _report(figures, sides, counter.spans, expected)
     return counter.spans >= expected
 
 
-def _report(figures: dict[str, Figures], spans: int, expected: int) -> None:
-    med = {side: _medians(figures[side]) for side in SIDES}
+def _report(figures: dict[str, Figures], sides: list[str], spans: int, expected: int) -> None:
+    med = {side: _medians(figures[side]) for side in sides}
     direct_p50 = med["direct"][0]
     print("\nMedians over the rounds:")
     print(f"  {'':<22}{'p50 c=1':>10}{'added p50':>11}{'req/s c=32':>12}{'CPU/request':>13}")
-    for side, title in (("direct", "simulator directly"), ("off", "tracing off"), ("on", "on")):
+    for side in sides:
+        title = TITLES[side]
         p50, rps, cpu = med[side]
         added = f"{p50 - direct_p50:+.3f} ms" if side != "direct" else ""
         cpu_text = f"{cpu:,.0f} µs" if side != "direct" else ""
@@ -213,6 +230,13 @@ def _report(figures: dict[str, Figures], spans: int, expected: int) -> None:
         f"CPU per request {c_on / c_off:.2f}x ({c_on - c_off:+,.0f} µs)"
     )
     print(f"  off / direct: req/s {r_off / med['direct'][1]:.2f}x")
+    if "before" in med:
+        p_before, r_before, c_before = med["before"]
+        print(
+            f"  off / before: added p50 {added_off / (p_before - direct_p50):.2f}x, "
+            f"req/s {r_off / r_before:.2f}x, CPU per request {c_off / c_before:.2f}x "
+            f"({c_off - c_before:+,.0f} µs)"
+        )
     print(f"  spans received: {spans:,} for {expected // SPANS_PER_CALL:,} traced calls")
 
 
