@@ -524,3 +524,19 @@ def test_overload_ends_a_stream_with_an_error_event(
     with pytest.raises(anthropic.OverloadedError):
         sdk.messages.create(model=SONNET, max_tokens=64, messages=busy)
     assert records(live)[0]["completion_tokens_sent"] == 2
+
+
+def test_a_model_withheld_from_the_key_appears_once_released(
+    sdk: anthropic.Anthropic, live: RunningSimulator
+) -> None:
+    models = live.app.state.key_models
+    models.change({"key": TEST_KEY, "withhold": ["claude-haiku-4-5-20251001"]})
+    assert "claude-haiku-4-5-20251001" not in [model.id for model in sdk.models.list()]
+    with pytest.raises(anthropic.NotFoundError) as caught:
+        sdk.messages.create(model="claude-haiku-4-5-20251001", max_tokens=8, messages=HELLO)
+    assert error_message(caught.value) == "model: claude-haiku-4-5-20251001"
+    with pytest.raises(anthropic.NotFoundError):
+        sdk.models.retrieve("claude-haiku-4-5")
+    models.change({"key": TEST_KEY, "release": ["claude-haiku-4-5-20251001"]})
+    assert "claude-haiku-4-5-20251001" in [model.id for model in sdk.models.list()]
+    assert sdk.messages.create(model="claude-haiku-4-5", max_tokens=8, messages=HELLO).usage

@@ -10,7 +10,9 @@ Anthropic's shape (``anthropic_errors``): route (404/405) → body size (413)
 → key (401) → ``anthropic-version`` (400) → scheduled fault → unparsable JSON
 (400) → validation (400/404) → directives (delay, fault, cut) → the reply.
 
-Faults and directives mean what they mean for chat, said Anthropic's way:
+Models withheld from a key (``key_models``) are missing from its Anthropic
+list and are a 404 ``not_found_error`` when named, as for OpenAI. Faults and
+directives mean what they mean for chat, said Anthropic's way:
 500 is ``api_error``, 503 becomes 529 ``overloaded_error``, a cut closes the
 connection (streams after K ``content_block_delta`` events). One directive is
 Anthropic's own: ``[sim:overload=K]`` ends a stream after K deltas with an
@@ -157,25 +159,30 @@ async def _handle(state: SimulatorState, channels: Channels, raw_headers: RawHea
         raise errs.fault_error(fault.status, fault.retry_after)
     if route.method == "POST" and body is None:
         raise errs.invalid_request("There was an error parsing the body of your request.")
+    hidden = state.key_models.hidden(key)
     if route.operation == routes.MESSAGES:
-        await _messages(state, channels, body, key)
+        await _messages(state, channels, body, key, hidden)
         return
     if route.operation == routes.COUNT_TOKENS:
-        count = input_total(parse_messages_request(body, counting=True))
-        payload = orjson.dumps({"input_tokens": count})
+        request = parse_messages_request(body, counting=True)
+        _check_visible(request.model, body, hidden)
+        payload = orjson.dumps({"input_tokens": input_total(request)})
     elif route.operation == routes.MODELS:
-        payload = _model_page(record.query)
+        payload = _model_page(record.query, hidden)
     else:
         resolved = resolve_model(route.target)
-        if resolved is None:
+        if resolved is None or (hidden and (resolved in hidden or route.target in hidden)):
             raise errs.model_not_found(route.target)
         payload = _MODEL_BODIES[resolved]
     record.status = 200
     await send_bytes(channels.send, 200, payload, channels.headers(JSON_TYPE))
 
 
-async def _messages(state: SimulatorState, channels: Channels, body: object, key: str) -> None:
+async def _messages(
+    state: SimulatorState, channels: Channels, body: object, key: str, hidden: set[str] | None
+) -> None:
     request = parse_messages_request(body)
+    _check_visible(request.model, body, hidden)
     text = request.directive_text()
     directives = parse_directives(text)
     overload_after = None
@@ -218,13 +225,22 @@ async def _messages(state: SimulatorState, channels: Channels, body: object, key
         await send_bytes(channels.send, 200, payload, channels.headers(JSON_TYPE))
 
 
+def _check_visible(model: str, body: object, hidden: set[str] | None) -> None:
+    """A model withheld from the key (``key_models``) does not exist for it."""
+    if not hidden:
+        return
+    named = body.get("model") if isinstance(body, dict) else None
+    if model in hidden or named in hidden:
+        raise errs.model_not_found(str(named))
+
+
 def _overload_after(text: str) -> int | None:
     """``[sim:overload=K]`` (Anthropic only): the stream fails after K deltas."""
     found = _OVERLOAD_RE.findall(text)
     return int(found[-1] or 0) if found else None
 
 
-def _model_page(query: bytes) -> bytes:
+def _model_page(query: bytes, hidden: set[str] | None) -> bytes:
     """A page of the Claude models, newest first: ``limit``, ``after_id``, ``before_id``."""
     fields: dict[str, str] = {}
     for pair in query.decode("latin-1").split("&") if query else ():
@@ -236,7 +252,8 @@ def _model_page(query: bytes) -> bytes:
             f"limit: Input should be less than or equal to {_MAX_LIMIT} and greater than 0"
         )
     limit = int(raw_limit)
-    ids = [str(info["id"]) for info in _MODEL_INFOS]
+    infos = [i for i in _MODEL_INFOS if i["id"] not in hidden] if hidden else _MODEL_INFOS
+    ids = [str(info["id"]) for info in infos]
     before, after = fields.get("before_id"), fields.get("after_id")
     if before is not None:
         end = _position(ids, before)
@@ -246,7 +263,7 @@ def _model_page(query: bytes) -> bytes:
         start = _position(ids, after) + 1 if after is not None else 0
         end = min(len(ids), start + limit)
         has_more = end < len(ids)
-    page = _MODEL_INFOS[start:end]
+    page = infos[start:end]
     return orjson.dumps(
         {
             "data": page,
