@@ -17,7 +17,9 @@ import httpx
 import openai
 import pytest
 
-from chatgrid.gateway.model_refresh import refresh_all
+from chatgrid.admin import keys
+from chatgrid.gateway.model_refresh import ModelChange, refresh_all
+from chatgrid.providers.base import Provider, UpstreamConfig
 from chatgrid.providers.network import create_upstream_session
 from tests.support.deployment import Deployment, OrgHandle
 
@@ -118,21 +120,42 @@ def test_credential_refresh_prints_the_models_added_and_removed(deployment: Depl
     assert entry.details["removed"] == ["o4-mini"]
 
 
+def scheduled_round(deployment: Deployment) -> list[ModelChange]:
+    """One round of the scheduled refresh, as a replica runs it."""
+
+    async def one_round() -> list[ModelChange]:
+        async with create_upstream_session(deployment.context.settings) as session:
+            return await refresh_all(deployment.context, session)
+
+    return asyncio.run(one_round())
+
+
 def test_the_scheduled_refresh_picks_up_a_new_model(deployment: Deployment) -> None:
     org = org_without(deployment, "gpt-4.1-nano")
     assert org.key is not None
     key_sees(deployment, org.key, withhold=[], release=["gpt-4.1-nano"])
 
-    async def one_round() -> list[str]:
-        async with create_upstream_session(deployment.context.settings) as session:
-            changes = await refresh_all(deployment.context, session)
-        return [m for c in changes if c.owner == org.id for m in c.added]
-
-    assert asyncio.run(one_round()) == ["gpt-4.1-nano"]
+    changes = scheduled_round(deployment)
+    assert [c.added for c in changes if c.owner == org.id] == [["gpt-4.1-nano"]]
     assert "gpt-4.1-nano" in stored_models(deployment, org)
     calls_before = model_list_calls(deployment, org.key)
     sdk(deployment, org.token).chat.completions.create(model="gpt-4.1-nano", messages=MESSAGES)
     assert model_list_calls(deployment, org.key) == calls_before  # the server knew already
+
+
+def test_the_scheduled_refresh_updates_pooled_keys_too(deployment: Deployment) -> None:
+    key = f"sk-pool-refresh-{secrets.token_hex(8)}"
+    key_sees(deployment, key, withhold=["gpt-5-nano"], release=[])
+    config = UpstreamConfig.create(Provider.OPENAI, base_url=f"{deployment.simulator.base_url}/v1")
+    name = f"pool-{secrets.token_hex(4)}"
+    pooled = asyncio.run(keys.add_pool_key(deployment.context, name, config, key))
+    assert "gpt-5-nano" not in pooled.models
+    key_sees(deployment, key, withhold=[], release=["gpt-5-nano"])
+
+    changes = scheduled_round(deployment)
+
+    assert [c.added for c in changes if c.key_id == pooled.id] == [["gpt-5-nano"]]
+    assert "gpt-5-nano" in deployment.context.pool.get(pooled.id).models
 
 
 def test_a_flood_of_unknown_models_asks_the_provider_a_bounded_number_of_times(
