@@ -9,7 +9,10 @@ could pass a cap together. Bounds, without a tokenizer:
   gpt-4o; 2,000 here to leave room);
 * completion: ``max_completion_tokens`` / ``max_tokens`` if given, else the
   model's output limit; times ``n``;
-* embeddings: the byte length of each string, or the length of each token array.
+* embeddings: the byte length of each string, or the length of each token array;
+* responses: ``input`` and ``instructions`` as chat's messages, and
+  ``max_output_tokens`` (else the model's output limit) as the completion.
+  A ``previous_response_id`` conversation is not bounded by its stored turns.
 """
 
 from __future__ import annotations
@@ -84,7 +87,27 @@ def embedding_bound(request: dict[str, Any]) -> int:
     return 0
 
 
+def responses_prompt_bound(request: dict[str, Any]) -> int:
+    """``input`` (a string or items), ``instructions`` and tools, as chat's messages are bound."""
+    value = request.get("input")
+    items = value if isinstance(value, list) else [value]
+    bound = sum(_text_bytes(item) + MESSAGE_FRAMING_TOKENS for item in items)
+    bound += _text_bytes(request.get("instructions"))
+    for extra in ("tools", "text"):
+        if extra in request:
+            bound += len(orjson.dumps(request[extra]))
+    return bound + MESSAGE_FRAMING_TOKENS
+
+
 def worst_case_usage(endpoint: str, request: dict[str, Any], model: str) -> Usage:
+    if endpoint == "responses":
+        cap = request.get("max_output_tokens")
+        limit = OUTPUT_LIMITS.get(model, DEFAULT_OUTPUT_LIMIT)
+        return Usage(
+            prompt_tokens=responses_prompt_bound(request),
+            cached_tokens=0,
+            completion_tokens=min(cap, limit) if isinstance(cap, int) and cap > 0 else limit,
+        )
     if endpoint == "embeddings":
         return Usage(prompt_tokens=embedding_bound(request), cached_tokens=0, completion_tokens=0)
     return Usage(

@@ -25,6 +25,7 @@ from chatgrid.context import AppContext
 from chatgrid.errors import AuthenticationFailed, ChatGridError, InvalidRequest, NotFound
 from chatgrid.gateway.admission import Admitted, Gatekeeper
 from chatgrid.gateway.bodies import prepare_chat, prepare_embeddings
+from chatgrid.gateway.bodies_more import MORE_ENDPOINTS, prepare_more
 from chatgrid.gateway.calls import new_call_id
 from chatgrid.gateway.directory import Caller, Directory, PoolHealth
 from chatgrid.gateway.http import (
@@ -45,6 +46,7 @@ from chatgrid.gateway.pool_budget import PoolBudget
 from chatgrid.gateway.rejected_keys import RejectedKeys
 from chatgrid.gateway.relay import Relay
 from chatgrid.gateway.sinks import AsgiSink, Sink
+from chatgrid.gateway.stored_responses import relay_stored_response, stored_response_path
 from chatgrid.gateway.streams import StreamRegistry
 from chatgrid.identity.tokens import hash_token
 from chatgrid.ledger.entries import LedgerEntry
@@ -157,10 +159,20 @@ class Gateway:
         """Answer one request; a relayed call's sink, entry and upstream seconds."""
         path: str = scope["path"]
         method: str = scope["method"]
+        chat: bool | None = None  # None: one of MORE_ENDPOINTS
         if path == "/v1/chat/completions":
             chat = True
         elif path == "/v1/embeddings":
             chat = False
+        elif path in MORE_ENDPOINTS:
+            pass
+        elif path.startswith("/v1/responses/"):
+            tail = stored_response_path(path, method)
+            route = await self.gatekeeper.usable_route(await self._authenticate(scope))
+            session = self.relay.session
+            query = scope.get("query_string", b"")
+            await relay_stored_response(session, route, method, tail, query, send, request_id)
+            return None
         elif path == "/v1/models" or path.startswith("/v1/models/"):
             if method != "GET":
                 raise _method_not_allowed(method, path)
@@ -175,8 +187,11 @@ class Gateway:
         body = await read_body(receive, self.max_body)
         if chat:
             prepared = prepare_chat(body, caller.user_tag)
-        else:
+        elif chat is False:
             prepared = prepare_embeddings(body, caller.user_tag)
+        else:
+            content_type = header(scope, b"content-type")
+            prepared = prepare_more(path, body, caller.user_tag, content_type)
         admitted = await self.gatekeeper.admit(caller, prepared, client_address(scope), call_id)
         sink = AsgiSink(receive, send, request_id)
         entry, upstream_seconds = await self._relay_and_settle(admitted, sink)

@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from chatgrid.billing.worst_case import responses_prompt_bound
 from chatgrid.errors import InvalidRequest
 from chatgrid.providers.targets import Endpoint
 
@@ -151,6 +152,8 @@ def prompt_byte_bound(request: dict[str, Any]) -> int:
     Used only when the upstream never reported usage (a stream cut short).
     """
     total = 0
+    if "messages" not in request:  # the Responses API: input and instructions
+        return responses_prompt_bound(request)
     for message in request.get("messages") or ():
         content = message.get("content") if isinstance(message, dict) else None
         if isinstance(content, str):

@@ -28,6 +28,7 @@ from chatgrid.errors import (
 from chatgrid.gateway.bodies import prompt_byte_bound
 from chatgrid.gateway.calls import CallPlan
 from chatgrid.gateway.failover import RETRYABLE_STATUSES, PoolFailover
+from chatgrid.gateway.responses_stream import ResponsesStreamTracker
 from chatgrid.gateway.sinks import Sink
 from chatgrid.gateway.sse import StreamTracker
 from chatgrid.gateway.streams import REVOKED, STOPPING, StreamRegistry
@@ -199,7 +200,11 @@ class Relay:
         upstream_id: str | None,
         first_byte_ms: int,
     ) -> LedgerEntry:
-        tracker = StreamTracker(forward_usage=plan.prepared.client_wants_usage)
+        tracker: StreamTracker | ResponsesStreamTracker
+        if plan.prepared.endpoint == "responses":
+            tracker = ResponsesStreamTracker()
+        else:
+            tracker = StreamTracker(forward_usage=plan.prepared.client_wants_usage)
         await sink.open_stream(plan.call_id, upstream_id)
         client_gone = False
         cut_reason: str | None = None  # why we ended it early (streams.REVOKED, streams.STOPPING)
@@ -253,6 +258,8 @@ class Relay:
         recorded = await self._record(entry)
         if not client_gone:
             complete = recorded and tracker.done and cut_reason is None
+            if recorded and tracker.held:
+                await sink.stream_events(tracker.held)  # the final event, after its entry
             await sink.close_stream(None if complete else _stream_error(recorded, cut_reason))
         return entry
 

@@ -27,6 +27,8 @@ class StreamTracker:
         self.usage: Usage | None = None
         self.done = False
         self.content_chunks = 0
+        #: Chat holds back nothing but ``[DONE]``, which the sink writes itself.
+        self.held = b""
         self._pending = b""
 
     def feed(self, data: bytes) -> bytes:

@@ -16,13 +16,19 @@ _USAGE_KEY = b'"usage"'
 
 
 def usage_from_mapping(usage: Any) -> Usage | None:
+    """Chat's and embeddings' ``prompt_tokens``, or the Responses API's ``input_tokens``."""
     if not isinstance(usage, dict):
         return None
-    prompt = usage.get("prompt_tokens")
-    completion = usage.get("completion_tokens", 0) or 0
+    if "input_tokens" in usage and "prompt_tokens" not in usage:
+        prompt = usage.get("input_tokens")
+        completion = usage.get("output_tokens", 0) or 0
+        details = usage.get("input_tokens_details")
+    else:
+        prompt = usage.get("prompt_tokens")
+        completion = usage.get("completion_tokens", 0) or 0
+        details = usage.get("prompt_tokens_details")
     if not isinstance(prompt, int) or not isinstance(completion, int):
         return None
-    details = usage.get("prompt_tokens_details")
     cached = details.get("cached_tokens", 0) if isinstance(details, dict) else 0
     return Usage(
         prompt_tokens=prompt,

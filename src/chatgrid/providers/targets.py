@@ -18,7 +18,24 @@ from chatgrid.providers.gemini import gemini_target
 from chatgrid.providers.openai import openai_target
 
 #: The upstream endpoints ChatGrid relays.
-Endpoint = Literal["chat", "embeddings"]
+Endpoint = Literal[
+    "chat",
+    "embeddings",
+    "responses",
+    "moderations",
+    "images",
+    "transcriptions",
+    "speech",
+]
+#: Each endpoint's path after an OpenAI base URL (or an Azure deployment's).
+ENDPOINT_PATHS: dict[str, str] = {
+    "responses": "/responses",
+    "moderations": "/moderations",
+    "images": "/images/generations",
+    "transcriptions": "/audio/transcriptions",
+    "speech": "/audio/speech",
+}
+_CHAT_PATH = "/chat/completions"
 
 
 def build_target(config: UpstreamConfig, key: str, fingerprint: str) -> UpstreamTarget:
@@ -35,8 +52,17 @@ def call_url(target: UpstreamTarget, endpoint: Endpoint, model: str) -> str | No
     """The URL a call to ``endpoint`` for ``model`` is posted to on ``target``.
 
     None when the target has nowhere to send it: an Azure resource with no
-    deployment of that model, or embeddings on Anthropic.
+    deployment of that model, or embeddings, images or audio on Anthropic. The
+    other endpoints sit beside chat completions (on Azure, on the model's
+    deployment).
     """
     if endpoint == "chat":
         return target.chat_url(model)
-    return target.embeddings_url(model)
+    if endpoint == "embeddings":
+        return target.embeddings_url(model)
+    if target.provider is Provider.ANTHROPIC:
+        return None
+    chat = target.chat_url(model)
+    if chat is None or _CHAT_PATH not in chat:
+        return None
+    return chat.replace(_CHAT_PATH, ENDPOINT_PATHS[endpoint], 1)
