@@ -3,23 +3,31 @@ that nothing is sent (nor any exporter made) when no receiver is configured."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import secrets
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import openai
 import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from chatgrid.context import AppContext
+from chatgrid.ledger.entries import LedgerEntry
 from chatgrid.settings import Settings
 from chatgrid.store.migrate import upgrade_to_head
 from chatgrid.tracing import exporter_endpoint, start_tracing
+from chatgrid.tracing.spans import Tracing
 from tests.support.canary import assert_found_nowhere
 from tests.support.deployment import REDIS_URL, Deployment, make_settings, settings_env
 from tests.support.otlp_receiver import OtlpReceiver, ReceivedSpan, running_receiver
@@ -242,6 +250,78 @@ def test_tracing_is_off_unless_a_receiver_is_named() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CHATGRID_", "OTEL_"))}
     done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, check=False)
     assert done.returncode == 0, done.stderr.decode()
+
+
+def _entry(**fields: object) -> LedgerEntry:
+    values: dict[str, object] = {
+        "call_id": "call_1", "org_id": "org_1", "member_id": "m", "token_id": "t",
+        "mode": "shared", "provider": "openai", "credential_fingerprint": "fp_1",
+        "endpoint": "chat", "model": "gpt-4o-mini", "stream": False, "prompt_tokens": 3,
+        "cached_tokens": 0, "completion_tokens": 5, "usage_estimated": False,
+        "list_cost_micros": 1, "charged_micros": 2, "markup_bps": 0,
+        "upstream_request_id": None, "client_addr": None, "status_code": 200, "outcome": "ok",
+        "started_at": datetime(2026, 1, 2, tzinfo=UTC), "first_byte_ms": 1, "duration_ms": 2,
+        "finished": time.perf_counter(),
+    }  # fmt: skip
+    values.update(fields)
+    return LedgerEntry(**values)  # type: ignore[arg-type]
+
+
+async def _relay(tracing: Tracing) -> LedgerEntry:
+    """What the relay does with tracing on: the upstream call, and its ledger write inside."""
+
+    async def committed() -> None:
+        return None
+
+    async def call() -> LedgerEntry:
+        entry = _entry()
+        await tracing.ledger_write(entry, committed())
+        return entry
+
+    return await tracing.upstream_call("org_1", "shared", call())
+
+
+def test_a_workspace_call_hangs_its_spans_from_one_of_its_own() -> None:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(shutdown_on_exit=False)
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    asyncio.run(_relay(Tracing(provider)))
+    spans = {span.name: span for span in exporter.get_finished_spans()}
+    assert set(spans) == {"workspace call", "upstream", "ledger write"}
+    root = spans["workspace call"]
+    assert root.parent is None
+    assert dict(root.attributes or {}) == {
+        "chatgrid.org_id": "org_1",
+        "chatgrid.billing_mode": "shared",
+    }
+    for child in ("upstream", "ledger write"):
+        assert spans[child].parent is not None
+        assert spans[child].parent.span_id == root.context.span_id
+
+
+def test_a_caller_that_does_not_sample_gets_no_spans() -> None:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(shutdown_on_exit=False)
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracing = Tracing(provider)
+    scope = {
+        "type": "http", "method": "POST", "path": "/v1/chat/completions",
+        "headers": [(b"traceparent", f"00-{CLIENT_TRACE}-{CLIENT_SPAN}-00".encode())],
+    }  # fmt: skip
+
+    async def answer(scope: dict[str, object], receive: object, send: object) -> None:
+        await _relay(tracing)
+
+    asyncio.run(tracing.serve(scope, _never, _ignore, answer))  # type: ignore[arg-type]
+    assert exporter.get_finished_spans() == ()
+
+
+async def _never() -> dict[str, object]:
+    raise AssertionError("not read")
+
+
+async def _ignore(message: object) -> None:
+    return None
 
 
 def _socket_inodes(pid: int) -> set[int]:

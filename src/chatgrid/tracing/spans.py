@@ -4,6 +4,10 @@
     ├─ upstream                 (CLIENT; from sending to the upstream's last byte)
     └─ ledger write             (one per ledger entry, until it is committed)
 
+A workspace call (a chat answer, a document's embeddings) has no server span
+of ours: its upstream span and ledger writes hang from a ``workspace call``
+span carrying the org and billing mode.
+
 What a span may carry is fixed here and nowhere else: the endpoint, the HTTP
 status, the billing mode, the org id, the request id, the provider, the
 model, the ledger outcome and the call id. Never a name, an email, a token, a
@@ -136,10 +140,13 @@ class Tracing:
         self, org_id: str, mode: str, call: Awaitable[LedgerEntry]
     ) -> LedgerEntry:
         """Await the relay's ``call`` inside an upstream span; the request's span learns the
-        org and its billing mode here (a refusal before this point has neither)."""
-        trace.get_current_span().set_attributes(
-            {"chatgrid.org_id": org_id, "chatgrid.billing_mode": mode}
-        )
+        org and its billing mode here (a refusal before this point has neither). A call
+        no traced request made (the workspace's) gets a span of its own to hang from."""
+        org = {"chatgrid.org_id": org_id, "chatgrid.billing_mode": mode}
+        request = trace.get_current_span()
+        if not request.get_span_context().is_valid:  # no span at all (an unsampled one is)
+            return await self._workspace_call(org_id, mode, call)
+        request.set_attributes(org)
         span = self.tracer.start_span("upstream", kind=SpanKind.CLIENT, start_time=self._now())
         entry = None
         try:
@@ -151,6 +158,17 @@ class Tracing:
                 span.end(self._now())
             else:
                 self._end_upstream(span, entry)
+
+    async def _workspace_call(
+        self, org_id: str, mode: str, call: Awaitable[LedgerEntry]
+    ) -> LedgerEntry:
+        span = self.tracer.start_span("workspace call", start_time=self._now())
+        token = otel_context.attach(trace.set_span_in_context(span))
+        try:
+            return await self.upstream_call(org_id, mode, call)
+        finally:
+            otel_context.detach(token)
+            span.end(self._now())
 
     def _end_upstream(self, span: trace.Span, entry: LedgerEntry) -> None:
         span.set_attributes(
