@@ -28,6 +28,7 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import resource
 import signal
 import socket
 import sys
@@ -50,6 +51,8 @@ CUT_GRACE_SECONDS: Final = 5.0
 STOP_MARGIN_SECONDS: Final = 15.0
 """The supervisor's allowance, past drain and grace, for a worker's own shutdown."""
 _STARTUP_FAILED: Final = 3
+#: How long an idle client connection is kept (see ``_config``); nginx's default.
+KEEP_ALIVE_SECONDS: Final = 75
 _GAVE_UP: Final = 70
 _SUPERVISOR_POLL_SECONDS: Final = 0.5
 
@@ -120,7 +123,15 @@ def _config(app: ChatGridApp, host: str, port: int) -> uvicorn.Config:
         log_config=None,
         server_header=False,
         proxy_headers=False,  # the peer; CHATGRID_TRUSTED_PROXIES is read by app.py instead
+        # Longer than any client's or load balancer's idle time (httpx and the OpenAI SDKs
+        # keep a connection 5 s, uvicorn's own default): with equal times a client reuses a
+        # connection just as the server closes it, and a call fails with a reset.
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
+
+
+#: Enough for tens of thousands of open streams; more is the operator's choice (``ulimit``).
+_MAX_OPEN_FILES: Final = 65_536
 
 
 def worker_count(text: str) -> int:
@@ -143,8 +154,27 @@ def workers_refusal(settings: Settings, workers: int) -> str | None:
     return None
 
 
+def raise_open_files_limit() -> int:
+    """Lift the soft limit on open files to the hard one (workers inherit it).
+
+    Each open stream holds two descriptors (client and upstream); Debian's
+    default soft limit of 1,024 would refuse connections near 500 streams.
+    Returns the soft limit now in force.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = _MAX_OPEN_FILES if hard == resource.RLIM_INFINITY else min(hard, _MAX_OPEN_FILES)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+        except (ValueError, OSError):  # a sandbox that refuses: keep what we have
+            return soft
+        return wanted
+    return soft
+
+
 def run_server(settings: Settings, *, host: str, port: int, workers: int = 1) -> None:
     configure_logging(settings.log_level)
+    log.info("open files limit: %d", raise_open_files_limit())
     if workers <= 1:
         app = create_app(settings)
         DrainingServer(_config(app, host, port), app, settings.shutdown_drain_seconds).run()
