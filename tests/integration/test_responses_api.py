@@ -177,6 +177,6 @@ def test_the_reservation_refuses_a_worst_case_beyond_the_allowance(
         sdk.responses.create(model="gpt-5", input="big", max_output_tokens=50_000)
     assert caught.value.status_code in (402, 429)
     assert ledger(deployment, org.id) == []
-    small = sdk.responses.create(model="gpt-5", input="small", max_output_tokens=100)
+    small = sdk.responses.create(model="gpt-5", input="small", max_output_tokens=16)
     assert small.usage is not None
     assert len(ledger(deployment, org.id)) == 1

@@ -21,7 +21,9 @@ from typing import Any
 
 import orjson
 
+from chatgrid.billing.claude_bound import dearest_prompt, messages_usage_bound
 from chatgrid.ledger.pricing import Price, Usage, cost_of
+from chatgrid.ledger.units import DEFAULT_BOOK, Units, units_cost
 
 IMAGE_TOKEN_BOUND = 2_000
 MESSAGE_FRAMING_TOKENS = 8
@@ -117,7 +119,28 @@ def worst_case_usage(endpoint: str, request: dict[str, Any], model: str) -> Usag
     )
 
 
-def worst_case_charge(endpoint: str, request: dict[str, Any], price: Price, markup_bps: int) -> int:
-    """The most this call can be charged, in micro-dollars (no cached discount assumed)."""
-    usage = worst_case_usage(endpoint, request, price.model)
+def worst_case_charge(
+    endpoint: str,
+    request: dict[str, Any],
+    price: Price,
+    markup_bps: int,
+    units: Units | None = None,
+) -> int:
+    """The most this call can be charged, in micro-dollars (no cached discount assumed).
+
+    A call priced by ``units`` (their bound, known before the call) is charged by
+    them alone, at the variant's price (else the model's dearest).
+    """
+    if units is not None:
+        unit_price = DEFAULT_BOOK.price_for(price.model, units.variant)
+        unit_price = unit_price or DEFAULT_BOOK.dearest(price.model)
+        if unit_price is not None:
+            return units_cost(units, unit_price, markup_bps=markup_bps, charge=True).charged_micros
+    if endpoint == "messages":
+        limit = OUTPUT_LIMITS.get(price.model, DEFAULT_OUTPUT_LIMIT)
+        usage = messages_usage_bound(request, limit)
+    else:
+        usage = worst_case_usage(endpoint, request, price.model)
+    if price.cache_write_per_mtok is not None or price.cache_write_1h_per_mtok is not None:
+        usage = dearest_prompt(usage, price, request)  # Anthropic: writing the cache costs more
     return cost_of(usage, price, markup_bps=markup_bps, charge_tokens=True).charged_micros

@@ -15,6 +15,7 @@ import orjson
 
 from chatgrid.billing.worst_case import responses_prompt_bound
 from chatgrid.errors import InvalidRequest
+from chatgrid.ledger.units import Units
 from chatgrid.providers.targets import Endpoint
 
 ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
@@ -28,6 +29,10 @@ class PreparedCall:
     client_wants_usage: bool
     upstream_body: bytes
     request: dict[str, Any]
+    #: A call priced by other units than tokens: what it uses, known before it goes.
+    units: Units | None = None
+    #: The upstream body's content type (a transcription's is multipart).
+    content_type: str = "application/json"
 
 
 def _load_object(raw: bytes) -> dict[str, Any]:

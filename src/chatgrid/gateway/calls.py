@@ -18,6 +18,7 @@ from chatgrid.gateway.directory import Caller, OrgRoute
 from chatgrid.identity.models import BillingMode
 from chatgrid.ledger.entries import LedgerEntry
 from chatgrid.ledger.pricing import Price, Usage, cost_of
+from chatgrid.ledger.units import DEFAULT_BOOK, Units, units_cost
 from chatgrid.providers import UpstreamTarget
 
 NO_USAGE = Usage(prompt_tokens=0, cached_tokens=0, completion_tokens=0)
@@ -55,14 +56,30 @@ class CallPlan:
         outcome: str,
         upstream_request_id: str | None,
         first_byte_ms: int | None,
+        units: Units | None = None,
     ) -> LedgerEntry:
-        """The call's ledger entry: its usage priced by the plan's price and markup."""
+        """The call's ledger entry: its usage priced by the plan's price and markup.
+
+        A call priced by units is priced by ``units`` (else the prepared call's bound).
+        """
         finished = time.perf_counter()
         used = usage or NO_USAGE
         shared = self.route.mode is BillingMode.SHARED
         list_cost: int | None = None
         charged = 0
-        if self.price is not None:
+        if units is None:
+            units = self.prepared.units
+        if status_code != 200:
+            units = None
+        unit_price = None
+        if units is not None:
+            model = self.prepared.model
+            unit_price = DEFAULT_BOOK.price_for(model, units.variant) or DEFAULT_BOOK.dearest(model)
+        if unit_price is not None and units is not None:
+            # Priced by its units alone (tokens an image model reports are recorded, not charged).
+            cost = units_cost(units, unit_price, markup_bps=self.route.markup_bps, charge=shared)
+            list_cost, charged = cost.list_micros, cost.charged_micros
+        elif self.price is not None:
             cost = cost_of(used, self.price, markup_bps=self.route.markup_bps, charge_tokens=shared)
             list_cost, charged = cost.list_micros, cost.charged_micros
         return LedgerEntry(
@@ -91,6 +108,9 @@ class CallPlan:
             first_byte_ms=first_byte_ms,
             duration_ms=int((finished - self.started) * 1000),
             request_id=self.request_id,
+            units_kind=units.kind if units is not None else None,
+            units=units.count if units is not None else None,
+            units_variant=(units.variant or None) if units is not None else None,
             finished=finished,
         )
 

@@ -67,8 +67,9 @@ class Metering:
         caps = caps_for(plan, datetime.now(UTC))
         if not caps:
             return False
+        prepared = plan.prepared
         amount = worst_case_charge(
-            plan.prepared.endpoint, plan.prepared.request, plan.price, plan.route.markup_bps
+            prepared.endpoint, prepared.request, plan.price, plan.route.markup_bps, prepared.units
         )
         try:
             shortfall = await self.budgets.reserve(plan.call_id, caps, amount)

@@ -26,6 +26,7 @@ from chatgrid.errors import (
     UpstreamFailed,
 )
 from chatgrid.gateway.bodies import prompt_byte_bound
+from chatgrid.gateway.bodies_audio import transcription_units
 from chatgrid.gateway.calls import CallPlan
 from chatgrid.gateway.failover import RETRYABLE_STATUSES, PoolFailover
 from chatgrid.gateway.responses_stream import ResponsesStreamTracker
@@ -151,7 +152,7 @@ class Relay:
 
     @staticmethod
     def _headers(plan: CallPlan) -> dict[str, str]:
-        return {**plan.target.headers, "Content-Type": "application/json"}
+        return {**plan.target.headers, "Content-Type": plan.prepared.content_type}
 
     async def _record(self, entry: LedgerEntry) -> bool:
         try:
@@ -176,13 +177,15 @@ class Relay:
         except _UPSTREAM_ERRORS as exc:
             return await self._unreachable(plan, sink, exc, upstream_id=upstream_id)
         usage = usage_from_body(payload)
+        counted = usage is not None or plan.prepared.units is not None  # images, audio...
         entry = plan.entry(
             usage=usage,
-            estimated=usage is None,
+            estimated=not counted,
             status_code=200,
-            outcome="ok" if usage is not None else "ok_no_usage",
+            outcome="ok" if counted else "ok_no_usage",
             upstream_request_id=upstream_id,
             first_byte_ms=first_byte_ms,
+            units=transcription_units(plan.prepared, payload),
         )
         if not await self._record(entry):
             # No id: the entry it would name was not committed.

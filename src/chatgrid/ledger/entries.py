@@ -35,6 +35,10 @@ class LedgerEntry:
     duration_ms: int
     #: The request that made the call (its ``X-Request-Id``); None for background work.
     request_id: str | None = None
+    #: A call priced by other units than tokens (``ledger.units``); None for token calls.
+    units_kind: str | None = None
+    units: int | None = None
+    units_variant: str | None = None
     #: ``time.perf_counter()`` when the upstream's part of the call ended, in the process
     #: that made it (for ``/metrics``: the upstream's time apart from ChatGrid's). Not stored.
     finished: float = field(default=0.0, compare=False, repr=False)
@@ -73,4 +77,7 @@ EXPORT_FIELDS: tuple[str, ...] = (
     "first_byte_ms",
     "duration_ms",
     "request_id",
+    "units_kind",
+    "units",
+    "units_variant",
 )

@@ -61,5 +61,10 @@ ledger_entries = Table(
     Column("started_at", UTCDateTime, nullable=False),
     Column("first_byte_ms", Integer, nullable=True),
     Column("duration_ms", Integer, nullable=False),
+    # A call priced by other units than tokens (ledger.units): which, how many, and
+    # the variant priced (an image's size and quality); null for token calls.
+    Column("units_kind", String(16), nullable=True),
+    Column("units", BigInteger, nullable=True),
+    Column("units_variant", String(32), nullable=True),
     Index(None, "org_id", "started_at"),
 )
