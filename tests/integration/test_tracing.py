@@ -27,7 +27,7 @@ from chatgrid.ledger.entries import LedgerEntry
 from chatgrid.settings import Settings
 from chatgrid.store.migrate import upgrade_to_head
 from chatgrid.tracing import exporter_endpoint, start_tracing
-from chatgrid.tracing.spans import Tracing
+from chatgrid.tracing.spans import Tracing, _route
 from tests.support.canary import assert_found_nowhere
 from tests.support.deployment import REDIS_URL, Deployment, make_settings, settings_env
 from tests.support.otlp_receiver import OtlpReceiver, ReceivedSpan, running_receiver
@@ -297,6 +297,12 @@ def test_a_workspace_call_hangs_its_spans_from_one_of_its_own() -> None:
     for child in ("upstream", "ledger write"):
         assert spans[child].parent is not None
         assert spans[child].parent.span_id == root.context.span_id
+
+
+def test_span_names_never_carry_a_made_up_url() -> None:
+    assert _route("/v1/chat/completions", "chat") == "/v1/chat/completions"
+    assert _route("/v1/models/gpt-4o-mini", "models") == "/v1/models/{model}"
+    assert _route("/v1/alice@example.com/sk-secret", "other") == "/v1"
 
 
 def test_a_caller_that_does_not_sample_gets_no_spans() -> None:

@@ -38,7 +38,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 
 from chatgrid import __version__, request_ids
 from chatgrid.ledger.entries import LedgerEntry
-from chatgrid.metrics.recorder import endpoint_of
+from chatgrid.metrics.recorder import ENDPOINTS, endpoint_of
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +51,6 @@ App = Callable[[Scope, Receive, Send], Awaitable[None]]
 #: The status a request is traced with when its client left before it was answered.
 CLIENT_GONE: Final = 499
 SHUTDOWN_FLUSH_MILLIS: Final = 5_000
-_ROUTES: Final = {
-    "chat": "/v1/chat/completions",
-    "embeddings": "/v1/embeddings",
-    "models": "/v1/models",
-    "other": "/v1",
-}
 _PROPAGATED: Final = frozenset({b"traceparent", b"tracestate"})
 _PROPAGATOR: Final = TraceContextTextMapPropagator()
 
@@ -76,6 +70,14 @@ def otlp_provider(endpoint: str | None, environ: Mapping[str, str]) -> TracerPro
     return provider
 
 
+def _route(path: str, endpoint: str) -> str:
+    """The span's route: a known path as it is, a model's as a template, any other ``/v1``
+    (so that no span is named after whatever URL a caller made up)."""
+    if path in ENDPOINTS:
+        return path
+    return "/v1/models/{model}" if endpoint == "models" else "/v1"
+
+
 class Tracing:
     """One process's tracer; built only when tracing is on (``chatgrid.tracing``)."""
 
@@ -93,8 +95,9 @@ class Tracing:
 
     async def serve(self, scope: Scope, receive: Receive, send: Send, app: App) -> None:
         """Answer with ``app`` inside a server span continuing the caller's trace."""
-        endpoint = endpoint_of(scope["path"])
-        route = _ROUTES[endpoint]
+        path = scope["path"]
+        endpoint = endpoint_of(path)
+        route = _route(path, endpoint)
         carrier = {
             key.decode("latin-1"): value.decode("latin-1")
             for key, value in scope["headers"]
