@@ -146,10 +146,12 @@ def test_a_byok_org_never_falls_back_to_the_pool(deployment: Deployment) -> None
     assert len(deployment.simulator_records()) == pool_calls_before
 
 
-def test_models_outside_the_key_are_refused(deployment: Deployment) -> None:
+def test_a_model_the_provider_does_not_list_is_openais_404(deployment: Deployment) -> None:
+    """Asked of the provider, not refused from the list saved at connect (model-lists.md)."""
     org = deployment.new_org()
-    with pytest.raises(openai.PermissionDeniedError, match="not available"):
+    with pytest.raises(openai.NotFoundError, match="does not exist") as missing:
         sdk(deployment, org.token).chat.completions.create(model="davinci-9000", messages=MESSAGES)
+    assert missing.value.code == "model_not_found"
 
 
 def stream_during(
