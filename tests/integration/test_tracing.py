@@ -359,7 +359,13 @@ def test_every_worker_exports_its_own_spans_and_flushes_them_when_stopped(
 ) -> None:
     # Batches wait ten minutes: only the shutdown's flush can deliver these spans.
     with running_receiver() as receiver:
-        env = {"CHATGRID_OTEL_ENDPOINT": receiver.base_url, "OTEL_BSP_SCHEDULE_DELAY": "600000"}
+        env = {
+            "CHATGRID_OTEL_ENDPOINT": receiver.base_url,
+            "OTEL_BSP_SCHEDULE_DELAY": "600000",
+            # A full batch would leave at once: more room than 200 calls' spans need.
+            "OTEL_BSP_MAX_QUEUE_SIZE": "4096",
+            "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "4096",
+        }
         with serving(tmp_path, postgres_database, simulator, env, "--workers", "2") as deployment:
             org = deployment.new_org()
             assert deployment.instance.server is not None
