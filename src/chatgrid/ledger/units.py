@@ -8,8 +8,9 @@
 Prices are integer micro-dollars per unit of price (an image, a minute, 1M
 characters), from OpenAI's public list on :data:`EFFECTIVE_FROM`; a cost is
 exact (``units × price / per``) and rounded half up only once, as token
-costs are. The speech model ``gpt-4o-mini-tts`` and the transcription models
-``gpt-4o-*-transcribe`` are priced by OpenAI's per-minute estimate.
+costs are. The transcription models ``gpt-4o-*-transcribe`` are priced by
+OpenAI's per-minute estimate; ``gpt-4o-mini-tts`` has no price here (OpenAI
+prices it by audio tokens, which its binary answer does not report).
 """
 
 from __future__ import annotations
