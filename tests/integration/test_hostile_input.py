@@ -302,8 +302,8 @@ def test_a_bad_embedding_model_is_a_400_naming_it(client: httpx.Client, model: o
 @pytest.mark.parametrize(
     ("fields", "status"),
     [
-        ({"model": "no-such-model"}, 403),  # not among the models the org's key serves
-        ({"model": "gpt-4o\r\nSet-Cookie: a=b"}, 403),
+        ({"model": "no-such-model"}, 404),  # the key's provider does not list it: model_not_found
+        ({"model": "gpt-4o\r\nSet-Cookie: a=b"}, 404),
         ({"model": EMBEDDING_MODEL}, 404),  # the upstream's own answer, passed through
         ({"tools": [{"type": "function", "function": 5}]}, 400),
         ({"tool_choice": {"type": []}}, 400),
