@@ -32,6 +32,11 @@ ENDPOINTS: Final = {
     "/v1/chat/completions": "chat",
     "/v1/embeddings": "embeddings",
     "/v1/models": "models",
+    "/v1/responses": "responses",
+    "/v1/moderations": "moderations",
+    "/v1/images/generations": "images",
+    "/v1/audio/transcriptions": "transcriptions",
+    "/v1/audio/speech": "speech",
 }
 #: A request answered without a call upstream (a refusal, a model listing): the mode is
 #: not looked up for it, so refusals cost nothing extra.
