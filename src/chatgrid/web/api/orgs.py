@@ -7,7 +7,9 @@ import asyncio
 from fastapi import APIRouter, status
 
 from chatgrid.admin import credentials, org_settings
+from chatgrid.providers.base import Provider
 from chatgrid.web.api.orgs_schemas import (
+    CredentialChoice,
     CredentialCreate,
     CredentialPublic,
     ModeUpdate,
@@ -51,21 +53,50 @@ def set_mode(body: ModeUpdate, state: Console, access: OrgAdmin) -> OrgPublic:
     "/api/orgs/{org_id}/credential",
     response_model=CredentialPublic | None,
     tags=["key"],
-    summary="The org's key: fingerprint, last four, health (null when none)",
+    summary="The org's first key: fingerprint, last four, health (null when none)",
 )
 def get_credential(state: Console, access: OrgAdmin) -> CredentialPublic | None:
     current = credentials.credential_status(state.ctx, access.org.id)
     return credential_public(current) if current is not None else None
 
 
+@router.get(
+    "/api/orgs/{org_id}/credentials",
+    response_model=list[CredentialPublic],
+    tags=["key"],
+    summary="Every key of the org (one per provider, compatible servers named)",
+)
+def list_credentials(state: Console, access: OrgAdmin) -> list[CredentialPublic]:
+    return [credential_public(s) for s in credentials.credential_statuses(state.ctx, access.org.id)]
+
+
+@router.post(
+    "/api/orgs/{org_id}/credential/prefer",
+    response_model=CredentialPublic,
+    tags=["key"],
+    summary="Send a model two of the org's keys serve to one of them",
+)
+def prefer_credential(body: CredentialChoice, state: Console, access: OrgAdmin) -> CredentialPublic:
+    stored = credentials.prefer_key(
+        state.ctx, access.org.id, access.actor, body.model, body.provider, body.name
+    )
+    return _status_of(state, access.org.id, stored.id)
+
+
+def _status_of(state: Console, org_id: str, credential_id: str) -> CredentialPublic:
+    statuses = credentials.credential_statuses(state.ctx, org_id)
+    return credential_public(next(s for s in statuses if s.id == credential_id))
+
+
 @router.put(
     "/api/orgs/{org_id}/credential",
     response_model=CredentialPublic,
     tags=["key"],
-    summary="Connect or rotate the org's key",
+    summary="Connect or rotate the org's key for a provider (and name)",
 )
 def put_credential(body: CredentialCreate, state: Console, access: OrgAdmin) -> CredentialPublic:
-    """Validated upstream first (400 with a plain reason when refused), then swapped in."""
+    """Validated upstream first (400 with a plain reason when refused), then swapped in;
+    the org's keys of other providers stay."""
     config = credentials.upstream_config(
         body.provider,
         base_url=body.base_url,
@@ -74,22 +105,26 @@ def put_credential(body: CredentialCreate, state: Console, access: OrgAdmin) -> 
         api_version=body.api_version,
         deployments=body.deployments,
     )
-    asyncio.run(
-        credentials.connect_credential(state.ctx, access.org.id, access.actor, config, body.api_key)
+    stored = asyncio.run(
+        credentials.connect_credential(
+            state.ctx, access.org.id, access.actor, config, body.api_key, body.name
+        )
     )
-    current = credentials.credential_status(state.ctx, access.org.id)
-    assert current is not None
-    return credential_public(current)
+    return _status_of(state, access.org.id, stored.id)
 
 
 @router.delete(
     "/api/orgs/{org_id}/credential",
     status_code=status.HTTP_204_NO_CONTENT,
     tags=["key"],
-    summary="Revoke the org's key (in force when this returns)",
+    summary="Revoke one of the org's keys (in force when this returns)",
 )
-def delete_credential(state: Console, access: OrgAdmin) -> None:
-    credentials.revoke_credential(state.ctx, access.org.id, access.actor)
+def delete_credential(
+    state: Console, access: OrgAdmin, provider: Provider | None = None, name: str | None = None
+) -> None:
+    """Without ``provider``: the org's only key (409 ``credential_ambiguous`` when it has
+    several)."""
+    credentials.revoke_credential(state.ctx, access.org.id, access.actor, provider, name)
 
 
 @router.get(

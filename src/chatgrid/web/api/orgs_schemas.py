@@ -27,6 +27,11 @@ class ModeUpdate(Strict):
 
 class CredentialCreate(Strict):
     provider: Provider = Field(default=Provider.OPENAI, strict=False)
+    name: str = Field(
+        default="",
+        max_length=100,
+        description="OpenAI-compatible servers only: tells an org's servers apart.",
+    )
     api_key: str = Field(max_length=1000, description="Validated upstream, then never shown.")
     base_url: str | None = Field(
         default=None, max_length=500, description="Azure: the endpoint; compatible: the base URL."
@@ -37,6 +42,12 @@ class CredentialCreate(Strict):
     deployments: dict[str, str] = Field(
         default_factory=dict, max_length=200, description="Azure: model → deployment name."
     )
+
+
+class CredentialChoice(Strict):
+    model: str = Field(max_length=200, description="A model two of the org's keys serve.")
+    provider: Provider = Field(strict=False)
+    name: str = Field(default="", max_length=100)
 
 
 class PolicyUpdate(Strict):
@@ -103,6 +114,7 @@ class CredentialPublic(BaseModel):
     last_used_at: datetime | None
     status: Literal["active", "broken"]
     status_reason: str | None
+    name: str = Field(default="", description="An OpenAI-compatible server's name.")
 
 
 def credential_public(status: CredentialStatus) -> CredentialPublic:

@@ -20,6 +20,7 @@ NOTICES = {
     "key_connected": "The key is validated and connected. New calls use it from now on.",
     "invitation_sent": "The invitation is on its way by email.",
     "key_revoked": "The key is revoked. Calls through ChatGrid stop until a new key is connected.",
+    "key_preferred": "The model goes to the chosen key from now on.",
     "mode_switched": "The billing mode is switched; it is in force now.",
     "role_changed": "The role is changed.",
     "cap_saved": "The member's monthly cap is saved.",
@@ -70,9 +71,9 @@ def render(
     memberships = ctx.accounts.memberships(viewer.user.id) if viewer is not None else []
     banner = None
     if access is not None and access.is_admin:
-        current = ctx.credentials.current(access.org.id)
-        if current is not None and current.status == "broken":
-            banner = current.status_reason or "the upstream rejected the key"
+        broken = [k for k in ctx.credentials.active(access.org.id) if k.status == "broken"]
+        if broken:
+            banner = broken[0].status_reason or "the upstream rejected the key"
     notice = NOTICES.get(request.query_params.get("notice", ""))
     page_values: dict[str, Any] = {
         "request": request,
