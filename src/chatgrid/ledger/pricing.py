@@ -17,7 +17,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from chatgrid.ledger.money import BPS_DENOMINATOR, apply_markup, round_half_up
@@ -99,12 +99,35 @@ def cost_of(usage: Usage, price: Price, *, markup_bps: int, charge_tokens: bool)
     return Cost(list_micros=list_micros, charged_micros=charged)
 
 
+def with_anthropic_cache_rates(price: Price) -> Price:
+    """A Claude model's price with its cache-write rates (1.25× and 2× its input price)
+    where the stored price leaves them out; any other price as it is."""
+    if not price.model.startswith("claude-"):
+        return price
+    write = price.cache_write_per_mtok
+    write_1h = price.cache_write_1h_per_mtok
+    return replace(
+        price,
+        cache_write_per_mtok=(
+            scaled_price(price.input_per_mtok, ANTHROPIC_CACHE_WRITE_BPS)
+            if write is None
+            else write
+        ),
+        cache_write_1h_per_mtok=(
+            scaled_price(price.input_per_mtok, ANTHROPIC_CACHE_WRITE_1H_BPS)
+            if write_1h is None
+            else write_1h
+        ),
+    )
+
+
 class PriceBook:
     """All known prices, answering "what did model M cost on day D"."""
 
     def __init__(self, prices: Iterable[Price]) -> None:
         by_model: dict[str, list[Price]] = {}
-        for price in prices:
+        for stored in prices:
+            price = with_anthropic_cache_rates(stored)
             by_model.setdefault(price.model, []).append(price)
         self._by_model = {m: sorted(p, key=lambda x: x.effective_from) for m, p in by_model.items()}
         self._dates = {m: [p.effective_from for p in ps] for m, ps in self._by_model.items()}
