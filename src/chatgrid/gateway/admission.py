@@ -25,7 +25,6 @@ from chatgrid.billing.trials import trial_state
 from chatgrid.errors import (
     ChatGridError,
     CredentialUnusable,
-    InvalidRequest,
     ModelNotAllowed,
     OrgSuspended,
     TrialEnded,
@@ -44,6 +43,7 @@ from chatgrid.gateway.failover import PoolFailover, pool_unavailable
 from chatgrid.gateway.metering import Metering
 from chatgrid.gateway.model_refresh import ModelLists, model_not_found
 from chatgrid.gateway.pool_budget import PoolBudget
+from chatgrid.gateway.relay_anthropic import for_anthropic
 from chatgrid.identity.models import BillingMode
 from chatgrid.ledger.entries import LedgerEntry
 from chatgrid.limits.enforcer import Limiter, admission_for, combined
@@ -79,18 +79,6 @@ def _problem(route: OrgRoute) -> ChatGridError:
     assert route.problem is not None
     label = PROVIDER_LABELS[route.provider] if route.provider is not None else "OpenAI"
     return _PROBLEMS[route.problem](label)
-
-
-def anthropic_not_callable(model: str) -> ChatGridError:
-    """The seam for Claude on ``/v1/chat/completions``: the call is planned on the org's
-    Anthropic key, and refused here until the relay translates it (``relay_anthropic``
-    over ``providers.anthropic_translate``); the relay's wiring replaces this refusal."""
-    return InvalidRequest(
-        f"The model '{model}' is served by your organization's Anthropic key, which "
-        "ChatGrid cannot call through /v1/chat/completions yet.",
-        param="model",
-        code="model_not_supported",
-    )
 
 
 @dataclass(slots=True)
@@ -224,8 +212,6 @@ class Gatekeeper:
                 raise _problem(route)
             target = route.target
             assert target is not None
-            if target.provider is Provider.ANTHROPIC:
-                raise anthropic_not_callable(prepared.model)
         else:
             if price is None:
                 raise ModelNotAllowed(
@@ -240,6 +226,8 @@ class Gatekeeper:
             if chosen is None:
                 raise pool_unavailable(pool, prepared.model, self.pool_budget)
             target, pool_key_id = chosen.target, chosen.key_id
+        if target.provider is Provider.ANTHROPIC:
+            prepared = for_anthropic(prepared)  # Messages form, or what Claude cannot do
         url = call_url(target, prepared.endpoint, prepared.model)
         if url is None:
             raise ModelNotAllowed(

@@ -29,6 +29,12 @@ from chatgrid.gateway.bodies import prompt_byte_bound
 from chatgrid.gateway.bodies_audio import transcription_units
 from chatgrid.gateway.calls import CallPlan
 from chatgrid.gateway.failover import RETRYABLE_STATUSES, PoolFailover
+from chatgrid.gateway.relay_anthropic import (
+    error_payload,
+    stream_tracker,
+    translating,
+    whole_answer,
+)
 from chatgrid.gateway.responses_stream import ResponsesStreamTracker
 from chatgrid.gateway.sinks import Sink
 from chatgrid.gateway.sse import StreamTracker
@@ -37,6 +43,8 @@ from chatgrid.gateway.upstream_answers import KEY_REJECTED, judge_upstream_answe
 from chatgrid.gateway.usage import usage_from_body
 from chatgrid.ledger.entries import LedgerEntry
 from chatgrid.ledger.pricing import Usage
+from chatgrid.providers.anthropic_stream import AnthropicStream
+from chatgrid.providers.base import PROVIDER_LABELS
 from chatgrid.store.ledger_writer import LedgerUnavailable, LedgerWriter
 
 if TYPE_CHECKING:
@@ -50,7 +58,10 @@ _UPSTREAM_ERRORS = (aiohttp.ClientError, TimeoutError, OSError)
 
 def _request_id(response: aiohttp.ClientResponse) -> str | None:
     headers = response.headers
-    return headers.get("x-request-id") or headers.get("apim-request-id")
+    # OpenAI's, Azure's, or Anthropic's (``request-id``).
+    return (
+        headers.get("x-request-id") or headers.get("apim-request-id") or headers.get("request-id")
+    )
 
 
 class Relay:
@@ -176,7 +187,11 @@ class Relay:
             payload = await response.read()
         except _UPSTREAM_ERRORS as exc:
             return await self._unreachable(plan, sink, exc, upstream_id=upstream_id)
-        usage = usage_from_body(payload)
+        translated = translating(plan.target, plan.prepared)
+        if translated:
+            payload, usage = whole_answer(payload)
+        else:
+            usage = usage_from_body(payload)
         counted = usage is not None or plan.prepared.units is not None  # images, audio...
         entry = plan.entry(
             usage=usage,
@@ -191,7 +206,9 @@ class Relay:
             # No id: the entry it would name was not committed.
             await sink.refuse(_ledger_down(), None, None)
             return entry
-        content_type = response.headers.get("content-type", "application/json").encode()
+        content_type = b"application/json"
+        if not translated:
+            content_type = response.headers.get("content-type", "application/json").encode()
         await sink.answer(payload, content_type, plan.call_id, upstream_id)
         return entry
 
@@ -203,8 +220,10 @@ class Relay:
         upstream_id: str | None,
         first_byte_ms: int,
     ) -> LedgerEntry:
-        tracker: StreamTracker | ResponsesStreamTracker
-        if plan.prepared.endpoint == "responses":
+        tracker: StreamTracker | ResponsesStreamTracker | AnthropicStream
+        if translating(plan.target, plan.prepared):
+            tracker = stream_tracker(plan.prepared)
+        elif plan.prepared.endpoint == "responses":
             tracker = ResponsesStreamTracker()
         else:
             tracker = StreamTracker(forward_usage=plan.prepared.client_wants_usage)
@@ -244,6 +263,8 @@ class Relay:
             outcome = "client_disconnected"
         usage = tracker.usage
         estimated = usage is None
+        if usage is None and isinstance(tracker, AnthropicStream):
+            usage = tracker.estimate()
         if usage is None:
             usage = Usage(
                 prompt_tokens=prompt_byte_bound(plan.prepared.request),
@@ -279,11 +300,15 @@ class Relay:
             payload = await response.read()
         except _UPSTREAM_ERRORS:
             payload = b""
+        provider = plan.target.provider
+        if translating(plan.target, plan.prepared):
+            payload = error_payload(payload)
         verdict = judge_upstream_answer(
             status,
             plan.route.mode,
             payload,
             parse_retry_after(response.headers.get("retry-after")),
+            label=PROVIDER_LABELS[provider],
         )
         if verdict.outcome == KEY_REJECTED:
             await self.on_key_rejected(plan, status)

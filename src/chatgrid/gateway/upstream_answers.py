@@ -35,15 +35,19 @@ class Verdict(NamedTuple):
 
 
 def judge_upstream_answer(
-    status: int, mode: BillingMode, payload: bytes, retry_after: int | None
+    status: int,
+    mode: BillingMode,
+    payload: bytes,
+    retry_after: int | None,
+    label: str = "OpenAI",
 ) -> Verdict:
-    """What the ledger records and what the caller is told."""
+    """What the ledger records and what the caller is told (``label``: the key's provider)."""
     if status in (401, 403):
         if mode is BillingMode.BYOK:
             return Verdict(
                 KEY_REJECTED,
                 UpstreamKeyRejected(
-                    "Your organization's OpenAI key was rejected by OpenAI — ask an admin "
+                    f"Your organization's {label} key was rejected by {label} — ask an admin "
                     "to reconnect it in ChatGrid."
                 ),
             )

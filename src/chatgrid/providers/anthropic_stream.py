@@ -54,6 +54,8 @@ class AnthropicStream:
         self.created = created
         self.done = False
         self.content_chunks = 0
+        #: Nothing is held back to go after the ledger entry but ``[DONE]`` (the sink's).
+        self.held = b""
         self.error: ChatGridError | None = None
         """Set by an ``error`` event: the stream failed part-way (already sent to the client)."""
         self.anthropic_usage: AnthropicUsage | None = None

@@ -1,0 +1,209 @@
+"""Claude through ChatGrid: the official SDKs against ``chatgrid serve``, the simulated
+Messages API upstream, one exact ledger row per call.
+
+Each test's org has an OpenAI key and an Anthropic key; a Claude model goes to
+the Anthropic key, translated from chat completions (or passed through on
+``/v1/messages``), and its row is priced as Anthropic prices it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from functools import partialmethod
+from typing import Any
+
+import httpx
+import openai
+import pytest
+
+from tests.support.deployment import DatabaseFactory, Deployment, OrgHandle, start_deployment
+from tests.support.ledger_checks import ledger, records_by_id
+from tests.support.processes import ChatGridInstance, RunningProcess
+from tests.support.waiting import wait_for
+
+CLAUDE = "claude-sonnet-4-5-20250929"
+#: claude-sonnet-4-5 in micro-dollars per 1M tokens: input, cache read, 5-minute write, output.
+INPUT, CACHE_READ, CACHE_WRITE, OUTPUT = 3_000_000, 300_000, 3_750_000, 15_000_000
+WEATHER = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "The weather in a city.",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def deployment(
+    tmp_path_factory: pytest.TempPathFactory,
+    new_database: DatabaseFactory,
+    simulator: RunningProcess,
+) -> Iterator[Deployment]:
+    """The shared fixture's server, given two minutes to come up on a loaded machine."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ChatGridInstance, "start", partialmethod(ChatGridInstance.start, timeout=120))
+        yield from start_deployment(
+            tmp_path_factory.mktemp("deployment"), new_database(), simulator
+        )
+
+
+def claude_org(deployment: Deployment) -> tuple[OrgHandle, str]:
+    """An org with its OpenAI key and an Anthropic key (returned)."""
+    org = deployment.new_org()
+    key = f"sk-ant-{secrets.token_hex(8)}"
+    deployment.connect(org.id, key, provider="anthropic", base_url=deployment.simulator.base_url)
+    return org, key
+
+
+def sdk(deployment: Deployment, org: OrgHandle) -> openai.OpenAI:
+    return openai.OpenAI(base_url=deployment.v1, api_key=org.token, max_retries=0)
+
+
+def record_of(deployment: Deployment, entry: dict[str, Any]) -> dict[str, Any]:
+    return records_by_id(deployment)[entry["upstream_request_id"]]
+
+
+def assert_row_is_the_upstreams(deployment: Deployment, entry: dict[str, Any]) -> dict[str, Any]:
+    """The row carries the simulator's four counts and Anthropic's price for them, exactly."""
+    usage = record_of(deployment, entry)["usage"]
+    assert entry["provider"] == "anthropic"
+    assert not entry["usage_estimated"]
+    assert entry["prompt_tokens"] == usage["prompt_tokens"]
+    assert entry["cached_tokens"] == usage["cache_read_input_tokens"]
+    assert entry["completion_tokens"] == usage["output_tokens"]
+    exact = (
+        usage["input_tokens"] * INPUT
+        + usage["cache_read_input_tokens"] * CACHE_READ
+        + usage["cache_creation_input_tokens"] * CACHE_WRITE
+        + usage["output_tokens"] * OUTPUT
+    )
+    assert entry["list_cost_micros"] == (exact + 500_000) // 1_000_000
+    return dict(usage)
+
+
+def test_a_claude_completion_is_answered_and_ledgered_exactly(deployment: Deployment) -> None:
+    org, key = claude_org(deployment)
+    answer = sdk(deployment, org).chat.completions.create(
+        model=CLAUDE,
+        messages=[
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": "hello there [sim:tokens=7]"},
+        ],
+    )
+    assert answer.object == "chat.completion"
+    assert answer.choices[0].message.content
+    assert answer.choices[0].finish_reason == "stop"
+    assert answer.usage is not None and answer.usage.completion_tokens == 7
+    [entry] = ledger(deployment, org.id)
+    assert record_of(deployment, entry)["api_key"] == key
+    assert entry["outcome"] == "ok" and entry["model"] == CLAUDE
+    assert_row_is_the_upstreams(deployment, entry)
+    assert answer.usage.prompt_tokens == entry["prompt_tokens"]
+
+
+def test_a_claude_stream_comes_as_chunks_and_is_ledgered_exactly(deployment: Deployment) -> None:
+    org, _ = claude_org(deployment)
+    chunks = list(
+        sdk(deployment, org).chat.completions.create(
+            model=CLAUDE,
+            messages=[{"role": "user", "content": "stream it [sim:tokens=12]"}],
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+    )
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text
+    assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "stop"
+    usage = chunks[-1].usage
+    assert usage is not None and usage.completion_tokens == 12
+    [entry] = ledger(deployment, org.id)
+    assert entry["stream"] and entry["outcome"] == "ok"
+    assert_row_is_the_upstreams(deployment, entry)
+
+
+def test_a_tool_call_and_its_result_go_round_through_claude(deployment: Deployment) -> None:
+    org, _ = claude_org(deployment)
+    client = sdk(deployment, org)
+    messages: list[Any] = [{"role": "user", "content": "Weather in Paris? [sim:tool]"}]
+    first = client.chat.completions.create(model=CLAUDE, messages=messages, tools=[WEATHER])
+    choice = first.choices[0]
+    assert choice.finish_reason == "tool_calls"
+    assert choice.message.tool_calls
+    call = choice.message.tool_calls[0]
+    assert call.type == "function" and call.function.name == "get_weather"
+    messages += [
+        choice.message.model_dump(exclude_none=True),
+        {"role": "tool", "tool_call_id": call.id, "content": "sunny, 21 degrees"},
+    ]
+    second = client.chat.completions.create(model=CLAUDE, messages=messages, tools=[WEATHER])
+    assert second.choices[0].message.content
+    assert second.choices[0].finish_reason == "stop"
+    entries = ledger(deployment, org.id)
+    assert len(entries) == 2
+    for entry in entries:
+        assert_row_is_the_upstreams(deployment, entry)
+
+
+def test_cache_writes_and_reads_are_priced_as_anthropic_prices_them(
+    deployment: Deployment,
+) -> None:
+    org, _ = claude_org(deployment)
+    client = sdk(deployment, org)
+    long_text = "The handbook says: " + " ".join(f"rule {i} is kept." for i in range(60))
+    cached_part: Any = {"type": "text", "text": long_text, "cache_control": {"type": "ephemeral"}}
+    for question in ("first question", "second question"):
+        client.chat.completions.create(
+            model=CLAUDE,
+            messages=[
+                {"role": "user", "content": [cached_part, {"type": "text", "text": question}]}
+            ],
+        )
+    written, read = (assert_row_is_the_upstreams(deployment, e) for e in ledger(deployment, org.id))
+    assert written["cache_creation_input_tokens"] > 0 and written["cache_read_input_tokens"] == 0
+    assert read["cache_read_input_tokens"] == written["cache_creation_input_tokens"]
+
+
+def test_a_claude_stream_the_client_drops_is_ledgered_once(deployment: Deployment) -> None:
+    org, _ = claude_org(deployment)
+    body = {
+        "model": CLAUDE,
+        "stream": True,
+        "messages": [{"role": "user", "content": "long one [sim:tokens=40] [sim:slow=15]"}],
+    }
+    headers = {"Authorization": f"Bearer {org.token}"}
+    with (
+        httpx.Client(timeout=30) as http,
+        http.stream("POST", f"{deployment.v1}/chat/completions", json=body, headers=headers) as r,
+    ):
+        assert r.status_code == 200
+        for count, _ in enumerate(r.iter_raw(), start=1):
+            if count >= 3:
+                break  # hang up mid-stream
+    [entry] = wait_for(lambda: ledger(deployment, org.id))
+    assert entry["outcome"] == "client_disconnected"
+    assert entry["completion_tokens"] == 40  # the rest was drained for its usage
+    assert_row_is_the_upstreams(deployment, entry)
+
+
+def test_a_revoked_anthropic_key_is_refused_while_openai_keeps_serving(
+    deployment: Deployment,
+) -> None:
+    org, key = claude_org(deployment)
+    client = sdk(deployment, org)
+    httpx.post(f"{deployment.simulator.base_url}/_sim/keys/revoke", json={"key": key})
+    with pytest.raises(openai.PermissionDeniedError, match="Anthropic key was rejected"):
+        client.chat.completions.create(model=CLAUDE, messages=[{"role": "user", "content": "hi"}])
+    calls = len([r for r in deployment.simulator_records() if r["api_key"] == key])
+    with pytest.raises(openai.PermissionDeniedError, match="Anthropic key"):
+        client.chat.completions.create(model=CLAUDE, messages=[{"role": "user", "content": "hi"}])
+    assert len([r for r in deployment.simulator_records() if r["api_key"] == key]) == calls
+    answer = client.chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
+    )
+    assert answer.choices[0].message.content
+    statuses = {
+        k.config.provider.value: k.status for k in deployment.context.credentials.active(org.id)
+    }
+    assert statuses == {"openai": "active", "anthropic": "broken"}
