@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from functools import partialmethod
 from typing import Any
 
+import anthropic
 import httpx
 import openai
 import pytest
@@ -25,7 +26,7 @@ from tests.support.waiting import wait_for
 CLAUDE = "claude-sonnet-4-5-20250929"
 #: claude-sonnet-4-5 in micro-dollars per 1M tokens: input, cache read, 5-minute write, output.
 INPUT, CACHE_READ, CACHE_WRITE, OUTPUT = 3_000_000, 300_000, 3_750_000, 15_000_000
-WEATHER = {
+WEATHER: Any = {
     "type": "function",
     "function": {
         "name": "get_weather",
@@ -207,3 +208,64 @@ def test_a_revoked_anthropic_key_is_refused_while_openai_keeps_serving(
         k.config.provider.value: k.status for k in deployment.context.credentials.active(org.id)
     }
     assert statuses == {"openai": "active", "anthropic": "broken"}
+
+
+def anthropic_sdk(deployment: Deployment, org: OrgHandle) -> anthropic.Anthropic:
+    return anthropic.Anthropic(
+        base_url=deployment.instance.base_url, api_key=org.token, max_retries=0
+    )
+
+
+def test_the_anthropic_sdk_gets_a_message_through_chatgrid(deployment: Deployment) -> None:
+    org, key = claude_org(deployment)
+    message = anthropic_sdk(deployment, org).messages.create(
+        model=CLAUDE,
+        max_tokens=100,
+        system="Be brief.",
+        messages=[{"role": "user", "content": "hello there [sim:tokens=9]"}],
+    )
+    assert message.type == "message" and message.stop_reason == "end_turn"
+    assert message.usage.output_tokens == 9
+    [entry] = ledger(deployment, org.id)
+    assert entry["endpoint"] == "messages" and entry["outcome"] == "ok"
+    assert record_of(deployment, entry)["api_key"] == key
+    usage = assert_row_is_the_upstreams(deployment, entry)
+    assert usage["input_tokens"] == message.usage.input_tokens
+
+
+def test_the_anthropic_sdk_streams_a_message_through_chatgrid(deployment: Deployment) -> None:
+    org, _ = claude_org(deployment)
+    with anthropic_sdk(deployment, org).messages.stream(
+        model=CLAUDE,
+        max_tokens=100,
+        messages=[{"role": "user", "content": "stream it [sim:tokens=11]"}],
+    ) as stream:
+        message = stream.get_final_message()
+    assert message.usage.output_tokens == 11
+    assert message.content and message.content[0].type == "text"
+    [entry] = ledger(deployment, org.id)
+    assert entry["stream"] and entry["outcome"] == "ok"
+    assert_row_is_the_upstreams(deployment, entry)
+
+
+def test_the_anthropic_sdk_gets_anthropic_shaped_errors(deployment: Deployment) -> None:
+    org, key = claude_org(deployment)
+    client = anthropic_sdk(deployment, org)
+    ask: dict[str, Any] = {"max_tokens": 50, "messages": [{"role": "user", "content": "hi"}]}
+    with pytest.raises(anthropic.NotFoundError) as unknown:
+        client.messages.create(model="claude-no-such-model", **ask)
+    assert unknown.value.body["type"] == "error"  # type: ignore[index]
+    with pytest.raises(anthropic.BadRequestError) as not_claude:
+        client.messages.create(model="gpt-4o-mini", **ask)
+    assert not_claude.value.body["error"]["type"] == "invalid_request_error"  # type: ignore[index]
+    bad = anthropic.Anthropic(
+        base_url=deployment.instance.base_url, api_key="not-a-token", max_retries=0
+    )
+    with pytest.raises(anthropic.AuthenticationError) as refused:
+        bad.messages.create(model=CLAUDE, **ask)
+    assert refused.value.body["error"]["type"] == "authentication_error"  # type: ignore[index]
+    httpx.post(f"{deployment.simulator.base_url}/_sim/keys/revoke", json={"key": key})
+    with pytest.raises(anthropic.PermissionDeniedError, match="Anthropic key"):
+        client.messages.create(model=CLAUDE, **ask)
+    outcomes = [e["outcome"] for e in ledger(deployment, org.id)]
+    assert outcomes.count("upstream_key_rejected") == 1  # refusals before a call leave no row

@@ -226,8 +226,8 @@ class Gatekeeper:
             if chosen is None:
                 raise pool_unavailable(pool, prepared.model, self.pool_budget)
             target, pool_key_id = chosen.target, chosen.key_id
-        if target.provider is Provider.ANTHROPIC:
-            prepared = for_anthropic(prepared)  # Messages form, or what Claude cannot do
+        if target.provider is Provider.ANTHROPIC or prepared.endpoint == "messages":
+            prepared = for_anthropic(target, prepared)  # Messages form, or what Claude cannot do
         url = call_url(target, prepared.endpoint, prepared.model)
         if url is None:
             raise ModelNotAllowed(

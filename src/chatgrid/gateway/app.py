@@ -40,6 +40,13 @@ from chatgrid.gateway.http import (
     send_bytes,
     send_error,
 )
+from chatgrid.gateway.messages_api import PATH as MESSAGES_PATH
+from chatgrid.gateway.messages_api import (
+    MessagesSink,
+    caller_token,
+    prepare_messages,
+    send_anthropic_error,
+)
 from chatgrid.gateway.metering import Metering
 from chatgrid.gateway.model_refresh import ModelLists
 from chatgrid.gateway.pool_budget import PoolBudget
@@ -142,7 +149,11 @@ class Gateway:
             self.metrics.request(endpoint_of(scope["path"]), CLIENT_GONE, UNKNOWN_MODE)
             return
         except ChatGridError as error:
-            await send_error(send, error, [(b"x-request-id", request_id.encode())])
+            ids = [(b"x-request-id", request_id.encode())]
+            if scope["path"] == MESSAGES_PATH:  # Anthropic's client: Anthropic's error shape
+                await send_anthropic_error(send, error, ids)
+            else:
+                await send_error(send, error, ids)
             self.metrics.request(endpoint_of(scope["path"]), error.status, UNKNOWN_MODE)
             return
         # Recorded after the answer has gone: the client waits for none of this.
@@ -173,6 +184,15 @@ class Gateway:
             query = scope.get("query_string", b"")
             await relay_stored_response(session, route, method, tail, query, send, request_id)
             return None
+        elif path == MESSAGES_PATH:
+            if method != "POST":
+                raise _method_not_allowed(method, path)
+            caller = await self._authenticate(scope)
+            prepared = prepare_messages(await read_body(receive, self.max_body))
+            admitted = await self.gatekeeper.admit(caller, prepared, client_address(scope), call_id)
+            messages_sink = MessagesSink(receive, send, request_id)
+            entry, upstream_seconds = await self._relay_and_settle(admitted, messages_sink)
+            return messages_sink, entry, upstream_seconds
         elif path == "/v1/models" or path.startswith("/v1/models/"):
             if method != "GET":
                 raise _method_not_allowed(method, path)
@@ -224,13 +244,17 @@ class Gateway:
     async def _authenticate(self, scope: Scope) -> Caller:
         self.sync.check()
         value = header(scope, b"authorization")
-        if value is None or value[:7].lower() != _BEARER:
+        token = caller_token(scope) if scope["path"] == MESSAGES_PATH else None
+        if token is None and (value is None or value[:7].lower() != _BEARER):
             raise AuthenticationFailed(
                 "You didn't provide an API key. Send your ChatGrid token as "
                 "'Authorization: Bearer <token>'.",
                 code="missing_api_key",
             )
-        caller = await self.directory.caller(hash_token(value[7:].strip()))
+        if token is None:
+            assert value is not None
+            token = value[7:].strip()
+        caller = await self.directory.caller(hash_token(token))
         if caller is None:
             raise AuthenticationFailed("Incorrect API key provided.")
         if caller.expires_at is not None and caller.expires_at <= datetime.now(UTC):

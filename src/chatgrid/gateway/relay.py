@@ -29,6 +29,7 @@ from chatgrid.gateway.bodies import prompt_byte_bound
 from chatgrid.gateway.bodies_audio import transcription_units
 from chatgrid.gateway.calls import CallPlan
 from chatgrid.gateway.failover import RETRYABLE_STATUSES, PoolFailover
+from chatgrid.gateway.messages_api import MessagesStream
 from chatgrid.gateway.relay_anthropic import (
     error_payload,
     stream_tracker,
@@ -44,7 +45,7 @@ from chatgrid.gateway.usage import usage_from_body
 from chatgrid.ledger.entries import LedgerEntry
 from chatgrid.ledger.pricing import Usage
 from chatgrid.providers.anthropic_stream import AnthropicStream
-from chatgrid.providers.base import PROVIDER_LABELS
+from chatgrid.providers.base import PROVIDER_LABELS, Provider
 from chatgrid.store.ledger_writer import LedgerUnavailable, LedgerWriter
 
 if TYPE_CHECKING:
@@ -187,9 +188,9 @@ class Relay:
             payload = await response.read()
         except _UPSTREAM_ERRORS as exc:
             return await self._unreachable(plan, sink, exc, upstream_id=upstream_id)
-        translated = translating(plan.target, plan.prepared)
+        translated = plan.target.provider is Provider.ANTHROPIC
         if translated:
-            payload, usage = whole_answer(payload)
+            payload, usage = whole_answer(plan.prepared, payload)
         else:
             usage = usage_from_body(payload)
         counted = usage is not None or plan.prepared.units is not None  # images, audio...
@@ -220,8 +221,8 @@ class Relay:
         upstream_id: str | None,
         first_byte_ms: int,
     ) -> LedgerEntry:
-        tracker: StreamTracker | ResponsesStreamTracker | AnthropicStream
-        if translating(plan.target, plan.prepared):
+        tracker: StreamTracker | ResponsesStreamTracker | AnthropicStream | MessagesStream
+        if plan.target.provider is Provider.ANTHROPIC:
             tracker = stream_tracker(plan.prepared)
         elif plan.prepared.endpoint == "responses":
             tracker = ResponsesStreamTracker()
@@ -263,7 +264,7 @@ class Relay:
             outcome = "client_disconnected"
         usage = tracker.usage
         estimated = usage is None
-        if usage is None and isinstance(tracker, AnthropicStream):
+        if usage is None and isinstance(tracker, AnthropicStream | MessagesStream):
             usage = tracker.estimate()
         if usage is None:
             usage = Usage(

@@ -22,6 +22,7 @@ import orjson
 
 from chatgrid.errors import InvalidRequest
 from chatgrid.gateway.bodies import PreparedCall
+from chatgrid.gateway.messages_api import MessagesStream, message_usage
 from chatgrid.ledger.pricing import Usage
 from chatgrid.providers import UpstreamTarget
 from chatgrid.providers.anthropic_answer import translate_answer
@@ -36,10 +37,20 @@ def translating(target: UpstreamTarget, prepared: PreparedCall) -> bool:
     return target.provider is Provider.ANTHROPIC and prepared.endpoint == "chat"
 
 
-def for_anthropic(prepared: PreparedCall) -> PreparedCall:
+def for_anthropic(target: UpstreamTarget, prepared: PreparedCall) -> PreparedCall:
     """The call as it goes to Anthropic: a chat completion in Messages form, a native
-    Messages call as it is; raises what Claude cannot do."""
+    Messages call as it is; raises what Claude cannot do (and a native Messages call
+    for a model no Anthropic key serves)."""
     endpoint: str = prepared.endpoint
+    if target.provider is not Provider.ANTHROPIC:
+        if endpoint != "messages":
+            return prepared
+        raise InvalidRequest(
+            f"model: '{prepared.model}' is not a Claude model served by an Anthropic key; "
+            "/v1/messages relays Claude models only.",
+            param="model",
+            code="model_not_supported",
+        )
     if endpoint == "messages":
         return prepared
     if endpoint != "chat":
@@ -54,11 +65,14 @@ def for_anthropic(prepared: PreparedCall) -> PreparedCall:
     return replace(prepared, upstream_body=orjson.dumps(body))
 
 
-def whole_answer(payload: bytes) -> tuple[bytes, Usage | None]:
-    """A Messages 200 body as the chat.completion the client gets, and its usage.
+def whole_answer(prepared: PreparedCall, payload: bytes) -> tuple[bytes, Usage | None]:
+    """A Messages 200 body as the client gets it (a chat.completion, or on ``/v1/messages``
+    as it came), and its usage.
 
     A body that is not a Message goes back as it came, with no usage (the
     relay records ``ok_no_usage`` as it does for OpenAI)."""
+    if prepared.endpoint == "messages":
+        return payload, message_usage(payload)
     answer = translate_answer(payload, created=int(time.time()))
     if answer is None:
         return payload, None
@@ -66,7 +80,10 @@ def whole_answer(payload: bytes) -> tuple[bytes, Usage | None]:
     return answer.body, usage
 
 
-def stream_tracker(prepared: PreparedCall) -> AnthropicStream:
+def stream_tracker(prepared: PreparedCall) -> AnthropicStream | MessagesStream:
+    """The translator (chat completions), or the pass-through reading usage (native)."""
+    if prepared.endpoint == "messages":
+        return MessagesStream()
     return AnthropicStream(
         forward_usage=prepared.client_wants_usage,
         created=int(time.time()),

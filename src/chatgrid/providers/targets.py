@@ -26,6 +26,7 @@ Endpoint = Literal[
     "images",
     "transcriptions",
     "speech",
+    "messages",
 ]
 #: Each endpoint's path after an OpenAI base URL (or an Azure deployment's).
 ENDPOINT_PATHS: dict[str, str] = {
@@ -61,6 +62,8 @@ def call_url(target: UpstreamTarget, endpoint: Endpoint, model: str) -> str | No
     if endpoint == "embeddings":
         return target.embeddings_url(model)
     if target.provider is Provider.ANTHROPIC:
+        return target.chat_url(model) if endpoint == "messages" else None  # its /v1/messages
+    if endpoint == "messages":
         return None
     chat = target.chat_url(model)
     if chat is None or _CHAT_PATH not in chat:
