@@ -28,6 +28,8 @@ def default_prices() -> list[Price]:
             input_per_mtok=_micros(p["input"]),
             cached_input_per_mtok=_micros(p["cached_input"]),
             output_per_mtok=_micros(p["output"]),
+            cache_write_per_mtok=_micros(p["cache_write"]) if "cache_write" in p else None,
+            cache_write_1h_per_mtok=_micros(p["cache_write_1h"]) if "cache_write_1h" in p else None,
         )
         for model, p in raw["models"].items()
     ]

@@ -23,6 +23,8 @@ class PriceRepository:
                 input_per_mtok=row["input_per_mtok"],
                 cached_input_per_mtok=row["cached_input_per_mtok"],
                 output_per_mtok=row["output_per_mtok"],
+                cache_write_per_mtok=row["cache_write_per_mtok"],
+                cache_write_1h_per_mtok=row["cache_write_1h_per_mtok"],
             )
             for row in rows
         )
@@ -43,6 +45,8 @@ class PriceRepository:
                         input_per_mtok=price.input_per_mtok,
                         cached_input_per_mtok=price.cached_input_per_mtok,
                         output_per_mtok=price.output_per_mtok,
+                        cache_write_per_mtok=price.cache_write_per_mtok,
+                        cache_write_1h_per_mtok=price.cache_write_1h_per_mtok,
                     )
                 )
 

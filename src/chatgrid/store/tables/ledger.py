@@ -27,6 +27,9 @@ prices = Table(
     Column("input_per_mtok", BigInteger, nullable=False),
     Column("cached_input_per_mtok", BigInteger, nullable=False),
     Column("output_per_mtok", BigInteger, nullable=False),
+    # Prompt-cache writes (Anthropic), kept 5 minutes and an hour; null: see ledger.pricing.
+    Column("cache_write_per_mtok", BigInteger, nullable=True),
+    Column("cache_write_1h_per_mtok", BigInteger, nullable=True),
     UniqueConstraint("model", "effective_from"),
 )
 
