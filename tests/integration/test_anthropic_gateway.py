@@ -74,6 +74,7 @@ def assert_row_is_the_upstreams(deployment: Deployment, entry: dict[str, Any]) -
     assert entry["prompt_tokens"] == usage["prompt_tokens"]
     assert entry["cached_tokens"] == usage["cache_read_input_tokens"]
     assert entry["completion_tokens"] == usage["output_tokens"]
+    assert entry["cache_write_tokens"] == usage["cache_creation_input_tokens"]
     exact = (
         usage["input_tokens"] * INPUT
         + usage["cache_read_input_tokens"] * CACHE_READ

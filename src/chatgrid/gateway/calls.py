@@ -111,6 +111,8 @@ class CallPlan:
             units_kind=units.kind if units is not None else None,
             units=units.count if units is not None else None,
             units_variant=(units.variant or None) if units is not None else None,
+            cache_write_tokens=used.cache_write_tokens,
+            cache_write_1h_tokens=used.cache_write_1h_tokens,
             finished=finished,
         )
 

@@ -39,6 +39,9 @@ class LedgerEntry:
     units_kind: str | None = None
     units: int | None = None
     units_variant: str | None = None
+    #: Of ``prompt_tokens``, those written to the prompt cache, and of those, kept an hour.
+    cache_write_tokens: int = 0
+    cache_write_1h_tokens: int = 0
     #: ``time.perf_counter()`` when the upstream's part of the call ended, in the process
     #: that made it (for ``/metrics``: the upstream's time apart from ChatGrid's). Not stored.
     finished: float = field(default=0.0, compare=False, repr=False)
@@ -80,4 +83,6 @@ EXPORT_FIELDS: tuple[str, ...] = (
     "units_kind",
     "units",
     "units_variant",
+    "cache_write_tokens",
+    "cache_write_1h_tokens",
 )

@@ -52,6 +52,10 @@ ledger_entries = Table(
     Column("prompt_tokens", Integer, nullable=False),
     Column("cached_tokens", Integer, nullable=False),
     Column("completion_tokens", Integer, nullable=False),
+    # Of the prompt, the tokens written to the prompt cache (Anthropic), and of those
+    # the ones kept an hour: priced apart (ledger.pricing), 0 for OpenAI.
+    Column("cache_write_tokens", Integer, nullable=False, server_default="0"),
+    Column("cache_write_1h_tokens", Integer, nullable=False, server_default="0"),
     Column("usage_estimated", Boolean, nullable=False),
     Column("list_cost_micros", BigInteger, nullable=True),
     Column("charged_micros", BigInteger, nullable=False),

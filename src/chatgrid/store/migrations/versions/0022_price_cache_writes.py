@@ -1,4 +1,4 @@
-"""Prices carry cache-write rates: Anthropic's 5-minute and 1-hour prompt-cache writes
+"""Prices carry cache-write rates and ledger rows their cache writes (Anthropic's prompt cache)
 
 Revision ID: 0022
 Revises: 0021
@@ -22,9 +22,15 @@ def upgrade() -> None:
     with op.batch_alter_table("prices") as batch:
         batch.add_column(sa.Column("cache_write_per_mtok", sa.BigInteger(), nullable=True))
         batch.add_column(sa.Column("cache_write_1h_per_mtok", sa.BigInteger(), nullable=True))
+    with op.batch_alter_table("ledger_entries") as batch:
+        for name in ("cache_write_tokens", "cache_write_1h_tokens"):
+            batch.add_column(sa.Column(name, sa.Integer(), nullable=False, server_default="0"))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("ledger_entries") as batch:
+        batch.drop_column("cache_write_1h_tokens")
+        batch.drop_column("cache_write_tokens")
     with op.batch_alter_table("prices") as batch:
         batch.drop_column("cache_write_1h_per_mtok")
         batch.drop_column("cache_write_per_mtok")
