@@ -50,7 +50,7 @@ def test_refresh_models_on_the_key_page_says_what_the_provider_added(
 
     assert done.status_code == 303, done.text
     shown = alice.get(done.headers["location"])
-    assert "Model list refreshed from the provider: added gpt-5." in shown.text
+    assert "Model lists refreshed from the providers: added gpt-5." in shown.text
     current = world.ctx.credentials.current(world.org_a)
     assert current is not None and "gpt-5" in current.models
     [entry] = [
@@ -66,7 +66,7 @@ def test_a_crafted_link_cannot_make_the_page_claim_a_change(
     page = world.alice.browser.get(
         f"/orgs/{world.org_a}/key?refreshed=1&added=gpt-evil&removed=gpt-4o-mini"
     )
-    assert "Model list refreshed from the provider: no change." in page.text
+    assert "Model lists refreshed from the providers: no change." in page.text
     assert "gpt-evil" not in page.text
 
 
