@@ -181,10 +181,19 @@ def test_an_anthropic_key_is_validated_and_claude_models_go_to_it(
     ]
     assert listing, "the key was checked by listing Anthropic's models"
     client = sdk(deployment, org.token)
-    with pytest.raises(openai.BadRequestError) as refused:
-        client.chat.completions.create(model="claude-sonnet-4-5-20250929", messages=MESSAGES)
-    assert refused.value.code == "model_not_supported"
-    assert "Anthropic key" in refused.value.message
+    reply = client.chat.completions.create(model="claude-sonnet-4-5-20250929", messages=MESSAGES)
+    assert reply.choices[0].message.content
+    sent = [
+        r
+        for r in deployment.simulator_records()
+        if r["api_key"] == anthropic_key and r["path"] == "/v1/messages"
+    ]
+    assert len(sent) == 1  # translated, and sent with the org's Anthropic key
+    entry = ledger(deployment, org.id)[-1]
+    assert (entry["provider"], entry["credential_fingerprint"]) == (
+        "anthropic",
+        fingerprint(deployment, org.id, Provider.ANTHROPIC),
+    )
     client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)  # OpenAI unchanged
     assert {m.id for m in client.models.list()} >= {"gpt-4o-mini", "claude-sonnet-4-5-20250929"}
 
