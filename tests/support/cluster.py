@@ -71,6 +71,7 @@ def start_cluster(
     count: int,
     *,
     lease: float | None = None,
+    start_timeout: float = 30.0,
 ) -> Cluster:
     """``count`` replicas and an admin, each with a data dir of its own (no shared marker)."""
     prefix = f"cgtest-{secrets.token_hex(4)}"
@@ -83,7 +84,7 @@ def start_cluster(
             env=replica_env(data_dir, database_url, redis_url, prefix, master, lease),
             data_dir=data_dir,
         )
-        instance.start()
+        instance.start(timeout=start_timeout)
         replicas.append(instance)
     admin_dir = tmp_path / "admin"
     admin_dir.mkdir()
@@ -115,10 +116,19 @@ def running_cluster(
     count: int,
     redis_url: str = REDIS_URL,
     lease: float | None = None,
+    start_timeout: float = 30.0,
 ) -> Iterator[Cluster]:
     """``start_cluster`` on PostgreSQL (replicas share it), stopped whatever the test did."""
     assert database_url is not None, "replicas need PostgreSQL"
-    cluster = start_cluster(tmp_path, database_url, simulator, redis_url, count, lease=lease)
+    cluster = start_cluster(
+        tmp_path,
+        database_url,
+        simulator,
+        redis_url,
+        count,
+        lease=lease,
+        start_timeout=start_timeout,
+    )
     try:
         yield cluster
     finally:

@@ -87,8 +87,9 @@ class ChatGridInstance:
         assert self.server is not None
         return self.server.base_url
 
-    def start(self) -> None:
-        port = free_port()
+    def start(self, *, port: int | None = None, timeout: float = 30.0) -> None:
+        """Start on ``port`` (default: a free one); ``timeout`` to come up."""
+        port = free_port() if port is None else port
         log_path = self.data_dir / f"serve-{port}.log"
         with log_path.open("ab") as log:
             process = subprocess.Popen(
@@ -99,7 +100,7 @@ class ChatGridInstance:
             )
         base = f"http://127.0.0.1:{port}"
         self.server = RunningProcess(process, base, log_path)
-        wait_until_up(f"{base}/healthz", process)
+        wait_until_up(f"{base}/healthz", process, timeout=timeout)
 
     def stop(self, *, kill: bool = False) -> None:
         if self.server is not None:
