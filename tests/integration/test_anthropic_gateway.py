@@ -8,6 +8,7 @@ the Anthropic key, translated from chat completions (or passed through on
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import Iterator
 from functools import partialmethod
@@ -18,6 +19,9 @@ import httpx
 import openai
 import pytest
 
+from chatgrid.admin import keys
+from chatgrid.identity.models import BillingMode
+from chatgrid.providers.base import Provider, UpstreamConfig
 from tests.support.deployment import DatabaseFactory, Deployment, OrgHandle, start_deployment
 from tests.support.ledger_checks import ledger, records_by_id
 from tests.support.processes import ChatGridInstance, RunningProcess
@@ -270,3 +274,22 @@ def test_the_anthropic_sdk_gets_anthropic_shaped_errors(deployment: Deployment) 
         client.messages.create(model=CLAUDE, **ask)
     outcomes = [e["outcome"] for e in ledger(deployment, org.id)]
     assert outcomes.count("upstream_key_rejected") == 1  # refusals before a call leave no row
+
+
+def test_a_shared_credit_org_reaches_claude_through_the_pools_anthropic_key(
+    deployment: Deployment,
+) -> None:
+    pool_key = f"sk-ant-pool-{secrets.token_hex(6)}"
+    config = UpstreamConfig.create(Provider.ANTHROPIC, base_url=deployment.simulator.base_url)
+    asyncio.run(keys.add_pool_key(deployment.context, "pool-anthropic", config, pool_key))
+    org = deployment.new_org(BillingMode.SHARED)
+    message = anthropic_sdk(deployment, org).messages.create(
+        model=CLAUDE, max_tokens=50, messages=[{"role": "user", "content": "hi [sim:tokens=5]"}]
+    )
+    assert message.usage.output_tokens == 5
+    [entry] = ledger(deployment, org.id)
+    assert record_of(deployment, entry)["api_key"] == pool_key
+    assert entry["mode"] == "shared"
+    assert_row_is_the_upstreams(deployment, entry)
+    assert entry["markup_bps"] > 0
+    assert entry["charged_micros"] > entry["list_cost_micros"] > 0  # Claude, marked up
