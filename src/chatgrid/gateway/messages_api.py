@@ -136,6 +136,8 @@ class MessagesStream:
 
     def feed(self, data: bytes) -> bytes:
         buffer = self._pending + data if self._pending else data
+        if b"\r" in buffer:  # on the joined bytes: a CRLF may be split between two reads
+            buffer = buffer.replace(b"\r\n", b"\n")
         end = buffer.rfind(b"\n\n")
         if end < 0:
             self._pending = buffer
