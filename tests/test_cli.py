@@ -133,7 +133,7 @@ def test_refusals_are_clear(admin: ChatGridInstance, simulator: RunningProcess) 
         "oops",
         input="k",
     )
-    assert "no credential" in refused(admin, "credential", "revoke", "dup-co")
+    assert "no such credential" in refused(admin, "credential", "revoke", "dup-co")
     assert "--format" in refused(admin, "usage", "dup-co", "--format", "xml")
 
 

@@ -15,9 +15,9 @@ import pytest
 from chatgrid.admin import orgs
 from chatgrid.identity.models import BillingMode
 from chatgrid.limits.policy import OrgPolicy
-from tests.integration.test_responses_api import client, shared_org
 from tests.support.deployment import Deployment, OrgHandle
 from tests.support.ledger_checks import ledger, records_by_id
+from tests.support.shared_orgs import client, shared_org
 
 
 def wav(seconds_tenths: int, rate: int = 16_000) -> bytes:

@@ -1,7 +1,7 @@
 """The model list stored with a key, kept up to date with its provider.
 
-Only the ``models`` column moves here: a key's config, secret and status
-stay with :mod:`chatgrid.store.credentials`. Each write names the key it
+Reads only: the ``models`` column is written by
+:mod:`chatgrid.store.credentials`, the tables' one owner. Each write names the key it
 read (and, for an org's key, the org), so a list fetched for a key that
 was rotated meanwhile never lands on its successor. Callers bump the
 change marker after a write that changed something, so every replica
@@ -10,9 +10,14 @@ reloads.
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, select
 
-from chatgrid.store.credentials import StoredKey, _stored
+from chatgrid.store.credentials import (
+    StoredKey,
+    _stored,
+    set_credential_models,
+    set_pool_key_models,
+)
 from chatgrid.store.tables import credentials, pool_keys
 
 
@@ -55,24 +60,8 @@ class CredentialModels:
 
     def set_credential_models(self, org_id: str, credential_id: str, models: list[str]) -> bool:
         """Store the org's key's list; False if that key is no longer the org's active one."""
-        with self.engine.begin() as conn:
-            result = conn.execute(
-                update(credentials)
-                .where(
-                    credentials.c.org_id == org_id,
-                    credentials.c.id == credential_id,
-                    credentials.c.status == "active",
-                )
-                .values(models=sorted(set(models)))
-            )
-        return result.rowcount > 0
+        return set_credential_models(self.engine, org_id, credential_id, models)
 
     def set_pool_key_models(self, pool_key_id: str, models: list[str]) -> bool:
         """Store a pooled key's list; False if the key is gone or no longer active."""
-        with self.engine.begin() as conn:
-            result = conn.execute(
-                update(pool_keys)
-                .where(pool_keys.c.id == pool_key_id, pool_keys.c.status == "active")
-                .values(models=sorted(set(models)))
-            )
-        return result.rowcount > 0
+        return set_pool_key_models(self.engine, pool_key_id, models)

@@ -428,3 +428,31 @@ def master_versions_in_use(engine: Engine) -> set[int]:
         versions = set(conn.execute(select(credentials.c.master_key_version).distinct()).scalars())
         versions |= set(conn.execute(select(pool_keys.c.master_key_version).distinct()).scalars())
     return versions
+
+
+def set_credential_models(
+    engine: Engine, org_id: str, credential_id: str, models: list[str]
+) -> bool:
+    """Store an org's key's model list; False if that key is no longer the org's active one."""
+    with engine.begin() as conn:
+        result = conn.execute(
+            update(credentials)
+            .where(
+                credentials.c.org_id == org_id,
+                credentials.c.id == credential_id,
+                credentials.c.status == "active",
+            )
+            .values(models=sorted(set(models)))
+        )
+    return result.rowcount > 0
+
+
+def set_pool_key_models(engine: Engine, pool_key_id: str, models: list[str]) -> bool:
+    """Store a pooled key's model list; False if the key is gone or no longer active."""
+    with engine.begin() as conn:
+        result = conn.execute(
+            update(pool_keys)
+            .where(pool_keys.c.id == pool_key_id, pool_keys.c.status == "active")
+            .values(models=sorted(set(models)))
+        )
+    return result.rowcount > 0
