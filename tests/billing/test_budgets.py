@@ -8,6 +8,7 @@ import secrets
 from datetime import date
 
 import pytest
+import redis
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -139,3 +140,53 @@ def test_completion_bound_uses_max_tokens_or_the_model_limit() -> None:
     )
     assert worst_case_usage("chat", {"messages": []}, "gpt-4o").completion_tokens == 16_384
     assert worst_case_usage("embeddings", {"input": ["ab", "cde"]}, "x").prompt_tokens == 5
+
+
+def _forget_everything(prefix: str) -> None:
+    """What a Redis restart without persistence does to the budget keys."""
+    client = redis.Redis.from_url(REDIS_URL)
+    for key in client.scan_iter(f"{prefix}*"):
+        client.delete(key)
+    client.close()
+
+
+def test_a_call_in_flight_across_a_redis_restart_still_counts_against_the_cap() -> None:
+    """Its hold is lost and ``spent`` is reloaded from a ledger that lacks it yet."""
+    prefix = f"cgtest-{secrets.token_hex(4)}"
+    ledger_sum = {"value": 0}
+
+    async def scenario() -> tuple[int, int, bool]:
+        store = SharedBudgets(REDIS_URL, prefix, lambda s: ledger_sum["value"], 60)
+        caps = [Cap("org:o5:2026-11", 100)]
+        assert await store.reserve("in-flight", caps, 60) is None
+        _forget_everything(prefix)
+        assert await store.reserve("other", caps, 10) is None  # reloads spent: 0
+        await store.settle("other", 10)
+        ledger_sum["value"] = 70  # the in-flight call's row commits, then it settles
+        await store.settle("in-flight", 60)
+        spent, held = await store.snapshot(caps[0].scope)
+        refused = await store.reserve("next", caps, 31) is not None
+        await store.close()
+        return spent, held, refused
+
+    assert asyncio.run(scenario()) == (70, 0, True)
+
+
+def test_a_settle_after_a_redis_restart_leaves_spent_to_the_ledger() -> None:
+    """No ``spent`` key yet: the next reload reads the ledger, which holds the call."""
+    prefix = f"cgtest-{secrets.token_hex(4)}"
+    ledger_sum = {"value": 0}
+
+    async def scenario() -> tuple[int, bool]:
+        store = SharedBudgets(REDIS_URL, prefix, lambda s: ledger_sum["value"], 60)
+        caps = [Cap("org:o6:2026-11", 100)]
+        assert await store.reserve("in-flight", caps, 60) is None
+        _forget_everything(prefix)
+        ledger_sum["value"] = 60
+        await store.settle("in-flight", 60)
+        refused = await store.reserve("next", caps, 50) is not None
+        spent, _ = await store.snapshot(caps[0].scope)
+        await store.close()
+        return spent, refused
+
+    assert asyncio.run(scenario()) == (60, True)

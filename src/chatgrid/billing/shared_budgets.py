@@ -4,6 +4,14 @@ Holds live in a hash per scope (reservation id → "amount:expires_at_ms"), so
 a reservation whose replica died mid-call expires by itself instead of
 holding budget forever. ``spent`` starts from the ledger's sum the first time
 a scope is used in a month (set only if absent, so replicas agree).
+
+Settling adds the charge to ``spent`` whenever ``spent`` exists, hold or no
+hold: after Redis restarts empty mid-call, ``spent`` may have been reloaded
+from a ledger that did not yet hold this call, and dropping its charge would
+let the cap be passed. (A reload between this call's ledger commit and its
+settle counts it twice: the safe side, and only until next month's reload.)
+When ``spent`` is absent it is left so: the next reload reads the ledger,
+where the call already is.
 """
 
 from __future__ import annotations
@@ -55,9 +63,9 @@ local found = 0
 for i = 1, n do
   if redis.call('HDEL', KEYS[2 * i], res_id) == 1 then
     found = 1
-    if charged > 0 then
-      redis.call('INCRBY', KEYS[2 * i - 1], charged)
-    end
+  end
+  if charged > 0 and redis.call('EXISTS', KEYS[2 * i - 1]) == 1 then
+    redis.call('INCRBY', KEYS[2 * i - 1], charged)
   end
 end
 return found
