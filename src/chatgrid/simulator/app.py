@@ -22,7 +22,14 @@ import orjson
 from chatgrid.simulator import audio, azure, errors, images, moderations, responses, routes
 from chatgrid.simulator.anthropic import serve_anthropic
 from chatgrid.simulator.auth import bearer_key, check_key
-from chatgrid.simulator.catalogue import CHAT_MODELS, EMBEDDING_DIMS, LIST_BODY, MODEL_BODIES
+from chatgrid.simulator.catalogue import (
+    CHAT_MODELS,
+    EMBEDDING_DIMS,
+    GEMINI_CHAT_MODELS,
+    GEMINI_LIST_BODY,
+    LIST_BODY,
+    MODEL_BODIES,
+)
 from chatgrid.simulator.chat import plan_reply, render_completion, stream_events
 from chatgrid.simulator.chat_request import parse_chat_request
 from chatgrid.simulator.control import handle_control
@@ -47,7 +54,7 @@ from chatgrid.simulator.wire import (
     send_bytes,
 )
 
-_API_PREFIXES: Final = ("/v1/", "/openai/")
+_API_PREFIXES: Final = ("/v1/", "/openai/", "/v1beta/openai/")
 _OPENAI_VERSION: Final = (b"openai-version", b"2020-10-01")
 _DEFAULT_MODEL: Final = "gpt-4o-mini"
 _OPERATIONS: Final = frozenset(
@@ -207,7 +214,8 @@ class SimulatorApp:
             deployment_model = self.state.deployments.model_for(route.target)
         operation = route.operation
         if operation == routes.CHAT:
-            await self._chat(exchange, body, deployment_model)
+            models = GEMINI_CHAT_MODELS if route.target == routes.GEMINI else CHAT_MODELS
+            await self._chat(exchange, body, deployment_model, models)
         elif operation == routes.EMBEDDINGS:
             await self._embeddings(exchange, body, deployment_model)
         elif operation in _OPERATIONS:
@@ -215,10 +223,16 @@ class SimulatorApp:
         else:
             await self._metadata(exchange, route, deployment_model)
 
-    async def _chat(self, exchange: Exchange, body: object, deployment_model: str | None) -> None:
+    async def _chat(
+        self,
+        exchange: Exchange,
+        body: object,
+        deployment_model: str | None,
+        models: frozenset[str] = CHAT_MODELS,
+    ) -> None:
         if deployment_model is not None and deployment_model not in CHAT_MODELS:
             raise errors.operation_not_supported("chatCompletion", deployment_model)
-        request = parse_chat_request(body, deployment_model)
+        request = parse_chat_request(body, deployment_model, models)
         directives = parse_directives(last_message_text(request.messages))
         if directives is not NONE:
             await _directive_faults(exchange, directives, request.model)
@@ -312,7 +326,7 @@ class SimulatorApp:
         self, exchange: Exchange, route: routes.Route, deployment_model: str | None
     ) -> None:
         if route.operation == routes.MODELS:
-            payload = LIST_BODY
+            payload = GEMINI_LIST_BODY if route.target == routes.GEMINI else LIST_BODY
         elif route.operation == routes.MODEL:
             found = MODEL_BODIES.get(route.target)
             if found is None:

@@ -107,3 +107,19 @@ CLAUDE_ALIASES: Final[dict[str, str]] = {
 
 #: Each Claude model's maximum ``max_tokens``, by its dated id.
 CLAUDE_MAX_OUTPUT: Final[dict[str, int]] = {model[0]: model[3] for model in CLAUDE_MODELS}
+
+
+#: Gemini's OpenAI-compatible endpoint (``/v1beta/openai``): chat models only,
+#: listed as ``models/…`` and called by the bare name, as Google serves them.
+GEMINI_CHAT_MODELS: Final = frozenset(
+    {"gemini-2.5-pro", "gemini-2.5-flash", "gemini-2.5-flash-lite", "gemini-2.0-flash"}
+)
+GEMINI_LIST_BODY: Final = orjson.dumps(
+    {
+        "object": "list",
+        "data": [
+            {"id": f"models/{model_id}", "object": "model", "created": 0, "owned_by": "google"}
+            for model_id in sorted(GEMINI_CHAT_MODELS)
+        ],
+    }
+)

@@ -66,12 +66,15 @@ class ChatRequest:
         self.service_tier = "default"
 
 
-def parse_chat_request(body: object, deployment_model: str | None = None) -> ChatRequest:
-    """Validate ``body``; ``deployment_model`` is the model an Azure deployment fixes."""
+def parse_chat_request(
+    body: object, deployment_model: str | None = None, models: frozenset[str] = CHAT_MODELS
+) -> ChatRequest:
+    """Validate ``body``; ``deployment_model`` is the model an Azure deployment fixes,
+    ``models`` the chat models the path serves (Gemini's differ)."""
     if not isinstance(body, dict):
         raise errors.invalid_type("body", "an object", body)
     messages = _messages(body)
-    model = deployment_model if deployment_model is not None else _model(body.get("model"))
+    model = deployment_model if deployment_model is not None else _model(body.get("model"), models)
     request = ChatRequest(model, messages)
     request.n = params.integer(body, "n", 1, MAX_CHOICES) or 1
     for name in ("max_tokens", "max_completion_tokens"):
@@ -93,12 +96,12 @@ def parse_chat_request(body: object, deployment_model: str | None = None) -> Cha
     return request
 
 
-def _model(model: object) -> str:
+def _model(model: object, models: frozenset[str]) -> str:
     if model is None:
         raise errors.missing_parameter("model")
     if not isinstance(model, str):
         raise errors.invalid_type("model", "a string", model)
-    if model not in CHAT_MODELS:
+    if model not in models:
         if model in MODEL_IDS:
             raise errors.ApiError(
                 404,

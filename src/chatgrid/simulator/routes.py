@@ -1,4 +1,5 @@
-"""Which operation a path names, for OpenAI's ``/v1`` and Azure's ``/openai`` paths.
+"""Which operation a path names, for OpenAI's ``/v1``, Azure's ``/openai`` and
+Gemini's OpenAI-compatible ``/v1beta/openai`` paths.
 
 A dict lookup for the fixed paths and two prefix checks for the rest: the
 simulator is the baseline of a throughput benchmark, so routing must cost
@@ -21,6 +22,8 @@ IMAGES: Final = "images"
 TRANSCRIPTIONS: Final = "transcriptions"
 SPEECH: Final = "speech"
 MODERATIONS: Final = "moderations"
+#: The target of Gemini's paths: same operations, Gemini's models.
+GEMINI: Final = "gemini"
 
 _MODEL_PREFIX: Final = "/v1/models/"
 _DEPLOYMENTS_PREFIX: Final = "/openai/deployments/"
@@ -32,7 +35,7 @@ class Route(NamedTuple):
     operation: str
     method: str
     azure: bool
-    #: The model id (``MODEL``) or the deployment name (Azure), else "".
+    #: The model id (``MODEL``), the deployment name (Azure), ``GEMINI``, else "".
     target: str = ""
 
 
@@ -46,6 +49,8 @@ _FIXED: Final = {
     "/v1/audio/transcriptions": Route(TRANSCRIPTIONS, "POST", False),
     "/v1/audio/speech": Route(SPEECH, "POST", False),
     "/v1/moderations": Route(MODERATIONS, "POST", False),
+    "/v1beta/openai/chat/completions": Route(CHAT, "POST", False, GEMINI),
+    "/v1beta/openai/models": Route(MODELS, "GET", False, GEMINI),
 }
 
 
