@@ -114,6 +114,12 @@ def test_shared_credits_refuse_stored_response_lookups(deployment: Deployment) -
     created = sdk.responses.create(model="gpt-4o-mini", input="pooled")
     with pytest.raises(openai.BadRequestError, match="own key"):
         sdk.responses.retrieve(created.id)
+    # Continuing one is a lookup too (the pooled key serves every org), and it goes nowhere.
+    with pytest.raises(openai.BadRequestError, match="own key") as refused:
+        sdk.responses.create(model="gpt-4o-mini", input="more", previous_response_id=created.id)
+    assert refused.value.code == "stored_responses_unavailable"
+    assert refused.value.param == "previous_response_id"
+    assert len(ledger(deployment, org.id)) == 1
 
 
 def test_a_model_not_allowed_is_refused_before_any_call(deployment: Deployment) -> None:

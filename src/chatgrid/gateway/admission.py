@@ -44,6 +44,7 @@ from chatgrid.gateway.metering import Metering
 from chatgrid.gateway.model_refresh import ModelLists, model_not_found
 from chatgrid.gateway.pool_budget import PoolBudget
 from chatgrid.gateway.relay_anthropic import for_anthropic
+from chatgrid.gateway.stored_responses import stored_responses_refused
 from chatgrid.identity.models import BillingMode
 from chatgrid.ledger.entries import LedgerEntry
 from chatgrid.limits.enforcer import Limiter, admission_for, combined
@@ -213,6 +214,8 @@ class Gatekeeper:
             target = route.target
             assert target is not None
         else:
+            if prepared.endpoint == "responses" and prepared.request.get("previous_response_id"):
+                raise stored_responses_refused("previous_response_id")
             if price is None:
                 raise ModelNotAllowed(
                     f"The model '{prepared.model}' has no price on shared credits; "

@@ -35,6 +35,17 @@ def stored_response_path(path: str, method: str) -> str:
     return path.removeprefix("/v1")
 
 
+def stored_responses_refused(param: str | None = None) -> InvalidRequest:
+    """Shared credits never reach a stored response: on a pooled key it would belong to
+    every org the key serves (and continuing one could not be bounded before the call)."""
+    return InvalidRequest(
+        "Stored responses can be retrieved, deleted or continued only through your "
+        "organization's own key; on shared credits, send the conversation again instead.",
+        param=param,
+        code="stored_responses_unavailable",
+    )
+
+
 async def relay_stored_response(
     session: aiohttp.ClientSession,
     route: OrgRoute,
@@ -46,11 +57,7 @@ async def relay_stored_response(
 ) -> int:
     """Pass the lookup to the org's keys until one answers other than 404; its status."""
     if route.mode is not BillingMode.BYOK:
-        raise InvalidRequest(
-            "Stored responses can be retrieved or deleted only through your organization's "
-            "own key; on shared credits, send the conversation again instead.",
-            code="stored_responses_unavailable",
-        )
+        raise stored_responses_refused()
     keys = [k for k in (route.keys or (route,)) if k.problem is None and k.target is not None]
     bases = []
     for key in keys:
