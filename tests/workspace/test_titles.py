@@ -40,11 +40,20 @@ def _title_requests(deployment: Deployment, question: str) -> list[dict[str, Any
     bodies: list[dict[str, Any]] = [
         body for r in deployment.simulator_records() if isinstance(body := r.get("body"), dict)
     ]
+
+    # Other tests share the simulator, and some send hostile bodies: read only chat turns.
+    def turns(body: dict[str, Any]) -> list[dict[str, Any]]:
+        messages = body.get("messages")
+        if isinstance(messages, list) and all(isinstance(m, dict) for m in messages):
+            return messages
+        return []
+
     return [
         b
         for b in bodies
-        if b.get("messages", [{}])[0].get("content") == TITLE_INSTRUCTIONS
-        and b["messages"][-1]["content"] == question
+        if (messages := turns(b))
+        and messages[0].get("content") == TITLE_INSTRUCTIONS
+        and messages[-1].get("content") == question
     ]
 
 
