@@ -19,13 +19,14 @@ from chatgrid.store.budgets import BudgetRepository
 from chatgrid.store.chat_settings import ChatSettingsRepository
 from chatgrid.store.conversation_shares import ConversationShareRepository
 from chatgrid.store.conversations import ConversationRepository
-from chatgrid.store.credentials import CredentialRepository, PoolKeyRepository
+from chatgrid.store.credentials import CredentialRepository
 from chatgrid.store.documents import DocumentRepository
 from chatgrid.store.domains import DomainRepository
 from chatgrid.store.engine import create_db_engine
 from chatgrid.store.invitations import InvitationRepository
 from chatgrid.store.orgs import MemberRepository, OrgRepository
 from chatgrid.store.policies import PolicyRepository
+from chatgrid.store.pool_keys import PoolKeyRepository
 from chatgrid.store.prices import PriceRepository
 from chatgrid.store.prompts import PromptRepository
 from chatgrid.store.second_factor import SecondFactorRepository

@@ -16,8 +16,8 @@ from chatgrid.store.credentials import (
     StoredKey,
     _stored,
     set_credential_models,
-    set_pool_key_models,
 )
+from chatgrid.store.pool_keys import set_pool_key_models
 from chatgrid.store.tables import credentials, pool_keys
 
 
