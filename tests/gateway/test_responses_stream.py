@@ -46,3 +46,17 @@ def test_a_cut_stream_is_not_done_and_has_no_usage() -> None:
     tracker = ResponsesStreamTracker()
     tracker.feed(event("response.output_text.delta", delta="a") + b"event: resp")
     assert not tracker.done and tracker.usage is None and tracker.content_chunks == 1
+
+
+def test_a_crlf_stream_split_at_every_byte_reads_the_same() -> None:
+    stream = b"".join(
+        [
+            event("response.output_text.delta", delta="a"),
+            event("response.completed", response={"usage": USAGE}),
+        ]
+    ).replace(b"\n", b"\r\n")
+    for size in (1, 2, 3):
+        tracker = ResponsesStreamTracker()
+        passed = b"".join(tracker.feed(stream[i : i + size]) for i in range(0, len(stream), size))
+        assert passed.count(b"event: ") == 1 and tracker.content_chunks == 1, size
+        assert tracker.done and tracker.usage is not None and tracker.usage.prompt_tokens == 11

@@ -70,3 +70,14 @@ def test_crlf_streams_are_understood() -> None:
     tracker = StreamTracker(forward_usage=False)
     relay(tracker, [p.replace(b"\n", b"\r\n") for p in STREAM])
     assert tracker.usage is not None and tracker.done
+
+
+def test_crlf_streams_split_at_every_byte_give_the_same_events() -> None:
+    """A read may end between ``\\r`` and ``\\n``: no event may be held back or mangled."""
+    whole = b"".join(STREAM).replace(b"\n", b"\r\n")
+    expected = relay(StreamTracker(forward_usage=False), STREAM)
+    for size in (1, 2, 3, 5):
+        tracker = StreamTracker(forward_usage=False)
+        out = relay(tracker, [whole[i : i + size] for i in range(0, len(whole), size)])
+        assert out == expected, size
+        assert tracker.usage is not None and tracker.done

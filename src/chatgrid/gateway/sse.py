@@ -33,9 +33,9 @@ class StreamTracker:
 
     def feed(self, data: bytes) -> bytes:
         """Take bytes from upstream; return the bytes to relay now."""
-        if b"\r" in data:
-            data = data.replace(b"\r\n", b"\n")
         buffer = self._pending + data if self._pending else data
+        if b"\r" in buffer:  # on the joined bytes: a read may end between \r and \n
+            buffer = buffer.replace(b"\r\n", b"\n")
         end = buffer.rfind(b"\n\n")
         if end < 0:
             self._pending = buffer
