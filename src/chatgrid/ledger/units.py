@@ -6,7 +6,10 @@
 * inputs (``/v1/moderations``): free, but counted.
 
 Prices are integer micro-dollars per unit of price (an image, a minute, 1M
-characters), from OpenAI's public list on :data:`EFFECTIVE_FROM`; a cost is
+characters), dated like token prices: :data:`DEFAULT_UNIT_PRICES` is OpenAI's
+public list on :data:`EFFECTIVE_FROM`, seeded into the ``unit_prices`` table,
+and the operator adds later ones (:class:`DatedUnitPrices` answers "what did a
+unit cost on day D" with a :class:`UnitPriceBook` for that day). A cost is
 exact (``units × price / per``) and rounded half up only once, as token
 costs are. The transcription models ``gpt-4o-*-transcribe`` are priced by
 OpenAI's per-minute estimate; ``gpt-4o-mini-tts`` has no price here (OpenAI
@@ -15,6 +18,8 @@ prices it by audio tokens, which its binary answer does not report).
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -29,6 +34,10 @@ CHARACTERS = "characters"
 INPUTS = "inputs"
 #: How many units one price is for.
 UNITS_PER_PRICE = {IMAGES: 1, AUDIO_MS: 60_000, CHARACTERS: 1_000_000, INPUTS: 1}
+#: What one price is for, in words.
+UNIT_NAMES = {IMAGES: "image", AUDIO_MS: "minute", CHARACTERS: "1M characters", INPUTS: "input"}
+#: An image's variant: ``SIZE/QUALITY`` (``1024x1024/high``).
+IMAGE_VARIANT = re.compile(r"[0-9]{2,5}x[0-9]{2,5}/[a-z]{1,20}")
 
 
 @dataclass(frozen=True)
@@ -46,6 +55,7 @@ class UnitPrice:
     kind: str
     micros: int  # per image, per minute, per 1M characters
     variant: str = ""
+    effective_from: date = EFFECTIVE_FROM
 
 
 def _images(model: str, prices: dict[str, int]) -> list[UnitPrice]:
@@ -99,9 +109,11 @@ DEFAULT_IMAGE = {
 
 
 class UnitPriceBook:
-    def __init__(self, prices: tuple[UnitPrice, ...] = DEFAULT_UNIT_PRICES) -> None:
+    """The unit prices in force on one day: one per (model, variant)."""
+
+    def __init__(self, prices: Iterable[UnitPrice] = DEFAULT_UNIT_PRICES) -> None:
         self._prices = {(p.model, p.variant): p for p in prices}
-        self._models = {p.model for p in prices}
+        self._models = {p.model for p in self._prices.values()}
 
     def prices(self, model: str) -> bool:
         return model in self._models
@@ -109,12 +121,36 @@ class UnitPriceBook:
     def price_for(self, model: str, variant: str = "") -> UnitPrice | None:
         return self._prices.get((model, variant))
 
+    def all(self) -> list[UnitPrice]:
+        """Every price in the book, by model, kind and variant."""
+        return sorted(self._prices.values(), key=lambda p: (p.model, p.kind, p.variant))
+
     def dearest(self, model: str) -> UnitPrice | None:
         found = [p for (m, _), p in self._prices.items() if m == model]
         return max(found, key=lambda p: p.micros) if found else None
 
 
 DEFAULT_BOOK = UnitPriceBook()
+
+
+class DatedUnitPrices:
+    """Every dated unit price, answering "what did this unit cost on day D"."""
+
+    def __init__(self, prices: Iterable[UnitPrice]) -> None:
+        self._prices = sorted(prices, key=lambda p: p.effective_from)
+        self._books: dict[date, UnitPriceBook] = {}
+
+    def on(self, day: date) -> UnitPriceBook:
+        """The book in force on ``day``: each (model, variant)'s latest price from it or before."""
+        book = self._books.get(day)
+        if book is None:
+            book = UnitPriceBook(p for p in self._prices if p.effective_from <= day)
+            self._books[day] = book
+        return book
+
+    def all(self) -> list[UnitPrice]:
+        """Every price, by model, kind, variant then date."""
+        return sorted(self._prices, key=lambda p: (p.model, p.kind, p.variant, p.effective_from))
 
 
 def image_variant(request: dict[str, Any], model: str) -> str:

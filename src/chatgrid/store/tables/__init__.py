@@ -47,6 +47,7 @@ from chatgrid.store.tables.keys import (
 from chatgrid.store.tables.ledger import (
     ledger_entries,
     prices,
+    unit_prices,
 )
 from chatgrid.store.tables.orgs import (
     member_caps,
@@ -113,6 +114,7 @@ __all__ = [
     "sso_connections",
     "sso_identities",
     "sso_logins",
+    "unit_prices",
     "unverified_accounts",
     "users",
 ]

@@ -33,6 +33,21 @@ prices = Table(
     UniqueConstraint("model", "effective_from"),
 )
 
+#: Prices of calls priced by other units than tokens (``ledger.units``), dated like ``prices``.
+unit_prices = Table(
+    "unit_prices",
+    metadata,
+    Column("id", BigIntPK, primary_key=True, autoincrement=True),
+    Column("model", String(100), nullable=False),
+    Column("kind", String(16), nullable=False),  # images, audio_ms, characters, inputs
+    Column("variant", String(32), nullable=False),  # an image's size/quality, else ""
+    Column("effective_from", Date, nullable=False),
+    # Micro-dollars per unit of price: an image, a minute of audio, 1M characters, an input.
+    Column("micros", BigInteger, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("model", "variant", "effective_from"),
+)
+
 
 ledger_entries = Table(
     "ledger_entries",
