@@ -23,7 +23,7 @@ import orjson
 
 from chatgrid.billing.claude_bound import dearest_prompt, messages_usage_bound
 from chatgrid.ledger.pricing import Price, Usage, cost_of
-from chatgrid.ledger.units import DEFAULT_BOOK, Units, units_cost
+from chatgrid.ledger.units import DEFAULT_BOOK, UnitPriceBook, Units, units_cost
 
 IMAGE_TOKEN_BOUND = 2_000
 MESSAGE_FRAMING_TOKENS = 8
@@ -125,15 +125,18 @@ def worst_case_charge(
     price: Price,
     markup_bps: int,
     units: Units | None = None,
+    *,
+    unit_prices: UnitPriceBook = DEFAULT_BOOK,
 ) -> int:
     """The most this call can be charged, in micro-dollars (no cached discount assumed).
 
     A call priced by ``units`` (their bound, known before the call) is charged by
-    them alone, at the variant's price (else the model's dearest).
+    them alone, at the variant's price (else the model's dearest) in ``unit_prices``:
+    the gateway passes the book in force when the call started, as its entry is priced.
     """
     if units is not None:
-        unit_price = DEFAULT_BOOK.price_for(price.model, units.variant)
-        unit_price = unit_price or DEFAULT_BOOK.dearest(price.model)
+        unit_price = unit_prices.price_for(price.model, units.variant)
+        unit_price = unit_price or unit_prices.dearest(price.model)
         if unit_price is not None:
             return units_cost(units, unit_price, markup_bps=markup_bps, charge=True).charged_micros
     if endpoint == "messages":

@@ -206,6 +206,7 @@ class Gatekeeper:
         prices = await self.directory.prices()
         started_at = datetime.now(UTC)
         price = prices.price_for(prepared.model, started_at.date())
+        unit_prices = (await self.directory.unit_prices()).on(started_at.date())
         pool_key_id = None
         if route.mode is BillingMode.BYOK:
             route = route.for_model(prepared.model)  # the one key this call uses
@@ -252,6 +253,7 @@ class Gatekeeper:
             url=url,
             prepared=prepared,
             price=price,
+            unit_prices=unit_prices,
             client_addr=client,
             started_at=started_at,
             pool_key_id=pool_key_id,

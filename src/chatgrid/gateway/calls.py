@@ -18,7 +18,7 @@ from chatgrid.gateway.directory import Caller, OrgRoute
 from chatgrid.identity.models import BillingMode
 from chatgrid.ledger.entries import LedgerEntry
 from chatgrid.ledger.pricing import Price, Usage, cost_of
-from chatgrid.ledger.units import DEFAULT_BOOK, Units, units_cost
+from chatgrid.ledger.units import UnitPriceBook, Units, units_cost
 from chatgrid.providers import UpstreamTarget
 
 NO_USAGE = Usage(prompt_tokens=0, cached_tokens=0, completion_tokens=0)
@@ -37,6 +37,8 @@ class CallPlan:
     url: str
     prepared: PreparedCall
     price: Price | None
+    #: The unit prices in force when the call started (images, audio, speech).
+    unit_prices: UnitPriceBook
     client_addr: str | None
     started_at: datetime
     pool_key_id: str | None = None
@@ -74,7 +76,8 @@ class CallPlan:
         unit_price = None
         if units is not None:
             model = self.prepared.model
-            unit_price = DEFAULT_BOOK.price_for(model, units.variant) or DEFAULT_BOOK.dearest(model)
+            book = self.unit_prices
+            unit_price = book.price_for(model, units.variant) or book.dearest(model)
         if unit_price is not None and units is not None:
             # Priced by its units alone (tokens an image model reports are recorded, not charged).
             cost = units_cost(units, unit_price, markup_bps=self.route.markup_bps, charge=shared)

@@ -23,6 +23,7 @@ from chatgrid.context import AppContext
 from chatgrid.identity.models import BillingMode, OrgStatus
 from chatgrid.identity.tokens import member_user_tag
 from chatgrid.ledger.pricing import PriceBook
+from chatgrid.ledger.units import DatedUnitPrices
 from chatgrid.limits.policy import NO_LIMITS, OrgPolicy
 from chatgrid.providers import Provider, UpstreamTarget, build_target
 from chatgrid.providers.network import PrivateUpstreamRefused, refuse_private
@@ -142,6 +143,7 @@ class Directory:
         self._routes: dict[str, OrgRoute] = {}
         self._pool: list[PoolTarget] | None = None
         self._prices: PriceBook | None = None
+        self._unit_prices: DatedUnitPrices | None = None
 
     def invalidate(self) -> None:
         self._generation += 1
@@ -150,6 +152,7 @@ class Directory:
         self._routes = {}
         self._pool = None
         self._prices = None
+        self._unit_prices = None
         self.context.reload_keyring()
 
     async def _load(self, loader: Callable[[], T]) -> tuple[T, bool]:
@@ -330,6 +333,15 @@ class Directory:
         if cacheable:
             self._prices = book
         return book
+
+    async def unit_prices(self) -> DatedUnitPrices:
+        """Every dated unit price, cached as token prices are (a new one bumps the generation)."""
+        if self._unit_prices is not None:
+            return self._unit_prices
+        dated, cacheable = await self._load(self.context.prices.unit_prices)
+        if cacheable:
+            self._unit_prices = dated
+        return dated
 
 
 class PoolHealth:

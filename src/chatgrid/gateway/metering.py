@@ -69,7 +69,12 @@ class Metering:
             return False
         prepared = plan.prepared
         amount = worst_case_charge(
-            prepared.endpoint, prepared.request, plan.price, plan.route.markup_bps, prepared.units
+            prepared.endpoint,
+            prepared.request,
+            plan.price,
+            plan.route.markup_bps,
+            prepared.units,
+            unit_prices=plan.unit_prices,
         )
         try:
             shortfall = await self.budgets.reserve(plan.call_id, caps, amount)
