@@ -86,6 +86,12 @@ def test_the_usage_api_and_csv_add_up_to_the_ledger(used: World) -> None:
         "tokens": 1200 + 150 * 3,
         "list_cost_micros": 6_000,
         "charged_micros": 0,
+        # Token calls only: no images, audio, characters or moderation inputs.
+        "images": 0,
+        "audio_ms": 0,
+        "characters": 0,
+        "inputs": 0,
+        "units": [],
     }
     assert len(body["days"]) == 7 and body["days"][2]["requests"] == 2
     assert {m["key"] for m in body["members"]} == {used.alice.member_id, used.bob.member_id}

@@ -24,6 +24,12 @@ CSV_COLUMNS = (
     "charged_usd",
     "list_cost_micros",
     "charged_micros",
+    # Non-token units (added after the money, so older readers keep their columns).
+    "images",
+    "audio_ms",
+    "characters",
+    "inputs",
+    "units",
 )
 
 
@@ -86,7 +92,8 @@ def usage_report(ctx: AppContext, org_id: str, query: UsageQuery) -> usage.Usage
 
 
 def csv_rows(report: usage.UsageReport) -> list[dict[str, Any]]:
-    """One row per day, member, model, and the total; money in dollars and micro-dollars."""
+    """One row per day, member, model, and the total; money in dollars and micro-dollars;
+    unit totals per kind, and ``units`` as the page words them (per kind and variant)."""
     rows = []
     groups = (("day", report.days), ("member", report.members), ("model", report.models))
     for group, buckets in (*groups, ("total", [report.total])):
@@ -94,5 +101,6 @@ def csv_rows(report: usage.UsageReport) -> list[dict[str, Any]]:
             row = {"group": group, **b.as_dict()}
             row["list_cost_usd"] = format_dollars(b.list_cost_micros)
             row["charged_usd"] = format_dollars(b.charged_micros)
+            row["units"] = "; ".join(b.units_texts())
             rows.append(row)
     return rows

@@ -40,6 +40,10 @@ CALL_COLUMNS = (
     "prompt_tokens",
     "completion_tokens",
     "list_cost_micros",
+    # A call priced by other units than tokens (ledger.units); empty for token calls.
+    "units_kind",
+    "units",
+    "units_variant",
 )
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, Engine, case, func, select, true
 
 from chatgrid.identity.models import BillingMode, OrgStatus
 from chatgrid.ledger.pricing import Price
+from chatgrid.ledger.units import AUDIO_MS, CHARACTERS, IMAGES, INPUTS
 from chatgrid.store.tables import ledger_entries, members, orgs, plans, prices, users
 
 
@@ -38,6 +39,11 @@ class TenantRow:
     # Shared-credit calls only: BYOK calls are billed by the org's own upstream.
     charged_micros: int
     list_cost_micros: int
+    #: Non-token units (``ledger.units``) as (kind, total), only kinds it used, in kind order.
+    units: tuple[tuple[str, int], ...]
+
+
+_UNIT_KINDS = (IMAGES, AUDIO_MS, CHARACTERS, INPUTS)
 
 
 def _only(column: ColumnElement[Any], org_id: str | None) -> ColumnElement[bool]:
@@ -69,6 +75,10 @@ class OperatorRepository:
                 func.sum(e.prompt_tokens + e.completion_tokens).label("tokens"),
                 func.sum(case((shared, e.charged_micros), else_=0)).label("charged"),
                 func.sum(case((shared, e.list_cost_micros), else_=0)).label("list_cost"),
+                *(
+                    func.sum(case((e.units_kind == kind, e.units), else_=0)).label(kind)
+                    for kind in _UNIT_KINDS
+                ),
             )
             .where(e.started_at >= since, _only(e.org_id, org_id))
             .group_by(e.org_id)
@@ -84,6 +94,7 @@ class OperatorRepository:
                 _zero_if_none(usage.c.tokens, "tokens"),
                 _zero_if_none(usage.c.charged, "charged"),
                 _zero_if_none(usage.c.list_cost, "list_cost"),
+                *(_zero_if_none(usage.c[kind], kind) for kind in _UNIT_KINDS),
             )
             .outerjoin(plans, plans.c.id == orgs.c.plan_id)
             .outerjoin(seats, seats.c.org_id == orgs.c.id)
@@ -108,6 +119,7 @@ class OperatorRepository:
                 tokens=int(row["tokens"]),
                 charged_micros=int(row["charged"]),
                 list_cost_micros=int(row["list_cost"]),
+                units=tuple((k, int(row[k])) for k in _UNIT_KINDS if int(row[k])),
             )
             for row in rows
         ]

@@ -123,6 +123,9 @@ class UsageRepository:
             e.prompt_tokens,
             e.completion_tokens,
             e.list_cost_micros,
+            e.units_kind,
+            e.units,
+            e.units_variant,
             e.credential_fingerprint,
             _caller_label(),
             func.coalesce(api_tokens.c.prefix, service_account_tokens.c.prefix).label(
@@ -172,6 +175,9 @@ class UsageRepository:
             e.completion_tokens,
             e.list_cost_micros,
             e.charged_micros,
+            e.units_kind,
+            e.units,
+            e.units_variant,
         )
         query = (
             _with_caller(columns)

@@ -11,6 +11,8 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
+from chatgrid.analytics.usage import units_text
+
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -85,6 +87,8 @@ class Templates:
             compact=compact,
             inline_code=inline_code,
         )
+        # "2 images · 1024x1024/high": a call's (or a sum's) non-token units, on any page.
+        self.env.globals["units_text"] = units_text
 
     def render(self, name: str, context: dict[str, Any]) -> str:
         return self.env.get_template(name).render(context)

@@ -35,6 +35,9 @@ class TenantPublic(BaseModel):
     charged_micros: int
     list_cost_micros: int = Field(description="Shared-credit calls' list cost, month to date")
     margin_micros: int
+    units: dict[str, int] = Field(
+        description="Month to date, non-token units by kind (images, audio_ms, characters, inputs)"
+    )
 
 
 def tenant_public(t: operator.Tenant) -> TenantPublic:
@@ -54,6 +57,7 @@ def tenant_public(t: operator.Tenant) -> TenantPublic:
         charged_micros=t.charged_micros,
         list_cost_micros=t.list_cost_micros,
         margin_micros=t.margin_micros,
+        units=dict(t.units),
     )
 
 

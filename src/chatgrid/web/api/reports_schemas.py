@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from chatgrid.audit import AuditEntry
 
@@ -40,6 +40,11 @@ class CallPublic(BaseModel):
     prompt_tokens: int
     completion_tokens: int
     list_cost_micros: int | None
+    units_kind: str | None = Field(
+        default=None, description="images, audio_ms, characters or inputs; null for tokens"
+    )
+    units: int | None = None
+    units_variant: str | None = None
 
 
 def call_public(row: Mapping[str, object]) -> CallPublic:

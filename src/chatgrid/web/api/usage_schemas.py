@@ -11,6 +11,12 @@ from chatgrid.admin.analytics import UsageQuery
 from chatgrid.analytics.usage import Bucket, UsageReport
 
 
+class UnitCountPublic(BaseModel):
+    kind: str = Field(description="images, audio_ms, characters or inputs")
+    variant: str = Field(description="An image's size/quality; empty for other kinds")
+    count: int
+
+
 class BucketPublic(BaseModel):
     key: str = Field(description="The day (YYYY-MM-DD), member id or model")
     label: str
@@ -18,6 +24,11 @@ class BucketPublic(BaseModel):
     tokens: int
     list_cost_micros: int = Field(description="What the upstream bills at list price")
     charged_micros: int = Field(description="What ChatGrid charged (shared credits only)")
+    images: int = Field(description="Images generated")
+    audio_ms: int = Field(description="Milliseconds of audio transcribed")
+    characters: int = Field(description="Characters turned into speech")
+    inputs: int = Field(description="Moderation inputs")
+    units: list[UnitCountPublic] = Field(description="The units per kind and variant")
 
 
 def bucket_public(bucket: Bucket) -> BucketPublic:

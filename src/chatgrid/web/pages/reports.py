@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from chatgrid.admin import dates, reports
+from chatgrid.analytics import usage
 from chatgrid.audit import AuditFilter
 from chatgrid.web.deps import Console, OrgAdmin
 from chatgrid.web.pages.common import form_action, render
@@ -110,6 +111,7 @@ def calls_page(
         "calls.html",
         access=access,
         section="calls",
+        dollars=usage.dollars,
         filters={"since": since, "until": until},
         query=request.url.query,
     )
