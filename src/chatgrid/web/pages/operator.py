@@ -4,6 +4,7 @@ anyone but an operator, every page is a 404; every page warns while a pooled key
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import partial
 from typing import Annotated, Any
 
@@ -11,10 +12,11 @@ from fastapi import APIRouter, Form
 from starlette.requests import Request
 from starlette.responses import Response
 
-from chatgrid.admin import analytics, operator
+from chatgrid.admin import analytics, operator, prices
 from chatgrid.analytics.usage import dollars
 from chatgrid.errors import ChatGridError
 from chatgrid.gateway.pool_alerts import broken_pool_keys
+from chatgrid.ledger.units import UNIT_NAMES, UnitPrice
 from chatgrid.web.deps import Console, OperatorOrg, OperatorUser, Viewer
 from chatgrid.web.pages.common import form_action, redirect, render, whole_number
 from chatgrid.web.state import ConsoleState
@@ -26,6 +28,7 @@ NOTICES = {
     "resumed": "The organization is active again.",
     "trial_extended": "The trial is extended.",
     "price_added": "The price is added; calls from its date on use it.",
+    "unit_price_added": "The unit price is added; calls from its date on use it.",
     "limits_saved": "The operator limits are saved; every server enforces them now.",
     "plan_assigned": "The plan is assigned from now on.",
     "shared_allowed": "Shared credits are allowed; its admins can switch to them now.",
@@ -131,6 +134,8 @@ def _prices_page(
         "operator/prices.html",
         "prices",
         prices=operator.price_book(state.ctx),
+        unit_prices=prices.unit_price_book(state.ctx),
+        unit_kinds=UNIT_NAMES,
         refused=refused,
     )
 
@@ -161,5 +166,31 @@ def add_price(
         )
         operator.set_price(state.ctx, viewer.actor, price)
         return redirect("/operator/prices?done=price_added")
+
+    return form_action(add, partial(_prices_page, request, state, viewer))
+
+
+@router.post("/operator/prices/units")
+def add_unit_price(
+    request: Request,
+    state: Console,
+    viewer: OperatorUser,
+    model: Annotated[str, Form(max_length=100)] = "",
+    kind: Annotated[str, Form(max_length=16)] = "",
+    variant: Annotated[str, Form(max_length=32)] = "",
+    effective_from: Annotated[str, Form(max_length=20)] = "",
+    price: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    def add() -> Response:
+        day = analytics.parse_day(effective_from, "effective_from")
+        unit = UnitPrice(
+            model=model,
+            kind=kind,
+            micros=prices.dollars_per_mtok(price.strip(), "price"),
+            variant=variant,
+            effective_from=day or datetime.now(UTC).date(),
+        )
+        prices.set_unit_price(state.ctx, viewer.actor, unit)
+        return redirect("/operator/prices?done=unit_price_added")
 
     return form_action(add, partial(_prices_page, request, state, viewer))
