@@ -5,10 +5,13 @@
 Anthropic's headers (``routes.is_anthropic``). Keys are the simulator's keys
 (``auth.KEY_RE``, revocable through ``/_sim/keys/revoke``), presented as
 ``x-api-key`` or, as the official SDK 2.x does, ``Authorization: Bearer``;
-``anthropic-version`` is required. Order of checks, each failure answered in
-Anthropic's shape (``anthropic_errors``): route (404/405) → body size (413)
-→ key (401) → ``anthropic-version`` (400) → scheduled fault → unparsable JSON
-(400) → validation (400/404) → directives (delay, fault, cut) → the reply.
+``anthropic-version`` is required (and a date, as Anthropic's versions are), and each
+``anthropic-beta`` name must be well formed; both stay in the record's headers
+as they arrived, for tests of what a gateway forwards. Order of checks, each
+failure answered in Anthropic's shape (``anthropic_errors``): route (404/405)
+→ body size (413) → key (401) → ``anthropic-version``, ``anthropic-beta`` (400)
+→ scheduled fault → unparsable JSON (400) → validation (400/404) → directives
+(delay, fault, cut) → the reply.
 
 Models withheld from a key (``key_models``) are missing from its Anthropic
 list and are a 404 ``not_found_error`` when named, as for OpenAI. Faults and
@@ -57,6 +60,10 @@ from chatgrid.simulator.wire import (
 ORGANIZATION_ID: Final = b"5d8b6f0e-3c1a-4e8b-9a7d-2f6c1b0e4a93"
 _OVERLOAD_RE: Final = re.compile(r"\[sim:overload(?:=(\d{1,9}))?\]")
 _DEFAULT_LIMIT: Final = 20
+#: ``anthropic-version`` is a date (``2023-06-01``; newer SDKs send newer ones).
+_VERSION_RE: Final = re.compile(rb"\d{4}-\d{2}-\d{2}")
+#: A beta's name as Anthropic writes them (``prompt-caching-2024-07-31``).
+_BETA_RE: Final = re.compile(r"[a-z0-9][a-z0-9._-]{0,99}")
 _MAX_LIMIT: Final = 1000
 
 
@@ -120,6 +127,7 @@ async def serve_anthropic(
 async def _handle(state: SimulatorState, channels: Channels, raw_headers: RawHeaders) -> None:
     record = channels.record
     api_key = authorization = version = length = None
+    betas: list[bytes] = []
     for name, value in raw_headers:
         if name == b"x-api-key":
             api_key = value
@@ -127,6 +135,8 @@ async def _handle(state: SimulatorState, channels: Channels, raw_headers: RawHea
             authorization = value
         elif name == b"anthropic-version":
             version = value
+        elif name == b"anthropic-beta":
+            betas.append(value)
         elif name == b"content-length":
             length = value
     key = api_key.decode("latin-1") if api_key is not None else bearer_key(authorization)
@@ -154,6 +164,9 @@ async def _handle(state: SimulatorState, channels: Channels, raw_headers: RawHea
         raise errs.invalid_key()
     if not version:
         raise errs.missing_version()
+    if not _VERSION_RE.fullmatch(version):
+        raise errs.invalid_version(version.decode("latin-1"))
+    _check_betas(betas)
     fault = state.faults.take() if state.faults else None
     if fault is not None:
         raise errs.fault_error(fault.status, fault.retry_after)
@@ -223,6 +236,15 @@ async def _messages(
         record.status = 200
         record.completion_tokens_sent = reply.output_tokens
         await send_bytes(channels.send, 200, payload, channels.headers(JSON_TYPE))
+
+
+def _check_betas(headers: list[bytes]) -> None:
+    """``anthropic-beta`` (repeated or comma-separated): each a well-formed name, or the
+    400 Anthropic gives a beta it does not know. The record keeps the header as sent."""
+    names = [n.strip() for h in headers for n in h.decode("latin-1").split(",") if n.strip()]
+    wrong = [name for name in names if not _BETA_RE.fullmatch(name)]
+    if wrong:
+        raise errs.unknown_betas(wrong)
 
 
 def _check_visible(model: str, body: object, hidden: set[str] | None) -> None:

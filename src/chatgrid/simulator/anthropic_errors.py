@@ -78,6 +78,18 @@ def missing_version() -> AnthropicError:
     return invalid_request("anthropic-version: header is required")
 
 
+def invalid_version(version: str) -> AnthropicError:
+    return invalid_request(f'anthropic-version: "{version}" is not a valid version')
+
+
+def unknown_betas(names: list[str]) -> AnthropicError:
+    listed = ", ".join(f"`{name}`" for name in names)
+    return invalid_request(
+        f"Unexpected value(s) {listed} for the `anthropic-beta` header. Please consult our "
+        "documentation at docs.anthropic.com or try again without the header."
+    )
+
+
 def permission_denied() -> AnthropicError:
     return AnthropicError(
         403,
