@@ -43,7 +43,7 @@ from chatgrid.gateway.failover import PoolFailover, pool_unavailable
 from chatgrid.gateway.metering import Metering
 from chatgrid.gateway.model_refresh import ModelLists, model_not_found
 from chatgrid.gateway.pool_budget import PoolBudget
-from chatgrid.gateway.relay_anthropic import for_anthropic
+from chatgrid.gateway.relay_anthropic import endpoint_not_supported, for_anthropic
 from chatgrid.gateway.stored_responses import stored_responses_refused
 from chatgrid.identity.models import BillingMode
 from chatgrid.ledger.entries import LedgerEntry
@@ -233,6 +233,8 @@ class Gatekeeper:
         if target.provider is Provider.ANTHROPIC or prepared.endpoint == "messages":
             prepared = for_anthropic(target, prepared)  # Messages form, or what Claude cannot do
         url = call_url(target, prepared.endpoint, prepared.model)
+        if url is None and target.provider is not Provider.AZURE:  # the key has no such URL
+            raise endpoint_not_supported(prepared.model, prepared.endpoint)
         if url is None:
             raise ModelNotAllowed(
                 f"The model '{prepared.model}' has no deployment on your organization's "

@@ -31,6 +31,28 @@ from chatgrid.providers.anthropic_stream import AnthropicStream
 from chatgrid.providers.anthropic_translate import anthropic_request
 from chatgrid.providers.base import Provider
 
+#: Each endpoint's URL as the client called it, to name it in a refusal.
+_CLIENT_PATHS = {
+    "embeddings": "/v1/embeddings",
+    "responses": "/v1/responses",
+    "moderations": "/v1/moderations",
+    "images": "/v1/images/generations",
+    "transcriptions": "/v1/audio/transcriptions",
+    "speech": "/v1/audio/speech",
+}
+
+
+def endpoint_not_supported(model: str, endpoint: str, kind: str = "") -> InvalidRequest:
+    """A 400 naming the URL the model cannot answer (``kind``: what the model is, if known).
+
+    Not ``model_not_found`` or ``model_not_deployed``: the model exists and the
+    org's key serves it, only not on this endpoint."""
+    path = _CLIENT_PATHS.get(endpoint, f"/v1/{endpoint}")
+    message = f"{model} does not support {path}"
+    if kind:
+        message += f": it is {kind} answers only /v1/chat/completions and /v1/messages"
+    return InvalidRequest(message + ".", param="model", code="model_not_supported")
+
 
 def translating(target: UpstreamTarget, prepared: PreparedCall) -> bool:
     """Whether a call to ``target`` goes as a translated chat completion."""
@@ -54,12 +76,7 @@ def for_anthropic(target: UpstreamTarget, prepared: PreparedCall) -> PreparedCal
     if endpoint == "messages":
         return prepared
     if endpoint != "chat":
-        raise InvalidRequest(
-            f"The model '{prepared.model}' is a Claude model, which answers only "
-            "/v1/chat/completions and /v1/messages.",
-            param="model",
-            code="model_not_supported",
-        )
+        raise endpoint_not_supported(prepared.model, endpoint, "a Claude model, which")
     request = prepared.request
     body = anthropic_request({k: v for k, v in request.items() if k != "stream_options"})
     return replace(prepared, upstream_body=orjson.dumps(body))
