@@ -40,13 +40,18 @@ from chatgrid.gateway.http import (
     send_bytes,
     send_error,
 )
-from chatgrid.gateway.messages_api import PATH as MESSAGES_PATH
 from chatgrid.gateway.messages_api import (
+    ANTHROPIC_PATHS,
+    COUNT_PATH,
     MessagesSink,
+    anthropic_headers,
     caller_token,
+    prepare_count,
     prepare_messages,
     send_anthropic_error,
 )
+from chatgrid.gateway.messages_api import PATH as MESSAGES_PATH
+from chatgrid.gateway.messages_count import count_tokens
 from chatgrid.gateway.metering import Metering
 from chatgrid.gateway.model_refresh import ModelLists
 from chatgrid.gateway.pool_budget import PoolBudget
@@ -150,7 +155,7 @@ class Gateway:
             return
         except ChatGridError as error:
             ids = [(b"x-request-id", request_id.encode())]
-            if scope["path"] == MESSAGES_PATH:  # Anthropic's client: Anthropic's error shape
+            if scope["path"] in ANTHROPIC_PATHS:  # Anthropic's client: Anthropic's error shape
                 await send_anthropic_error(send, error, ids)
             else:
                 await send_error(send, error, ids)
@@ -188,11 +193,30 @@ class Gateway:
             if method != "POST":
                 raise _method_not_allowed(method, path)
             caller = await self._authenticate(scope)
-            prepared = prepare_messages(await read_body(receive, self.max_body))
+            body = await read_body(receive, self.max_body)
+            prepared = prepare_messages(body, anthropic_headers(scope))
             admitted = await self.gatekeeper.admit(caller, prepared, client_address(scope), call_id)
             messages_sink = MessagesSink(receive, send, request_id)
             entry, upstream_seconds = await self._relay_and_settle(admitted, messages_sink)
             return messages_sink, entry, upstream_seconds
+        elif path == COUNT_PATH:
+            if method != "POST":
+                raise _method_not_allowed(method, path)
+            caller = await self._authenticate(scope)
+            body = await read_body(receive, self.max_body)
+            prepared = prepare_count(body, anthropic_headers(scope))
+            await count_tokens(
+                self.gatekeeper,
+                self.relay.session,
+                self.relay.on_key_rejected,
+                caller,
+                prepared,
+                client_address(scope),
+                call_id,
+                send,
+                request_id,
+            )
+            return None
         elif path == "/v1/models" or path.startswith("/v1/models/"):
             if method != "GET":
                 raise _method_not_allowed(method, path)
@@ -244,7 +268,7 @@ class Gateway:
     async def _authenticate(self, scope: Scope) -> Caller:
         self.sync.check()
         value = header(scope, b"authorization")
-        token = caller_token(scope) if scope["path"] == MESSAGES_PATH else None
+        token = caller_token(scope) if scope["path"] in ANTHROPIC_PATHS else None
         if token is None and (value is None or value[:7].lower() != _BEARER):
             raise AuthenticationFailed(
                 "You didn't provide an API key. Send your ChatGrid token as "

@@ -33,6 +33,9 @@ class PreparedCall:
     units: Units | None = None
     #: The upstream body's content type (a transcription's is multipart).
     content_type: str = "application/json"
+    #: Headers the client chose for the upstream (``/v1/messages``: validated
+    #: ``anthropic-version`` and ``anthropic-beta``), over the target's own.
+    upstream_headers: dict[str, str] | None = None
 
 
 def _load_object(raw: bytes) -> dict[str, Any]:

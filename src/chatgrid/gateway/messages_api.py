@@ -13,6 +13,7 @@ the body (whole) or from ``message_start`` and ``message_delta`` (streamed).
 from __future__ import annotations
 
 import contextlib
+import re
 from typing import Any, Final
 
 import orjson
@@ -25,6 +26,14 @@ from chatgrid.ledger.pricing import Usage
 from chatgrid.providers.anthropic_answer import AnthropicUsage
 
 PATH: Final = "/v1/messages"
+COUNT_PATH: Final = "/v1/messages/count_tokens"
+#: The paths whose client is the ``anthropic`` SDK: its token header, its error shape.
+ANTHROPIC_PATHS: Final = frozenset({PATH, COUNT_PATH})
+#: ``anthropic-version`` is a date; each ``anthropic-beta`` a short name
+#: (``prompt-caching-2024-07-31``). Anything else is refused, never forwarded.
+_VERSION: Final = re.compile(rb"\d{4}-\d{2}-\d{2}")
+_BETA: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+_MAX_BETAS: Final = 20
 _BEARER: Final = b"bearer "
 #: Anthropic's error type for each status ChatGrid refuses with.
 _ERROR_TYPES: Final = {
@@ -52,6 +61,48 @@ def caller_token(scope: Scope) -> bytes | None:
     return None
 
 
+def anthropic_headers(scope: Scope) -> dict[str, str] | None:
+    """The client's ``anthropic-version`` and ``anthropic-beta``, checked, for the upstream.
+
+    Only these two headers ever pass, and only in their documented form: a
+    version is a date, betas are short names (comma-separated, or the header
+    repeated, as Anthropic reads them). None when the client sent neither: the
+    key's default version goes alone, as before.
+    """
+    version: bytes | None = None
+    betas: list[str] = []
+    for name, value in scope["headers"]:
+        if name == b"anthropic-version":
+            if version is not None or not _VERSION.fullmatch(value.strip()):
+                raise InvalidRequest(
+                    "anthropic-version: send one version, a date such as 2023-06-01.",
+                    code="invalid_anthropic_header",
+                )
+            version = value.strip()
+        elif name == b"anthropic-beta":
+            betas += _betas(value)
+    if version is None and not betas:
+        return None
+    chosen: dict[str, str] = {}
+    if version is not None:
+        chosen["anthropic-version"] = version.decode("ascii")
+    if betas:
+        chosen["anthropic-beta"] = ",".join(dict.fromkeys(betas))
+    return chosen
+
+
+def _betas(value: bytes) -> list[str]:
+    names = [part.strip() for part in value.decode("latin-1").split(",")]
+    names = [name for name in names if name]
+    if len(names) > _MAX_BETAS or not all(_BETA.fullmatch(name) for name in names):
+        raise InvalidRequest(
+            f"anthropic-beta: send at most {_MAX_BETAS} beta names of letters, digits, "
+            "'.', '_' and '-' (such as prompt-caching-2024-07-31), separated by commas.",
+            code="invalid_anthropic_header",
+        )
+    return names
+
+
 def anthropic_error(error: ChatGridError) -> bytes:
     """ChatGrid's refusal in Anthropic's shape (its message; its code, if any, beside it)."""
     kind = _ERROR_TYPES.get(error.status, "api_error")
@@ -67,9 +118,27 @@ async def send_anthropic_error(
     await send_bytes(send, error.status, anthropic_error(error), headers)
 
 
-def prepare_messages(raw: bytes) -> PreparedCall:
+def prepare_messages(raw: bytes, headers: dict[str, str] | None = None) -> PreparedCall:
     """Check what the gateway relies on (a model, ``max_tokens``, messages); the rest is
-    Anthropic's to judge, and its 400 comes back as it is. The body goes as it came."""
+    Anthropic's to judge, and its 400 comes back as it is. The body goes as it came,
+    with ``headers`` (:func:`anthropic_headers`) over the key's own."""
+    data = _messages_body(raw)
+    cap = data.get("max_tokens")
+    if isinstance(cap, bool) or not isinstance(cap, int) or cap < 1:
+        raise InvalidRequest("max_tokens: Field required", param="max_tokens")
+    stream = data.get("stream") is True
+    model = str(data["model"])
+    return PreparedCall("messages", model, stream, True, raw, data, upstream_headers=headers)
+
+
+def prepare_count(raw: bytes, headers: dict[str, str] | None = None) -> PreparedCall:
+    """A ``count_tokens`` body: a model and messages (no ``max_tokens``); goes as it came."""
+    data = _messages_body(raw)
+    model = str(data["model"])
+    return PreparedCall("messages", model, False, False, raw, data, upstream_headers=headers)
+
+
+def _messages_body(raw: bytes) -> dict[str, Any]:
     try:
         data = orjson.loads(raw) if raw else None
     except orjson.JSONDecodeError:
@@ -79,13 +148,9 @@ def prepare_messages(raw: bytes) -> PreparedCall:
     model = data.get("model")
     if not isinstance(model, str) or not model.strip() or len(model) > 100:
         raise InvalidRequest("model: Field required", param="model", code="missing_model")
-    cap = data.get("max_tokens")
-    if isinstance(cap, bool) or not isinstance(cap, int) or cap < 1:
-        raise InvalidRequest("max_tokens: Field required", param="max_tokens")
     if not isinstance(data.get("messages"), list):
         raise InvalidRequest("messages: Field required", param="messages")
-    stream = data.get("stream") is True
-    return PreparedCall("messages", model, stream, True, raw, data)
+    return data
 
 
 def message_usage(payload: bytes) -> Usage | None:
