@@ -171,6 +171,41 @@ def test_cache_writes_and_reads_are_priced_as_anthropic_prices_them(
     assert read["cache_read_input_tokens"] == written["cache_creation_input_tokens"]
 
 
+def test_a_last_assistant_message_is_claudes_prefill_and_only_its_continuation_comes_back(
+    deployment: Deployment,
+) -> None:
+    org, key = claude_org(deployment)
+    client = sdk(deployment, org)
+    messages: Any = [
+        {"role": "user", "content": "Tell me a story"},
+        {"role": "assistant", "content": "Once upon a time "},
+    ]
+    answer = client.chat.completions.create(model=CLAUDE, messages=messages)
+    chunks = client.chat.completions.create(model=CLAUDE, messages=messages, stream=True)
+    streamed = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    entries = wait_for(lambda: len(ledger(deployment, org.id)) == 2 and ledger(deployment, org.id))
+    sent = {k: v for k, v in record_of(deployment, entries[0])["body"].items() if k != "stream"}
+    # The prefill went last, its trailing space cut (Anthropic refuses it) ...
+    assert sent["messages"][-1] == {
+        "role": "assistant",
+        "content": [{"type": "text", "text": "Once upon a time"}],
+    }
+    # ... and the answer is what Anthropic answers to it: the continuation alone.
+    direct = httpx.post(
+        f"{deployment.simulator.base_url}/v1/messages",
+        json=sent,
+        headers={"x-api-key": key, "anthropic-version": "2023-06-01"},
+        timeout=30,
+    ).json()
+    continuation = direct["content"][0]["text"]
+    assert answer.choices[0].message.content == continuation == streamed
+    assert answer.choices[0].finish_reason == "stop"
+    usage = answer.usage
+    assert usage is not None and usage.completion_tokens == direct["usage"]["output_tokens"]
+    for entry in entries:
+        assert_row_is_the_upstreams(deployment, entry)
+
+
 def test_a_claude_stream_the_client_drops_is_ledgered_once(deployment: Deployment) -> None:
     org, _ = claude_org(deployment)
     body = {

@@ -179,6 +179,26 @@ def test_consecutive_turns_of_one_role_are_merged_so_roles_alternate() -> None:
     ]
 
 
+def test_a_last_assistant_message_stays_last_as_claudes_prefill() -> None:
+    body = to_anthropic(chat(user("Name a colour."), {"role": "assistant", "content": "It is"}))
+    assert body["messages"][-1] == {
+        "role": "assistant",
+        "content": [{"type": "text", "text": "It is"}],
+    }
+
+
+def test_a_prefills_trailing_whitespace_is_cut_as_anthropic_refuses_it() -> None:
+    trailing = to_anthropic(chat(user("Hi"), {"role": "assistant", "content": "Sure, \n"}))
+    assert trailing["messages"][-1]["content"] == [{"type": "text", "text": "Sure,"}]
+    parts = [{"type": "text", "text": "A"}, {"type": "text", "text": "  "}]
+    blank_last = to_anthropic(chat(user("Hi"), {"role": "assistant", "content": parts}))
+    assert blank_last["messages"][-1]["content"] == [{"type": "text", "text": "A"}]
+    only_blank = to_anthropic(chat(user("Hi"), {"role": "assistant", "content": " "}))
+    assert [m["role"] for m in only_blank["messages"]] == ["user"]
+    earlier = to_anthropic(chat(user("Hi"), {"role": "assistant", "content": "a "}, user("b")))
+    assert earlier["messages"][1]["content"] == [{"type": "text", "text": "a "}]
+
+
 def test_images_as_data_urls_go_as_base64_and_web_images_as_urls() -> None:
     body = to_anthropic(
         chat(

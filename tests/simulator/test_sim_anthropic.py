@@ -491,6 +491,18 @@ def test_wrong_method_and_unknown_paths(client: InProcessClient) -> None:
     assert refusal(listed) == (400, "anthropic-version: header is required")
 
 
+def test_a_prefill_ending_in_whitespace_is_refused_as_anthropic_does(
+    client: InProcessClient,
+) -> None:
+    prefill = [*HELLO, {"role": "assistant", "content": "Sure, "}]
+    assert refusal(post_messages(client, messages=prefill)) == (
+        400,
+        "messages: final assistant content cannot end with trailing whitespace",
+    )
+    earlier = [*HELLO, {"role": "assistant", "content": "Sure, "}, *HELLO]
+    assert post_messages(client, messages=earlier).status == 200
+
+
 def test_empty_prefill_continues_and_cut_non_stream_closes(client: InProcessClient) -> None:
     prefill = [*HELLO, {"role": "assistant", "content": ""}]
     assert strict(Message, post_messages(client, messages=prefill).body).stop_reason == "end_turn"

@@ -16,6 +16,10 @@ How the two shapes meet:
   requires strict user/assistant alternation; ``tool`` messages become
   ``tool_result`` blocks of a user turn (so a run of them is one turn);
 * assistant ``tool_calls`` become ``tool_use`` blocks (arguments parsed);
+* a last message from the assistant stays the last turn: Anthropic takes it
+  as a *prefill*, and the answer is only its continuation (the client joins
+  the two). Anthropic refuses a prefill that ends in whitespace, so that
+  whitespace is cut off (:func:`_trim_prefill`);
 * content parts become content blocks (``anthropic_content``): text,
   images (``data:`` or http(s) URLs) and inline PDF files;
 * ``stop`` becomes ``stop_sequences``, ``user`` becomes ``metadata.user_id``;
@@ -65,6 +69,7 @@ def anthropic_request(data: dict[str, Any]) -> dict[str, Any]:
     ``gateway.bodies.chat_call``); raises :class:`InvalidRequest` for what Claude cannot do."""
     _refuse_unsupported(data)
     system, messages = _messages(data["messages"])
+    _trim_prefill(messages)
     if not messages:
         raise InvalidRequest(
             "Claude models need at least one user message besides the system prompt",
@@ -155,6 +160,23 @@ def _messages(source: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[
         else:
             turns.append({"role": role, "content": blocks})
     return system, turns
+
+
+def _trim_prefill(turns: list[dict[str, Any]]) -> None:
+    """Cut trailing whitespace off a final assistant turn (a prefill), which Anthropic
+    refuses with a 400; text left empty goes, and so does a turn left empty."""
+    while turns and turns[-1]["role"] == "assistant":
+        blocks = turns[-1]["content"]
+        last = blocks[-1]
+        if last["type"] != "text" or not last["text"][-1:].isspace():
+            return
+        text = last["text"].rstrip()
+        if text:
+            blocks[-1] = {**last, "text": text}
+            return
+        blocks.pop()
+        if not blocks:
+            turns.pop()
 
 
 def _assistant_blocks(message: dict[str, Any], index: int) -> list[dict[str, Any]]:

@@ -216,6 +216,13 @@ def _messages(raw: object) -> list[Message]:
                 "final assistant message"
             )
         messages.append(Message(role, parts))
+    final = messages[-1]
+    if final.role == "assistant" and final.blocks:
+        text = final.blocks[-1].get("text")
+        if isinstance(text, str) and text[-1:].isspace():
+            raise errs.invalid_request(
+                "messages: final assistant content cannot end with trailing whitespace"
+            )
     _check_tool_pairs(messages)
     return messages
 
