@@ -124,6 +124,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/render.py
 	$(BIN)/python bench/page.py
+	$(BIN)/python bench/translation.py
 	BENCH_SOAK_SECONDS=$(BENCH_SOAK_SECONDS) $(BIN)/python bench/scale.py
 
 clean:

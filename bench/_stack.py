@@ -29,9 +29,10 @@ from _procs import (
 BYOK_KEY = "sk-bench-abcdefgh1234"
 POOL_KEY = "sk-pool-abcdefgh1234"
 DIRECT_KEY = "sk-direct-abcdefgh1234"
+ANTHROPIC_KEY = "sk-ant-bench-abcdefgh1234"  # the BYOK org's Anthropic key (translation.py)
 BYOK_ORG = "acme"
 SHARED_ORG = "pooled"
-_ORG_OF_KEY = {BYOK_KEY: BYOK_ORG, POOL_KEY: SHARED_ORG}
+_ORG_OF_KEY = {BYOK_KEY: BYOK_ORG, ANTHROPIC_KEY: BYOK_ORG, POOL_KEY: SHARED_ORG}
 
 
 @dataclass

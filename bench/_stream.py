@@ -26,6 +26,10 @@ class Target:
     name: str
     url: str
     headers: dict[str, str]
+    #: What the last event holds (Anthropic's Messages streams end on ``message_stop``).
+    done: bytes = _DONE
+    #: This target's own request body, when it differs from the one all the others send.
+    body: bytes | None = None
 
 
 @dataclass
@@ -46,6 +50,7 @@ class _Connection:
         lines += [f"Content-Length: {len(body)}", "", ""]
         self.request = "\r\n".join(lines).encode() + body
         self.label = target.name
+        self.done = target.done
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
@@ -79,7 +84,7 @@ class _Connection:
                 break
             body += (await reader.readexactly(size + 2))[:-2]
         ended = time.perf_counter()
-        if status != 200 or _DONE not in body:
+        if status != 200 or self.done not in body:
             raise BenchError(f"{self.label}: HTTP {status}, stream was:\n{body[:500].decode()}")
         return (first_byte - started) * 1000, (ended - started) * 1000
 
@@ -87,7 +92,7 @@ class _Connection:
 async def _alternate(
     targets: list[Target], body: bytes, count: int, warmup: int
 ) -> list[StreamTimes]:
-    connections = [_Connection(target, body) for target in targets]
+    connections = [_Connection(target, target.body or body) for target in targets]
     try:
         for connection in connections:
             await connection.open()
