@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import openai
+import orjson
 import pytest
 
-from chatgrid.simulator.testing import TEST_KEY, InProcessClient
+from chatgrid.simulator.testing import TEST_KEY, InProcessClient, RunningSimulator
 
 Validate = Callable[[str, Any], None]
 API_VERSION = "api-version=2024-10-21"
@@ -153,3 +155,85 @@ def test_azure_faults_and_directives_apply_too(client: InProcessClient) -> None:
     )
     assert response.status == 429
     assert response.headers["retry-after"] == "7"
+
+
+# The Responses API lives on Azure's v1 surface only, with the deployment in the body.
+
+
+@pytest.fixture
+def azure_v1(live: RunningSimulator) -> openai.OpenAI:
+    live.app.state.deployments.register("prod-mini", "gpt-4o-mini")
+    return openai.OpenAI(
+        base_url=f"{live.base_url}/openai/v1",
+        api_key="unused",
+        default_headers={"api-key": TEST_KEY},
+        max_retries=0,
+    )
+
+
+def test_azure_v1_responses_create_retrieve_list_and_delete(
+    azure_v1: openai.OpenAI, live: RunningSimulator, openapi_validate: Validate
+) -> None:
+    raw = azure_v1.responses.with_raw_response.create(
+        model="prod-mini", input="Hello [sim:tokens=5]"
+    )
+    body = orjson.loads(raw.content)
+    openapi_validate("Response", body)
+    assert body["model"] == "gpt-4o-mini"  # the deployment's model
+    assert body["usage"]["output_tokens"] == 5
+    assert raw.headers["apim-request-id"] == raw.headers["x-request-id"]
+    records = live.app.state.records.render_dicts()
+    [record] = [r for r in records if r["path"] == "/openai/v1/responses"]
+    assert record["api_key"] == TEST_KEY and record["query"] == ""
+    fetched = azure_v1.responses.retrieve(body["id"])
+    assert fetched.id == body["id"]
+    items = azure_v1.responses.input_items.with_raw_response.list(body["id"])
+    listed = orjson.loads(items.content)
+    openapi_validate("ResponseItemList", listed)
+    assert [i["content"][0]["text"] for i in listed["data"]] == ["Hello [sim:tokens=5]"]
+    azure_v1.responses.delete(body["id"])
+    with pytest.raises(openai.NotFoundError):
+        azure_v1.responses.retrieve(body["id"])
+
+
+def test_azure_v1_responses_stream_ends_with_the_usage(azure_v1: openai.OpenAI) -> None:
+    events = list(
+        azure_v1.responses.create(model="prod-mini", input="go [sim:tokens=4]", stream=True)
+    )
+    assert events[-1].type == "response.completed"
+    assert events[-1].response.usage is not None
+    assert events[-1].response.usage.output_tokens == 4
+
+
+def test_azure_v1_unknown_deployment_is_404_deployment_not_found(
+    azure_v1: openai.OpenAI,
+) -> None:
+    with pytest.raises(openai.NotFoundError) as caught:
+        azure_v1.responses.create(model="no-such-deployment", input="hi")
+    assert caught.value.code == "DeploymentNotFound"
+
+
+def test_azure_v1_refuses_a_dated_api_version(client: InProcessClient) -> None:
+    body = {"model": "gpt-4o-mini", "input": "hi"}
+    for query, status in (("api-version=2024-10-21", 400), ("api-version=preview", 200), ("", 200)):
+        response = client.request(
+            "POST", "/openai/v1/responses", json=body, headers=AZURE_KEY, query=query
+        )
+        assert response.status == status, query
+
+
+def test_the_deployment_scoped_responses_path_is_azures_404(client: InProcessClient) -> None:
+    response = client.request(
+        "POST",
+        "/openai/deployments/gpt-4o-mini/responses",
+        json={"input": "hi"},
+        headers=AZURE_KEY,
+        query=API_VERSION,
+    )
+    assert response.status == 404
+    assert response.json()["error"] == {
+        "message": "Resource not found",
+        "type": "invalid_request_error",
+        "param": None,
+        "code": "404",
+    }

@@ -7,6 +7,9 @@ for ``/v1`` and Azure requests, each failure answered in the real service's
 shape: route (404/405) → body size (413) → Azure ``api-version`` (400) → key
 (401) → scheduled fault → unparsable JSON (400) → Azure deployment (404) →
 validation (400/404) → directives (delay, then fault, then cut) → the reply.
+An Azure path that names no operation is Azure's own 404 ("Resource not
+found"); Azure's v1 surface (``/openai/v1/responses...``) needs no
+``api-version`` and finds the deployment by the body's ``model``.
 """
 
 from __future__ import annotations
@@ -61,6 +64,7 @@ _OPERATIONS: Final = frozenset(
     {
         routes.RESPONSES,
         routes.RESPONSE,
+        routes.INPUT_ITEMS,
         routes.IMAGES,
         routes.TRANSCRIPTIONS,
         routes.SPEECH,
@@ -177,6 +181,8 @@ class SimulatorApp:
         key = api_key.decode("latin-1") if azure_path and api_key else bearer_key(authorization)
         record.api_key = key
         route = routes.resolve(record.path)
+        if route is None and azure_path:
+            raise errors.azure_resource_not_found()
         if route is None:
             raise errors.unknown_url(record.method, record.path)
         if record.method != route.method and not _also_allowed(route, record.method):
@@ -193,7 +199,9 @@ class SimulatorApp:
                 body = None
             if isinstance(body, dict) and body.get("stream") is True:
                 record.stream = True
-        if route.azure:
+        if route.v1:
+            azure.check_v1_api_version(record.query)
+        elif route.azure:
             azure.require_api_version(record.query)
         check_key(key, self.state.revoked_keys, route.azure)
         faults = self.state.faults
@@ -210,7 +218,9 @@ class SimulatorApp:
             await send_bytes(exchange.send, 200, listing, exchange.headers(JSON_TYPE))
             return
         deployment_model = None
-        if route.azure and route.operation != routes.MODELS:
+        if route.v1:
+            deployment_model = self._v1_deployment(route, body)
+        elif route.azure and route.operation != routes.MODELS:
             deployment_model = self.state.deployments.model_for(route.target)
         operation = route.operation
         if operation == routes.CHAT:
@@ -219,7 +229,7 @@ class SimulatorApp:
         elif operation == routes.EMBEDDINGS:
             await self._embeddings(exchange, body, deployment_model)
         elif operation in _OPERATIONS:
-            await self._operation(exchange, route, body)
+            await self._operation(exchange, route, body, deployment_model)
         else:
             await self._metadata(exchange, route, deployment_model)
 
@@ -281,15 +291,36 @@ class SimulatorApp:
         record.status = 200
         await send_bytes(exchange.send, 200, payload, exchange.headers(JSON_TYPE))
 
-    async def _operation(self, exchange: Exchange, route: routes.Route, body: object) -> None:
+    def _v1_deployment(self, route: routes.Route, body: object) -> str | None:
+        """Azure v1: the model of the deployment a create's body names (None for lookups)."""
+        if route.operation != routes.RESPONSES:
+            return None
+        name = body.get("model") if isinstance(body, dict) else None
+        if not isinstance(name, str):
+            raise errors.missing_parameter("model")
+        model = self.state.deployments.model_for(name)
+        if model not in CHAT_MODELS:
+            raise errors.operation_not_supported("responses", model)
+        return model
+
+    async def _operation(
+        self,
+        exchange: Exchange,
+        route: routes.Route,
+        body: object,
+        deployment_model: str | None = None,
+    ) -> None:
         """The newer endpoints: parse, then directives, then the reply or the stream."""
         record = exchange.record
         kind = route.operation
+        store = self.state.responses
         operation: Operation
         if kind == routes.RESPONSES:
-            operation = responses.parse_create(body, self.state.responses)
+            operation = responses.parse_create(body, store, deployment_model)
         elif kind == routes.RESPONSE:
-            operation = responses.parse_lookup(record.method, route.target, self.state.responses)
+            operation = responses.parse_lookup(record.method, route.target, store)
+        elif kind == routes.INPUT_ITEMS:
+            operation = responses.parse_lookup("GET", route.target, store, record.query)
         elif kind == routes.IMAGES:
             operation = images.parse(body)
         elif kind == routes.TRANSCRIPTIONS:

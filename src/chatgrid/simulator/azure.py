@@ -4,6 +4,10 @@ On Azure a request names a deployment, not a model; the deployment fixes the
 model. Every catalogue model is implicitly a deployment of itself (so a
 gateway configured with ``deployment == model`` needs no setup) and tests may
 register others through ``POST /_sim/azure/deployments``.
+
+The deployment-scoped paths (``/openai/deployments/{d}/...``) need a dated
+``api-version``; the v1 surface (``/openai/v1/...``, where the Responses API
+lives) takes none, or ``preview`` / ``latest``, and refuses a dated one.
 """
 
 from __future__ import annotations
@@ -45,6 +49,16 @@ def require_api_version(query: bytes) -> None:
         if name == b"api-version" and value:
             return
     raise errors.missing_api_version()
+
+
+_V1_VERSIONS: Final = (b"preview", b"latest")
+
+
+def check_v1_api_version(query: bytes) -> None:
+    for pair in query.split(b"&"):
+        name, _, value = pair.partition(b"=")
+        if name == b"api-version" and value not in _V1_VERSIONS:
+            raise errors.v1_api_version_not_supported()
 
 
 def deployment_object(name: str, model: str) -> dict[str, object]:

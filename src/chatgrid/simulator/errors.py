@@ -9,7 +9,7 @@ one schema check covers both shapes::
     ApiError (raised by handlers, rendered once by the dispatcher)
     ├── 400  invalid_request(...)       bad JSON, missing or ill-typed field
     ├── 401  incorrect_api_key / missing_api_key / azure_access_denied
-    ├── 404  model_not_found / unknown_url / deployment_not_found
+    ├── 404  model_not_found / unknown_url / deployment_not_found / azure_resource_not_found
     ├── 405  method_not_allowed
     ├── 413  body_too_large
     ├── 429  rate_limited               with Retry-After
@@ -244,6 +244,15 @@ def deployment_not_found() -> ApiError:
         "within the last 5 minutes, please wait a moment and try again.",
         code="DeploymentNotFound",
     )
+
+
+def azure_resource_not_found() -> ApiError:
+    """Azure's answer to a path it serves nothing on (its ``code`` is the status)."""
+    return ApiError(404, "Resource not found", code="404")
+
+
+def v1_api_version_not_supported() -> ApiError:
+    return ApiError(400, "API version not supported", code="BadRequest")
 
 
 def missing_api_version() -> ApiError:

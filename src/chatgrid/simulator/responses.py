@@ -7,6 +7,8 @@ so the same rules decide the words, the tool call and the token counts on
 both APIs: ``input_tokens`` follows the chat prompt rule over those messages,
 ``output_tokens`` the reply length. Responses are kept in memory (the newest
 10,000) unless the request says ``store: false``, as OpenAI keeps them.
+Azure's v1 surface (``/openai/v1/responses``) is the same API with a
+deployment name as ``model``: the reply names the deployment's model.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from chatgrid.simulator.responses_input import (
     tool_choice,
     tools,
 )
+from chatgrid.simulator.responses_items import input_items, item_list
 from chatgrid.simulator.responses_stream import response_events
 from chatgrid.simulator.tokens import last_message_text
 from chatgrid.simulator.wire import JSON_TYPE
@@ -44,12 +47,16 @@ Message = dict[str, object]
 
 
 class StoredResponse:
-    __slots__ = ("body", "messages")
+    __slots__ = ("body", "items", "messages")
 
-    def __init__(self, body: dict[str, object], messages: list[Message]) -> None:
+    def __init__(
+        self, body: dict[str, object], messages: list[Message], items: list[Message]
+    ) -> None:
         self.body = body
         #: The conversation so far in chat form, this response's output included.
         self.messages = messages
+        #: This request's ``input`` as items with ids (``/input_items``).
+        self.items = items
 
 
 class ResponseStore:
@@ -98,7 +105,8 @@ class CreateResponse:
         response = response_object(self.body, self.chat, reply)
         if self.body.get("store") is not False:
             conversation = [*self.history, assistant_message(choice)]
-            self.store.put(str(response["id"]), StoredResponse(response, conversation))
+            items = input_items(self.body.get("input"))
+            self.store.put(str(response["id"]), StoredResponse(response, conversation, items))
         return response, choice
 
     def reply(
@@ -116,15 +124,18 @@ class CreateResponse:
 
 
 class ResponseLookup:
-    """``GET`` or ``DELETE /v1/responses/{id}``."""
+    """``GET`` or ``DELETE /v1/responses/{id}``, or ``GET .../{id}/input_items?{query}``."""
 
     model = ""
     stream = False
 
-    def __init__(self, method: str, response_id: str, store: ResponseStore) -> None:
+    def __init__(
+        self, method: str, response_id: str, store: ResponseStore, items_query: bytes | None
+    ) -> None:
         self.method = method
         self.response_id = response_id
         self.store = store
+        self.items_query = items_query
 
     def directive_text(self) -> str:
         return ""
@@ -140,6 +151,8 @@ class ResponseLookup:
         stored = self.store.get(self.response_id)
         if stored is None:
             raise response_not_found(self.response_id)
+        if self.items_query is not None:
+            return orjson.dumps(item_list(stored.items, self.items_query)), JSON_TYPE
         return orjson.dumps(stored.body), JSON_TYPE
 
     def events(
@@ -152,14 +165,20 @@ def response_not_found(response_id: str) -> errors.ApiError:
     return errors.ApiError(404, f"Response with id '{response_id}' not found.")
 
 
-def parse_lookup(method: str, response_id: str, store: ResponseStore) -> ResponseLookup:
-    return ResponseLookup(method, response_id, store)
+def parse_lookup(
+    method: str, response_id: str, store: ResponseStore, items_query: bytes | None = None
+) -> ResponseLookup:
+    """``items_query`` (the query string, maybe empty) when the input items are asked for."""
+    return ResponseLookup(method, response_id, store, items_query)
 
 
-def parse_create(body: object, store: ResponseStore) -> CreateResponse:
+def parse_create(
+    body: object, store: ResponseStore, deployment_model: str | None = None
+) -> CreateResponse:
+    """``deployment_model``: on Azure, the model of the deployment ``model`` names."""
     if not isinstance(body, dict):
         raise errors.invalid_type("body", "an object", body)
-    model = _model(body.get("model"))
+    model = _model(deployment_model or body.get("model"))
     previous = body.get("previous_response_id")
     history: list[Message] = []
     if previous is not None:

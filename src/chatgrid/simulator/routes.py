@@ -1,6 +1,11 @@
 """Which operation a path names, for OpenAI's ``/v1``, Azure's ``/openai`` and
 Gemini's OpenAI-compatible ``/v1beta/openai`` paths.
 
+Azure has two surfaces: the deployment-scoped one
+(``/openai/deployments/{d}/...``, chat and embeddings) and the v1 one
+(``/openai/v1/...``), the only one serving the Responses API, where the body's
+``model`` names the deployment.
+
 A dict lookup for the fixed paths and two prefix checks for the rest: the
 simulator is the baseline of a throughput benchmark, so routing must cost
 next to nothing.
@@ -18,6 +23,8 @@ DEPLOYMENT: Final = "deployment"
 RESPONSES: Final = "responses"
 #: ``GET`` or ``DELETE /v1/responses/{id}``; the route says GET, the dispatcher allows both.
 RESPONSE: Final = "response"
+#: ``GET /v1/responses/{id}/input_items``.
+INPUT_ITEMS: Final = "input_items"
 IMAGES: Final = "images"
 TRANSCRIPTIONS: Final = "transcriptions"
 SPEECH: Final = "speech"
@@ -28,6 +35,7 @@ GEMINI: Final = "gemini"
 _MODEL_PREFIX: Final = "/v1/models/"
 _DEPLOYMENTS_PREFIX: Final = "/openai/deployments/"
 _RESPONSE_PREFIX: Final = "/v1/responses/"
+_AZURE_V1_RESPONSE_PREFIX: Final = "/openai/v1/responses/"
 _AZURE_OPERATIONS: Final = {"chat/completions": CHAT, "embeddings": EMBEDDINGS, "": DEPLOYMENT}
 
 
@@ -35,8 +43,10 @@ class Route(NamedTuple):
     operation: str
     method: str
     azure: bool
-    #: The model id (``MODEL``), the deployment name (Azure), ``GEMINI``, else "".
+    #: The model id (``MODEL``), the deployment name (Azure), a response id, ``GEMINI``, else "".
     target: str = ""
+    #: Azure's v1 surface: no ``api-version`` needed, no deployment in the path.
+    v1: bool = False
 
 
 _FIXED: Final = {
@@ -45,6 +55,7 @@ _FIXED: Final = {
     "/v1/models": Route(MODELS, "GET", False),
     "/openai/models": Route(MODELS, "GET", True),
     "/v1/responses": Route(RESPONSES, "POST", False),
+    "/openai/v1/responses": Route(RESPONSES, "POST", True, "", True),
     "/v1/images/generations": Route(IMAGES, "POST", False),
     "/v1/audio/transcriptions": Route(TRANSCRIPTIONS, "POST", False),
     "/v1/audio/speech": Route(SPEECH, "POST", False),
@@ -62,9 +73,9 @@ def resolve(path: str) -> Route | None:
         model = path[len(_MODEL_PREFIX) :]
         return Route(MODEL, "GET", False, model) if model else None
     if path.startswith(_RESPONSE_PREFIX):
-        response_id = path[len(_RESPONSE_PREFIX) :]
-        valid = response_id and "/" not in response_id
-        return Route(RESPONSE, "GET", False, response_id) if valid else None
+        return _response_route(path[len(_RESPONSE_PREFIX) :], False)
+    if path.startswith(_AZURE_V1_RESPONSE_PREFIX):
+        return _response_route(path[len(_AZURE_V1_RESPONSE_PREFIX) :], True)
     if path.startswith(_DEPLOYMENTS_PREFIX):
         deployment, _, rest = path[len(_DEPLOYMENTS_PREFIX) :].partition("/")
         operation = _AZURE_OPERATIONS.get(rest)
@@ -72,6 +83,15 @@ def resolve(path: str) -> Route | None:
             method = "GET" if operation == DEPLOYMENT else "POST"
             return Route(operation, method, True, deployment)
     return None
+
+
+def _response_route(rest: str, azure: bool) -> Route | None:
+    """``{id}`` (GET, DELETE) or ``{id}/input_items`` (GET) after ``.../responses/``."""
+    response_id, _, tail = rest.partition("/")
+    if not response_id or tail not in ("", "input_items"):
+        return None
+    operation = INPUT_ITEMS if tail else RESPONSE
+    return Route(operation, "GET", azure, response_id, azure)
 
 
 # Anthropic's Messages API shares ``/v1`` with OpenAI's (see ``simulator.anthropic``).
