@@ -25,7 +25,8 @@ def usage(
         datetime | None, typer.Option(help="Only entries from this time (UTC).")
     ] = None,
 ) -> None:
-    """Export an org's ledger entries (money in integer micro-dollars)."""
+    """Export an org's ledger entries (money in integer micro-dollars; a call priced by
+    other units than tokens has units_kind, units and units_variant, audio in ms)."""
     if format not in {"json", "csv"}:
         fail("--format is json or csv")
     with admin_context() as ctx:
