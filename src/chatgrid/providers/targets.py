@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Literal
 
 from chatgrid.providers.anthropic import anthropic_target
-from chatgrid.providers.azure import azure_target
+from chatgrid.providers.azure import azure_target, responses_url
 from chatgrid.providers.base import Provider, UpstreamConfig, UpstreamTarget
 from chatgrid.providers.gemini import gemini_target
 from chatgrid.providers.openai import openai_target
@@ -55,7 +55,7 @@ def call_url(target: UpstreamTarget, endpoint: Endpoint, model: str) -> str | No
     None when the target has nowhere to send it: an Azure resource with no
     deployment of that model, or embeddings, images or audio on Anthropic. The
     other endpoints sit beside chat completions (on Azure, on the model's
-    deployment).
+    deployment; but responses on Azure's v1 surface, ``azure.responses_url``).
     """
     if endpoint == "chat":
         return target.chat_url(model)
@@ -65,6 +65,8 @@ def call_url(target: UpstreamTarget, endpoint: Endpoint, model: str) -> str | No
         return target.chat_url(model) if endpoint == "messages" else None  # its /v1/messages
     if endpoint == "messages":
         return None
+    if endpoint == "responses" and target.provider is Provider.AZURE:
+        return responses_url(target, model)
     chat = target.chat_url(model)
     if chat is None or _CHAT_PATH not in chat:
         return None
