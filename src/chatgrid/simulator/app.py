@@ -313,7 +313,7 @@ class SimulatorApp:
         """The newer endpoints: parse, then directives, then the reply or the stream."""
         record = exchange.record
         kind = route.operation
-        store = self.state.responses
+        store = self.state.azure_responses if route.azure else self.state.responses
         operation: Operation
         if kind == routes.RESPONSES:
             operation = responses.parse_create(body, store, deployment_model)

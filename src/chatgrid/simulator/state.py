@@ -22,6 +22,8 @@ class SimulatorState:
         self.deployments = Deployments()
         self.key_models = KeyModels()
         self.responses = ResponseStore()
+        #: Azure's own: a response made on Azure is not found on OpenAI, nor the other way.
+        self.azure_responses = ResponseStore()
         self.prompt_cache = PromptCache()
 
     def reset(self) -> None:
@@ -32,4 +34,5 @@ class SimulatorState:
         self.deployments.clear()
         self.key_models.clear()
         self.responses.clear()
+        self.azure_responses.clear()
         self.prompt_cache.clear()
