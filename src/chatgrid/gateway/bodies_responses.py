@@ -4,6 +4,10 @@ As for chat, the gateway checks only what it relies on: the model, ``input``
 (a string or an array of items), ``stream`` and ``max_output_tokens`` (the
 bound of the call's reservation). Tools, reasoning options and text formats
 are the upstream's to judge.
+
+On Azure the body names the model's deployment instead (``azure_body``), the
+one rewrite an upstream makes the gateway do per key: the relay asks for it
+on Azure keys only, so OpenAI calls send the prepared bytes as they are.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ from typing import Any
 
 from chatgrid.errors import InvalidRequest
 from chatgrid.gateway.bodies import PreparedCall, _dump, _load_object, _model, _positive_int
+from chatgrid.providers.azure import deployment_of
+from chatgrid.providers.base import UpstreamTarget
 
 
 def prepare_responses(raw: bytes, user_tag: str) -> PreparedCall:
@@ -37,3 +43,14 @@ def responses_call(data: dict[str, Any], user_tag: str) -> PreparedCall:
     data["user"] = user_tag
     # The final event carries the usage, so it is always relayed: nothing to hide.
     return PreparedCall("responses", model, bool(stream), True, _dump(data), data)
+
+
+def azure_body(target: UpstreamTarget, prepared: PreparedCall) -> bytes:
+    """The body an Azure key takes: a Responses call's ``model`` is the deployment's name
+    (Azure's v1 surface has no deployment in the path); other calls as prepared."""
+    if prepared.endpoint != "responses":
+        return prepared.upstream_body
+    deployment = deployment_of(target, prepared.model)
+    if deployment is None:  # admission found no URL for it: never sent
+        return prepared.upstream_body
+    return _dump({**prepared.request, "model": deployment})

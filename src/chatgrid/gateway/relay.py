@@ -27,6 +27,7 @@ from chatgrid.errors import (
 )
 from chatgrid.gateway.bodies import prompt_byte_bound
 from chatgrid.gateway.bodies_audio import transcription_units
+from chatgrid.gateway.bodies_responses import azure_body
 from chatgrid.gateway.calls import CallPlan
 from chatgrid.gateway.failover import RETRYABLE_STATUSES, PoolFailover
 from chatgrid.gateway.messages_api import MessagesStream
@@ -98,10 +99,13 @@ class Relay:
         self, plan: CallPlan, sink: Sink, failover: PoolFailover | None
     ) -> LedgerEntry:
         while True:
+            body = plan.prepared.upstream_body
+            if plan.target.provider is Provider.AZURE:  # each key its deployment names
+                body = azure_body(plan.target, plan.prepared)
             try:
                 response = await self.session.post(
                     plan.url,
-                    data=plan.prepared.upstream_body,
+                    data=body,
                     headers=self._headers(plan),
                     allow_redirects=False,
                 )

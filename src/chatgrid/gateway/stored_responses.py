@@ -1,10 +1,12 @@
 """Retrieve and delete a stored response: ``GET``/``DELETE /v1/responses/{id}``.
 
 The upstream keeps the response under the key that created it, so the call
-passes through to the org's own keys (OpenAI-compatible ones, in the route's
-order) until one knows the id. These calls are free and make no ledger
-entry. Shared credits refuse them: a pooled key's stored responses belong to
-every org it serves, so no org may read them by id.
+passes through to the org's own keys (OpenAI-compatible ones and Azure's, in
+the route's order) until one knows the id. An Azure resource keeps them on its
+v1 surface, ``{endpoint}/openai/v1/responses/{id}``, with no ``api-version``.
+These calls are free and make no ledger entry. Shared credits refuse them: a
+pooled key's stored responses belong to every org it serves, so no org may
+read them by id.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from chatgrid.errors import InvalidRequest, NotFound
 from chatgrid.gateway.directory import OrgRoute
 from chatgrid.gateway.http import JSON_HEADERS, Send, send_bytes
 from chatgrid.identity.models import BillingMode
-from chatgrid.providers.base import Provider
+from chatgrid.providers.azure import v1_base
+from chatgrid.providers.base import Provider, UpstreamTarget
 
 _PATH = re.compile(r"^/v1/responses/(resp_[A-Za-z0-9_-]{1,200})(/input_items)?$")
 _UPSTREAM_ERRORS = (aiohttp.ClientError, TimeoutError, OSError)
@@ -59,12 +62,7 @@ async def relay_stored_response(
     if route.mode is not BillingMode.BYOK:
         raise stored_responses_refused()
     keys = [k for k in (route.keys or (route,)) if k.problem is None and k.target is not None]
-    bases = []
-    for key in keys:
-        assert key.target is not None
-        chat = key.target.chat_url("")
-        if key.target.provider is not Provider.ANTHROPIC and chat and "/chat/completions" in chat:
-            bases.append((key.target, chat.partition("/chat/completions")[0]))
+    bases = [(k.target, base) for k in keys if k.target and (base := _base(k.target))]
     headers = [*JSON_HEADERS, (b"x-request-id", request_id.encode())]
     status, body = 404, b""
     for target, base in bases:
@@ -82,3 +80,13 @@ async def relay_stored_response(
         raise NotFound(f"Response with id '{tail.split('/')[2]}' not found.", param="response_id")
     await send_bytes(send, status, body, headers)
     return status
+
+
+def _base(target: UpstreamTarget) -> str | None:
+    """The URL a key's ``/responses/{id}`` hangs from (None: the key keeps no responses)."""
+    if target.provider is Provider.AZURE:
+        return v1_base(target)
+    chat = target.chat_url("")
+    if target.provider is Provider.ANTHROPIC or not chat or "/chat/completions" not in chat:
+        return None
+    return chat.partition("/chat/completions")[0]
