@@ -133,6 +133,18 @@ class PoolTarget:
     rpm_limit: int | None = None  # the key's own budget at the upstream, per minute
     tpm_limit: int | None = None
 
+    def serves(self, model: str) -> bool:
+        """Whether this key may take ``model``: its model list says so. With no list to
+        go by, a Claude model goes only to an Anthropic key and a Gemini model only to a
+        Gemini key, and those keys take nothing else (a call in another provider's form
+        would reach them)."""
+        if self.models:
+            return model in self.models
+        named = _provider_by_name(model)
+        if self.target.provider in (Provider.ANTHROPIC, Provider.GEMINI):
+            return named is self.target.provider
+        return named is None
+
 
 class Directory:
     def __init__(self, context: AppContext) -> None:
@@ -381,9 +393,7 @@ def choose_pool_target(
     tried when every key is cooling (the upstream may have recovered; a spent
     budget has not).
     """
-    candidates = [
-        p for p in pool if (not p.models or model in p.models) and p.key_id not in exclude
-    ]
+    candidates = [p for p in pool if p.serves(model) and p.key_id not in exclude]
     weights: list[float] | None = None
     if headroom is not None and candidates:
         left = [(p, headroom(p)) for p in candidates]

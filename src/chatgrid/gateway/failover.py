@@ -1,13 +1,17 @@
 """Shared credits: choose a pooled key with budget left; when one fails before the first
 byte, try another.
 
-A 429 cools the key down for its ``Retry-After``; a 5xx or a connection
-failure cools it briefly. A key whose own minute budget is spent is skipped
-until the window frees (``pool_budget``). The caller never sees a failure
-one healthy key in the pool could have answered; when every key serving the
-model is out of budget, the caller gets a 429 with ``Retry-After`` that says
-nothing about the operator's upstream account. BYOK orgs have exactly one
-key: none of this applies to them.
+A 429 cools the key down for its ``Retry-After``; a 5xx (Anthropic's 529
+overload included) or a connection failure cools it briefly; a 401/403 breaks
+the key for good (the relay flags it and the operators are alerted,
+``pool_alerts``). A key whose own minute budget is spent is skipped until the
+window frees (``pool_budget``). Another key is only ever one that serves the
+model (``PoolTarget.serves``): a Claude call moves to another Anthropic key,
+never to another provider's. The caller never sees a failure one healthy key
+in the pool could have answered; when every key serving the model is out of
+budget, the caller gets a 429 with ``Retry-After`` that says nothing about the
+operator's upstream account. BYOK orgs have exactly one key: none of this
+applies to them.
 """
 
 from __future__ import annotations
@@ -25,11 +29,16 @@ from chatgrid.providers.targets import call_url
 
 MAX_ATTEMPTS = 3
 FAILURE_COOLDOWN_SECONDS = 5.0
-RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+#: The upstream is busy or failing; the key is fine once it cools down (529: Anthropic's overload).
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504, 529})
+#: The upstream refused the key itself: it is broken, and the call moves on without it.
+REJECTED_STATUSES = frozenset({401, 403})
+#: Every answer before the first byte that moves a pooled key's call to another key.
+FAILOVER_STATUSES = RETRYABLE_STATUSES | REJECTED_STATUSES
 
 
 def serving(pool: list[PoolTarget], model: str) -> list[PoolTarget]:
-    return [p for p in pool if not p.models or model in p.models]
+    return [p for p in pool if p.serves(model)]
 
 
 def pool_unavailable(pool: list[PoolTarget], model: str, budget: PoolBudget) -> ChatGridError:

@@ -29,7 +29,7 @@ from chatgrid.gateway.bodies import prompt_byte_bound
 from chatgrid.gateway.bodies_audio import transcription_units
 from chatgrid.gateway.bodies_responses import azure_body
 from chatgrid.gateway.calls import CallPlan
-from chatgrid.gateway.failover import RETRYABLE_STATUSES, PoolFailover
+from chatgrid.gateway.failover import FAILOVER_STATUSES, REJECTED_STATUSES, PoolFailover
 from chatgrid.gateway.messages_api import MessagesStream
 from chatgrid.gateway.relay_anthropic import (
     error_payload,
@@ -115,7 +115,7 @@ class Relay:
                     plan = retry
                     continue
                 return await self._unreachable(plan, sink, exc)
-            if failover is not None and response.status in RETRYABLE_STATUSES:
+            if failover is not None and response.status in FAILOVER_STATUSES:
                 upstream_id = _request_id(response)
                 retry = await self._failed_attempt(
                     plan,
@@ -126,6 +126,8 @@ class Relay:
                 )
                 if retry is not None:
                     response.release()
+                    if response.status in REJECTED_STATUSES:  # broken for good, operators told
+                        await self.on_key_rejected(plan, response.status)
                     plan = retry
                     continue
             break
