@@ -9,12 +9,18 @@ from typing import Any
 
 import httpx
 import openai
+import orjson
 import pytest
 
 from chatgrid.admin import credentials
 from chatgrid.audit import Actor
+from chatgrid.gateway.bodies import prepare_chat
+from chatgrid.gateway.bodies_responses import azure_body, prepare_responses
 from chatgrid.ledger.pricing import Usage, cost_of
+from chatgrid.providers import UpstreamConfig, UpstreamTarget, build_target
+from chatgrid.providers.azure import deployment_of, v1_base
 from chatgrid.providers.base import Provider
+from chatgrid.providers.targets import call_url
 from tests.support.deployment import Deployment, OrgHandle
 from tests.support.ledger_checks import ledger, records_by_id
 from tests.support.shared_orgs import client
@@ -181,3 +187,44 @@ def test_a_model_without_a_deployment_is_refused_before_any_call(
     assert caught.value.body is not None
     assert azure_calls(deployment, azure_key) == []
     assert ledger(deployment, org.id) == []
+
+
+ENDPOINT = "https://acme.openai.azure.com"
+
+
+def azure_target() -> UpstreamTarget:
+    config = UpstreamConfig.create(
+        Provider.AZURE,
+        base_url=ENDPOINT,
+        deployments={"gpt-4o-mini": "prod mini/eu", "dall-e-3": "pictures"},
+    )
+    return build_target(config, "azure-secret-key", "fp")
+
+
+def test_responses_use_the_v1_surface_and_everything_else_the_deployment() -> None:
+    target = azure_target()
+    assert call_url(target, "responses", "gpt-4o-mini") == f"{ENDPOINT}/openai/v1/responses"
+    assert call_url(target, "responses", "gpt-4o") is None  # no deployment: refused
+    assert call_url(target, "images", "dall-e-3") == (
+        f"{ENDPOINT}/openai/deployments/pictures/images/generations?api-version=2024-10-21"
+    )
+    assert deployment_of(target, "gpt-4o-mini") == "prod mini/eu"  # unquoted from the URL
+    assert deployment_of(target, "gpt-4o") is None
+    assert v1_base(target) == f"{ENDPOINT}/openai/v1"
+    openai_target = build_target(UpstreamConfig.create(Provider.OPENAI), "sk-x", "fp")
+    assert call_url(openai_target, "responses", "gpt-4o-mini") == (
+        "https://api.openai.com/v1/responses"
+    )
+    assert v1_base(openai_target) is None
+
+
+def test_the_azure_body_names_the_deployment_and_changes_nothing_else() -> None:
+    target = azure_target()
+    raw = b'{"model": "gpt-4o-mini", "input": "hi", "stream": true, "store": false}'
+    prepared = prepare_responses(raw, "member-tag")
+    sent = orjson.loads(azure_body(target, prepared))
+    assert sent == {**orjson.loads(prepared.upstream_body), "model": "prod mini/eu"}
+    assert prepared.model == "gpt-4o-mini"  # what the ledger records
+    hello = b'{"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}'
+    chat = prepare_chat(hello, "member-tag")
+    assert azure_body(target, chat) is chat.upstream_body  # chat names it in the path

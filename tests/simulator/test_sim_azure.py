@@ -237,3 +237,33 @@ def test_the_deployment_scoped_responses_path_is_azures_404(client: InProcessCli
         "param": None,
         "code": "404",
     }
+
+
+def test_input_items_page_in_either_order_on_both_surfaces(
+    client: InProcessClient, openapi_validate: Validate
+) -> None:
+    turns = [
+        {"role": "user", "content": "one"},
+        {"role": "assistant", "content": "two"},
+        {"role": "user", "content": [{"type": "input_text", "text": "three"}]},
+    ]
+    bearer = {"Authorization": f"Bearer {TEST_KEY}"}
+    for prefix, headers in (("/openai/v1", AZURE_KEY), ("/v1", bearer)):
+        body = {"model": "gpt-4o-mini", "input": turns}
+        created = client.request("POST", f"{prefix}/responses", json=body, headers=headers)
+        items_path = f"{prefix}/responses/{created.json()['id']}/input_items"
+
+        def page(query: str, path: str = items_path, sent: dict[str, str] = headers) -> Any:
+            answer = client.request("GET", path, headers=sent, query=query)
+            assert answer.status == 200, answer.json()
+            openapi_validate("ResponseItemList", answer.json())
+            return answer.json()
+
+        newest = page("")
+        assert [i["content"][0]["text"] for i in newest["data"]] == ["three", "two", "one"]
+        first = page("order=asc&limit=2")
+        assert [i["content"][0]["text"] for i in first["data"]] == ["one", "two"]
+        assert first["has_more"]
+        rest = page(f"order=asc&after={first['last_id']}")
+        assert [i["content"][0]["text"] for i in rest["data"]] == ["three"]
+        assert not rest["has_more"]

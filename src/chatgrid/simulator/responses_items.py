@@ -1,7 +1,8 @@
 """``GET /v1/responses/{id}/input_items``: the items a stored response was made from.
 
 OpenAI lists a response's own ``input`` (not the conversation it continued),
-each item with an id, a string input as one user message of ``input_text``,
+each item with an id, a string input as one user message of ``input_text``
+(an assistant's string content as ``output_text``),
 newest first unless ``order=asc``, ``limit`` (1 to 100, default 20) at a time
 after the ``after`` id.
 """
@@ -36,7 +37,9 @@ def input_items(raw_input: object) -> list[Item]:
         item["type"] = kind
         if kind == "message":
             content = raw.get("content")
-            if isinstance(content, str):
+            if isinstance(content, str) and raw.get("role") == "assistant":
+                item["content"] = [_output_text(content)]
+            elif isinstance(content, str):
                 item["content"] = [{"type": "input_text", "text": content}]
             item["status"] = "completed"
         items.append(item)
@@ -69,3 +72,7 @@ def item_list(items: list[Item], query: bytes) -> dict[str, object]:
         "last_id": page[-1]["id"] if page else None,
         "has_more": len(ordered) > len(page),
     }
+
+
+def _output_text(text: str) -> Item:
+    return {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
