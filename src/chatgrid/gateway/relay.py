@@ -170,6 +170,9 @@ class Relay:
 
     @staticmethod
     def _headers(plan: CallPlan) -> dict[str, str]:
+        chosen = plan.prepared.upstream_headers
+        if chosen:
+            return {**plan.target.headers, **chosen, "Content-Type": plan.prepared.content_type}
         return {**plan.target.headers, "Content-Type": plan.prepared.content_type}
 
     async def _record(self, entry: LedgerEntry) -> bool:
