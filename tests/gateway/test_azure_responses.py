@@ -3,6 +3,7 @@ the body, over real HTTP with the official SDK, `chatgrid serve` and the simulat
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from datetime import date, datetime
 from typing import Any
@@ -13,9 +14,11 @@ import orjson
 import pytest
 
 from chatgrid.admin import credentials
+from chatgrid.admin import keys as pool_keys
 from chatgrid.audit import Actor
 from chatgrid.gateway.bodies import prepare_chat
 from chatgrid.gateway.bodies_responses import azure_body, prepare_responses
+from chatgrid.identity.models import BillingMode
 from chatgrid.ledger.pricing import Usage, cost_of
 from chatgrid.providers import UpstreamConfig, UpstreamTarget, build_target
 from chatgrid.providers.azure import deployment_of, v1_base
@@ -228,3 +231,43 @@ def test_the_azure_body_names_the_deployment_and_changes_nothing_else() -> None:
     hello = b'{"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}'
     chat = prepare_chat(hello, "member-tag")
     assert azure_body(target, chat) is chat.upstream_body  # chat names it in the path
+
+
+def test_a_pooled_call_that_fails_over_names_each_azure_keys_own_deployment(
+    deployment: Deployment,
+) -> None:
+    sim = deployment.simulator.base_url
+    keys_to_deployments = {}
+    for name in ("pool-a-41mini", "pool-b-41mini"):
+        httpx.post(
+            f"{sim}/_sim/azure/deployments", json={"deployment": name, "model": "gpt-4.1-mini"}
+        ).raise_for_status()
+        key = f"sk-pool-azure-{secrets.token_hex(6)}"
+        config = UpstreamConfig.create(
+            Provider.AZURE, base_url=sim, deployments={"gpt-4.1-mini": name}
+        )
+        asyncio.run(pool_keys.add_pool_key(deployment.context, name, config, key))
+        keys_to_deployments[key] = name
+    org = deployment.new_org(BillingMode.SHARED)
+    httpx.post(f"{sim}/_sim/faults", json={"status": 503, "count": 1}).raise_for_status()
+    reply = client(deployment, org.token).responses.create(
+        model="gpt-4.1-mini", input="pooled [sim:tokens=6]"
+    )
+    assert reply.usage is not None and reply.usage.output_tokens == 6
+    failed, served = ledger(deployment, org.id)
+    assert failed["outcome"] == "pool_key_failover" and failed["status_code"] == 503
+    assert served["outcome"] == "ok" and served["provider"] == "azure"
+    assert served["model"] == "gpt-4.1-mini" and served["mode"] == "shared"
+    posts: list[dict[str, Any]] = [
+        r
+        for r in deployment.simulator_records()
+        if r["api_key"] in keys_to_deployments and r["method"] == "POST"
+    ]
+    assert [r["path"] for r in posts] == ["/openai/v1/responses"] * 2
+    assert {r["api_key"] for r in posts} == set(keys_to_deployments)  # one attempt on each
+    for record in posts:  # each key was sent its own deployment's name
+        assert record["body"]["model"] == keys_to_deployments[str(record["api_key"])]
+    usage = records_by_id(deployment)[served["upstream_request_id"]]["usage"]
+    assert served["prompt_tokens"] == usage["prompt_tokens"] == reply.usage.input_tokens
+    assert served["completion_tokens"] == usage["completion_tokens"] == 6
+    assert served["charged_micros"] >= served["list_cost_micros"] > 0
