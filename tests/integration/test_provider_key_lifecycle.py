@@ -24,6 +24,7 @@ import anthropic
 import httpx
 import openai
 import pytest
+from anthropic.types import MessageParam
 
 from chatgrid.admin import keys, people
 from chatgrid.context import AppContext
@@ -132,7 +133,7 @@ def chat(base_url: str, token: str, model: str, *, stream: bool = False) -> None
 def message(base_url: str, token: str, *, stream: bool = False) -> None:
     """One Claude message through the anthropic SDK on /v1/messages."""
     client = anthropic.Anthropic(base_url=base_url, api_key=token, max_retries=0)
-    ask = {"role": "user", "content": "hello [sim:tokens=5]"}
+    ask: MessageParam = {"role": "user", "content": "hello [sim:tokens=5]"}
     if not stream:
         reply = client.messages.create(model=CLAUDE, max_tokens=50, messages=[ask])
         assert reply.stop_reason == "end_turn"
@@ -175,6 +176,14 @@ def shown_keys(instance: ChatGridInstance, org: Org) -> dict[tuple[str, str], di
     for key in [org.openai_key, *org.keys.values()]:
         assert key not in shown
     return {(k["provider"], k["name"]): k for k in json.loads(shown)["keys"]}
+
+
+def stored_keys(ctx: AppContext, org: Org) -> dict[tuple[str, str], tuple[str, str]]:
+    """(provider, name) → (fingerprint, status) of the org's keys, read from the database."""
+    return {
+        (k.config.provider.value, k.name): (k.sealed.fingerprint, k.status)
+        for k in ctx.credentials.active(org.id)
+    }
 
 
 @pytest.fixture(scope="module")
@@ -265,9 +274,9 @@ def test_a_rotation_under_steady_load_fails_no_call(deployment: Deployment, case
         str(r["id"]) for r in every_call
     )  # one row per upstream call, none without a row
     assert len({e["credential_fingerprint"] for e in entries}) >= 2
-    shown = shown_keys(deployment.instance, org)
-    assert shown[(case.provider.value, case.name)]["last4"] == new_key[-4:]
-    assert len(shown) == 4
+    stored = deployment.context.credentials.find(org.id, case.provider, case.name)
+    assert stored is not None and stored.sealed.last4 == new_key[-4:]
+    assert len(stored_keys(deployment.context, org)) == 4
 
 
 def revoke_and_check(
@@ -322,8 +331,8 @@ def test_a_revoked_key_is_refused_at_once(deployment: Deployment, case: Case) ->
     sim = deployment.simulator.base_url
     org = org_with_every_key(deployment.context, sim)
     revoke_and_check([deployment.instance.base_url], deployment.instance, sim, org, case)
-    shown = shown_keys(deployment.instance, org)
-    assert (case.provider.value, case.name) not in shown and len(shown) == 3
+    stored = stored_keys(deployment.context, org)
+    assert (case.provider.value, case.name) not in stored and len(stored) == 3
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
@@ -355,7 +364,7 @@ def test_a_wrong_key_is_refused_on_connect_and_nothing_is_stored(
 ) -> None:
     url, sim = deployment.instance.base_url, deployment.simulator.base_url
     org = org_with_every_key(deployment.context, sim)
-    before = shown_keys(deployment.instance, org)
+    before = stored_keys(deployment.context, org)
     wrong = f"sk-wrong-{secrets.token_hex(8)}"
     httpx.post(f"{sim}/_sim/keys/revoke", json={"key": wrong}).raise_for_status()
     for attempt in (wrong, "not-a-key-at-all"):
@@ -371,7 +380,7 @@ def test_a_wrong_key_is_refused_on_connect_and_nothing_is_stored(
         assert refused.returncode != 0
         assert "rejected the key" in refused.stderr, refused.stderr
         assert attempt not in refused.stderr + refused.stdout
-    assert shown_keys(deployment.instance, org) == before  # the old key stays, untouched
+    assert stored_keys(deployment.context, org) == before  # the old key stays, untouched
     old = org.keys[case.provider]
     calls = len(upstream_calls(sim, case.call_path, old))
     chat(url, org.token, case.model)
