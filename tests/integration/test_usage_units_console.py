@@ -126,7 +126,7 @@ def test_the_calls_page_names_each_calls_endpoint_and_units(
     page = admin.get(f"/orgs/{org.id}/calls").text
     cells = page.split("<tbody>", 1)[1]
     for endpoint in ("images", "transcriptions", "speech", "moderations", "chat"):
-        assert f"<td>{endpoint}</td>" in cells
+        assert f'<span class="muted small endpoint">{endpoint}</span>' in cells
     for shown in ("2 images · 1024x1024/low", "0.2 audio min", "12 characters", "3 inputs"):
         assert shown in cells
     assert "≈0.06 audio min" in cells  # 3.5 s = 0.058333… min
