@@ -174,6 +174,45 @@ def test_prices_are_added_dated_never_in_the_past(world: World) -> None:
     assert len(added) == 2 and added[0].target == "gpt-test"
 
 
+def test_unit_prices_are_listed_and_added_dated_through_the_api(world: World) -> None:
+    ops = sign_in_operator(world)
+    today = datetime.now(UTC).date()
+    tomorrow = (today + timedelta(days=1)).isoformat()
+    listed = ops.api("GET", "/api/operator/prices/units").json()
+    image = next(p for p in listed if p["model"] == "gpt-image-1")
+    assert image["kind"] == "images" and image["per"] == "image" and image["variant"]
+    body = {
+        "model": "gpt-image-1",
+        "kind": "images",
+        "variant": "1024x1024/high",
+        "effective_from": tomorrow,
+        "price": "0.2",
+    }
+    created = ops.api("POST", "/api/operator/prices/units", body)
+    assert created.status_code == 201, created.text
+    assert created.json()["micros"] == 200_000
+    again = ops.api("POST", "/api/operator/prices/units", body)
+    assert again.status_code == 400 and again.json()["error"]["param"] == "effective_from"
+    for bad in (
+        {**body, "effective_from": (today - timedelta(days=1)).isoformat()},
+        {**body, "kind": "tokens"},
+        {**body, "variant": "huge"},
+        {**body, "kind": "characters"},
+        {**body, "price": "-1"},
+    ):
+        refused = ops.api("POST", "/api/operator/prices/units", bad)
+        assert refused.status_code == 400, (bad, refused.text)
+    dated = ops.api("GET", "/api/operator/prices/units").json()
+    high = [
+        (p["effective_from"], p["micros"])
+        for p in dated
+        if p["model"] == "gpt-image-1" and p["variant"] == "1024x1024/high"
+    ]
+    assert (tomorrow, 200_000) in high and len(high) == 2
+    [added] = world.ctx.audit.entries(None, AuditFilter(action="unit_price.added", limit=5))
+    assert added.target == "gpt-image-1" and added.details["micros"] == 200_000
+
+
 def test_suspending_an_org_refuses_its_calls_on_the_server_at_once(
     deployment: Deployment,
 ) -> None:

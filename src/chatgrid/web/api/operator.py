@@ -7,9 +7,12 @@ org's (``deps.operator_org``), whatever the body.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from fastapi import APIRouter
 
-from chatgrid.admin import operator
+from chatgrid.admin import operator, prices
+from chatgrid.ledger.units import UnitPrice
 from chatgrid.web.api.operator_schemas import (
     PlanPublic,
     PoolKeyPublic,
@@ -21,11 +24,14 @@ from chatgrid.web.api.operator_schemas import (
     TenantsPublic,
     TrialExtension,
     TrialPublic,
+    UnitPriceCreate,
+    UnitPricePublic,
     plan_public,
     pool_key_public,
     price_public,
     tenant_public,
     tenants_public,
+    unit_price_public,
 )
 from chatgrid.web.deps import Console, OperatorOrg, OperatorUser
 
@@ -106,7 +112,7 @@ def plans(state: Console, viewer: OperatorUser) -> list[PlanPublic]:
 
 
 @router.get("/api/operator/prices", response_model=list[PricePublic], summary="The price book")
-def prices(state: Console, viewer: OperatorUser) -> list[PricePublic]:
+def price_book(state: Console, viewer: OperatorUser) -> list[PricePublic]:
     return [price_public(p) for p in operator.price_book(state.ctx)]
 
 
@@ -122,3 +128,29 @@ def add_price(body: PriceCreate, state: Console, viewer: OperatorUser) -> PriceP
     )
     added = operator.set_price(state.ctx, viewer.actor, price)
     return price_public(added)
+
+
+@router.get(
+    "/api/operator/prices/units",
+    response_model=list[UnitPricePublic],
+    summary="The unit price book: images, audio minutes, characters, moderation inputs",
+)
+def unit_price_book(state: Console, viewer: OperatorUser) -> list[UnitPricePublic]:
+    return [unit_price_public(p) for p in prices.unit_price_book(state.ctx)]
+
+
+@router.post(
+    "/api/operator/prices/units",
+    response_model=UnitPricePublic,
+    status_code=201,
+    summary="Add a dated unit price (today or later; never retroactive)",
+)
+def add_unit_price(body: UnitPriceCreate, state: Console, viewer: OperatorUser) -> UnitPricePublic:
+    unit = UnitPrice(
+        model=body.model,
+        kind=body.kind,
+        micros=prices.dollars_per_mtok(body.price.strip(), "price"),
+        variant=body.variant,
+        effective_from=body.effective_from or datetime.now(UTC).date(),
+    )
+    return unit_price_public(prices.set_unit_price(state.ctx, viewer.actor, unit))

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from chatgrid.admin import operator
 from chatgrid.billing.plans import Plan
 from chatgrid.ledger.pricing import Price
+from chatgrid.ledger.units import UNIT_NAMES, UnitPrice
 from chatgrid.web.api.schemas import IsoDay, Strict
 
 # Tenants
@@ -163,3 +164,31 @@ class PriceCreate(Strict):
     input: str = Field(max_length=20, description="Dollars per 1M input tokens, e.g. '2.50'")
     output: str = Field(max_length=20)
     cached_input: str | None = Field(None, max_length=20)
+
+
+class UnitPricePublic(BaseModel):
+    model: str
+    kind: str = Field(description="images, audio_ms, characters or inputs")
+    variant: str = Field(description="An image's SIZE/QUALITY; empty for other kinds")
+    effective_from: date
+    micros: int = Field(description="Micro-dollars per unit")
+    per: str = Field(description="What one price is for: image, minute, 1M characters, input")
+
+
+def unit_price_public(price: UnitPrice) -> UnitPricePublic:
+    return UnitPricePublic(
+        model=price.model,
+        kind=price.kind,
+        variant=price.variant,
+        effective_from=price.effective_from,
+        micros=price.micros,
+        per=UNIT_NAMES[price.kind],
+    )
+
+
+class UnitPriceCreate(Strict):
+    model: str = Field(min_length=1, max_length=100)
+    kind: str = Field(max_length=16, description="images, audio_ms, characters or inputs")
+    variant: str = Field("", max_length=32, description="SIZE/QUALITY, as 1024x1024/high")
+    effective_from: IsoDay | None = Field(None, description="Today when omitted; never earlier")
+    price: str = Field(max_length=20, description="Dollars per unit, e.g. '0.042'")
