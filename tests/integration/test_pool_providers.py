@@ -329,3 +329,9 @@ def test_without_its_providers_key_a_model_is_refused_not_sent_elsewhere(
         assert refused.value.response.json()["error"]["code"] == "no_pool_key"
     assert not upstream_calls(deployment, [only])
     assert ledger(deployment, org.id) == []
+
+    # The model list offers only what the pool can serve: no Claude, no Gemini.
+    listed = {m.id for m in openai_client(deployment, org).models.list()}
+    assert GPT in listed
+    assert CLAUDE not in listed and GEMINI not in listed
+    assert all(not m.startswith(("claude", "gemini")) for m in listed)

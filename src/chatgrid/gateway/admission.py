@@ -267,11 +267,9 @@ class Gatekeeper:
         if route.mode is BillingMode.BYOK:
             models = sorted(route.models)
         else:
-            priced = set((await self.directory.prices()).models())
-            served: set[str] = set()
-            for pooled in await self.directory.pool():
-                served |= pooled.models or priced
-            models = sorted(priced & served)
+            pool = await self.directory.pool()
+            priced = (await self.directory.prices()).models()
+            models = sorted(m for m in priced if any(key.serves(m) for key in pool))
         return [m for m in models if route.policy.allows(m)]
 
 
