@@ -66,6 +66,7 @@ from chatgrid.store.tables.second_factor import (
 )
 from chatgrid.store.tables.service_accounts import service_account_tokens, service_accounts
 from chatgrid.store.tables.sso import sso_connections, sso_identities, sso_logins
+from chatgrid.store.tables.teams import team_members, teams
 
 __all__ = [
     "ID",
@@ -114,6 +115,8 @@ __all__ = [
     "sso_connections",
     "sso_identities",
     "sso_logins",
+    "team_members",
+    "teams",
     "unit_prices",
     "unverified_accounts",
     "users",
