@@ -29,6 +29,7 @@ from chatgrid.store.orgs import MEMBER_COLUMNS, insert_org, member_from_row
 from chatgrid.store.seats import end_membership, seat_member, set_role
 from chatgrid.store.sessions import end_sessions_in_org
 from chatgrid.store.tables import members, orgs, users
+from chatgrid.store.teams import leave_teams
 from chatgrid.store.tokens import revoke_member_tokens
 from chatgrid.store.types import utcnow
 
@@ -325,7 +326,8 @@ class AccountRepository:
         )
 
     def remove(self, org_id: str, member_id: str, guard: RoleGuard) -> Removal:
-        """Remove a member, revoke their tokens here, and end their sessions in this org."""
+        """Remove a member, revoke their tokens here, end their sessions in this org, and
+        take them out of its teams."""
         now = utcnow()
         with self.engine.begin() as conn:
             target = self._locked_target(conn, org_id, member_id)
@@ -333,6 +335,7 @@ class AccountRepository:
             end_membership(conn, org_id, member_id, now)
             tokens = revoke_member_tokens(conn, org_id, member_id, now)
             ended = end_sessions_in_org(conn, target.user_id, org_id)
+            leave_teams(conn, org_id, member_id)
         return Removal(target, tokens, ended)
 
     def _locked_target(self, conn: Connection, org_id: str, member_id: str) -> Member:
