@@ -58,10 +58,12 @@ def leave_teams(conn: Connection, org_id: str, member_id: str) -> int:
     return int(result.rowcount)
 
 
+_COUNTED = team_members.alias("counted")
 _COUNT = (
     select(func.count())
-    .select_from(team_members)
-    .where(team_members.c.team_id == teams.c.id)
+    .select_from(_COUNTED)
+    .where(_COUNTED.c.team_id == teams.c.id)
+    .correlate(teams)
     .scalar_subquery()
     .label("member_count")
 )
