@@ -22,6 +22,7 @@ from chatgrid.cli.scim import scim_app
 from chatgrid.cli.second_factor import mfa_app, org_require_mfa
 from chatgrid.cli.service_accounts import service_account_app
 from chatgrid.cli.sso import sso_app
+from chatgrid.cli.teams import team_app
 from chatgrid.cli.usage import usage
 from chatgrid.cli.users import user_app
 
@@ -50,6 +51,7 @@ for sub, name in [
     (mfa_app, "mfa"),
     (scim_app, "scim"),
     (service_account_app, "service-account"),
+    (team_app, "team"),
 ]:
     app.add_typer(sub, name=name)
 
