@@ -62,7 +62,7 @@ def test_a_team_is_created_filled_renamed_listed_and_deleted(env: dict[str, str]
     run("member", "add", "team-co", "ben@example.com")
     created = run("team", "create", "team-co", " Platform ")
     assert created["name"] == "Platform" and created["id"].startswith("team_")
-    assert created["members"] == 0
+    assert created["member_count"] == 0
     added = run("team", "add", "team-co", "Platform", "Ann@Example.com")
     assert (added["team"], added["email"], added["added"]) == (
         created["id"],
@@ -73,13 +73,13 @@ def test_a_team_is_created_filled_renamed_listed_and_deleted(env: dict[str, str]
     run("team", "create", "team-co", "Data")
     run("team", "add", "team-co", "Data", "ann@example.com")  # ann is in two teams
     renamed = run("team", "rename", "team-co", "Platform", "Infrastructure")
-    assert (renamed["id"], renamed["name"], renamed["members"]) == (
+    assert (renamed["id"], renamed["name"], renamed["member_count"]) == (
         created["id"],
         "Infrastructure",
         2,
     )
     listed = run("team", "list", "team-co")
-    assert [(t["name"], t["members"]) for t in listed] == [("Data", 1), ("Infrastructure", 2)]
+    assert [(t["name"], t["member_count"]) for t in listed] == [("Data", 1), ("Infrastructure", 2)]
     people = run("team", "members", "team-co", "Infrastructure")
     assert [p["email"] for p in people] == ["ann@example.com", "ben@example.com"]
     removed = run("team", "remove", "team-co", "Infrastructure", "ben@example.com")
@@ -151,4 +151,4 @@ def test_every_change_is_audited_and_a_removed_member_leaves_their_teams(
     finally:
         ctx.close()
     assert cli.ok("team", "members", "audited-team-co", "Blue") == []
-    assert cli.ok("team", "list", "audited-team-co")[0]["members"] == 0
+    assert cli.ok("team", "list", "audited-team-co")[0]["member_count"] == 0

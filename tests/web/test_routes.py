@@ -17,7 +17,7 @@ import fastapi.routing
 import pytest
 from fastapi.routing import APIRoute
 
-from chatgrid.admin import accounts, domains, service_accounts
+from chatgrid.admin import accounts, domains, service_accounts, teams
 from chatgrid.audit import Actor
 from chatgrid.store.prompts import PromptRepository
 from tests.support.console import PASSWORD, Browser, World, seed_chat_objects, seed_invoice
@@ -152,6 +152,9 @@ MEMBER: set[Route] = {
     ("POST", "/api/orgs/{org_id}/prompts"),
     ("PATCH", "/api/orgs/{org_id}/prompts/{prompt_id}"),
     ("DELETE", "/api/orgs/{org_id}/prompts/{prompt_id}"),
+    # Teams: a member sees the teams they are in; managing them is for admins.
+    ("GET", "/orgs/{org_id}/teams"),
+    ("GET", "/api/orgs/{org_id}/teams"),
 }
 # Member routes that call the gateway: the console-only test app has none, so
 # they answer 503 here (or 400 for a missing query) and are exercised end to
@@ -249,6 +252,7 @@ def fill(path: str, world: World, *, org: str, token: str) -> str:
         .replace("{share_id}", world.ids.get("share", "share_unknown"))
         .replace("{prompt_id}", world.ids.get("prompt", "prm_unknown"))
         .replace("{image_id}", "img_unknown")
+        .replace("{team_id}", world.ids.get("team", "team_unknown"))
     )
 
 
@@ -277,6 +281,15 @@ def seed_prompt(world: World) -> None:
         )
         assert found is not None
         world.ids["prompt"] = found.id
+
+
+def seed_team(world: World) -> None:
+    """Org A's team with dave in it, so its routes are tried with a real id of another org."""
+    if "team" not in world.ids:
+        team = teams.create_team(world.ctx, world.org_a, Actor.cli(), "Routes team")
+        dave = world.ctx.members.get(world.org_a, str(world.dave.member_id))
+        teams.add_member(world.ctx, world.org_a, Actor.cli(), team.id, dave)
+        world.ids["team"] = team.id
 
 
 def seed_share(world: World) -> None:
@@ -316,6 +329,7 @@ def test_an_outsider_gets_404_for_every_object_of_another_org(shared_world: Worl
     seed_service_account(w)
     seed_prompt(w)
     seed_share(w)
+    seed_team(w)
     charlie = w.charlie.browser
     wrong = {}
     for method, path in org_routes(w):

@@ -24,7 +24,7 @@ def team_view(team: Team) -> dict[str, Any]:
     return {
         "id": team.id,
         "name": team.name,
-        "members": team.member_count,
+        "member_count": team.member_count,
         "created_at": team.created_at,
     }
 

@@ -26,6 +26,7 @@ from chatgrid.admin.service_accounts import (
     service_actor,
 )
 from chatgrid.admin.signin import ClientInfo, resolve_session
+from chatgrid.admin.teams import get_team
 from chatgrid.admin.tokens import find_token
 from chatgrid.audit import Actor
 from chatgrid.billing.plans import Plan
@@ -46,6 +47,7 @@ from chatgrid.identity.sessions import (
 from chatgrid.identity.users import User, has_control_characters
 from chatgrid.store.credentials import StoredKey
 from chatgrid.store.service_accounts import ServiceAccount
+from chatgrid.store.teams import Team
 from chatgrid.web.refusals import CsrfRefused, SignInRequired
 from chatgrid.web.security import HOST_PREFIX, presession_csrf_matches, read_cookie
 from chatgrid.web.state import ConsoleState
@@ -294,6 +296,13 @@ def target_domain(domain_id: str, access: OrgAdmin, ctx: Ctx) -> EmailDomain:
 
 
 TargetDomain = Annotated[EmailDomain, Depends(target_domain)]
+
+
+def target_team(team_id: str, access: OrgAdmin, ctx: Ctx) -> Team:
+    return get_team(ctx, access.org.id, url_id(team_id, "team"))
+
+
+TargetTeam = Annotated[Team, Depends(target_team)]
 
 
 def target_service_account(service_account_id: str, access: OrgAdmin, ctx: Ctx) -> ServiceAccount:

@@ -20,6 +20,7 @@ from chatgrid.web.api import (
     second_factor,
     service_accounts,
     sso,
+    teams,
     tokens,
     usage,
 )
@@ -63,6 +64,7 @@ def api_router() -> APIRouter:
         domains,
         recovery,
         service_accounts,
+        teams,
     ):
         router.include_router(module.router)
     return router

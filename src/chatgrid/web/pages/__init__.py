@@ -28,6 +28,7 @@ from chatgrid.web.pages import (
     settings,
     shared,
     sso,
+    teams,
     tokens,
     two_step,
     usage,
@@ -65,6 +66,7 @@ def page_router() -> APIRouter:
         org_security,
         scim,
         service_accounts,
+        teams,
     ):
         router.include_router(module.router)
     return router
