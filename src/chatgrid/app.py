@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
     from chatgrid.chat.workspace import Workspace
+    from chatgrid.gateway.alert_delivery import AlertDelivery
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ class ChatGridApp:
         self.gateway: Gateway | None = None
         self.web: FastAPI | None = None
         self.workspace: Workspace | None = None
+        self.alert_delivery: AlertDelivery | None = None
         networks = settings.trusted_proxy_networks
         #: None when no proxy is trusted: then nothing is read or copied per request.
         self.proxies = TrustedProxies(networks, settings.forwarded_header) if networks else None
@@ -96,6 +98,14 @@ class ChatGridApp:
         # (the imports above can take longer than a lease on a busy machine).
         await self.gateway.start()
         self.workspace.ingestor.start()
+        # Alerts queued by any replica or command, sent off every request's path.
+        from chatgrid.gateway.alert_delivery import AlertDelivery
+        from chatgrid.mail import mailer_from_settings
+
+        self.alert_delivery = AlertDelivery(
+            self.context, session, mailer_from_settings(self.settings)
+        )
+        self.alert_delivery.start()
 
     def streams_in_flight(self) -> int:
         """Streams still being relayed, whether or not an HTTP request still waits on them
@@ -116,6 +126,8 @@ class ChatGridApp:
         (the extraction children are ended here), then flush and close what is open."""
         if self.workspace is not None:
             await self.workspace.ingestor.stop()
+        if self.alert_delivery is not None:
+            await self.alert_delivery.close()
         if self.web is not None:
             self.web.state.console.close()
         if self.gateway is not None:

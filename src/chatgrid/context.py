@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from chatgrid.settings import Settings
 from chatgrid.store.accounts import AccountRepository
+from chatgrid.store.alerts import AlertRepository
 from chatgrid.store.attachments import AttachmentRepository
 from chatgrid.store.audit import AuditRepository
 from chatgrid.store.billing import BillingRepository, PlanRepository
@@ -68,6 +69,7 @@ class AppContext:
     attachments: AttachmentRepository
     second_factors: SecondFactorRepository
     domains: DomainRepository
+    alerts: AlertRepository
 
     @classmethod
     def open(cls, settings: Settings) -> AppContext:
@@ -101,6 +103,7 @@ class AppContext:
             attachments=AttachmentRepository(engine),
             second_factors=SecondFactorRepository(engine),
             domains=DomainRepository(engine),
+            alerts=AlertRepository(engine),
         )
 
     def reload_keyring(self) -> None:

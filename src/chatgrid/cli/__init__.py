@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import typer
 
+from chatgrid.cli.alerts import alert_app
 from chatgrid.cli.backups import backup, restore
 from chatgrid.cli.billing import invoice_app, plan_app
 from chatgrid.cli.domains import domain_app
@@ -51,6 +52,7 @@ for sub, name in [
     (mfa_app, "mfa"),
     (scim_app, "scim"),
     (service_account_app, "service-account"),
+    (alert_app, "alert"),
     (team_app, "team"),
 ]:
     app.add_typer(sub, name=name)

@@ -19,6 +19,7 @@ from chatgrid.store.tables.accounts import (
     sessions,
     users,
 )
+from chatgrid.store.tables.alerts import alert_channels, alert_deliveries
 from chatgrid.store.tables.attachments import conversation_collections, conversation_images
 from chatgrid.store.tables.base import ID, metadata
 from chatgrid.store.tables.billing import (
@@ -71,6 +72,8 @@ from chatgrid.store.tables.teams import team_members, teams
 __all__ = [
     "ID",
     "account_links",
+    "alert_channels",
+    "alert_deliveries",
     "api_tokens",
     "audit_log",
     "chat_messages",
