@@ -1,4 +1,5 @@
-"""A pooled key the upstream rejected: out of rotation once, audited, operators told.
+"""A pooled key the upstream rejected: out of rotation once, audited, operators told
+(mailed, and queued to the operator's alert channels, ``docs/alerts.md``).
 
 The gateway owns this rule because it is the one that sees the upstream's
 401/403 on a pooled key; the operator console only reads the result
@@ -11,6 +12,7 @@ import logging
 
 from chatgrid.audit import Actor
 from chatgrid.context import AppContext
+from chatgrid.gateway.key_alerts import pool_key_broken_event, queue_alert
 from chatgrid.mail import Mailer, MailFailed
 from chatgrid.store.credentials import StoredKey
 from chatgrid.store.operator import OperatorRepository
@@ -44,6 +46,7 @@ def pool_key_broke(ctx: AppContext, key_id: str, reason: str) -> StoredKey | Non
         key.id,
         {"name": key.name, "fingerprint": key.sealed.fingerprint, "reason": reason},
     )
+    queue_alert(ctx, pool_key_broken_event(key, *breakage_alert(key, ctx.settings.public_url)))
     return key
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from chatgrid.context import AppContext
 from chatgrid.gateway.calls import CallPlan
+from chatgrid.gateway.key_alerts import credential_broke
 from chatgrid.gateway.pool_alerts import alert_operators, pool_key_broke
 from chatgrid.mail import mailer_from_settings
 from chatgrid.store.credentials import StoredKey
@@ -37,10 +38,10 @@ class RejectedKeys:
             broken = None
             if plan.pool_key_id is not None:
                 broken = pool_key_broke(context, plan.pool_key_id, reason)
-            elif plan.route.credential_id is not None:
-                context.credentials.mark_broken(
-                    plan.caller.org_id, plan.route.credential_id, reason
-                )
+            elif plan.route.credential_id is not None and context.credentials.mark_broken(
+                plan.caller.org_id, plan.route.credential_id, reason
+            ):
+                credential_broke(context, plan.caller.org_id, plan.route.credential_id, reason)
             context.changes.bump()
             return broken  # a pooled key that just broke (once per break, not per request)
 
