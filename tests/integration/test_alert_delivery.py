@@ -312,3 +312,31 @@ def test_the_url_and_signing_secret_are_found_nowhere(
         },
         may_be_empty=frozenset({"logs"}),
     )
+
+
+def test_a_master_rotation_rewraps_the_sealed_url_and_retires_the_old_master(
+    context: AppContext, org: str, receiver: Receiver
+) -> None:
+    from chatgrid.admin.keys import rotate_master
+
+    added = add_webhook(context, org, receiver.url)
+    before = context.alerts.master_versions()
+    stale = AppContext.open(context.settings)  # a server started before the rotation
+    try:
+        result = rotate_master(context)
+        assert result["rewrapped"] >= 1 and result["retired_versions"] == 1
+        assert context.alerts.master_versions() == {result["master_key_version"]} != before
+        clock = Clock()
+        context.alerts.enqueue(event(org), clock())
+        # Its ring lacks the new master: it reloads the ring when the URL does not open.
+        assert one_pass(stale, clock) == 1
+    finally:
+        stale.close()
+    [got] = receiver.received
+    assert added.signing_secret
+    assert verify_signature(
+        added.signing_secret,
+        got.body,
+        got.headers["x-chatgrid-signature"],
+        now=int(clock().timestamp()),
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chatgrid.admin import second_factor, sso
+from chatgrid.admin import alerts, second_factor, sso
 from chatgrid.audit import Actor
 from chatgrid.context import AppContext
 from chatgrid.errors import Conflict, InvalidRequest
@@ -134,6 +134,9 @@ def rotate_master(ctx: AppContext, actor: Actor | None = None) -> dict[str, int]
     secrets_rewrapped, secrets_unreadable = sso.rewrap_secrets(ctx, vault)
     rewrapped += secrets_rewrapped
     unreadable += secrets_unreadable
+    channels_rewrapped, channels_unreadable = alerts.rewrap_channels(ctx, vault)
+    rewrapped += channels_rewrapped
+    unreadable += channels_unreadable
     if unreadable:
         ctx.changes.bump()
         raise Conflict(
@@ -144,7 +147,7 @@ def rotate_master(ctx: AppContext, actor: Actor | None = None) -> dict[str, int]
         )
     retired = 0
     in_use = master_versions_in_use(ctx.engine) | ctx.second_factors.master_versions()
-    in_use |= sso.master_versions(ctx)
+    in_use |= sso.master_versions(ctx) | ctx.alerts.master_versions()
     if ring is not None and in_use <= {ring.current_version}:
         retired = len(ring.keys) - 1
         save_keyring_file(ctx.settings, ring.without_versions_below(ring.current_version))
