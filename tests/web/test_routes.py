@@ -253,6 +253,8 @@ def fill(path: str, world: World, *, org: str, token: str) -> str:
         .replace("{prompt_id}", world.ids.get("prompt", "prm_unknown"))
         .replace("{image_id}", "img_unknown")
         .replace("{team_id}", world.ids.get("team", "team_unknown"))
+        .replace("{channel_id}", "ach_unknown")
+        .replace("{delivery_id}", "dlv_unknown")
     )
 
 

@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from chatgrid.web.api import (
+    alerts,
     attachments,
     auth,
     chat,
@@ -65,6 +66,7 @@ def api_router() -> APIRouter:
         recovery,
         service_accounts,
         teams,
+        alerts,
     ):
         router.include_router(module.router)
     return router
