@@ -4,9 +4,11 @@ Every method takes the org id, so a team of another org is simply not found.
 A member leaving the org leaves their teams in the same transaction
 (``AccountRepository.remove`` calls ``leave_teams`` with its connection).
 
-Adding a member locks the team's and the member's rows first, so it cannot
-interleave with the team's deletion or the member's removal: either it runs
-before them (and they take the new row away) or after (and it finds nothing).
+Adding a member locks the org's row (as a member's removal does, first), then
+the team's and the member's, so it cannot interleave with the team's deletion
+or the member's removal: either it runs before them (and they take the new row
+away) or after (and it finds nothing); taking the org's row first keeps the
+two from waiting on each other's locks.
 """
 
 from __future__ import annotations
@@ -14,13 +16,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, RowMapping, delete, func, select, update
+from sqlalchemy import Connection, Engine, RowMapping, delete, exists, func, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
 from chatgrid.errors import Conflict, NotFound
 from chatgrid.store.ids import new_id
-from chatgrid.store.tables import members, team_members, teams, users
-from chatgrid.store.types import utcnow
+from chatgrid.store.tables import ID, members, orgs, team_members, teams, users
+from chatgrid.store.types import UTCDateTime, utcnow
 
 
 @dataclass(frozen=True)
@@ -141,41 +143,47 @@ class TeamRepository:
         return team
 
     def add_member(self, org_id: str, team_id: str, member_id: str) -> bool:
-        """Put an active member of the org in the team; False if they were in it already."""
+        """Put an active member of the org in the team; False if they were in it already.
+
+        One ``INSERT ... SELECT`` whose returned row decides, so SQLite (which takes
+        no row locks) cannot slip a row in after the member left or the team went;
+        on PostgreSQL the locks taken first make the same true under READ COMMITTED.
+        """
         with self.engine.begin() as conn:
+            conn.execute(select(orgs.c.id).where(orgs.c.id == org_id).with_for_update())
             self._locked_team(conn, org_id, team_id)
             active = (
-                conn.execute(
-                    select(members.c.id)
-                    .where(
-                        members.c.org_id == org_id,
-                        members.c.id == member_id,
-                        members.c.status == "active",
-                    )
-                    .with_for_update()
-                )
-                .mappings()
-                .first()
+                members.c.org_id == org_id,
+                members.c.id == member_id,
+                members.c.status == "active",
             )
-            if active is None:
-                raise NotFound("no such member", code="member_not_found", param="member")
-            present = (
-                conn.execute(
-                    select(team_members.c.member_id).where(
+            conn.execute(select(members.c.id).where(*active).with_for_update())
+            candidate = (
+                select(
+                    teams.c.id,
+                    members.c.id,
+                    literal(org_id, ID),
+                    literal(utcnow(), UTCDateTime()),
+                )
+                .select_from(teams.join(members, members.c.org_id == teams.c.org_id))
+                .where(teams.c.org_id == org_id, teams.c.id == team_id, *active)
+                .where(
+                    ~exists().where(
                         team_members.c.team_id == team_id, team_members.c.member_id == member_id
                     )
                 )
-                .mappings()
-                .first()
             )
-            if present is not None:
-                return False
-            conn.execute(
-                team_members.insert().values(
-                    team_id=team_id, member_id=member_id, org_id=org_id, added_at=utcnow()
-                )
-            )
-        return True
+            inserted = conn.execute(
+                team_members.insert()
+                .from_select(["team_id", "member_id", "org_id", "added_at"], candidate)
+                .returning(team_members.c.member_id)
+            ).first()
+            if inserted is not None:
+                return True
+            self._locked_team(conn, org_id, team_id)  # a team_not_found if it went meanwhile
+            if conn.execute(select(members.c.id).where(*active)).first() is None:
+                raise NotFound("no such member", code="member_not_found", param="member")
+        return False
 
     def remove_member(self, org_id: str, team_id: str, member_id: str) -> bool:
         """Take a member out of the team; False if they were not in it."""
