@@ -28,6 +28,7 @@ from chatgrid.admin.service_accounts import (
 from chatgrid.admin.signin import ClientInfo, resolve_session
 from chatgrid.admin.teams import get_team
 from chatgrid.admin.tokens import find_token
+from chatgrid.alerts.models import AlertChannel, AlertDelivery
 from chatgrid.audit import Actor
 from chatgrid.billing.plans import Plan
 from chatgrid.context import AppContext
@@ -303,6 +304,22 @@ def target_team(team_id: str, access: OrgAdmin, ctx: Ctx) -> Team:
 
 
 TargetTeam = Annotated[Team, Depends(target_team)]
+
+
+def target_alert_channel(channel_id: str, access: OrgAdmin, ctx: Ctx) -> AlertChannel:
+    channel_id = url_id(channel_id, "alert channel", code="alert_channel_not_found")
+    return ctx.alerts.channel(access.org.id, channel_id)
+
+
+TargetAlertChannel = Annotated[AlertChannel, Depends(target_alert_channel)]
+
+
+def target_alert_delivery(delivery_id: str, access: OrgAdmin, ctx: Ctx) -> AlertDelivery:
+    delivery_id = url_id(delivery_id, "alert delivery", code="alert_delivery_not_found")
+    return ctx.alerts.delivery(access.org.id, delivery_id)
+
+
+TargetAlertDelivery = Annotated[AlertDelivery, Depends(target_alert_delivery)]
 
 
 def target_service_account(service_account_id: str, access: OrgAdmin, ctx: Ctx) -> ServiceAccount:

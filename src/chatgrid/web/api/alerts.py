@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, status
 
 from chatgrid.admin import alerts
 from chatgrid.alerts import ChannelKind
-from chatgrid.alerts.models import AlertChannel, AlertDelivery
 from chatgrid.web.api.alerts_schemas import (
     ChannelCreate,
     ChannelCreated,
@@ -19,25 +16,9 @@ from chatgrid.web.api.alerts_schemas import (
     channel_public,
     delivery_public,
 )
-from chatgrid.web.deps import Console, Ctx, OrgAdmin, url_id
+from chatgrid.web.deps import Console, OrgAdmin, TargetAlertChannel, TargetAlertDelivery
 
 router = APIRouter(tags=["alerts"])
-
-
-def target_channel(channel_id: str, access: OrgAdmin, ctx: Ctx) -> AlertChannel:
-    return ctx.alerts.channel(
-        access.org.id, url_id(channel_id, "alert channel", code="alert_channel_not_found")
-    )
-
-
-def target_delivery(delivery_id: str, access: OrgAdmin, ctx: Ctx) -> AlertDelivery:
-    return ctx.alerts.delivery(
-        access.org.id, url_id(delivery_id, "alert delivery", code="alert_delivery_not_found")
-    )
-
-
-TargetChannel = Annotated[AlertChannel, Depends(target_channel)]
-TargetDelivery = Annotated[AlertDelivery, Depends(target_delivery)]
 
 
 @router.get(
@@ -69,7 +50,7 @@ def add_channel(body: ChannelCreate, state: Console, access: OrgAdmin) -> Channe
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Remove a channel (its URL and secret are erased; the log is kept)",
 )
-def remove_channel(state: Console, access: OrgAdmin, channel: TargetChannel) -> None:
+def remove_channel(state: Console, access: OrgAdmin, channel: TargetAlertChannel) -> None:
     alerts.remove_channel(state.ctx, access.org.id, access.actor, channel.id)
 
 
@@ -87,7 +68,9 @@ def list_deliveries(state: Console, access: OrgAdmin) -> list[DeliveryPublic]:
     response_model=DeliveryPublic,
     summary="Queue a delivery again, with a fresh set of attempts",
 )
-def resend_delivery(state: Console, access: OrgAdmin, delivery: TargetDelivery) -> DeliveryPublic:
+def resend_delivery(
+    state: Console, access: OrgAdmin, delivery: TargetAlertDelivery
+) -> DeliveryPublic:
     """404 when its channel was removed since."""
     return delivery_public(alerts.resend(state.ctx, access.org.id, access.actor, delivery.id))
 

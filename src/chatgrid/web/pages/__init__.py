@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from chatgrid.web.pages import (
     account,
+    alerts,
     auth,
     chat,
     docs,
@@ -48,6 +49,7 @@ def page_router() -> APIRouter:
         sso,
         saml,
         domains,
+        alerts,
         tokens,
         settings,
         reports,
