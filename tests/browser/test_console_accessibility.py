@@ -49,6 +49,7 @@ CONSOLE_PAGES = {
     "key": Visit("owner", "/orgs/{org}/key", "Key"),
     "members": Visit("owner", "/orgs/{org}/members", "Members"),
     "domains": Visit("owner", "/orgs/{org}/domains", "Domains"),
+    "alerts": Visit("owner", "/orgs/{org}/alerts", "Alerts"),
     "service-accounts": Visit("owner", "/orgs/{org}/service-accounts", "Service accounts"),
     "tokens": Visit("owner", "/orgs/{org}/tokens", "API tokens"),
     "limits": Visit("owner", "/orgs/{org}/limits", "Limits & models"),

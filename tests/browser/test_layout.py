@@ -37,6 +37,7 @@ OWNER_PAGES = [
     "/orgs/{org}/key",
     "/orgs/{org}/members",
     "/orgs/{org}/domains",
+    "/orgs/{org}/alerts",
     "/orgs/{org}/sso",
     "/orgs/{org}/scim",
     "/orgs/{org}/service-accounts",

@@ -11,7 +11,8 @@ from datetime import UTC, datetime, timedelta
 from playwright.sync_api import Browser, StorageState, ViewportSize
 from sqlalchemy import update
 
-from chatgrid.admin import accounts, billing, domains, members, people
+from chatgrid.admin import accounts, alerts, billing, domains, members, people
+from chatgrid.alerts import ChannelKind
 from chatgrid.audit import Actor
 from chatgrid.billing.plans import DEFAULT_PLAN_ID
 from chatgrid.billing.seats import Month
@@ -84,6 +85,12 @@ def seed_tenant(deployment: Deployment) -> Tenant:
     for name in ("tenant.example", "bücher.example"):  # one pending, one verified below
         claim = domains.add_domain(ctx, org.id, Actor.cli(), name)
     ctx.domains.mark_verified(org.id, claim.id)
+    for kind, target in [
+        (ChannelKind.WEBHOOK, "http://127.0.0.1:9/hooks/chatgrid"),  # nothing listens: retried
+        (ChannelKind.EMAIL, "alerts-with-a-rather-long-address@tenant.example"),
+    ]:
+        alerts.add_channel(ctx, org.id, Actor.cli(), kind, target)
+    alerts.send_test(ctx, org.id, Actor.cli())
 
     operator_email = f"ops-{secrets.token_hex(3)}@example.com"
     accounts.create_operator(ctx, operator_email, PASSWORD)
