@@ -70,11 +70,11 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 test-sqlite: $(STAMP) browser redis-server xmlsec1 | node_modules
-	CHATGRID_TEST_BACKEND=sqlite $(BIN)/python -m pytest -q
+	CHATGRID_TEST_BACKEND=sqlite $(BIN)/python -m pytest -q --durations=15
 
 test-postgres: $(STAMP) browser redis-server xmlsec1 | node_modules
 	CHATGRID_TEST_BACKEND=postgresql CHATGRID_TEST_POSTGRES_URL=$(PG_TEST_URL) \
-		$(BIN)/python -m pytest -q 
+		$(BIN)/python -m pytest -q --durations=15
 
 # axe-core for the browser accessibility test and oidc-provider for the single sign-on tests;
 # installed when missing, and again when package-lock.json changes (npm ci makes the folder anew).
