@@ -100,3 +100,14 @@ def test_the_walk_covers_the_suite() -> None:
 def test_no_test_module_or_conftest_imports_another_test_module_or_a_conftest() -> None:
     found = [offence for path in checked_files() for offence in offences(path)]
     assert not found, "move what they share into tests/support/:\n" + "\n".join(found)
+
+
+def test_only_the_new_database_fixture_makes_postgresql_databases() -> None:
+    """The PostgreSQL pass runs just the tests with ``new_database`` among their fixtures
+    (``tests/conftest.py``); that is only sound while nothing else can reach PostgreSQL."""
+    makers = {
+        path.relative_to(TESTS).as_posix()
+        for path in TESTS.rglob("*.py")
+        if "DatabaseFactory()" in path.read_text() or "PG_ADMIN_URL" in path.read_text()
+    }
+    assert makers == {"conftest.py", "support/deployment.py", "test_test_layout.py"}
