@@ -27,6 +27,8 @@ from tests.support.processes import (
     start_simulator,
 )
 
+BROWSER_TESTS = Path(__file__).resolve().parent / "browser"
+
 
 def pytest_report_header() -> str:
     return f"chatgrid storage backend: {BACKEND}"
@@ -39,7 +41,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
     The PostgreSQL pass also leaves out every test that cannot reach PostgreSQL:
     the only way to a database there is the ``new_database`` fixture, so a test
-    without it in its fixtures runs exactly as it did on the SQLite pass.
+    without it in its fixtures runs exactly as it did on the SQLite pass. And it
+    leaves out the browser tests: they check pages, which show the same rows
+    whichever database holds them (what a page reads is tested on both passes
+    through the console's and the API's own tests), and they cost minutes.
     """
     if BACKEND == "postgresql":
         keep = [i for i in items if _reaches_storage(i) and not i.get_closest_marker("sqlite_only")]
@@ -52,6 +57,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def _reaches_storage(item: pytest.Item) -> bool:
+    if BROWSER_TESTS in item.path.parents:
+        return False
     return "new_database" in getattr(item, "fixturenames", ())
 
 
