@@ -47,7 +47,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     through the console's and the API's own tests), and they cost minutes.
     """
     if BACKEND == "postgresql":
-        keep = [i for i in items if _reaches_storage(i) and not i.get_closest_marker("sqlite_only")]
+        keep = [i for i in items if _belongs_to_the_postgresql_pass(i)]
     else:
         keep = [i for i in items if not i.get_closest_marker("postgresql_only")]
     if len(keep) < len(items):
@@ -56,8 +56,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = keep
 
 
-def _reaches_storage(item: pytest.Item) -> bool:
-    if BROWSER_TESTS in item.path.parents:
+def _belongs_to_the_postgresql_pass(item: pytest.Item) -> bool:
+    if item.get_closest_marker("sqlite_only") or BROWSER_TESTS in item.path.parents:
         return False
     return "new_database" in getattr(item, "fixturenames", ())
 
