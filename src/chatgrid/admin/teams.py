@@ -1,7 +1,8 @@
 """Teams inside an org: create, rename, delete, and who is in them; audited.
 
 A member may be in several teams. A team's id never changes (a rename keeps
-it), so later work can hang a budget on it. Members who leave the org leave
+it): a budget hangs on it (``admin.budgets``), and a change of members
+reaches the gateway's cached budgets at once (the change marker). Members who leave the org leave
 its teams at once (``store.teams.leave_teams``).
 
 Who may act is decided at the door: the console and the API let an org's
@@ -12,6 +13,7 @@ are in; the command line is the operator's.
 from __future__ import annotations
 
 from chatgrid.audit import Actor
+from chatgrid.billing.budget_rules import BudgetScope
 from chatgrid.context import AppContext
 from chatgrid.errors import InvalidRequest, NotFound
 from chatgrid.identity.models import Member
@@ -81,6 +83,8 @@ def rename_team(ctx: AppContext, org_id: str, actor: Actor, team_id: str, name: 
 def delete_team(ctx: AppContext, org_id: str, actor: Actor, team_id: str) -> Team:
     """Delete a team; its members stay in the org."""
     team = team_repository(ctx).delete(org_id, team_id)
+    ctx.budgets.remove(org_id, BudgetScope.TEAM, team.id)
+    ctx.changes.bump()  # its budget, if it had one, stops counting at once
     ctx.audit.record(
         org_id, actor, "team.deleted", team.id, {"name": team.name, "members": team.member_count}
     )
@@ -94,6 +98,7 @@ def add_member(ctx: AppContext, org_id: str, actor: Actor, team_id: str, member:
     repo = team_repository(ctx)
     added = repo.add_member(org_id, team_id, member.id)
     if added:
+        ctx.changes.bump()  # the member's calls count in the team's budget at once
         team = repo.get(org_id, team_id)
         ctx.audit.record(
             org_id,
@@ -110,6 +115,7 @@ def remove_member(ctx: AppContext, org_id: str, actor: Actor, team_id: str, memb
     repo = team_repository(ctx)
     removed = repo.remove_member(org_id, team_id, member.id)
     if removed:
+        ctx.changes.bump()
         team = repo.get(org_id, team_id)
         ctx.audit.record(
             org_id,

@@ -44,7 +44,7 @@ for i = 1, n do
     end
   end
   local limit = tonumber(ARGV[3 + i])
-  if spent + held + amount > limit then
+  if limit >= 0 and spent + held + amount > limit then
     return {i, limit - spent - held}
   end
 end
@@ -59,16 +59,19 @@ _SETTLE = """
 local charged = tonumber(ARGV[1])
 local res_id = ARGV[2]
 local n = (#KEYS) / 2
-local found = 0
+local spent = {}
 for i = 1, n do
-  if redis.call('HDEL', KEYS[2 * i], res_id) == 1 then
-    found = 1
-  end
-  if charged > 0 and redis.call('EXISTS', KEYS[2 * i - 1]) == 1 then
-    redis.call('INCRBY', KEYS[2 * i - 1], charged)
+  redis.call('HDEL', KEYS[2 * i], res_id)
+  spent[i] = -1
+  if redis.call('EXISTS', KEYS[2 * i - 1]) == 1 then
+    if charged > 0 then
+      spent[i] = redis.call('INCRBY', KEYS[2 * i - 1], charged)
+    else
+      spent[i] = tonumber(redis.call('GET', KEYS[2 * i - 1]))
+    end
   end
 end
-return found
+return spent
 """
 
 _SPENT_TTL_SECONDS = 40 * 24 * 3600
@@ -102,20 +105,23 @@ class SharedBudgets:
         await self._ensure_spent(scopes)
         result = await self._reserve(
             keys=self._keys(scopes),
-            args=[amount, reservation_id, self._hold_ms, *(c.limit_micros for c in caps)],
+            args=[amount, reservation_id, self._hold_ms, *(_limit_arg(c) for c in caps)],
         )
         index = int(result[0])
         if index == 0:
             self._scopes[reservation_id] = scopes
             return None
         cap = caps[index - 1]
-        return Shortfall(cap.scope, cap.limit_micros, max(0, int(result[1])))
+        assert cap.limit_micros is not None  # an uncapped scope never refuses
+        return Shortfall(cap.scope, cap.limit_micros, max(0, int(result[1])), cap.label)
 
-    async def settle(self, reservation_id: str, charged: int) -> None:
+    async def settle(self, reservation_id: str, charged: int) -> dict[str, int]:
+        """Each scope's spend after this charge, where Redis still counts it."""
         scopes = self._scopes.pop(reservation_id, None)
         if scopes is None:
-            return
-        await self._settle(keys=self._keys(scopes), args=[charged, reservation_id])
+            return {}
+        spent = await self._settle(keys=self._keys(scopes), args=[charged, reservation_id])
+        return {scope: int(value) for scope, value in zip(scopes, spent, strict=True) if value >= 0}
 
     async def release(self, reservation_id: str) -> None:
         await self.settle(reservation_id, 0)
@@ -128,6 +134,11 @@ class SharedBudgets:
 
     async def close(self) -> None:
         await self._redis.aclose()
+
+
+def _limit_arg(cap: Cap) -> int:
+    """A cap as the script reads it: -1 for a scope that is counted but never refuses."""
+    return -1 if cap.limit_micros is None else cap.limit_micros
 
 
 def _held_amount(value: bytes | str) -> int:

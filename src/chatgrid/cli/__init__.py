@@ -12,6 +12,7 @@ import typer
 from chatgrid.cli.alerts import alert_app
 from chatgrid.cli.backups import backup, restore
 from chatgrid.cli.billing import invoice_app, plan_app
+from chatgrid.cli.budgets import budget_app
 from chatgrid.cli.domains import domain_app
 from chatgrid.cli.key_refresh import credential_refresh
 from chatgrid.cli.keys import credential_app, pool_app, vault_app
@@ -54,6 +55,7 @@ for sub, name in [
     (service_account_app, "service-account"),
     (alert_app, "alert"),
     (team_app, "team"),
+    (budget_app, "budget"),
 ]:
     app.add_typer(sub, name=name)
 

@@ -3,10 +3,11 @@
 Every check a call meets before it leaves is here, in order: the org can
 make calls (not suspended, trial not over, a BYOK key that works), the model
 is allowed and priced, the org's and the operator's rate limits, the
-shared-credit reservation (allowance and member caps), and the pooled key's
-own budget. Each refusal is a typed :class:`~chatgrid.errors.ChatGridError`
-raised to the caller: ``/v1`` renders it as OpenAI's error JSON, the
-workspace receives the exception itself.
+reservation against the budgets (the shared-credit allowance, the org's, its
+teams' and its members' budgets), and the pooled key's own budget. Each
+refusal is a typed :class:`~chatgrid.errors.ChatGridError` raised to the
+caller: ``/v1`` renders it as OpenAI's error JSON, the workspace receives the
+exception itself.
 
 An admitted call holds counts (limits, a reservation, a pooled key's
 minute); :meth:`Gatekeeper.settle` releases them with the ledger entry the
@@ -40,7 +41,7 @@ from chatgrid.gateway.directory import (
     choose_pool_target,
 )
 from chatgrid.gateway.failover import PoolFailover, pool_unavailable
-from chatgrid.gateway.metering import Metering
+from chatgrid.gateway.metering import Hold, Metering
 from chatgrid.gateway.model_refresh import ModelLists, model_not_found
 from chatgrid.gateway.pool_budget import PoolBudget
 from chatgrid.gateway.relay_anthropic import endpoint_not_supported, for_anthropic
@@ -88,7 +89,7 @@ class Admitted:
 
     plan: CallPlan
     limits: Admission  # the rate-limit counts held under the plan's call id
-    reserved: bool  # a shared-credit reservation is held under the same id
+    hold: Hold | None  # a budget reservation held under the same id
     failover: PoolFailover | None  # shared credits: the pooled key's budget, and retries
 
 
@@ -140,14 +141,14 @@ class Gatekeeper:
                 self.metrics.limit_decision(_decision(refusal))
                 raise
             self.metrics.limit_decision("admitted")
-        admitted = Admitted(plan, limits, reserved=False, failover=None)
+        admitted = Admitted(plan, limits, hold=None, failover=None)
         try:
             try:
-                admitted.reserved = await self.metering.reserve(plan)
+                admitted.hold = await self.metering.reserve(plan)
             except ChatGridError as refusal:
                 self.metrics.reservation_decision(_decision(refusal))
                 raise
-            if admitted.reserved:
+            if admitted.hold is not None:
                 self.metrics.reservation_decision("reserved")
             if plan.pool_key_id is not None:
                 admitted.failover = PoolFailover(
@@ -163,8 +164,8 @@ class Gatekeeper:
         """Release the call's counts with what it used (``entry`` None: it never got one)."""
         call_id = admitted.plan.call_id
         try:
-            if admitted.reserved:
-                await self.metering.settle(call_id, 0 if entry is None else entry.charged_micros)
+            if admitted.hold is not None:
+                await self.metering.settle(call_id, admitted.hold, entry)
         finally:
             if not admitted.limits.empty:
                 await self.limiter.finish(admitted.limits, call_id, tokens_of(entry))

@@ -13,20 +13,21 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, or_, select, update
+from sqlalchemy import Engine, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from chatgrid.billing.budget_rules import DEFAULT_THRESHOLDS, BudgetScope
 from chatgrid.billing.invoices import Invoice, InvoiceDraft, ModelUsage
 from chatgrid.billing.plans import DEFAULT_PLAN_ID, Plan
 from chatgrid.billing.seats import SeatPeriod
 from chatgrid.billing.standing import BillingAccount
 from chatgrid.errors import Conflict, NotFound
+from chatgrid.store.budgets import BudgetRepository
 from chatgrid.store.ids import new_id
 from chatgrid.store.orgs import OrgRepository
 from chatgrid.store.tables import (
     invoices,
     ledger_entries,
-    member_caps,
     members,
     plans,
     seat_periods,
@@ -154,35 +155,33 @@ class BillingRepository:
             return {row.id: row.email for row in conn.execute(query)}
 
     def cap(self, org_id: str, member_id: str) -> int | None:
-        query = select(member_caps.c.cap_micros).where(
-            member_caps.c.org_id == org_id, member_caps.c.member_id == member_id
-        )
-        with self.engine.connect() as conn:
-            value = conn.execute(query).scalar()
-        return None if value is None else int(value)
+        """The member's own monthly budget (hard or soft), None: none set."""
+        found = BudgetRepository(self.engine).find(org_id, BudgetScope.MEMBER, member_id)
+        return None if found is None else found.limit_micros
 
     def caps(self, org_id: str) -> dict[str, int]:
-        """Every capped member of the org and their monthly cap."""
-        query = select(member_caps.c.member_id, member_caps.c.cap_micros).where(
-            member_caps.c.org_id == org_id
-        )
-        with self.engine.connect() as conn:
-            return {row.member_id: int(row.cap_micros) for row in conn.execute(query)}
+        """Every member with a budget of their own, and its monthly limit."""
+        return {
+            b.subject_id: b.limit_micros
+            for b in BudgetRepository(self.engine).list(org_id)
+            if b.scope is BudgetScope.MEMBER
+        }
 
     def set_cap(self, org_id: str, member_id: str, cap_micros: int | None) -> None:
-        """Replace the member's cap; None removes it."""
-        where = and_(member_caps.c.org_id == org_id, member_caps.c.member_id == member_id)
-        with self.engine.begin() as conn:
-            conn.execute(member_caps.delete().where(where))
-            if cap_micros is not None:
-                conn.execute(
-                    member_caps.insert().values(
-                        org_id=org_id,
-                        member_id=member_id,
-                        cap_micros=cap_micros,
-                        updated_at=utcnow(),
-                    )
-                )
+        """Replace the member's budget by a hard cap (default thresholds); None removes it."""
+        repo = BudgetRepository(self.engine)
+        if cap_micros is None:
+            repo.remove(org_id, BudgetScope.MEMBER, member_id)
+        else:
+            repo.put(
+                org_id,
+                BudgetScope.MEMBER,
+                member_id,
+                limit_micros=cap_micros,
+                hard=True,
+                thresholds=DEFAULT_THRESHOLDS,
+                updated_by=None,
+            )
 
     def charged(
         self, org_id: str, start: datetime, end: datetime, member_id: str | None = None

@@ -27,6 +27,7 @@ from chatgrid.store.tables.billing import (
     plans,
     seat_periods,
 )
+from chatgrid.store.tables.budgets import budgets
 from chatgrid.store.tables.chat import (
     chat_messages,
     conversation_shares,
@@ -51,7 +52,6 @@ from chatgrid.store.tables.ledger import (
     unit_prices,
 )
 from chatgrid.store.tables.orgs import (
-    member_caps,
     operator_policies,
     org_policies,
     orgs,
@@ -76,6 +76,7 @@ __all__ = [
     "alert_deliveries",
     "api_tokens",
     "audit_log",
+    "budgets",
     "chat_messages",
     "chunks",
     "collections",
@@ -91,7 +92,6 @@ __all__ = [
     "invitations",
     "invoices",
     "ledger_entries",
-    "member_caps",
     "members",
     "metadata",
     "operator_policies",

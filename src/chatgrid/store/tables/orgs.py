@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Boolean,
     Column,
     ForeignKey,
@@ -62,15 +61,4 @@ org_policies = Table(
     Column("allowed_models", JSON, nullable=True),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("updated_by", String(320), nullable=True),
-)
-
-
-# A cap an org admin sets on one member's shared-credit spend per month.
-member_caps = Table(
-    "member_caps",
-    metadata,
-    Column("org_id", ID, ForeignKey("orgs.id"), primary_key=True),
-    Column("member_id", ID, ForeignKey("members.id"), primary_key=True),
-    Column("cap_micros", BigInteger, nullable=False),
-    Column("updated_at", UTCDateTime, nullable=False),
 )
