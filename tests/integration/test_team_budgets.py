@@ -18,13 +18,14 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from chatgrid.admin import budgets, people, teams
+from chatgrid.admin import alerts, budgets, people, teams
+from chatgrid.alerts import ChannelKind
 from chatgrid.audit import Actor
 from chatgrid.billing.budget_rules import BudgetScope, counter_scope
 from chatgrid.billing.shared_budgets import SharedBudgets
 from chatgrid.identity.models import BillingMode, Role
 from chatgrid.store.budgets import month_of
-from chatgrid.store.tables import ledger_entries
+from chatgrid.store.tables import alert_deliveries, ledger_entries
 from chatgrid.store.types import utcnow
 from tests.integration.test_reservations import one_client
 from tests.support.cluster import REDIS_URL, Cluster, running_cluster
@@ -52,6 +53,7 @@ def budgeted_team(cluster: Cluster) -> tuple[str, str, list[str], list[str]]:
         tokens.append(people.create_token(ctx, org.id, email)[1])
     budgets.set_budget(ctx, org.id, ADMIN, BudgetScope.TEAM, team.id, limit_micros=TEAM_BUDGET)
     budgets.set_budget(ctx, org.id, ADMIN, BudgetScope.MEMBER, EMAILS[0], limit_micros=MEMBER_CAP)
+    alerts.add_channel(ctx, org.id, ADMIN, ChannelKind.EMAIL, "finance@example.com")
     return org.id, team.id, member_ids, tokens
 
 
@@ -76,9 +78,10 @@ def test_a_team_budget_and_a_member_cap_hold_under_200_streams_on_2_replicas(
             async with httpx.AsyncClient(timeout=120, limits=limits) as http:
 
                 async def one(i: int) -> tuple[int, int]:
-                    who = i % len(tokens)
-                    hang_up = rng.random() < 0.3
-                    return who, await one_client(http, urls[i % 2], tokens[who], hang_up)
+                    # Half the calls are the capped member's; every member uses both replicas.
+                    who = 0 if i % 2 == 0 else 1 + (i // 2) % 3
+                    url = urls[(i // 2) % 2]
+                    return who, await one_client(http, url, tokens[who], rng.random() < 0.3)
 
                 return await asyncio.gather(*(one(i) for i in range(200)))
 
@@ -88,7 +91,8 @@ def test_a_team_budget_and_a_member_cap_hold_under_200_streams_on_2_replicas(
         assert 429 in statuses  # the budgets were reached: calls were refused up front
         admitted = sum(1 for _, status in results if status != 429)
         capped_admitted = sum(1 for who, s in results if who == 0 and s != 429)
-        assert 0 < capped_admitted < admitted
+        by_member = {w: sorted(s for who, s in results if who == w) for w in range(4)}
+        assert 0 < capped_admitted < admitted, by_member
 
         month = month_of(utcnow())
         digest = cluster.context.budgets.team_digest(team_id)
@@ -121,6 +125,22 @@ def test_a_team_budget_and_a_member_cap_hold_under_200_streams_on_2_replicas(
                 select(func.count()).where(ledger_entries.c.org_id == org_id)
             ).scalar_one()
         assert rows == admitted  # every call let through is in the ledger, once
+
+        # Both replicas passed 50 % and 80 % of both budgets: one alert each, not one per replica.
+        with cluster.context.engine.connect() as conn:
+            keys = (
+                conn.execute(
+                    select(alert_deliveries.c.dedupe_key).where(
+                        alert_deliveries.c.org_id == org_id,
+                        alert_deliveries.c.event_kind == "budget.threshold",
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        assert len(keys) == len(set(keys))
+        reached = {key.rsplit(":", 1)[1] for key in keys}
+        assert {"50", "80"} <= reached and len(keys) >= 4
 
         views = {v.budget.scope: v for v in budgets.list_budgets(cluster.context, org_id)}
         assert views[BudgetScope.TEAM].spent_micros == team_spent

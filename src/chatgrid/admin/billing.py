@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from chatgrid.audit import Actor
+from chatgrid.billing.budget_rules import counter_scope
 from chatgrid.billing.invoices import Invoice
 from chatgrid.billing.payments import InvoiceToCollect, PaymentProvider
 from chatgrid.billing.plans import BudgetStatus, Plan, budget_of, validate_plan
@@ -18,7 +19,9 @@ from chatgrid.billing.seats import Month
 from chatgrid.billing.standing import BillingAccount, draft_invoice
 from chatgrid.context import AppContext
 from chatgrid.errors import Conflict, InvalidRequest, NotFound
+from chatgrid.identity.models import BillingMode
 from chatgrid.ledger.money import format_dollars
+from chatgrid.store.budgets import month_of
 
 MAX_TRIAL_EXTENSION_DAYS = 365
 
@@ -158,10 +161,15 @@ def set_member_cap(
 def member_budget_status(
     ctx: AppContext, org_id: str, member_id: str, now: datetime | None = None
 ) -> BudgetStatus:
-    """The member's cap this month (None: no cap) against their own charges."""
+    """The member's cap this month (None: no cap) against what they spent under it.
+
+    What they spent is what their budget counts: their charges on shared
+    credits, the list price of their calls on the org's own key.
+    """
     ctx.members.get(org_id, member_id)  # scoped: a member of another org is not found
-    month = Month.of(_now(now))
-    used = ctx.billing.charged(org_id, month.start, month.end, member_id=member_id)
+    byok = ctx.orgs.by_id(org_id).billing_mode is BillingMode.BYOK
+    month = month_of(_now(now))
+    used = ctx.budgets.spent(counter_scope("member", member_id, month, byok=byok))
     return budget_of(ctx.billing.cap(org_id, member_id), used)
 
 
