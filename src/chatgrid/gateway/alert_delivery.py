@@ -28,6 +28,7 @@ from chatgrid.alerts.events import webhook_body
 from chatgrid.alerts.models import ClaimedDelivery
 from chatgrid.alerts.targets import channel_binding
 from chatgrid.context import AppContext
+from chatgrid.gateway.trial_alerts import SCAN_EVERY, queue_trial_endings
 from chatgrid.mail import Mailer, MailFailed
 from chatgrid.providers.network import PrivateUpstreamRefused, refuse_private
 from chatgrid.store.types import utcnow
@@ -71,6 +72,7 @@ class AlertDelivery:
         self.owner = f"wrk_{secrets.token_hex(8)}"
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        self._scanned_at: datetime | None = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run())
@@ -86,6 +88,7 @@ class AlertDelivery:
 
     async def _run(self) -> None:
         while True:
+            await self.scan_schedules()
             try:
                 sent = await self.deliver_due()
             except Exception:
@@ -96,6 +99,18 @@ class AlertDelivery:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
             self._wake.clear()
+
+    async def scan_schedules(self) -> int:
+        """Queue the alerts nothing calls for (a trial ending), every ``SCAN_EVERY`` at most."""
+        now = self.clock()
+        if self._scanned_at is not None and now - self._scanned_at < SCAN_EVERY:
+            return 0
+        self._scanned_at = now
+        try:
+            return await asyncio.to_thread(queue_trial_endings, self.context, now)
+        except Exception:
+            log.exception("the scheduled alerts scan failed; trying again later")
+            return 0
 
     async def deliver_due(self) -> int:
         """Send every delivery due now that this worker could claim; how many it tried."""

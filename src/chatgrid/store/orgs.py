@@ -124,6 +124,16 @@ class OrgRepository:
             raise _no_org()
         return found
 
+    def trials_ending(self, start: datetime, end: datetime) -> list[Org]:
+        """Orgs with no plan whose trial ends in ``[start, end)`` (for the trial alert)."""
+        query = _WHOLE_ORG.where(
+            orgs.c.plan_id.is_(None),
+            orgs.c.trial_ends_at >= start,
+            orgs.c.trial_ends_at < end,
+        )
+        with self.engine.connect() as conn:
+            return [org_from_row(row) for row in conn.execute(query).mappings()]
+
     def list(self) -> list[Org]:
         with self.engine.connect() as conn:
             rows = conn.execute(_WHOLE_ORG.order_by(orgs.c.created_at)).mappings().all()
