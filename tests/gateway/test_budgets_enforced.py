@@ -211,3 +211,33 @@ def test_a_budget_on_someone_not_here_is_refused(
     with pytest.raises(NotFound):
         budgets.set_budget(context, org_id, ADMIN, scope, subject, limit_micros=1)
     assert context.budgets.list(org_id) == []
+
+
+def test_a_pooled_key_out_of_its_minute_budget_alerts_the_operator_once(
+    context: AppContext, simulator: RunningProcess
+) -> None:
+    upstream = UpstreamConfig.create(Provider.OPENAI, base_url=f"{simulator.base_url}/v1")
+    asyncio.run(
+        keys.add_pool_key(context, "tight", upstream, "sk-pool-tight-0123456789", rpm_limit=1)
+    )
+    alerts.add_channel(context, None, ADMIN, ChannelKind.EMAIL, "ops@example.com")
+    org = people.create_org(context, f"org-{secrets.token_hex(4)}", BillingMode.SHARED)
+    alice = people.add_member(context, org.id, "alice@example.com", Role.OWNER)
+
+    async def scenario(workspace: WorkspaceGateway) -> list[str]:
+        outcomes = []
+        for _ in range(3):
+            try:
+                async with workspace.chat_stream(org.id, alice.id, chat(5)) as stream:
+                    async for _ in stream.deltas():
+                        pass
+                outcomes.append("ok")
+            except Exception as refusal:
+                outcomes.append(type(refusal).__name__)
+        return outcomes
+
+    assert run(context, scenario) == ["ok", "RateLimited", "RateLimited"]
+    [delivery] = [d for d in context.alerts.deliveries(None) if d.event.kind.startswith("pool")]
+    assert delivery.event.kind == "pool_key.budget_exhausted"
+    assert "used its budget of 1 requests a minute" in delivery.event.subject
+    assert "sk-pool-tight" not in delivery.event.text + str(delivery.event.payload)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from functools import partial
 from time import perf_counter
 
 import aiohttp
@@ -24,6 +25,7 @@ from chatgrid import request_ids
 from chatgrid.context import AppContext
 from chatgrid.errors import AuthenticationFailed, ChatGridError, InvalidRequest, NotFound
 from chatgrid.gateway.admission import Admitted, Gatekeeper
+from chatgrid.gateway.alert_queue import AlertQueue
 from chatgrid.gateway.bodies import prepare_chat, prepare_embeddings
 from chatgrid.gateway.bodies_more import MORE_ENDPOINTS, prepare_more
 from chatgrid.gateway.calls import new_call_id
@@ -54,6 +56,7 @@ from chatgrid.gateway.messages_api import PATH as MESSAGES_PATH
 from chatgrid.gateway.messages_count import count_tokens
 from chatgrid.gateway.metering import Metering
 from chatgrid.gateway.model_refresh import ModelLists
+from chatgrid.gateway.pool_alerts import pool_key_exhausted
 from chatgrid.gateway.pool_budget import PoolBudget
 from chatgrid.gateway.rejected_keys import RejectedKeys
 from chatgrid.gateway.relay import Relay
@@ -89,8 +92,12 @@ class Gateway:
         self.streams = StreamRegistry(context)
         self.limiter = Limiter(context.settings)
         self.pool_health = PoolHealth()
-        self.pool_budget = PoolBudget(self.limiter.counters)
-        self.metering = Metering(context)
+        #: Alerts met on calls (a budget's threshold, a pooled key out of budget), queued once.
+        self.alerts = AlertQueue(context)
+        self.pool_budget = PoolBudget(
+            self.limiter.counters, on_exhausted=partial(pool_key_exhausted, self.alerts)
+        )
+        self.metering = Metering(context, self.alerts)
         self.gatekeeper = Gatekeeper(
             self.directory,
             self.limiter,
@@ -129,6 +136,7 @@ class Gateway:
         await self.sync.stop()
         await self.limiter.close()
         await self.metering.close()
+        await self.alerts.close()
         await self.checkpointer.stop()
         await self.model_lists.close()
         self.ledger.close()

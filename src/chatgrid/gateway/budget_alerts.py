@@ -1,22 +1,23 @@
 """A budget's thresholds (50, 80, 100 % by default) alert the org's channels, once each.
 
 Checked where a call settles, with the counter's new spend: no extra read.
-Each threshold is queued at most once per month per budget (and limit) by
-this process, and the delivery queue's unique (channel, dedupe key) index
-makes it once overall, however many replicas reach it together. Queueing is
-a database write, so it runs in a thread and the call never waits on it.
+The dedupe key names the budget, its limit, the month and the threshold, so
+``AlertQueue`` writes it once per process and the delivery queue once
+overall, however many replicas reach it together.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
+from functools import partial
 
 from chatgrid.alerts import AlertEvent
 from chatgrid.billing.budget_rules import Counter, Watched, thresholds_reached
-from chatgrid.context import AppContext
-from chatgrid.gateway.key_alerts import queue_alert
+from chatgrid.gateway.alert_queue import AlertQueue
 from chatgrid.ledger.money import format_dollars
+
+
+def threshold_key(watched: Watched, month: str, threshold: int) -> str:
+    return f"budget.threshold:{watched.key}:{month}:{watched.limit_micros}:{threshold}"
 
 
 def threshold_event(
@@ -33,7 +34,7 @@ def threshold_event(
     return AlertEvent(
         kind="budget.threshold",
         org_id=org_id,
-        dedupe_key=f"budget.threshold:{watched.key}:{month}:{watched.limit_micros}:{threshold}",
+        dedupe_key=threshold_key(watched, month, threshold),
         subject=f"ChatGrid: {label} has reached {threshold}% for {month}",
         text=(
             f"{label[:1].upper()}{label[1:]} has spent ${spent} of its ${limit} for {month} "
@@ -51,39 +52,21 @@ def threshold_event(
     )
 
 
-class BudgetAlerts:
-    def __init__(self, context: AppContext) -> None:
-        self._context = context
-        self._queued: set[str] = set()  # dedupe keys this process has queued this month
-        self._month = ""
-        self._tasks: set[asyncio.Task[int]] = set()
-
-    def check(
-        self, org_id: str, month: str, counters: tuple[Counter, ...], spent: dict[str, int]
-    ) -> None:
-        """Queue the alert of every threshold the new spend reached, if not queued yet."""
-        if month != self._month:
-            self._queued.clear()
-            self._month = month
-        for counter in counters:
-            value = spent.get(counter.scope)
-            if value is None:
-                continue
-            for watched in counter.watched:
-                for threshold in thresholds_reached(watched, value):
-                    event = threshold_event(org_id, month, watched, threshold, value)
-                    if event.dedupe_key in self._queued:
-                        continue
-                    self._queued.add(event.dedupe_key)
-                    self._queue(event)
-
-    def _queue(self, event: AlertEvent) -> None:
-        task = asyncio.create_task(asyncio.to_thread(queue_alert, self._context, event))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def close(self) -> None:
-        """Let alerts already being queued finish (a shutdown must not drop them)."""
-        if self._tasks:
-            with contextlib.suppress(Exception):
-                await asyncio.gather(*self._tasks)
+def check_thresholds(
+    queue: AlertQueue,
+    org_id: str,
+    month: str,
+    counters: tuple[Counter, ...],
+    spent: dict[str, int],
+) -> None:
+    """Queue the alert of every threshold the new spend reached (each once)."""
+    for counter in counters:
+        value = spent.get(counter.scope)
+        if value is None:
+            continue
+        for watched in counter.watched:
+            for threshold in thresholds_reached(watched, value):
+                queue.queue_once(
+                    threshold_key(watched, month, threshold),
+                    partial(threshold_event, org_id, month, watched, threshold, value),
+                )

@@ -45,6 +45,8 @@ def pool_unavailable(pool: list[PoolTarget], model: str, budget: PoolBudget) -> 
     """Why no pooled key was chosen: every key is out of budget (429), or none serves it."""
     keys = serving(pool, model)
     if keys and all(budget.headroom(p) <= 0 for p in keys):
+        for key in keys:
+            budget.exhausted(key)
         wait = budget.wait_seconds(keys)
         return RateLimited(
             f"Shared capacity for '{model}' is fully used for this minute; try again in {wait}s.",

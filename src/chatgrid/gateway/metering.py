@@ -24,7 +24,8 @@ from chatgrid.billing.shared_budgets import SharedBudgets
 from chatgrid.billing.worst_case import worst_case_charge
 from chatgrid.context import AppContext
 from chatgrid.errors import QuotaExhausted, ServiceUnavailable
-from chatgrid.gateway.budget_alerts import BudgetAlerts
+from chatgrid.gateway.alert_queue import AlertQueue
+from chatgrid.gateway.budget_alerts import check_thresholds
 from chatgrid.gateway.calls import CallPlan
 from chatgrid.identity.models import BillingMode
 from chatgrid.ledger.entries import LedgerEntry
@@ -78,7 +79,7 @@ def cost_of(hold: Hold, entry: LedgerEntry | None) -> int:
 
 
 class Metering:
-    def __init__(self, context: AppContext) -> None:
+    def __init__(self, context: AppContext, alerts: AlertQueue) -> None:
         settings = context.settings
         self.budgets: LocalBudgets | SharedBudgets
         if settings.redis_url:
@@ -90,7 +91,7 @@ class Metering:
             )
         else:
             self.budgets = LocalBudgets(context.budgets.spent)
-        self.alerts = BudgetAlerts(context)
+        self.alerts = alerts
 
     async def reserve(self, plan: CallPlan) -> Hold | None:
         """Hold the call's worst case against every cap; None if nothing needed holding."""
@@ -138,10 +139,9 @@ class Metering:
             log.error("a reservation could not be settled: %s", type(exc).__name__)
             return
         if spent:
-            self.alerts.check(hold.org_id, hold.month, hold.counters, spent)
+            check_thresholds(self.alerts, hold.org_id, hold.month, hold.counters, spent)
 
     async def close(self) -> None:
-        await self.alerts.close()
         if isinstance(self.budgets, SharedBudgets):
             await self.budgets.close()
 

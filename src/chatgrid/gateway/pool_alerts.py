@@ -1,5 +1,6 @@
 """A pooled key the upstream rejected: out of rotation once, audited, operators told
-(mailed, and queued to the operator's alert channels, ``docs/alerts.md``).
+(mailed, and queued to the operator's alert channels, ``docs/alerts.md``); and a
+pooled key out of its own minute's budget, told to the operator's channels.
 
 The gateway owns this rule because it is the one that sees the upstream's
 401/403 on a pooled key; the operator console only reads the result
@@ -9,9 +10,14 @@ The gateway owns this rule because it is the one that sees the upstream's
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
+from functools import partial
 
+from chatgrid.alerts import AlertEvent
 from chatgrid.audit import Actor
 from chatgrid.context import AppContext
+from chatgrid.gateway.alert_queue import AlertQueue
+from chatgrid.gateway.directory import PoolTarget
 from chatgrid.gateway.key_alerts import pool_key_broken_event, queue_alert
 from chatgrid.mail import Mailer, MailFailed
 from chatgrid.store.credentials import StoredKey
@@ -86,3 +92,44 @@ def alert_operators(ctx: AppContext, mailer: Mailer | None, key: StoredKey) -> i
             continue
         sent += 1
     return sent
+
+
+def pool_key_exhausted(queue: AlertQueue, target: PoolTarget) -> None:
+    """A pooled key's minute budget is spent (the operator's channels), once an hour per key.
+
+    Calls move to other keys, or wait when none has room; a key that runs out
+    hour after hour needs a higher upstream budget or a sibling key.
+    """
+    hour = datetime.now(UTC).strftime("%Y-%m-%dT%H")
+    queue.queue_once(
+        f"pool_key.budget_exhausted:{target.key_id}:{hour}",
+        partial(_exhausted_event, target, hour),
+    )
+
+
+def _exhausted_event(target: PoolTarget, hour: str) -> AlertEvent:
+    provider = target.target.provider.value
+    limits = [f"{target.rpm_limit} requests"] if target.rpm_limit else []
+    limits += [f"{target.tpm_limit} tokens"] if target.tpm_limit else []
+    what = " and ".join(limits) + " a minute"
+    return AlertEvent(
+        kind="pool_key.budget_exhausted",
+        org_id=None,
+        dedupe_key=f"pool_key.budget_exhausted:{target.key_id}:{hour}",
+        subject=f"ChatGrid: pooled {provider} key {target.key_id} used its budget of {what}",
+        text=(
+            f"The pooled {provider} key {target.key_id} (fingerprint "
+            f"{target.target.fingerprint}) reached its own budget of {what}. Calls go to other "
+            "pooled keys serving the model, or are told to retry when none has room. "
+            "Raise the key's budget or add a key if this repeats (alerted at most once an hour "
+            "per key)."
+        ),
+        payload={
+            "key_id": target.key_id,
+            "provider": provider,
+            "fingerprint": target.target.fingerprint,
+            "rpm_limit": target.rpm_limit,
+            "tpm_limit": target.tpm_limit,
+            "hour": hour,
+        },
+    )

@@ -19,6 +19,7 @@ import logging
 import math
 import time
 from collections import deque
+from collections.abc import Callable
 
 from redis.exceptions import RedisError
 
@@ -64,8 +65,14 @@ class _Mirror:
 class PoolBudget:
     """Per-process view of the pooled keys' budgets; the counters are shared."""
 
-    def __init__(self, counters: LocalCounters | SharedCounters) -> None:
+    def __init__(
+        self,
+        counters: LocalCounters | SharedCounters,
+        on_exhausted: Callable[[PoolTarget], object] | None = None,
+    ) -> None:
         self.counters = counters
+        #: Told when the counters refuse a key (its minute's budget is spent): the alert.
+        self.on_exhausted = on_exhausted
         self._mirrors: dict[str, _Mirror] = {}
         # Set aside after the counters refused, until the window frees; a
         # changed budget (the operator raised it) ends that at once.
@@ -121,9 +128,15 @@ class PoolBudget:
         if refusal is not None:
             until = time.monotonic() + refusal.retry_after_seconds
             self._spent_until[target.key_id] = (until, target.rpm_limit, target.tpm_limit)
+            self.exhausted(target)
             return False
         self._mirror(target.key_id).requests.append(time.monotonic())
         return True
+
+    def exhausted(self, target: PoolTarget) -> None:
+        """The key has no room left this minute (the counters, or this process's mirror, say so)."""
+        if self.on_exhausted is not None:
+            self.on_exhausted(target)
 
     async def settle(self, target: PoolTarget, call_id: str, tokens: int) -> None:
         """Add a finished call's tokens to its key's minute (nothing to do without a tpm budget)."""
