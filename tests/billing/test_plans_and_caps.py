@@ -170,3 +170,10 @@ def test_a_member_of_another_org_has_no_budget_here(context: AppContext) -> None
         billing.member_budget_status(context, mine.id, charlie.id)
     with pytest.raises(NotFound):
         billing.set_member_cap(context, mine.id, "charlie@example.com", 1, actor=CLI)
+
+
+def test_hostile_dollar_amounts_are_refused_before_any_arithmetic() -> None:
+    for bad in ("1e999990", "1e999999", "\uff11", "1" * 41, "1e16"):
+        with pytest.raises(InvalidRequest):
+            parse_dollars(bad, "x")
+    assert parse_dollars("5e2", "x") == 500_000_000

@@ -50,6 +50,7 @@ CONSOLE_PAGES = {
     "members": Visit("owner", "/orgs/{org}/members", "Members"),
     "domains": Visit("owner", "/orgs/{org}/domains", "Domains"),
     "alerts": Visit("owner", "/orgs/{org}/alerts", "Alerts"),
+    "budgets": Visit("owner", "/orgs/{org}/budgets", "Budgets"),
     "service-accounts": Visit("owner", "/orgs/{org}/service-accounts", "Service accounts"),
     "tokens": Visit("owner", "/orgs/{org}/tokens", "API tokens"),
     "limits": Visit("owner", "/orgs/{org}/limits", "Limits & models"),

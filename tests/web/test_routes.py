@@ -17,8 +17,9 @@ import fastapi.routing
 import pytest
 from fastapi.routing import APIRoute
 
-from chatgrid.admin import accounts, domains, service_accounts, teams
+from chatgrid.admin import accounts, budgets, domains, service_accounts, teams
 from chatgrid.audit import Actor
+from chatgrid.billing.budget_rules import BudgetScope
 from chatgrid.store.prompts import PromptRepository
 from tests.support.console import PASSWORD, Browser, World, seed_chat_objects, seed_invoice
 
@@ -253,6 +254,7 @@ def fill(path: str, world: World, *, org: str, token: str) -> str:
         .replace("{prompt_id}", world.ids.get("prompt", "prm_unknown"))
         .replace("{image_id}", "img_unknown")
         .replace("{team_id}", world.ids.get("team", "team_unknown"))
+        .replace("{budget_id}", world.ids.get("budget", "budget_unknown"))
         .replace("{channel_id}", "ach_unknown")
         .replace("{delivery_id}", "dlv_unknown")
     )
@@ -294,6 +296,15 @@ def seed_team(world: World) -> None:
         world.ids["team"] = team.id
 
 
+def seed_budget(world: World) -> None:
+    """Org A's own budget, so its routes are tried with a real id of another org."""
+    if "budget" not in world.ids:
+        view = budgets.set_budget(
+            world.ctx, world.org_a, Actor.cli(), BudgetScope.ORG, None, limit_micros=10_000_000
+        )
+        world.ids["budget"] = view.budget.id
+
+
 def seed_share(world: World) -> None:
     """A conversation of bob's in org A shared with the org, so the shared routes get a real id."""
     if "share" not in world.ids:
@@ -332,6 +343,7 @@ def test_an_outsider_gets_404_for_every_object_of_another_org(shared_world: Worl
     seed_prompt(w)
     seed_share(w)
     seed_team(w)
+    seed_budget(w)
     charlie = w.charlie.browser
     wrong = {}
     for method, path in org_routes(w):

@@ -26,6 +26,7 @@ from chatgrid.billing.budget_rules import (
 from chatgrid.context import AppContext
 from chatgrid.errors import InvalidRequest, NotFound
 from chatgrid.identity.models import BillingMode
+from chatgrid.identity.users import has_control_characters
 from chatgrid.ledger.money import format_dollars
 from chatgrid.store.budgets import budget_not_found, month_of
 
@@ -95,6 +96,8 @@ def subject_of(ctx: AppContext, org_id: str, scope: BudgetScope, ref: str | None
         return org_id
     if not ref or not ref.strip():
         raise InvalidRequest(f"name the {scope.value} the budget is for", param="subject")
+    if has_control_characters(ref):  # names nobody (and PostgreSQL refuses a NUL in a query)
+        raise NotFound(f"no such {scope.value} in this org", param="subject")
     if scope is BudgetScope.TEAM:
         return find_team(ctx, org_id, ref).id
     ref = ref.strip()

@@ -39,18 +39,32 @@ class Plan:
         }
 
 
+#: An amount is at most this long as typed, and below 10 ** (this + 1) dollars.
+MAX_AMOUNT_CHARS = 40
+MAX_AMOUNT_DIGITS = 15
+
+
 def parse_dollars(text: str, field: str) -> int:
     """``"5"`` / ``"4.99"`` → micro-dollars, exactly (Decimal, never float).
 
     More than six decimals would need rounding, and an amount typed by an
-    operator should never be silently changed, so it is refused.
+    operator should never be silently changed, so it is refused. The text is
+    hostile: Decimal reads digits of any script (a fullwidth "１") and
+    exponents of any size ("1e999990" has a million digits once multiplied,
+    half a minute of CPU; "1e999999" overflows), so only short ASCII is read,
+    and an amount past $10^15 is refused before any arithmetic.
     """
+    text = text.strip()
+    if not text.isascii() or len(text) > MAX_AMOUNT_CHARS:
+        raise InvalidRequest(f"{field} must be a decimal number of dollars", param=field)
     try:
-        value = Decimal(text.strip())
+        value = Decimal(text)
     except InvalidOperation:
         raise InvalidRequest(f"{field} must be a decimal number of dollars", param=field) from None
     if not value.is_finite() or value < 0:
         raise InvalidRequest(f"{field} must be a non-negative amount", param=field)
+    if value and value.adjusted() > MAX_AMOUNT_DIGITS:
+        raise InvalidRequest(f"{field} is too large", param=field)
     micros = value * MICROS_PER_DOLLAR
     if micros != micros.to_integral_value():
         raise InvalidRequest(f"{field} has more than 6 decimals", param=field)

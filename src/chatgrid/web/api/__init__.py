@@ -6,6 +6,7 @@ from chatgrid.web.api import (
     alerts,
     attachments,
     auth,
+    budgets,
     chat,
     chat_settings,
     conversation_shares,
@@ -66,6 +67,7 @@ def api_router() -> APIRouter:
         recovery,
         service_accounts,
         teams,
+        budgets,
         alerts,
     ):
         router.include_router(module.router)

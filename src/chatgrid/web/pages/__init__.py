@@ -6,6 +6,7 @@ from chatgrid.web.pages import (
     account,
     alerts,
     auth,
+    budgets,
     chat,
     docs,
     domains,
@@ -69,6 +70,7 @@ def page_router() -> APIRouter:
         scim,
         service_accounts,
         teams,
+        budgets,
     ):
         router.include_router(module.router)
     return router
