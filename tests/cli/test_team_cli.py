@@ -152,3 +152,20 @@ def test_every_change_is_audited_and_a_removed_member_leaves_their_teams(
         ctx.close()
     assert cli.ok("team", "members", "audited-team-co", "Blue") == []
     assert cli.ok("team", "list", "audited-team-co")[0]["member_count"] == 0
+
+
+def test_a_team_follows_a_scim_group_and_stops(env: dict[str, str]) -> None:
+    cli = Cli(env)
+    cli.ok("org", "create", "follow-co")
+    cli.ok("member", "add", "follow-co", "fay@example.com")
+    cli.ok("team", "create", "follow-co", "Eng")
+    cli.ok("team", "add", "follow-co", "Eng", "fay@example.com")
+    followed = cli.ok("team", "follow-group", "follow-co", "Eng", "Engineering")
+    # No such group pushed yet: the team mirrors an empty group.
+    assert (followed["scim_group"], followed["member_count"]) == ("Engineering", 0)
+    assert "follows the SCIM group 'Engineering'" in cli.refused(
+        "team", "add", "follow-co", "Eng", "fay@example.com"
+    )
+    stopped = cli.ok("team", "unfollow-group", "follow-co", "Eng")
+    assert stopped["scim_group"] is None
+    assert cli.ok("team", "add", "follow-co", "Eng", "fay@example.com")["added"] is True

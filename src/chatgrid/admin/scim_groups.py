@@ -1,4 +1,5 @@
-"""SCIM Groups as admin actions: the identity provider's groups, and the roles they give.
+"""SCIM Groups as admin actions: the identity provider's groups, the roles they give,
+and the teams that follow them (``admin.teams.follow_scim_group``).
 
 A group's ``displayName`` maps to a role through the org's single sign-on
 role map (``chatgrid sso oidc set ... --role-map GROUP=ROLE``), the same map
@@ -9,6 +10,7 @@ roles as the console set them; owners are never changed by SCIM.
 
 from __future__ import annotations
 
+from chatgrid.admin.teams import sync_followers
 from chatgrid.audit import Actor
 from chatgrid.context import AppContext
 from chatgrid.identity.models import Member, Org, Role
@@ -39,6 +41,7 @@ def create_group(ctx: AppContext, org: Org, actor: Actor, fields: GroupChange) -
     details = {"display_name": fields.display_name, "members": len(members)}
     ctx.audit.record(org.id, actor, "scim.group_created", group_id, details)
     _apply_roles(ctx, org, actor, set(members))
+    sync_followers(ctx, org.id, actor, {fields.display_name})
     return get_group(ctx, org, group_id)
 
 
@@ -67,6 +70,7 @@ def change_group(
     if before.display_name == after.display_name:
         touched = touched ^ (set(before.member_ids) & set(after.member_ids))
     _apply_roles(ctx, org, actor, touched)
+    sync_followers(ctx, org.id, actor, {before.display_name, after.display_name})
     return after
 
 
@@ -75,6 +79,7 @@ def delete_group(ctx: AppContext, org: Org, actor: Actor, group_id: str) -> None
     details = {"display_name": group.display_name}
     ctx.audit.record(org.id, actor, "scim.group_deleted", group_id, details)
     _apply_roles(ctx, org, actor, set(group.member_ids))
+    sync_followers(ctx, org.id, actor, {group.display_name})
 
 
 def _apply_roles(ctx: AppContext, org: Org, actor: Actor, member_ids: set[str]) -> None:

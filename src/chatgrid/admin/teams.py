@@ -15,9 +15,10 @@ from __future__ import annotations
 from chatgrid.audit import Actor
 from chatgrid.billing.budget_rules import BudgetScope
 from chatgrid.context import AppContext
-from chatgrid.errors import InvalidRequest, NotFound
+from chatgrid.errors import Conflict, InvalidRequest, NotFound
 from chatgrid.identity.models import Member
 from chatgrid.identity.users import has_control_characters
+from chatgrid.store.scim_groups import ScimGroupRepository
 from chatgrid.store.teams import Team, TeamMember, TeamRepository
 
 MAX_TEAM_NAME = 100
@@ -91,11 +92,22 @@ def delete_team(ctx: AppContext, org_id: str, actor: Actor, team_id: str) -> Tea
     return team
 
 
+def _set_by_hand(team: Team) -> None:
+    """A team that follows a SCIM group takes its members from the identity provider only."""
+    if team.scim_group is not None:
+        raise Conflict(
+            f"the team {team.name!r} follows the SCIM group {team.scim_group!r}: change its "
+            "members in your identity provider, or stop following the group first",
+            code="team_follows_scim_group",
+        )
+
+
 def add_member(ctx: AppContext, org_id: str, actor: Actor, team_id: str, member: Member) -> bool:
     """Put an active member of the org in the team; False (and no audit) if already there."""
     if member.org_id != org_id:
         raise NotFound("no such member", code="member_not_found", param="member")
     repo = team_repository(ctx)
+    _set_by_hand(repo.get(org_id, team_id))
     added = repo.add_member(org_id, team_id, member.id)
     if added:
         ctx.changes.bump()  # the member's calls count in the team's budget at once
@@ -113,6 +125,7 @@ def add_member(ctx: AppContext, org_id: str, actor: Actor, team_id: str, member:
 def remove_member(ctx: AppContext, org_id: str, actor: Actor, team_id: str, member: Member) -> bool:
     """Take a member out of the team; False (and no audit) if they were not in it."""
     repo = team_repository(ctx)
+    _set_by_hand(repo.get(org_id, team_id))
     removed = repo.remove_member(org_id, team_id, member.id)
     if removed:
         ctx.changes.bump()
@@ -125,6 +138,67 @@ def remove_member(ctx: AppContext, org_id: str, actor: Actor, team_id: str, memb
             {"team": team.name, "member_id": member.id, "email": member.email},
         )
     return removed
+
+
+def follow_scim_group(
+    ctx: AppContext, org_id: str, actor: Actor, team_id: str, group_name: str | None
+) -> Team:
+    """Make the team mirror a SCIM group's members (by displayName), or stop (None).
+
+    Following starts at once: the team's members become the group's (a group the
+    identity provider has not pushed yet leaves the team empty until it does).
+    Stopping keeps the members the team has, to be changed by hand from then on.
+    """
+    repo = team_repository(ctx)
+    before = repo.get(org_id, team_id)
+    name = None if group_name is None else group_name.strip()
+    if name is not None and (not name or len(name) > 255 or has_control_characters(name)):
+        raise InvalidRequest(
+            "a SCIM group's name is 1 to 255 characters, without control characters",
+            code="invalid_scim_group",
+            param="scim_group",
+        )
+    if before.scim_group == name:
+        return before
+    team = repo.link(org_id, team_id, name)
+    if name is None:
+        ctx.audit.record(
+            org_id,
+            actor,
+            "team.scim_unlinked",
+            team.id,
+            {"team": team.name, "group": before.scim_group},
+        )
+        return team
+    ctx.audit.record(org_id, actor, "team.scim_linked", team.id, {"team": team.name, "group": name})
+    sync_followers(ctx, org_id, actor, {name})
+    return repo.get(org_id, team_id)
+
+
+def sync_followers(ctx: AppContext, org_id: str, actor: Actor, group_names: set[str]) -> int:
+    """Mirror every team that follows one of these groups (the IdP just changed them).
+
+    How many teams changed; each change is audited (``team.synced``) and reaches
+    the gateway's budgets at once.
+    """
+    repo = team_repository(ctx)
+    groups = ScimGroupRepository(ctx.engine)
+    changed = 0
+    for team in repo.following(org_id, group_names):
+        assert team.scim_group is not None
+        added, removed = repo.mirror(org_id, team.id, groups.members_named(org_id, team.scim_group))
+        if added or removed:
+            changed += 1
+            ctx.audit.record(
+                org_id,
+                actor,
+                "team.synced",
+                team.id,
+                {"team": team.name, "group": team.scim_group, "added": added, "removed": removed},
+            )
+    if changed:
+        ctx.changes.bump()
+    return changed
 
 
 def active_member(ctx: AppContext, org_id: str, member_id: str) -> Member:

@@ -26,6 +26,7 @@ def team_view(team: Team) -> dict[str, Any]:
         "name": team.name,
         "member_count": team.member_count,
         "created_at": team.created_at,
+        "scim_group": team.scim_group,
     }
 
 
@@ -100,3 +101,27 @@ def team_members(org: OrgArg, team: TeamArg) -> None:
         org_id = ctx.orgs.get(org).id
         found = teams.find_team(ctx, org_id, team)
         emit([member_view(m) for m in teams.team_members(ctx, org_id, found.id)])
+
+
+@team_app.command("follow-group")
+def team_follow_group(
+    org: OrgArg,
+    team: TeamArg,
+    group: Annotated[
+        str, typer.Argument(help="The SCIM group's displayName, as the IdP sends it.")
+    ],
+) -> None:
+    """Make a team mirror a SCIM group's members (the identity provider decides them)."""
+    with admin_context() as ctx:
+        org_id = ctx.orgs.get(org).id
+        found = teams.find_team(ctx, org_id, team)
+        emit(team_view(teams.follow_scim_group(ctx, org_id, Actor.cli(), found.id, group)))
+
+
+@team_app.command("unfollow-group")
+def team_unfollow_group(org: OrgArg, team: TeamArg) -> None:
+    """Stop mirroring a SCIM group: the team keeps its members, set by hand from now on."""
+    with admin_context() as ctx:
+        org_id = ctx.orgs.get(org).id
+        found = teams.find_team(ctx, org_id, team)
+        emit(team_view(teams.follow_scim_group(ctx, org_id, Actor.cli(), found.id, None)))

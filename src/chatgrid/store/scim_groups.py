@@ -146,6 +146,16 @@ class ScimGroupRepository:
             conn.execute(delete(scim_groups).where(scim_groups.c.id == group_id))
         return group
 
+    def members_named(self, org_id: str, name: str) -> set[str]:
+        """The members of the org's group with this displayName (none if there is no such group)."""
+        query = (
+            select(scim_group_members.c.member_id)
+            .join(scim_groups, scim_groups.c.id == scim_group_members.c.group_id)
+            .where(scim_groups.c.org_id == org_id, scim_groups.c.display_name == name)
+        )
+        with self.engine.connect() as conn:
+            return {str(m) for m in conn.execute(query).scalars()}
+
     def names_of(self, member_id: str) -> list[str]:
         query = (
             select(scim_groups.c.display_name)

@@ -32,6 +32,7 @@ class Team:
     name: str
     created_at: datetime
     member_count: int
+    scim_group: str | None = None  # the SCIM group it mirrors (None: its members are set by hand)
 
 
 @dataclass(frozen=True)
@@ -69,11 +70,15 @@ _COUNT = (
     .scalar_subquery()
     .label("member_count")
 )
-_TEAM = select(teams.c.id, teams.c.org_id, teams.c.name, teams.c.created_at, _COUNT)
+_TEAM = select(
+    teams.c.id, teams.c.org_id, teams.c.name, teams.c.created_at, _COUNT, teams.c.scim_group
+)
 
 
 def _team(r: RowMapping) -> Team:
-    return Team(r["id"], r["org_id"], r["name"], r["created_at"], int(r["member_count"]))
+    return Team(
+        r["id"], r["org_id"], r["name"], r["created_at"], int(r["member_count"]), r["scim_group"]
+    )
 
 
 class TeamRepository:
@@ -197,6 +202,67 @@ class TeamRepository:
                 )
             ).rowcount
         return bool(removed)
+
+    def link(self, org_id: str, team_id: str, group_name: str | None) -> Team:
+        """Make the team follow the SCIM group named ``group_name`` (None: by hand again)."""
+        with self.engine.begin() as conn:
+            changed = conn.execute(
+                update(teams)
+                .where(teams.c.org_id == org_id, teams.c.id == team_id)
+                .values(scim_group=group_name)
+            ).rowcount
+        if changed == 0:
+            raise team_not_found()
+        return self.get(org_id, team_id)
+
+    def following(self, org_id: str, group_names: set[str]) -> list[Team]:
+        """The org's teams that follow any of these SCIM groups."""
+        if not group_names:
+            return []
+        query = _TEAM.where(teams.c.org_id == org_id, teams.c.scim_group.in_(sorted(group_names)))
+        with self.engine.connect() as conn:
+            return [_team(r) for r in conn.execute(query).mappings()]
+
+    def mirror(self, org_id: str, team_id: str, member_ids: set[str]) -> tuple[int, int]:
+        """Make the team's members exactly the org's active members among ``member_ids``.
+
+        (added, removed). The team's row is locked first, so two mirrors of one
+        team (two replicas taking the IdP's pushes) apply one after the other.
+        """
+        with self.engine.begin() as conn:
+            self._locked_team(conn, org_id, team_id)
+            wanted = set(
+                conn.execute(
+                    select(members.c.id).where(
+                        members.c.org_id == org_id,
+                        members.c.status == "active",
+                        members.c.id.in_(sorted(member_ids)),
+                    )
+                ).scalars()
+            )
+            current = set(
+                conn.execute(
+                    select(team_members.c.member_id).where(team_members.c.team_id == team_id)
+                ).scalars()
+            )
+            gone, new = current - wanted, wanted - current
+            if gone:
+                conn.execute(
+                    delete(team_members).where(
+                        team_members.c.team_id == team_id,
+                        team_members.c.member_id.in_(sorted(gone)),
+                    )
+                )
+            if new:
+                now = utcnow()
+                conn.execute(
+                    team_members.insert(),
+                    [
+                        {"team_id": team_id, "member_id": m, "org_id": org_id, "added_at": now}
+                        for m in sorted(new)
+                    ],
+                )
+        return len(new), len(gone)
 
     def members_of(self, org_id: str, team_id: str) -> list[TeamMember]:
         """The team's members by email (unknown team: ``team_not_found``)."""

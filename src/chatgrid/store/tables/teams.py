@@ -18,6 +18,8 @@ teams = Table(
     Column("org_id", ID, ForeignKey("orgs.id"), nullable=False),
     Column("name", String(100), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # The displayName of the SCIM group whose members the team mirrors (null: set by hand).
+    Column("scim_group", String(255), nullable=True),
     UniqueConstraint("org_id", "name"),
 )
 

@@ -59,13 +59,20 @@ def get_team(state: Console, access: OrgAdmin, team: TargetTeam) -> TeamDetail:
 @router.patch(
     "/api/orgs/{org_id}/teams/{team_id}",
     response_model=TeamPublic,
-    summary="Rename a team",
+    summary="Rename a team, or make it follow a SCIM group",
 )
-def rename_team(body: TeamUpdate, state: Console, access: OrgAdmin, team: TargetTeam) -> TeamPublic:
-    """400 ``invalid_team_name``, 409 ``team_exists`` as for a new team."""
-    return team_public(
-        teams.rename_team(state.ctx, access.org.id, access.actor, team.id, body.name)
-    )
+def update_team(body: TeamUpdate, state: Console, access: OrgAdmin, team: TargetTeam) -> TeamPublic:
+    """400 ``invalid_team_name``, 409 ``team_exists`` as for a new team; 400
+    ``invalid_scim_group`` for a group name that is empty or too long. A team
+    that follows a group refuses members put in or taken out by hand (409
+    ``team_follows_scim_group``)."""
+    ctx, org_id = state.ctx, access.org.id
+    found = team
+    if body.name is not None:
+        found = teams.rename_team(ctx, org_id, access.actor, team.id, body.name)
+    if "scim_group" in body.model_fields_set:
+        found = teams.follow_scim_group(ctx, org_id, access.actor, team.id, body.scim_group)
+    return team_public(found)
 
 
 @router.delete(

@@ -17,7 +17,17 @@ class TeamCreate(Strict):
 
 
 class TeamUpdate(Strict):
-    name: str = Field(max_length=1000, description="The new name (the id and the members stay).")
+    name: str | None = Field(
+        default=None, max_length=1000, description="The new name (the id and the members stay)."
+    )
+    scim_group: str | None = Field(
+        default=None,
+        max_length=1000,
+        description=(
+            "The displayName of a SCIM group whose members the team then mirrors; null stops "
+            "following (the members stay, set by hand from then on). Leave out to keep as is."
+        ),
+    )
 
 
 class TeamPublic(BaseModel):
@@ -25,11 +35,19 @@ class TeamPublic(BaseModel):
     name: str
     member_count: int = Field(description="How many members the team has.")
     created_at: datetime
+    scim_group: str | None = Field(
+        default=None,
+        description="The SCIM group the team mirrors (its members come from the IdP); null: none.",
+    )
 
 
 def team_public(team: Team) -> TeamPublic:
     return TeamPublic(
-        id=team.id, name=team.name, member_count=team.member_count, created_at=team.created_at
+        id=team.id,
+        name=team.name,
+        member_count=team.member_count,
+        created_at=team.created_at,
+        scim_group=team.scim_group,
     )
 
 
