@@ -19,6 +19,7 @@ shape OpenAI's SDKs already understand and the CLI prints the same message::
     │   ├── ModelNotAllowed     403  the org does not allow this model
     │   ├── OrgSuspended        403  the org cannot make calls right now
     │   ├── TrialEnded          403  the trial is over and no plan was chosen
+    │   ├── PaymentOverdue      403  a card payment failed and its grace period is over
     │   ├── CsrfRefused         403  a change without its CSRF token (web.refusals)
     │   ├── EmailNotVerified    403  the right password, the address not confirmed (identity.links)
     │   ├── SecondFactorRequired 403 the org requires two-step sign-in first (admin.second_factor)
@@ -128,6 +129,12 @@ class OrgSuspended(PermissionDenied):
 
 class TrialEnded(PermissionDenied):
     default_code = "trial_ended"
+
+
+class PaymentOverdue(PermissionDenied):
+    """A card payment failed and its grace period is over: read-only until it is paid."""
+
+    default_code = "payment_overdue"
 
 
 class CredentialUnusable(PermissionDenied):

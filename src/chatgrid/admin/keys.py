@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chatgrid.admin import alerts, second_factor, sso
+from chatgrid.admin import alerts, payments, second_factor, sso
 from chatgrid.audit import Actor
 from chatgrid.context import AppContext
 from chatgrid.errors import Conflict, InvalidRequest
@@ -137,6 +137,9 @@ def rotate_master(ctx: AppContext, actor: Actor | None = None) -> dict[str, int]
     channels_rewrapped, channels_unreadable = alerts.rewrap_channels(ctx, vault)
     rewrapped += channels_rewrapped
     unreadable += channels_unreadable
+    stripe_rewrapped, stripe_unreadable = payments.rewrap_payment_settings(ctx, vault)
+    rewrapped += stripe_rewrapped
+    unreadable += stripe_unreadable
     if unreadable:
         ctx.changes.bump()
         raise Conflict(
@@ -148,6 +151,7 @@ def rotate_master(ctx: AppContext, actor: Actor | None = None) -> dict[str, int]
     retired = 0
     in_use = master_versions_in_use(ctx.engine) | ctx.second_factors.master_versions()
     in_use |= sso.master_versions(ctx) | ctx.alerts.master_versions()
+    in_use |= payments.master_versions(ctx)
     if ring is not None and in_use <= {ring.current_version}:
         retired = len(ring.keys) - 1
         save_keyring_file(ctx.settings, ring.without_versions_below(ring.current_version))

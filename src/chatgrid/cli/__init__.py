@@ -16,6 +16,7 @@ from chatgrid.cli.budgets import budget_app
 from chatgrid.cli.domains import domain_app
 from chatgrid.cli.key_refresh import credential_refresh
 from chatgrid.cli.keys import credential_app, pool_app, vault_app
+from chatgrid.cli.payments import payments_app
 from chatgrid.cli.people import member_app, operator_app, org_app, token_app
 from chatgrid.cli.policy import limits_app
 from chatgrid.cli.prices import price_app
@@ -56,6 +57,7 @@ for sub, name in [
     (alert_app, "alert"),
     (team_app, "team"),
     (budget_app, "budget"),
+    (payments_app, "payments"),
 ]:
     app.add_typer(sub, name=name)
 

@@ -28,6 +28,7 @@ from chatgrid.errors import (
     CredentialUnusable,
     ModelNotAllowed,
     OrgSuspended,
+    PaymentOverdue,
     TrialEnded,
     UpstreamKeyRejected,
 )
@@ -185,6 +186,9 @@ class Gatekeeper:
             trial = trial_state(route.terms.trial_ends_at, route.terms.plan_id, now)
             if trial.read_only:
                 raise TrialEnded(trial.message)
+            failure = route.terms.payment_failure
+            if failure is not None and failure.read_only(now):
+                raise PaymentOverdue(failure.message(now))
         if route.mode is BillingMode.BYOK and route.problem is not None:
             raise _problem(route)
         return route

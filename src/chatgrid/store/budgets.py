@@ -28,6 +28,7 @@ from chatgrid.billing.budget_rules import (
     members_digest,
     parse_counter_scope,
 )
+from chatgrid.billing.payment_standing import PaymentFailure
 from chatgrid.errors import NotFound
 from chatgrid.store.ids import new_id
 from chatgrid.store.tables import (
@@ -35,6 +36,7 @@ from chatgrid.store.tables import (
     ledger_entries,
     members,
     orgs,
+    payment_failures,
     plans,
     team_members,
     teams,
@@ -56,6 +58,8 @@ class OrgTerms:
     teams_of: dict[str, tuple[TeamRef, ...]] = field(default_factory=dict)
     #: a budgeted team's name, or a budgeted member's email, by id (for messages)
     names: dict[str, str] = field(default_factory=dict)
+    #: an unpaid invoice whose card payment failed: read-only once its grace is over
+    payment_failure: PaymentFailure | None = None
     # Filled in by the gateway with billing's own rule (see Directory._load_route):
     allowance_micros: int | None = None  # None: no org-wide cap
     month: str = ""  # the month the allowance was computed for
@@ -88,6 +92,11 @@ class BudgetRepository:
             org_budgets = _budgets(conn, org_id)
             teams_of = _budgeted_teams(conn, org_id, org_budgets)
             names = _subject_names(conn, org_id, org_budgets)
+            failed = (
+                conn.execute(select(payment_failures).where(payment_failures.c.org_id == org_id))
+                .mappings()
+                .first()
+            )
         return OrgTerms(
             plan_id=org.plan_id,
             overage=plan is None or bool(plan["overage"]),
@@ -96,6 +105,11 @@ class BudgetRepository:
             budgets=tuple(org_budgets),
             teams_of=teams_of,
             names=names,
+            payment_failure=None
+            if failed is None
+            else PaymentFailure(
+                failed["invoice_ref"], failed["failed_at"], failed["grace_ends_at"]
+            ),
         )
 
     def spent(self, scope: str) -> int:

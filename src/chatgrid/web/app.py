@@ -10,6 +10,7 @@ from starlette.staticfiles import StaticFiles
 from chatgrid.context import AppContext
 from chatgrid.identity.throttle import UNTRUSTED_FAILURES_FACTOR, ThrottlePolicy, login_throttle
 from chatgrid.mail import Mailer, mailer_from_settings
+from chatgrid.web import stripe_webhook
 from chatgrid.web.api import api_router
 from chatgrid.web.api import scim as scim_api
 from chatgrid.web.errors import install_error_handlers
@@ -68,6 +69,7 @@ def create_web_app(
     install_error_handlers(app)
     app.include_router(api_router())
     app.include_router(scim_api.router)
+    app.include_router(stripe_webhook.router)
     app.include_router(page_router())
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(BodyLimit, upload_limit=settings.document_max_bytes)

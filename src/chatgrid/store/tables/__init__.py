@@ -56,6 +56,7 @@ from chatgrid.store.tables.orgs import (
     org_policies,
     orgs,
 )
+from chatgrid.store.tables.payments import payment_events, payment_failures, payment_settings
 from chatgrid.store.tables.prompts import prompts
 from chatgrid.store.tables.saml import saml_assertions_seen
 from chatgrid.store.tables.scim import scim_group_members, scim_groups, scim_tokens, scim_users
@@ -99,6 +100,9 @@ __all__ = [
     "org_policies",
     "org_second_factor_rules",
     "orgs",
+    "payment_events",
+    "payment_failures",
+    "payment_settings",
     "plans",
     "pool_keys",
     "prices",
