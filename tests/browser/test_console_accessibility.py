@@ -66,6 +66,7 @@ CONSOLE_PAGES = {
     "operator-pool": Visit("operator", "/operator/pool", "Operator · pooled keys"),
     "operator-prices": Visit("operator", "/operator/prices", "Operator · price book"),
     "operator-plans": Visit("operator", "/operator/plans", "Operator · plans"),
+    "operator-alerts": Visit("operator", "/operator/alerts", "Operator · alerts"),
     "operator-tenant": Visit("operator", "/operator/tenants/{org}", "Operator · {name}"),
 }
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 
 from chatgrid.audit import AuditFilter
+from chatgrid.store.scim_groups import ScimGroupRepository
 from tests.support.console import World
 
 
@@ -175,3 +176,49 @@ def test_an_admin_manages_teams_from_the_page(world: World) -> None:
     assert deleted.status_code == 303
     assert "No teams yet" in alice.get(page_url).text
     assert world.bob.browser.form(page_url, {"name": "Bob's"}).status_code == 403
+
+
+def test_an_admin_makes_a_team_follow_a_scim_group_from_the_page(world: World) -> None:
+    alice, org = world.alice.browser, world.org_a
+    page_url = f"/orgs/{org}/teams"
+    ScimGroupRepository(world.ctx.engine).create(
+        org, "Engineering", None, [str(world.dave.member_id)]
+    )
+    team = alice.api("POST", teams_url(world), {"name": "Platform"}).json()["id"]
+    alice.form(f"{page_url}/{team}/members", {"member_id": str(world.bob.member_id)})
+    by_hand = alice.get(page_url).text
+    assert f'action="{page_url}/{team}/scim-group"' in by_hand
+    assert "Follows SCIM group" not in by_hand
+
+    followed = alice.form(f"{page_url}/{team}/scim-group", {"scim_group": " Engineering "})
+    assert followed.status_code == 303
+    assert followed.headers["location"] == f"{page_url}?notice=team_follows_group"
+    shown = html.unescape(alice.get(followed.headers["location"]).text)
+    assert "Follows SCIM group <strong>Engineering</strong>" in shown
+    assert "members come from your identity provider" in shown
+    assert world.dave.email in shown and world.bob.email not in shown  # the group's members
+    assert f"{team}/members" not in shown  # no add or remove controls
+    assert f"{team}/scim-group/stop" in shown
+    mine = html.unescape(world.dave.browser.get(page_url).text)
+    assert "from your identity provider's group Engineering" in mine
+
+    refused = alice.form(f"{page_url}/{team}/members", {"member_id": str(world.bob.member_id)})
+    assert refused.status_code == 409
+    assert "follows the SCIM group 'Engineering'" in html.unescape(refused.text)
+    out = alice.form(f"{page_url}/{team}/members/{world.dave.member_id}/remove")
+    assert out.status_code == 409
+    blank = alice.form(f"{page_url}/{team}/scim-group", {"scim_group": "  "})
+    assert blank.status_code == 400 and "1 to 255 characters" in blank.text
+
+    stopped = alice.form(f"{page_url}/{team}/scim-group/stop")
+    assert stopped.status_code == 303 and "notice=team_unfollowed" in stopped.headers["location"]
+    after = html.unescape(alice.get(page_url).text)
+    assert "Follows SCIM group" not in after and world.dave.email in after  # members stay
+    added = alice.form(f"{page_url}/{team}/members", {"member_id": str(world.bob.member_id)})
+    assert added.status_code == 303
+    actions = [e.action for e in world.ctx.audit.entries(org, AuditFilter(action="team."))]
+    assert [a for a in reversed(actions) if a.startswith("team.scim_")] == [
+        "team.scim_linked",
+        "team.scim_unlinked",
+    ]
+    assert world.bob.browser.form(f"{page_url}/{team}/scim-group/stop").status_code == 403

@@ -30,6 +30,14 @@ ALERT_NOTICES = {
 }
 
 
+def channel_kind(value: str) -> ChannelKind:
+    """The form's kind, or a refusal naming the field (the select only offers the three)."""
+    try:
+        return ChannelKind(value)
+    except ValueError:
+        raise InvalidRequest("choose email, webhook or Slack", param="kind") from None
+
+
 def _alerts_page(
     request: Request,
     state: ConsoleState,
@@ -72,10 +80,7 @@ def add_channel(
     target: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     def add() -> Response:
-        try:
-            chosen = ChannelKind(kind)
-        except ValueError:
-            raise InvalidRequest("choose email, webhook or Slack", param="kind") from None
+        chosen = channel_kind(kind)
         added = alerts.add_channel(state.ctx, access.org.id, access.actor, chosen, target)
         if added.signing_secret is None:
             return redirect(f"/orgs/{access.org.id}/alerts", "channel_added")

@@ -1,5 +1,5 @@
-"""The teams page: admins create, rename and delete teams and choose who is in them;
-any other member sees the teams they are in."""
+"""The teams page: admins create, rename and delete teams and choose who is in them, by
+hand or by making a team follow a SCIM group; any other member sees the teams they are in."""
 
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ TEAM_NOTICES = {
     "team_deleted": "The team is deleted; its members stay in the organization.",
     "team_member_added": "The member is in the team.",
     "team_member_removed": "The member is out of the team; they stay in the organization.",
+    "team_follows_group": "The team follows the SCIM group: its members are now the group's.",
+    "team_unfollowed": "The team no longer follows its SCIM group; its members stay, set by hand.",
 }
 
 
@@ -132,3 +134,26 @@ def remove_team_member(
 ) -> Response:
     remove = partial(teams.remove_member, state.ctx, access.org.id, access.actor, team.id, member)
     return _then_back(request, state, access, remove, "team_member_removed")
+
+
+@router.post("/orgs/{org_id}/teams/{team_id}/scim-group")
+def follow_scim_group(
+    request: Request,
+    state: Console,
+    access: OrgAdmin,
+    team: TargetTeam,
+    scim_group: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    """Members then come from the identity provider: the group's, by its displayName."""
+    follow = partial(
+        teams.follow_scim_group, state.ctx, access.org.id, access.actor, team.id, scim_group
+    )
+    return _then_back(request, state, access, follow, "team_follows_group")
+
+
+@router.post("/orgs/{org_id}/teams/{team_id}/scim-group/stop")
+def stop_following_scim_group(
+    request: Request, state: Console, access: OrgAdmin, team: TargetTeam
+) -> Response:
+    stop = partial(teams.follow_scim_group, state.ctx, access.org.id, access.actor, team.id, None)
+    return _then_back(request, state, access, stop, "team_unfollowed")
