@@ -30,6 +30,8 @@ from chatgrid.store.types import utcnow
 
 #: Seconds a signature stays good: Stripe's own default.
 TOLERANCE_SECONDS = 300
+#: Stripe sends both for a paid invoice (older integrations listen to the second).
+PAID_EVENTS = ("invoice.paid", "invoice.payment_succeeded")
 
 STRIPE_ACTOR = Actor(user_id=None, email="stripe", client_addr=None, user_agent="stripe-webhook")
 
@@ -88,7 +90,7 @@ def _act(
     now: datetime,
     grace_days: int,
 ) -> str:
-    if kind == "invoice.paid" and org_id is not None and ref is not None:
+    if kind in PAID_EVENTS and org_id is not None and ref is not None:
         return _paid(ctx, org_id, ref, obj.get("metadata") or {})
     if kind == "invoice.payment_failed" and org_id is not None and ref is not None:
         return _failed(ctx, org_id, ref, obj, now, grace_days)

@@ -143,10 +143,10 @@ class PaymentRepository:
             conn.execute(delete(payment_events).where(payment_events.c.event_id == event_id))
 
     def invoice_paid_seen(self, invoice_ref: str) -> bool:
-        """Whether an ``invoice.paid`` for this provider invoice was handled already."""
+        """Whether the provider's invoice was reported paid already (either of Stripe's events)."""
         query = select(payment_events.c.event_id).where(
             payment_events.c.object_ref == invoice_ref,
-            payment_events.c.type == "invoice.paid",
+            payment_events.c.type.in_(["invoice.paid", "invoice.payment_succeeded"]),
         )
         with self.engine.connect() as conn:
             return conn.execute(query.limit(1)).first() is not None

@@ -1,0 +1,134 @@
+"""Webhooks signed by localstripe (an independent Stripe implementation) reach ChatGrid.
+
+A real ChatGrid server and a real localstripe process: localstripe signs each
+event it sends as Stripe does, ChatGrid verifies it with Stripe's SDK, records
+each once, and refuses the deliveries signed with another secret. The
+official ``stripe`` SDK drives localstripe.
+"""
+
+from __future__ import annotations
+
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import stripe
+from sqlalchemy import select
+
+from chatgrid.admin import payments
+from chatgrid.audit import Actor
+from chatgrid.store.tables import payment_events
+from tests.support.deployment import Deployment
+from tests.support.processes import free_port
+
+WEBHOOK_SECRET = "whsec_" + secrets.token_hex(16)
+
+
+@dataclass
+class LocalStripe:
+    url: str
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@pytest.fixture
+def localstripe(tmp_path: Path) -> Iterator[LocalStripe]:
+    port = free_port()
+    log_path = tmp_path / "localstripe.log"
+    log = log_path.open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "localstripe", "--port", str(port)], stdout=log, stderr=log
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    try:
+        yield LocalStripe(f"http://127.0.0.1:{port}", log_path)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
+def recorded(deployment: Deployment) -> dict[str, str]:
+    with deployment.context.engine.connect() as conn:
+        rows = conn.execute(select(payment_events.c.type, payment_events.c.outcome)).all()
+    return {row.type: row.outcome for row in rows}
+
+
+def wait_for(check: object, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():  # type: ignore[operator]
+            return
+        time.sleep(0.1)
+    raise AssertionError("timed out")
+
+
+def test_events_signed_by_localstripe_verify_and_count_once(
+    deployment: Deployment, localstripe: LocalStripe
+) -> None:
+    payments.set_stripe(
+        deployment.context,
+        Actor.cli(),
+        secret_key="sk_test_" + secrets.token_hex(8),
+        webhook_secret=WEBHOOK_SECRET,
+        api_base=localstripe.url,
+    )
+    hook = f"{deployment.instance.base_url}/webhooks/stripe"
+    configured = httpx.post(
+        f"{localstripe.url}/_config/webhooks/chatgrid", data={"url": hook, "secret": WEBHOOK_SECRET}
+    )
+    assert configured.status_code == 200
+    client = stripe.StripeClient(
+        "sk_test_localstripe", base_addresses={"api": localstripe.url}, max_network_retries=0
+    )
+    customer = client.v1.customers.create(params={"email": "billing@example.com"})
+    card = client.v1.payment_methods.create(
+        params={
+            "type": "card",
+            "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2040, "cvc": "123"},
+        }
+    )
+    client.v1.payment_methods.attach(card.id, params={"customer": customer.id})
+    client.v1.customers.update(
+        customer.id, params={"invoice_settings": {"default_payment_method": card.id}}
+    )
+    product = client.v1.products.create(params={"name": "ChatGrid seats"})
+    plan = client.v1.plans.create(
+        params={"product": product.id, "amount": 500, "currency": "usd", "interval": "month"}
+    )
+    subscription = client.v1.subscriptions.create(
+        params={"customer": customer.id, "items": [{"plan": plan.id}]}
+    )
+    client.v1.subscriptions.cancel(subscription.id)
+
+    wait_for(lambda: "customer.subscription.deleted" in recorded(deployment))
+    seen = recorded(deployment)
+    assert seen["customer.subscription.deleted"] == "recorded"
+    assert seen["invoice.payment_succeeded"] == "ignored"  # no ChatGrid org named on it
+    assert {"customer.created", "invoice.created", "product.created"} <= set(seen)
+    assert "failed with response code" not in localstripe.log()
+
+    # Signed with another secret, the same kind of delivery is refused and not recorded.
+    httpx.post(
+        f"{localstripe.url}/_config/webhooks/chatgrid",
+        data={"url": hook, "secret": "whsec_" + "1" * 32},
+    )
+    before = len(seen)
+    client.v1.products.create(params={"name": "Never recorded"})
+    wait_for(lambda: "failed with response code 400" in localstripe.log())
+    assert len(recorded(deployment)) == before
