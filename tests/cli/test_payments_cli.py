@@ -56,3 +56,16 @@ def test_bad_stripe_settings_are_refused(cli: Cli, stdin: str, args: list[str], 
     code, out, err = run(cli, "payments", "stripe", "set", *args, stdin=stdin)
     assert code == 1 and says in err and out == ""
     assert SECRET not in err and WEBHOOK not in err
+
+
+def test_linking_or_charging_without_stripe_is_refused_plainly(cli: Cli) -> None:
+    cli.ok("org", "create", "unpaid-co")
+    assert "Stripe is not configured" in cli.refused(
+        "payments", "stripe", "link", "unpaid-co", "cus_123"
+    )
+    assert "a Stripe customer id starts with cus_" in cli.refused(
+        "payments", "stripe", "link", "unpaid-co", "123"
+    )
+    assert "no invoice for 2020-01" in cli.refused(
+        "payments", "stripe", "charge", "unpaid-co", "2020-01"
+    )

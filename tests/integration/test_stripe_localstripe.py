@@ -15,16 +15,20 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 import stripe
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from chatgrid.admin import payments
+from chatgrid.admin import billing, payments, people, stripe_charges
 from chatgrid.audit import Actor
-from chatgrid.store.tables import payment_events
+from chatgrid.billing.seats import Month
+from chatgrid.errors import Conflict
+from chatgrid.identity.models import BillingMode, Role
+from chatgrid.store.tables import payment_events, seat_periods
 from tests.support.deployment import Deployment
 from tests.support.processes import free_port
 
@@ -132,3 +136,77 @@ def test_events_signed_by_localstripe_verify_and_count_once(
     client.v1.products.create(params={"name": "Never recorded"})
     wait_for(lambda: "failed with response code 400" in localstripe.log())
     assert len(recorded(deployment)) == before
+
+
+def test_an_issued_invoice_is_charged_declined_then_paid_and_the_webhooks_agree(
+    deployment: Deployment, localstripe: LocalStripe
+) -> None:
+    ctx = deployment.context
+    payments.set_stripe(
+        ctx,
+        Actor.cli(),
+        secret_key="sk_test_" + secrets.token_hex(8),
+        webhook_secret=WEBHOOK_SECRET,
+        api_base=localstripe.url,
+        grace_days=5,
+    )
+    hook = f"{deployment.instance.base_url}/webhooks/stripe"
+    httpx.post(
+        f"{localstripe.url}/_config/webhooks/chatgrid",
+        data={"url": hook, "secret": WEBHOOK_SECRET},
+    )
+    org = people.create_org(ctx, f"paying-{secrets.token_hex(3)}", BillingMode.BYOK)
+    member = people.add_member(ctx, org.id, "payer@example.com", Role.OWNER)
+    period = previous_month()
+    with ctx.engine.begin() as conn:  # the owner held a seat all of last month
+        conn.execute(
+            update(seat_periods)
+            .where(seat_periods.c.member_id == member.id)
+            .values(started_at=Month.parse(period).start)
+        )
+    invoice = billing.issue_invoice(ctx, org.id, period, actor=Actor.cli())
+    assert invoice.total_micros == 5_000_000  # one $5 seat, the whole month
+
+    client = stripe.StripeClient(
+        "sk_test_localstripe", base_addresses={"api": localstripe.url}, max_network_retries=0
+    )
+    customer = client.v1.customers.create(params={"email": "payer@example.com"})
+    declining = card(client, customer.id, "4000000000000341")  # attaches, then every charge fails
+    stripe_charges.link_customer(ctx, org.id, customer.id, Actor.cli())
+
+    with pytest.raises(Conflict) as refused:
+        stripe_charges.charge_invoice(ctx, org.id, period, Actor.cli())
+    assert refused.value.code == "payment_failed"
+    failure = payments.payments(ctx).failure(org.id)
+    assert failure is not None and failure.grace_ends_at - failure.failed_at == timedelta(days=5)
+    wait_for(lambda: recorded(deployment).get("payment_intent.payment_failed") == "grace_running")
+
+    good = card(client, customer.id, "4242424242424242")
+    assert good != declining
+    paid = stripe_charges.charge_invoice(ctx, org.id, period, Actor.cli())
+    assert paid.status == "paid" and paid.payment_provider == "stripe"
+    assert paid.payment_reference is not None and paid.payment_reference.startswith("pi_")
+    assert payments.payments(ctx).failure(org.id) is None
+    intent = client.v1.payment_intents.retrieve(paid.payment_reference)
+    assert intent.amount == 500 and intent.metadata["chatgrid_period"] == period
+    wait_for(lambda: recorded(deployment).get("payment_intent.succeeded") == "paid")
+
+
+def card(client: stripe.StripeClient, customer_id: str, number: str) -> str:
+    """A card attached to the customer and made its default (what Checkout would leave)."""
+    method = client.v1.payment_methods.create(
+        params={
+            "type": "card",
+            "card": {"number": number, "exp_month": 12, "exp_year": 2040, "cvc": "123"},
+        }
+    )
+    client.v1.payment_methods.attach(method.id, params={"customer": customer_id})
+    client.v1.customers.update(
+        customer_id, params={"invoice_settings": {"default_payment_method": method.id}}
+    )
+    return str(method.id)
+
+
+def previous_month() -> str:
+    this_month = Month.of(datetime.now(UTC))
+    return str(Month.of(this_month.start - timedelta(days=1)))

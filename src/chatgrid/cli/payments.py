@@ -8,9 +8,10 @@ from typing import Annotated
 
 import typer
 
-from chatgrid.admin import payments
+from chatgrid.admin import payments, stripe_charges
 from chatgrid.audit import Actor
-from chatgrid.cli.common import admin_context, emit, fail
+from chatgrid.cli.billing import PeriodArg
+from chatgrid.cli.common import OrgArg, admin_context, emit, fail
 
 payments_app = typer.Typer(
     help="How invoices are collected: manual, or Stripe.", no_args_is_help=True
@@ -70,3 +71,20 @@ def stripe_clear() -> None:
     with admin_context() as ctx:
         payments.clear_stripe(ctx, Actor.cli())
         emit(payments.stripe_status(ctx))
+
+
+@stripe_app.command("link")
+def stripe_link(
+    org: OrgArg,
+    customer: Annotated[str, typer.Argument(help="The Stripe customer's id (cus_…).")],
+) -> None:
+    """Name the Stripe customer that pays for an org (its default card is charged)."""
+    with admin_context() as ctx:
+        emit(stripe_charges.link_customer(ctx, org, customer, Actor.cli()))
+
+
+@stripe_app.command("charge")
+def stripe_charge(org: OrgArg, period: PeriodArg) -> None:
+    """Charge an issued invoice's total to the org's Stripe customer, now."""
+    with admin_context() as ctx:
+        emit(stripe_charges.charge_invoice(ctx, org, period, Actor.cli()).public())

@@ -10,11 +10,20 @@ from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from chatgrid.billing.payment_standing import PaymentFailure
-from chatgrid.store.tables import payment_events, payment_failures, payment_settings
+from chatgrid.store.tables import (
+    payment_events,
+    payment_failures,
+    payment_settings,
+    stripe_customers,
+)
 from chatgrid.store.types import utcnow
 from chatgrid.vault import SealedSecret
 
 STRIPE = "stripe"
+#: Stripe's events that say a payment went through (an invoice's, or a charge's).
+PAID_EVENTS = ("invoice.paid", "invoice.payment_succeeded", "payment_intent.succeeded")
+#: And those that say it did not.
+FAILED_EVENTS = ("invoice.payment_failed", "payment_intent.payment_failed")
 
 
 @dataclass(frozen=True)
@@ -146,7 +155,7 @@ class PaymentRepository:
         """Whether the provider's invoice was reported paid already (either of Stripe's events)."""
         query = select(payment_events.c.event_id).where(
             payment_events.c.object_ref == invoice_ref,
-            payment_events.c.type.in_(["invoice.paid", "invoice.payment_succeeded"]),
+            payment_events.c.type.in_(PAID_EVENTS),
         )
         with self.engine.connect() as conn:
             return conn.execute(query.limit(1)).first() is not None
@@ -186,3 +195,29 @@ class PaymentRepository:
                 delete(payment_failures).where(payment_failures.c.org_id == org_id)
             ).rowcount
         return bool(gone)
+
+    # -- the Stripe customer paying for each org -----------------------------------
+
+    def link_customer(self, org_id: str, customer_id: str) -> None:
+        """The org is paid for by this customer (replacing any other); one org per customer."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(stripe_customers).where(stripe_customers.c.org_id == org_id))
+            conn.execute(
+                stripe_customers.insert().values(
+                    org_id=org_id, customer_id=customer_id, linked_at=utcnow()
+                )
+            )
+
+    def customer_of(self, org_id: str) -> str | None:
+        query = select(stripe_customers.c.customer_id).where(stripe_customers.c.org_id == org_id)
+        with self.engine.connect() as conn:
+            found = conn.execute(query).scalar()
+        return None if found is None else str(found)
+
+    def org_of_customer(self, customer_id: str) -> str | None:
+        query = select(stripe_customers.c.org_id).where(
+            stripe_customers.c.customer_id == customer_id
+        )
+        with self.engine.connect() as conn:
+            found = conn.execute(query).scalar()
+        return None if found is None else str(found)

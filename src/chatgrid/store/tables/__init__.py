@@ -56,7 +56,12 @@ from chatgrid.store.tables.orgs import (
     org_policies,
     orgs,
 )
-from chatgrid.store.tables.payments import payment_events, payment_failures, payment_settings
+from chatgrid.store.tables.payments import (
+    payment_events,
+    payment_failures,
+    payment_settings,
+    stripe_customers,
+)
 from chatgrid.store.tables.prompts import prompts
 from chatgrid.store.tables.saml import saml_assertions_seen
 from chatgrid.store.tables.scim import scim_group_members, scim_groups, scim_tokens, scim_users
@@ -122,6 +127,7 @@ __all__ = [
     "sso_connections",
     "sso_identities",
     "sso_logins",
+    "stripe_customers",
     "team_members",
     "teams",
     "unit_prices",

@@ -48,3 +48,12 @@ payment_failures = Table(
     Column("failed_at", UTCDateTime, nullable=False),
     Column("grace_ends_at", UTCDateTime, nullable=False),
 )
+
+#: The Stripe customer that pays for an org (its card is Stripe's to keep, never ours).
+stripe_customers = Table(
+    "stripe_customers",
+    metadata,
+    Column("org_id", ID, ForeignKey("orgs.id"), primary_key=True),
+    Column("customer_id", String(255), nullable=False, unique=True),
+    Column("linked_at", UTCDateTime, nullable=False),
+)

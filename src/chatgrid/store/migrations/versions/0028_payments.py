@@ -1,4 +1,4 @@
-"""Card payments: Stripe's settings (sealed), the events seen once, failed payments' grace
+"""Card payments: Stripe's settings (sealed), events seen once, failed payments, customers
 
 Revision ID: 0028
 Revises: 0027
@@ -54,8 +54,21 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("org_id", name=op.f("pk_payment_failures")),
     )
 
+    op.create_table(
+        "stripe_customers",
+        sa.Column("org_id", sa.String(length=40), nullable=False),
+        sa.Column("customer_id", sa.String(length=255), nullable=False),
+        sa.Column("linked_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["org_id"], ["orgs.id"], name=op.f("fk_stripe_customers_org_id_orgs")
+        ),
+        sa.PrimaryKeyConstraint("org_id", name=op.f("pk_stripe_customers")),
+        sa.UniqueConstraint("customer_id", name=op.f("uq_stripe_customers_customer_id")),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("stripe_customers")
     op.drop_table("payment_failures")
     op.drop_table("payment_events")
     op.drop_table("payment_settings")

@@ -1,0 +1,156 @@
+"""Collecting an issued invoice from the org's Stripe customer: one off-session charge.
+
+ChatGrid's invoice stays the source of truth (its lines are the ledger's);
+Stripe collects its total, to the cent (micro-dollars rounded half up once),
+from the customer's default card, as a PaymentIntent that carries the
+invoice's org, month, id and billed lines in its metadata. A decline
+starts the grace period at once (and the
+``payment_intent.payment_failed`` webhook that follows finds it running);
+success marks the invoice paid (and the ``payment_intent.succeeded`` webhook
+finds it paid). Stripe's own invoices are not used: see ``docs/billing.md``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import stripe
+
+from chatgrid.admin.billing import get_invoice
+from chatgrid.admin.payment_outcomes import record_failed, record_paid
+from chatgrid.admin.payments import StripeSecrets, payments, stripe_secrets
+from chatgrid.audit import Actor
+from chatgrid.billing.invoices import Invoice
+from chatgrid.context import AppContext
+from chatgrid.errors import Conflict, InvalidRequest, NotFound, ServiceUnavailable
+from chatgrid.ledger.money import round_half_up
+from chatgrid.store.types import utcnow
+
+MICROS_PER_CENT = 10_000
+
+
+def stripe_client(secrets: StripeSecrets) -> stripe.StripeClient:
+    if secrets.api_base is None:
+        return stripe.StripeClient(secrets.secret_key, max_network_retries=2)
+    return stripe.StripeClient(
+        secrets.secret_key, base_addresses={"api": secrets.api_base}, max_network_retries=2
+    )
+
+
+def _configured(ctx: AppContext) -> StripeSecrets:
+    found = stripe_secrets(ctx)
+    if found is None:
+        raise NotFound("Stripe is not configured", code="payments_not_configured")
+    return found
+
+
+def link_customer(ctx: AppContext, org_ref: str, customer_id: str, actor: Actor) -> dict[str, Any]:
+    """Name the Stripe customer that pays for the org (checked with Stripe first)."""
+    org = ctx.orgs.get(org_ref)
+    customer_id = customer_id.strip()
+    if not customer_id.startswith("cus_") or len(customer_id) > 255:
+        raise InvalidRequest("a Stripe customer id starts with cus_", param="customer")
+    client = stripe_client(_configured(ctx))
+    try:
+        customer = client.v1.customers.retrieve(customer_id)
+    except stripe.InvalidRequestError:
+        raise NotFound(f"Stripe has no customer {customer_id}", code="customer_not_found") from None
+    except stripe.StripeError as exc:
+        raise ServiceUnavailable(f"Stripe could not be asked: {type(exc).__name__}") from None
+    payments(ctx).link_customer(org.id, customer.id)
+    ctx.audit.record(org.id, actor, "payments.customer_linked", customer.id, {"org": org.name})
+    return {"org_id": org.id, "customer": customer.id}
+
+
+def charge_invoice(
+    ctx: AppContext, org_ref: str, period: str, actor: Actor, now: datetime | None = None
+) -> Invoice:
+    """Charge the invoice's total to the org's customer; a decline is a 409 ``payment_failed``."""
+    invoice = get_invoice(ctx, org_ref, period)
+    if invoice.status == "paid":
+        raise Conflict(f"the invoice for {invoice.period} is already paid", code="invoice_paid")
+    secrets = _configured(ctx)
+    customer_id = payments(ctx).customer_of(invoice.org_id)
+    if customer_id is None:
+        raise Conflict(
+            "the org has no Stripe customer: link one first (chatgrid payments stripe link)",
+            code="no_stripe_customer",
+        )
+    cents = round_half_up(invoice.total_micros, MICROS_PER_CENT)
+    if cents == 0:
+        record_paid(ctx, invoice.org_id, "nothing-to-charge", invoice.period, actor)
+        return get_invoice(ctx, invoice.org_id, invoice.period)
+    client = stripe_client(secrets)
+    try:
+        customer = client.v1.customers.retrieve(customer_id)
+        settings = customer.invoice_settings
+        card = None if settings is None else settings.default_payment_method
+        if not card:
+            raise Conflict("the Stripe customer has no default card", code="no_default_card")
+        intent = client.v1.payment_intents.create(
+            params={
+                "amount": cents,
+                "currency": invoice.currency.lower(),
+                "customer": customer_id,
+                "payment_method": card if isinstance(card, str) else card.id,
+                "off_session": True,
+                "confirm": True,
+                "metadata": {
+                    "chatgrid_org_id": invoice.org_id,
+                    "chatgrid_period": invoice.period,
+                    "chatgrid_invoice_id": invoice.id,
+                    "chatgrid_lines": _lines(invoice),
+                },
+            }
+        )
+    except stripe.CardError as exc:
+        return _declined(ctx, invoice, exc, actor, now)
+    except stripe.StripeError as exc:
+        raise ServiceUnavailable(
+            f"Stripe could not be asked ({type(exc).__name__}); nothing was charged or changed"
+        ) from None
+    if intent.status != "succeeded":
+        return _declined(ctx, invoice, None, actor, now, ref=intent.id)
+    record_paid(ctx, invoice.org_id, intent.id, invoice.period, actor)
+    return get_invoice(ctx, invoice.org_id, invoice.period)
+
+
+def _declined(
+    ctx: AppContext,
+    invoice: Invoice,
+    error: stripe.CardError | None,
+    actor: Actor,
+    now: datetime | None,
+    ref: str | None = None,
+) -> Invoice:
+    intent = None if error is None else getattr(error.error, "payment_intent", None)
+    found = ref or (intent.get("id") if isinstance(intent, dict) else getattr(intent, "id", None))
+    reference = found or f"declined:{invoice.id}"
+    secrets = _configured(ctx)
+    record_failed(
+        ctx,
+        invoice.org_id,
+        reference,
+        period=invoice.period,
+        attempt=None,
+        now=now or utcnow(),
+        grace_days=secrets.grace_days,
+        actor=actor,
+    )
+    reason = "the card was declined" if error is None else (error.user_message or str(error))
+    raise Conflict(
+        f"Stripe did not collect the invoice for {invoice.period}: {reason}. The grace period "
+        "runs; the org's admins are alerted.",
+        code="payment_failed",
+    )
+
+
+def _lines(invoice: Invoice) -> str:
+    """The invoice's billed lines to the cent, shown with the charge in Stripe's dashboard."""
+    parts = [f"ChatGrid invoice {invoice.period}"]
+    for line in invoice.lines:
+        if line.get("kind") in ("seats", "overage") and line.get("amount_micros"):
+            cents = round_half_up(int(line["amount_micros"]), MICROS_PER_CENT)
+            parts.append(f"{line['kind']} ${cents // 100}.{cents % 100:02d}")
+    return "; ".join(parts)[:500]
