@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from chatgrid.audit import AuditFilter
-from tests.cli.test_team_cli import Cli
+from tests.support.cli_runner import Cli
 from tests.support.console import open_context
 from tests.support.deployment import settings_env
 

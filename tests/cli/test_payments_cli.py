@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from chatgrid.cli import app
-from tests.cli.test_team_cli import Cli
+from tests.support.cli_runner import Cli
 from tests.support.deployment import settings_env
 
 SECRET = "sk_test_cli0123456789abcdef"

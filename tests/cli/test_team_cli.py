@@ -7,17 +7,15 @@ audit run the same commands in-process (Typer's runner).
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
 from chatgrid.admin import members
 from chatgrid.audit import Actor, AuditFilter
 from chatgrid.audit.trail import CLI_ACTOR_EMAIL
-from chatgrid.cli import app
+from tests.support.cli_runner import Cli
 from tests.support.console import open_context
 from tests.support.deployment import settings_env
 from tests.support.processes import ChatGridInstance, instance_env
@@ -28,25 +26,6 @@ def env(tmp_path: Path, postgres_database: str | None) -> dict[str, str]:
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     return settings_env(data_dir, postgres_database)
-
-
-class Cli:
-    """The command in-process, with exactly the test's CHATGRID_* settings."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        self.env: dict[str, str | None] = {k: None for k in os.environ if k.startswith("CHATGRID_")}
-        self.env.update(env)
-
-    def ok(self, *args: str) -> Any:
-        result = CliRunner().invoke(app, list(args), env=self.env)
-        assert result.exit_code == 0, result.output
-        return json.loads(result.stdout)
-
-    def refused(self, *args: str) -> str:
-        result = CliRunner().invoke(app, list(args), env=self.env)
-        assert result.exit_code == 1 and result.stdout == "", result.output
-        assert result.stderr.startswith("error: ") and "Traceback" not in result.stderr
-        return result.stderr
 
 
 def test_a_team_is_created_filled_renamed_listed_and_deleted(env: dict[str, str]) -> None:

@@ -27,8 +27,8 @@ from chatgrid.gateway.workspace import WorkspaceGateway
 from chatgrid.identity.models import BillingMode, Role
 from chatgrid.providers.base import Provider, UpstreamConfig
 from chatgrid.store.tables import alert_deliveries, ledger_entries
-from tests.gateway.test_workspace_calls import run
 from tests.support.processes import RunningProcess
+from tests.support.workspace_gateway import run
 
 ADMIN = Actor(None, "admin@example.com")
 MODEL = "gpt-4o-mini"  # $0.15 / $0.60 per 1M tokens: a 100-token answer is about 60 µ$

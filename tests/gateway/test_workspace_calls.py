@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -30,29 +29,14 @@ from chatgrid.errors import (
     UpstreamFailed,
     UpstreamKeyRejected,
 )
-from chatgrid.gateway.app import Gateway
 from chatgrid.gateway.workspace import WorkspaceGateway
 from chatgrid.identity.models import BillingMode, Role
 from chatgrid.limits.policy import OrgPolicy
 from chatgrid.providers.base import Provider, UpstreamConfig
-from chatgrid.providers.network import create_upstream_session
 from chatgrid.store.tables import orgs
 from chatgrid.store.types import utcnow
 from tests.support.processes import RunningProcess
-
-MODEL = "gpt-4o-mini"
-
-
-@asynccontextmanager
-async def workspace_gateway(context: AppContext) -> AsyncIterator[WorkspaceGateway]:
-    session = create_upstream_session(context.settings)
-    gateway = Gateway(context, session)
-    await gateway.start()
-    try:
-        yield WorkspaceGateway(gateway)
-    finally:
-        await gateway.close()
-        await session.close()
+from tests.support.workspace_gateway import chat, run
 
 
 @pytest.fixture
@@ -65,21 +49,9 @@ def byok_org(context: AppContext, simulator: RunningProcess) -> tuple[str, str]:
     return org.id, member.id
 
 
-def run(context: AppContext, scenario: Callable[[WorkspaceGateway], Awaitable[Any]]) -> Any:
-    async def main() -> Any:
-        async with workspace_gateway(context) as workspace:
-            return await scenario(workspace)
-
-    return asyncio.run(main())
-
-
 async def read_into(seen: list[str], pieces: AsyncIterator[str]) -> None:
     async for piece in pieces:
         seen.append(piece)
-
-
-def chat(text: str) -> dict[str, Any]:
-    return {"model": MODEL, "messages": [{"role": "user", "content": text}]}
 
 
 def test_an_answer_arrives_as_text_and_names_its_ledger_row(

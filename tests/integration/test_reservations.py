@@ -27,11 +27,11 @@ from chatgrid.store.tables import ledger_entries, orgs, plans
 from chatgrid.store.types import utcnow
 from tests.support.cluster import REDIS_URL, Cluster, start_cluster
 from tests.support.processes import RunningProcess
+from tests.support.stream_load import body, one_client
 
 pytestmark = pytest.mark.postgresql_only
 
 ALLOWANCE_PER_SEAT = 1_000_000  # $1 a seat-month, prorated by billing's rule
-MODEL = "gpt-5"  # $10 per 1M output tokens: each call here costs about a cent
 
 
 def shared_org_with_cap(cluster: Cluster) -> tuple[str, str]:
@@ -58,29 +58,6 @@ def shared_org_with_cap(cluster: Cluster) -> tuple[str, str]:
     config = UpstreamConfig.create(Provider.OPENAI, base_url=f"{cluster.simulator.base_url}/v1")
     asyncio.run(keys.add_pool_key(ctx, f"pool-{org.id}", config, "sk-pool-reserve-abcdef"))
     return org.id, token
-
-
-def body(max_tokens: int, tokens: int, slow_ms: int) -> dict[str, object]:
-    return {
-        "model": MODEL,
-        "stream": True,
-        "max_tokens": max_tokens,
-        "messages": [{"role": "user", "content": f"go [sim:tokens={tokens}] [sim:slow={slow_ms}]"}],
-    }
-
-
-async def one_client(http: httpx.AsyncClient, url: str, token: str, hang_up: bool) -> int:
-    headers = {"Authorization": f"Bearer {token}"}
-    async with http.stream("POST", url, json=body(1000, 1000, 2), headers=headers) as response:
-        if response.status_code != 200:
-            await response.aread()
-            return response.status_code
-        read = 0
-        async for _ in response.aiter_raw():
-            read += 1
-            if hang_up and read >= 3:
-                return 499
-    return 200
 
 
 def spent(cluster: Cluster, org_id: str) -> int:

@@ -27,9 +27,9 @@ from chatgrid.identity.models import BillingMode, Role
 from chatgrid.store.budgets import month_of
 from chatgrid.store.tables import alert_deliveries, ledger_entries
 from chatgrid.store.types import utcnow
-from tests.integration.test_reservations import one_client
 from tests.support.cluster import REDIS_URL, Cluster, running_cluster
 from tests.support.processes import RunningProcess
+from tests.support.stream_load import one_client
 
 pytestmark = pytest.mark.postgresql_only
 

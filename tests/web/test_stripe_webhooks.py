@@ -34,9 +34,9 @@ from chatgrid.identity.models import BillingMode, Role
 from chatgrid.providers.base import Provider, UpstreamConfig
 from chatgrid.store.tables import metadata
 from chatgrid.web.app import create_web_app
-from tests.gateway.test_workspace_calls import chat, run
 from tests.support.canary import assert_found_nowhere
 from tests.support.processes import RunningProcess
+from tests.support.workspace_gateway import chat, run
 
 ADMIN = Actor(None, "operator@example.com")
 SECRET_KEY = "sk_test_" + secrets.token_hex(16)
