@@ -22,6 +22,7 @@ from tests.support.deployment import (
     make_settings,
     start_deployment,
 )
+from tests.support.passwords import FAST_HASHER, hashing_with
 from tests.support.processes import (
     RunningProcess,
     start_simulator,
@@ -60,6 +61,13 @@ def _belongs_to_the_postgresql_pass(item: pytest.Item) -> bool:
     if item.get_closest_marker("sqlite_only") or BROWSER_TESTS in item.path.parents:
         return False
     return "new_database" in getattr(item, "fixturenames", ())
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hashes() -> Iterator[None]:
+    """Cheap argon2id in the test process (``tests/support/passwords.py`` says why)."""
+    with hashing_with(FAST_HASHER):
+        yield
 
 
 @pytest.fixture(scope="session")

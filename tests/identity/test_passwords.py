@@ -13,6 +13,7 @@ from chatgrid.identity.passwords import (
     needs_rehash,
     verify_password,
 )
+from tests.support.passwords import PRODUCTION_HASHER, hashing_with
 
 
 def test_the_shipped_list_holds_thousands_of_real_common_passwords() -> None:
@@ -56,6 +57,12 @@ def test_the_email_address_is_not_a_password() -> None:
 
 
 def test_hashes_are_argon2id_salted_and_verified() -> None:
+    with hashing_with(PRODUCTION_HASHER):
+        _hashes_are_argon2id_salted_and_verified()
+    assert PRODUCTION_HASHER.memory_cost == 65536 and PRODUCTION_HASHER.time_cost == 3
+
+
+def _hashes_are_argon2id_salted_and_verified() -> None:
     first = hash_password("correct horse battery")
     second = hash_password("correct horse battery")
     assert first.startswith("$argon2id$")
