@@ -228,11 +228,15 @@ class ConversationRepository:
         }
         # Two sends racing in one conversation (two tabs, a script) must not take
         # the same place: PostgreSQL locks the conversation's row for the
-        # transaction; on SQLite, where the lock clause does not exist, the
-        # unique (conversation, position) lets one win and the other retry.
+        # transaction; SQLite, where the lock clause does not exist, takes its
+        # write lock first (BEGIN IMMEDIATE: racing sends wait their turn, up to
+        # the busy timeout, instead of all reading the same last place). The
+        # unique (conversation, position) is the last word: a loser retries.
         for attempt in range(_APPEND_ATTEMPTS):
             try:
                 with self.engine.begin() as conn:
+                    if conn.dialect.name == "sqlite":
+                        conn.exec_driver_sql("BEGIN IMMEDIATE")
                     conn.execute(
                         select(conversations.c.id)
                         .where(conversations.c.id == conversation.id)
