@@ -97,11 +97,14 @@ class Metering:
         """Hold the call's worst case against every cap; None if nothing needed holding."""
         if plan.price is None:
             return None  # no price (a BYOK model the price list lacks): nothing to count
+        terms = plan.route.terms
+        byok = plan.route.mode is BillingMode.BYOK
+        if terms is None or (not terms.budgets and (byok or terms.allowance_micros is None)):
+            return None  # the common case, decided without a clock or a counter
         now = datetime.now(UTC)
         counters = counters_for(plan, now)
         if not counters:
             return None
-        byok = plan.route.mode is BillingMode.BYOK
         prepared = plan.prepared
         amount = worst_case_charge(
             prepared.endpoint,
