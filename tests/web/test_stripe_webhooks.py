@@ -239,3 +239,16 @@ def test_rotating_the_master_key_rewraps_the_stripe_secrets(shop: Shop) -> None:
     assert payments.master_versions(shop.ctx) == {before + 1}
     opened = payments.stripe_secrets(shop.ctx)
     assert opened is not None and opened.webhook_secret == WEBHOOK_SECRET
+
+
+def test_paying_another_invoice_leaves_the_failed_ones_grace_running(shop: Shop) -> None:
+    configure(shop)
+    failed = event("invoice.payment_failed", stripe_invoice(shop.org, "2020-03", "in_unpaid"))
+    assert post(shop.client, failed, signed(failed)).json()["outcome"] == "grace_started"
+    other = event("invoice.paid", stripe_invoice(shop.org, "2020-02", "in_older"))
+    assert post(shop.client, other, signed(other)).json()["outcome"] == "paid"
+    assert payments.payments(shop.ctx).failure(shop.org) is not None
+    # A new attempt at the same month (another Stripe object) paying ends it.
+    retry = event("payment_intent.succeeded", stripe_invoice(shop.org, "2020-03", "pi_retry"))
+    assert post(shop.client, retry, signed(retry)).json()["outcome"] == "paid"
+    assert payments.payments(shop.ctx).failure(shop.org) is None

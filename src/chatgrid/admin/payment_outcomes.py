@@ -1,7 +1,8 @@
 """What a payment's outcome changes, wherever it is learnt (a charge's answer, a webhook).
 
 Paid: ChatGrid's invoice for the month is marked paid (once; the provider's
-id as reference) and any grace period ends at once on every replica. Failed:
+id as reference) and that payment's grace period (the same provider object,
+or the same month) ends at once on every replica. Failed:
 the org's grace period starts (once; a later failure keeps its end), the org's
 channels are alerted (once per invoice and attempt) and it is audited. A
 failure learnt after the same invoice was paid changes nothing.
@@ -29,7 +30,8 @@ def record_paid(
     if isinstance(period, str) and ctx.billing.mark_paid(org_id, period, "stripe", ref):
         details = {"period": period, "provider": "stripe", "reference": ref}
         ctx.audit.record(org_id, actor, "invoice.paid", period, details)
-    if payments(ctx).end_failure(org_id):
+    paid_period = period if isinstance(period, str) else None
+    if payments(ctx).end_failure(org_id, ref, paid_period):
         ctx.audit.record(org_id, actor, "payment.grace_ended", ref, {"invoice": ref})
         ctx.changes.bump()  # read-only (if it was) ends on every replica now
     return "paid"
@@ -52,7 +54,9 @@ def record_failed(
     if store.invoice_paid_seen(ref) or paid_here:
         return "already_paid"  # the paid event came first: nothing to start
     ends = grace_end(now, grace_days)
-    started = store.start_failure(org_id, ref, now, ends)
+    started = store.start_failure(
+        org_id, ref, now, ends, period if isinstance(period, str) else None
+    )
     failure = store.failure(org_id)
     assert failure is not None
     details = {"invoice": ref, "attempt": attempt, "grace_ends_at": failure.grace_ends_at}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Engine, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from chatgrid.billing.payment_standing import PaymentFailure
@@ -171,7 +171,12 @@ class PaymentRepository:
         return PaymentFailure(row["invoice_ref"], row["failed_at"], row["grace_ends_at"])
 
     def start_failure(
-        self, org_id: str, invoice_ref: str, failed_at: datetime, ends: datetime
+        self,
+        org_id: str,
+        invoice_ref: str,
+        failed_at: datetime,
+        ends: datetime,
+        period: str | None = None,
     ) -> bool:
         """Start the org's grace period; False if one runs already (it keeps its end)."""
         try:
@@ -180,6 +185,7 @@ class PaymentRepository:
                     payment_failures.insert().values(
                         org_id=org_id,
                         invoice_ref=invoice_ref[:255],
+                        period=period,
                         failed_at=failed_at,
                         grace_ends_at=ends,
                     )
@@ -188,11 +194,15 @@ class PaymentRepository:
             return False
         return True
 
-    def end_failure(self, org_id: str) -> bool:
-        """The org paid: its grace period (or read-only state) ends; False if there was none."""
+    def end_failure(self, org_id: str, invoice_ref: str, period: str | None) -> bool:
+        """What failed is paid: the grace period (or read-only state) ends; False if it was not
+        this payment's failure (another invoice paid leaves an unpaid one's grace running)."""
+        paid_this = payment_failures.c.invoice_ref == invoice_ref
+        if period is not None:
+            paid_this = or_(paid_this, payment_failures.c.period == period)
         with self.engine.begin() as conn:
             gone = conn.execute(
-                delete(payment_failures).where(payment_failures.c.org_id == org_id)
+                delete(payment_failures).where(payment_failures.c.org_id == org_id, paid_this)
             ).rowcount
         return bool(gone)
 

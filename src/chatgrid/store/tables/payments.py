@@ -44,7 +44,8 @@ payment_failures = Table(
     "payment_failures",
     metadata,
     Column("org_id", ID, ForeignKey("orgs.id"), primary_key=True),
-    Column("invoice_ref", String(255), nullable=False),  # the provider's invoice id
+    Column("invoice_ref", String(255), nullable=False),  # the provider's invoice or charge
+    Column("period", String(7), nullable=True),  # ChatGrid's invoice month, when known
     Column("failed_at", UTCDateTime, nullable=False),
     Column("grace_ends_at", UTCDateTime, nullable=False),
 )

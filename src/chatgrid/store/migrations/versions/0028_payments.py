@@ -46,6 +46,7 @@ def upgrade() -> None:
         "payment_failures",
         sa.Column("org_id", sa.String(length=40), nullable=False),
         sa.Column("invoice_ref", sa.String(length=255), nullable=False),
+        sa.Column("period", sa.String(length=7), nullable=True),
         sa.Column("failed_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("grace_ends_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
