@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from chatgrid.admin.teams import find_team, member_by_email
+from chatgrid.admin.teams import active_member, find_team, member_by_email
 from chatgrid.audit import Actor
 from chatgrid.billing.budget_rules import (
     Budget,
@@ -103,8 +103,7 @@ def subject_of(ctx: AppContext, org_id: str, scope: BudgetScope, ref: str | None
     ref = ref.strip()
     if "@" in ref:
         return member_by_email(ctx, org_id, ref).id
-    member = ctx.members.get(org_id, ref)
-    return member.id
+    return active_member(ctx, org_id, ref).id
 
 
 def set_budget(
