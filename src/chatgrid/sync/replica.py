@@ -134,6 +134,7 @@ class ReplicaSync:
     async def _poll(self) -> None:
         interval = self.lease / 4 if self._redis is not None else 0.25
         while True:
+            _stop_if_asked()
             await asyncio.sleep(interval)
             if self.marker.changed():
                 self.on_change()
@@ -152,6 +153,7 @@ class ReplicaSync:
         """Confirm at once on every published change (the poll is the safety net)."""
         assert self._redis is not None
         while True:
+            _stop_if_asked()
             try:
                 async with self._redis.pubsub() as pubsub:
                     await pubsub.subscribe(self.keys.channel)
@@ -165,6 +167,21 @@ class ReplicaSync:
                             self._subscribed = True
                         if kind in ("message", "subscribe"):
                             await self._confirm()
+                        _stop_if_asked()
             except (RedisError, OSError) as exc:
                 self._failed(exc)
                 await asyncio.sleep(self.lease / 4)
+
+
+def _stop_if_asked() -> None:
+    """Stop a loop whose task was cancelled, even if the cancellation was swallowed.
+
+    A cancel that lands as a Redis read's own timeout expires comes out of
+    ``asyncio.timeout`` as a ``TimeoutError`` (an ``OSError``), which the loops
+    catch as an unreachable Redis: the task would go on, and ``stop()`` would
+    wait for it forever (seen in CI: a test hung 10 minutes). The task's count
+    of cancel requests says the truth.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
