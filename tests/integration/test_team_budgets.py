@@ -139,8 +139,13 @@ def test_a_team_budget_and_a_member_cap_hold_under_200_streams_on_2_replicas(
                 .all()
             )
         assert len(keys) == len(set(keys))
-        reached = {key.rsplit(":", 1)[1] for key in keys}
-        assert {"50", "80"} <= reached and len(keys) >= 4
+        team_budget = next(
+            v.budget.id
+            for v in budgets.list_budgets(cluster.context, org_id)
+            if v.budget.scope is BudgetScope.TEAM
+        )
+        reached = {key.rsplit(":", 1)[1] for key in keys if f":{team_budget}:" in key}
+        assert {"50", "80"} <= reached  # the member's own cap may or may not get there first
 
         views = {v.budget.scope: v for v in budgets.list_budgets(cluster.context, org_id)}
         assert views[BudgetScope.TEAM].spent_micros == team_spent
