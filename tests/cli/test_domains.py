@@ -8,15 +8,12 @@ the interpreter's start-up for each call.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from chatgrid.cli import app
+from tests.support.cli_runner import Cli
 from tests.support.deployment import settings_env
 from tests.support.dns_server import RunningDns, dns_server, held_dns
 from tests.support.processes import ChatGridInstance, instance_env
@@ -35,25 +32,6 @@ def env(tmp_path: Path, postgres_database: str | None, dns: RunningDns) -> dict[
     values = settings_env(data_dir, postgres_database)
     values["CHATGRID_DNS_RESOLVER"] = dns.address
     return values
-
-
-class Cli:
-    """The command in-process, with exactly the test's CHATGRID_* settings."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        self.env: dict[str, str | None] = {k: None for k in os.environ if k.startswith("CHATGRID_")}
-        self.env.update(env)
-
-    def ok(self, *args: str) -> Any:
-        result = CliRunner().invoke(app, list(args), env=self.env)
-        assert result.exit_code == 0, result.output
-        return json.loads(result.stdout)
-
-    def refused(self, *args: str) -> str:
-        result = CliRunner().invoke(app, list(args), env=self.env)
-        assert result.exit_code == 1 and result.stdout == ""
-        assert result.stderr.startswith("error: ") and "Traceback" not in result.stderr
-        return result.stderr
 
 
 def test_a_domain_is_claimed_published_verified_listed_and_removed(
