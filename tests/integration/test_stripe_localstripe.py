@@ -28,8 +28,9 @@ from chatgrid.audit import Actor
 from chatgrid.billing.seats import Month
 from chatgrid.errors import Conflict
 from chatgrid.identity.models import BillingMode, Role
-from chatgrid.store.tables import payment_events, seat_periods
-from tests.support.deployment import Deployment
+from chatgrid.store.tables import orgs, payment_events, seat_periods
+from tests.support.cli_runner import Cli
+from tests.support.deployment import Deployment, settings_env
 from tests.support.processes import free_port
 
 WEBHOOK_SECRET = "whsec_" + secrets.token_hex(16)
@@ -67,6 +68,28 @@ def localstripe(tmp_path: Path) -> Iterator[LocalStripe]:
         log.close()
 
 
+def use_localstripe(
+    deployment: Deployment, localstripe: LocalStripe, grace_days: int | None = None
+) -> stripe.StripeClient:
+    """ChatGrid set up with localstripe as its Stripe, which sends it every event; a client."""
+    payments.set_stripe(
+        deployment.context,
+        Actor.cli(),
+        secret_key="sk_test_" + secrets.token_hex(8),
+        webhook_secret=WEBHOOK_SECRET,
+        api_base=localstripe.url,
+        grace_days=grace_days,
+    )
+    hook = f"{deployment.instance.base_url}/webhooks/stripe"
+    configured = httpx.post(
+        f"{localstripe.url}/_config/webhooks/chatgrid", data={"url": hook, "secret": WEBHOOK_SECRET}
+    )
+    assert configured.status_code == 200
+    return stripe.StripeClient(
+        "sk_test_localstripe", base_addresses={"api": localstripe.url}, max_network_retries=0
+    )
+
+
 def recorded(deployment: Deployment) -> dict[str, str]:
     with deployment.context.engine.connect() as conn:
         rows = conn.execute(select(payment_events.c.type, payment_events.c.outcome)).all()
@@ -85,21 +108,8 @@ def wait_for(check: object, timeout: float = 20.0) -> None:
 def test_events_signed_by_localstripe_verify_and_count_once(
     deployment: Deployment, localstripe: LocalStripe
 ) -> None:
-    payments.set_stripe(
-        deployment.context,
-        Actor.cli(),
-        secret_key="sk_test_" + secrets.token_hex(8),
-        webhook_secret=WEBHOOK_SECRET,
-        api_base=localstripe.url,
-    )
+    client = use_localstripe(deployment, localstripe)
     hook = f"{deployment.instance.base_url}/webhooks/stripe"
-    configured = httpx.post(
-        f"{localstripe.url}/_config/webhooks/chatgrid", data={"url": hook, "secret": WEBHOOK_SECRET}
-    )
-    assert configured.status_code == 200
-    client = stripe.StripeClient(
-        "sk_test_localstripe", base_addresses={"api": localstripe.url}, max_network_retries=0
-    )
     customer = client.v1.customers.create(params={"email": "billing@example.com"})
     card = client.v1.payment_methods.create(
         params={
@@ -143,54 +153,87 @@ def test_an_issued_invoice_is_charged_declined_then_paid_and_the_webhooks_agree(
     deployment: Deployment, localstripe: LocalStripe
 ) -> None:
     ctx = deployment.context
-    payments.set_stripe(
-        ctx,
-        Actor.cli(),
-        secret_key="sk_test_" + secrets.token_hex(8),
-        webhook_secret=WEBHOOK_SECRET,
-        api_base=localstripe.url,
-        grace_days=5,
-    )
-    hook = f"{deployment.instance.base_url}/webhooks/stripe"
-    httpx.post(
-        f"{localstripe.url}/_config/webhooks/chatgrid",
-        data={"url": hook, "secret": WEBHOOK_SECRET},
-    )
+    client = use_localstripe(deployment, localstripe, grace_days=5)
+    period = previous_month()
+    org_id = paying_org(deployment, period)
+    invoice = billing.issue_invoice(ctx, org_id, period, actor=Actor.cli())
+    assert invoice.total_micros == 5_000_000  # one $5 seat, the whole month
+
+    customer = client.v1.customers.create(params={"email": "payer@example.com"})
+    declining = card(client, customer.id, "4000000000000341")  # attaches, then every charge fails
+    stripe_charges.link_customer(ctx, org_id, customer.id, Actor.cli())
+
+    with pytest.raises(Conflict) as refused:
+        stripe_charges.charge_invoice(ctx, org_id, period, Actor.cli())
+    assert refused.value.code == "payment_failed"
+    failure = payments.payments(ctx).failure(org_id)
+    assert failure is not None and failure.grace_ends_at - failure.failed_at == timedelta(days=5)
+
+    good = card(client, customer.id, "4242424242424242")
+    assert good != declining
+    paid = stripe_charges.charge_invoice(ctx, org_id, period, Actor.cli())
+    assert paid.status == "paid" and paid.payment_provider == "stripe"
+    assert paid.payment_reference is not None and paid.payment_reference.startswith("pi_")
+    assert payments.payments(ctx).failure(org_id) is None
+    intent = client.v1.payment_intents.retrieve(paid.payment_reference)
+    assert intent.amount == 500 and intent.metadata["chatgrid_period"] == period
+    # localstripe's webhooks for these charges may come late on a loaded machine (a CI run
+    # timed out waiting 20 s); whenever they come they find this state (tests/web/…webhooks).
+
+
+def test_issuing_invoices_charges_each_new_one_once(
+    deployment: Deployment, localstripe: LocalStripe
+) -> None:
+    ctx = deployment.context
+    client = use_localstripe(deployment, localstripe)
+    cli = Cli(settings_env(deployment.instance.data_dir, ctx.settings.database_url))
+    period = previous_month()
+    good, declining, unlinked = (paying_org(deployment, period) for _ in range(3))
+    for org_id, number in ((good, "4242424242424242"), (declining, "4000000000000341")):
+        customer = client.v1.customers.create(params={"email": "payer@example.com"})
+        card(client, customer.id, number)
+        stripe_charges.link_customer(ctx, org_id, customer.id, Actor.cli())
+
+    paid = cli.ok("invoice", "issue", good, period)
+    assert paid["status"] == "paid" and paid["collection"]["status"] == "paid"
+    intent = client.v1.payment_intents.retrieve(paid["collection"]["detail"])
+    assert intent.amount == 500 and intent.metadata["chatgrid_invoice_id"] == paid["id"]
+    again = cli.ok("invoice", "issue", good, period)  # the same invoice, not charged again
+    assert again["id"] == paid["id"] and "collection" not in again
+
+    # issue-all: the declined org's grace period starts, the org with no customer waits for
+    # a hand charge, and the invoice issued before is left alone.
+    with ctx.engine.begin() as conn:
+        month_start = Month.parse(period).start
+        conn.execute(
+            update(orgs)
+            .where(orgs.c.id.in_([good, declining, unlinked]))
+            .values(created_at=month_start)
+        )
+    issued = {row["org_id"]: row for row in cli.ok("invoice", "issue-all", period)}
+    assert "collection" not in issued[good]
+    assert issued[declining]["status"] == "issued"
+    assert issued[declining]["collection"]["status"] == "failed"
+    assert payments.payments(ctx).failure(declining) is not None
+    assert issued[unlinked]["collection"] == {
+        "status": "not_charged",
+        "detail": "the org has no Stripe customer",
+    }
+    assert billing.get_invoice(ctx, unlinked, period).status == "issued"
+
+
+def paying_org(deployment: Deployment, period: str) -> str:
+    """A new org whose owner held a seat all of ``period`` (its invoice: one $5 seat)."""
+    ctx = deployment.context
     org = people.create_org(ctx, f"paying-{secrets.token_hex(3)}", BillingMode.BYOK)
     member = people.add_member(ctx, org.id, "payer@example.com", Role.OWNER)
-    period = previous_month()
-    with ctx.engine.begin() as conn:  # the owner held a seat all of last month
+    with ctx.engine.begin() as conn:
         conn.execute(
             update(seat_periods)
             .where(seat_periods.c.member_id == member.id)
             .values(started_at=Month.parse(period).start)
         )
-    invoice = billing.issue_invoice(ctx, org.id, period, actor=Actor.cli())
-    assert invoice.total_micros == 5_000_000  # one $5 seat, the whole month
-
-    client = stripe.StripeClient(
-        "sk_test_localstripe", base_addresses={"api": localstripe.url}, max_network_retries=0
-    )
-    customer = client.v1.customers.create(params={"email": "payer@example.com"})
-    declining = card(client, customer.id, "4000000000000341")  # attaches, then every charge fails
-    stripe_charges.link_customer(ctx, org.id, customer.id, Actor.cli())
-
-    with pytest.raises(Conflict) as refused:
-        stripe_charges.charge_invoice(ctx, org.id, period, Actor.cli())
-    assert refused.value.code == "payment_failed"
-    failure = payments.payments(ctx).failure(org.id)
-    assert failure is not None and failure.grace_ends_at - failure.failed_at == timedelta(days=5)
-
-    good = card(client, customer.id, "4242424242424242")
-    assert good != declining
-    paid = stripe_charges.charge_invoice(ctx, org.id, period, Actor.cli())
-    assert paid.status == "paid" and paid.payment_provider == "stripe"
-    assert paid.payment_reference is not None and paid.payment_reference.startswith("pi_")
-    assert payments.payments(ctx).failure(org.id) is None
-    intent = client.v1.payment_intents.retrieve(paid.payment_reference)
-    assert intent.amount == 500 and intent.metadata["chatgrid_period"] == period
-    # localstripe's webhooks for these charges may come late on a loaded machine (a CI run
-    # timed out waiting 20 s); whenever they come they find this state (tests/web/…webhooks).
+    return org.id
 
 
 def card(client: stripe.StripeClient, customer_id: str, number: str) -> str:

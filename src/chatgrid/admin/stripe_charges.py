@@ -8,29 +8,45 @@ starts the grace period at once (and the
 ``payment_intent.payment_failed`` webhook that follows finds it running);
 success marks the invoice paid (and the ``payment_intent.succeeded`` webhook
 finds it paid). Stripe's own invoices are not used: see ``docs/billing.md``.
+
+Issuing an invoice charges it at once when Stripe is configured and the org
+has a customer (``issue_and_collect``): once per invoice, whatever happens,
+so that issuing a month again never charges twice; a declined or unasked
+charge is retried by hand (``chatgrid payments stripe charge``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import stripe
-
-from chatgrid.admin.billing import get_invoice
+from chatgrid.admin.billing import get_invoice, issue_invoice
 from chatgrid.admin.payment_outcomes import record_failed, record_paid
 from chatgrid.admin.payments import StripeSecrets, payments, stripe_secrets
 from chatgrid.audit import Actor
 from chatgrid.billing.invoices import Invoice
+from chatgrid.billing.seats import Month
 from chatgrid.context import AppContext
-from chatgrid.errors import Conflict, InvalidRequest, NotFound, ServiceUnavailable
+from chatgrid.errors import (
+    ChatGridError,
+    Conflict,
+    InvalidRequest,
+    NotFound,
+    ServiceUnavailable,
+)
 from chatgrid.ledger.money import round_half_up
 from chatgrid.store.types import utcnow
+
+if TYPE_CHECKING:
+    import stripe  # imported where Stripe is called: every CLI command would pay 0.2 s for it
 
 MICROS_PER_CENT = 10_000
 
 
 def stripe_client(secrets: StripeSecrets) -> stripe.StripeClient:
+    import stripe
+
     if secrets.api_base is None:
         return stripe.StripeClient(secrets.secret_key, max_network_retries=2)
     return stripe.StripeClient(
@@ -47,6 +63,8 @@ def _configured(ctx: AppContext) -> StripeSecrets:
 
 def link_customer(ctx: AppContext, org_ref: str, customer_id: str, actor: Actor) -> dict[str, Any]:
     """Name the Stripe customer that pays for the org (checked with Stripe first)."""
+    import stripe
+
     org = ctx.orgs.get(org_ref)
     customer_id = customer_id.strip()
     if not customer_id.startswith("cus_") or len(customer_id) > 255:
@@ -63,10 +81,67 @@ def link_customer(ctx: AppContext, org_ref: str, customer_id: str, actor: Actor)
     return {"org_id": org.id, "customer": customer.id}
 
 
-def charge_invoice(
+@dataclass(frozen=True)
+class Collection:
+    """What issuing an invoice did about collecting it through Stripe."""
+
+    status: str  # "paid", "failed" (declined: the grace period runs) or "not_charged"
+    detail: str
+
+    def public(self) -> dict[str, str]:
+        return {"status": self.status, "detail": self.detail}
+
+
+def issue_and_collect(
     ctx: AppContext, org_ref: str, period: str, actor: Actor, now: datetime | None = None
+) -> tuple[Invoice, Collection | None]:
+    """Issue the month's invoice and, the first time, charge it (None: Stripe is not set up).
+
+    An invoice issued before (by this command or another) is returned as it
+    is and not charged again; the charge of a new one carries an idempotency
+    key of its own, so a race between two issuers still charges once.
+    """
+    org = ctx.orgs.get(org_ref)
+    new = ctx.billing.invoice(org.id, str(Month.parse(period))) is None
+    invoice = issue_invoice(ctx, org.id, period, actor=actor, now=now)
+    if not new or stripe_secrets(ctx) is None:
+        return invoice, None
+    if payments(ctx).customer_of(org.id) is None:
+        return invoice, Collection("not_charged", "the org has no Stripe customer")
+    try:
+        charged = charge_invoice(
+            ctx, org.id, invoice.period, actor, now, idempotency_key=f"chatgrid-{invoice.id}"
+        )
+    except ChatGridError as exc:
+        status = "failed" if exc.code == "payment_failed" else "not_charged"
+        return get_invoice(ctx, org.id, invoice.period), Collection(status, exc.message)
+    return charged, Collection("paid", str(charged.payment_reference))
+
+
+def issue_all_and_collect(
+    ctx: AppContext, period: str, actor: Actor, now: datetime | None = None
+) -> list[tuple[Invoice, Collection | None]]:
+    """Every org's invoice for the month, each charged as ``issue_and_collect`` does."""
+    month = Month.parse(period)
+    return [
+        issue_and_collect(ctx, org.id, str(month), actor, now)
+        for org in ctx.orgs.list()
+        if org.created_at < month.end
+    ]
+
+
+def charge_invoice(
+    ctx: AppContext,
+    org_ref: str,
+    period: str,
+    actor: Actor,
+    now: datetime | None = None,
+    *,
+    idempotency_key: str | None = None,
 ) -> Invoice:
     """Charge the invoice's total to the org's customer; a decline is a 409 ``payment_failed``."""
+    import stripe
+
     invoice = get_invoice(ctx, org_ref, period)
     if invoice.status == "paid":
         raise Conflict(f"the invoice for {invoice.period} is already paid", code="invoice_paid")
@@ -102,7 +177,8 @@ def charge_invoice(
                     "chatgrid_invoice_id": invoice.id,
                     "chatgrid_lines": _lines(invoice),
                 },
-            }
+            },
+            options={} if idempotency_key is None else {"idempotency_key": idempotency_key},
         )
     except stripe.CardError as exc:
         return _declined(ctx, invoice, exc, actor, now)

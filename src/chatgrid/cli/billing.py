@@ -12,9 +12,10 @@ from typing import Annotated
 
 import typer
 
-from chatgrid.admin import billing
+from chatgrid.admin import billing, stripe_charges
+from chatgrid.admin.stripe_charges import Collection
 from chatgrid.audit import Actor
-from chatgrid.billing.invoices import invoice_csv
+from chatgrid.billing.invoices import Invoice, invoice_csv
 from chatgrid.billing.payments import ManualPayment
 from chatgrid.billing.plans import parse_dollars
 from chatgrid.billing.standing import BillingAccount, budget_status, trial_status
@@ -161,17 +162,36 @@ def member_cap(
 
 @invoice_app.command("issue")
 def invoice_issue(org: OrgArg, period: PeriodArg) -> None:
-    """Issue the month's invoice (again: the same invoice, unchanged)."""
+    """Issue the month's invoice (again: the same invoice, unchanged).
+
+    With Stripe set up and a customer linked, a new invoice is charged at once.
+    """
     with admin_context() as ctx:
-        emit(billing.issue_invoice(ctx, org, period, actor=Actor.cli()).public())
+        invoice, collection = stripe_charges.issue_and_collect(ctx, org, period, Actor.cli())
+        emit(_issued(invoice, collection, invoice.public()))
 
 
 @invoice_app.command("issue-all")
 def invoice_issue_all(period: PeriodArg) -> None:
-    """Issue the month's invoice of every org."""
+    """Issue the month's invoice of every org (each new one charged as ``issue`` does)."""
     with admin_context() as ctx:
-        invoices = billing.issue_all(ctx, period, actor=Actor.cli())
-        emit([{"org_id": i.org_id, "id": i.id, "total_micros": i.total_micros} for i in invoices])
+        issued = stripe_charges.issue_all_and_collect(ctx, period, Actor.cli())
+        emit(
+            [
+                _issued(i, c, {"org_id": i.org_id, "id": i.id, "total_micros": i.total_micros})
+                for i, c in issued
+            ]
+        )
+
+
+def _issued(
+    invoice: Invoice, collection: Collection | None, shown: dict[str, object]
+) -> dict[str, object]:
+    """What was issued, with what Stripe did when it was asked to collect it."""
+    if collection is not None:
+        shown["status"] = invoice.status
+        shown["collection"] = collection.public()
+    return shown
 
 
 @invoice_app.command("list")
