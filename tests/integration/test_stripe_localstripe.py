@@ -9,12 +9,8 @@ official ``stripe`` SDK drives localstripe.
 from __future__ import annotations
 
 import secrets
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -28,66 +24,22 @@ from chatgrid.audit import Actor
 from chatgrid.billing.seats import Month
 from chatgrid.errors import Conflict
 from chatgrid.identity.models import BillingMode, Role
-from chatgrid.store.tables import orgs, payment_events, seat_periods
+from chatgrid.store.tables import audit_log, orgs, payment_events, seat_periods
 from tests.support.cli_runner import Cli
 from tests.support.deployment import Deployment, settings_env
-from tests.support.processes import free_port
-
-WEBHOOK_SECRET = "whsec_" + secrets.token_hex(16)
-
-
-@dataclass
-class LocalStripe:
-    url: str
-    log_path: Path
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
+from tests.support.localstripe import (
+    WEBHOOK_SECRET,
+    LocalStripe,
+    running_localstripe,
+    use_localstripe,
+)
+from tests.support.stripe_events import event, signed_as_stripe
 
 
 @pytest.fixture
 def localstripe(tmp_path: Path) -> Iterator[LocalStripe]:
-    port = free_port()
-    log_path = tmp_path / "localstripe.log"
-    log = log_path.open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "localstripe", "--port", str(port)], stdout=log, stderr=log
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    try:
-        yield LocalStripe(f"http://127.0.0.1:{port}", log_path)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
-
-
-def use_localstripe(
-    deployment: Deployment, localstripe: LocalStripe, grace_days: int | None = None
-) -> stripe.StripeClient:
-    """ChatGrid set up with localstripe as its Stripe, which sends it every event; a client."""
-    payments.set_stripe(
-        deployment.context,
-        Actor.cli(),
-        secret_key="sk_test_" + secrets.token_hex(8),
-        webhook_secret=WEBHOOK_SECRET,
-        api_base=localstripe.url,
-        grace_days=grace_days,
-    )
-    hook = f"{deployment.instance.base_url}/webhooks/stripe"
-    configured = httpx.post(
-        f"{localstripe.url}/_config/webhooks/chatgrid", data={"url": hook, "secret": WEBHOOK_SECRET}
-    )
-    assert configured.status_code == 200
-    return stripe.StripeClient(
-        "sk_test_localstripe", base_addresses={"api": localstripe.url}, max_network_retries=0
-    )
+    with running_localstripe(tmp_path) as running:
+        yield running
 
 
 def recorded(deployment: Deployment) -> dict[str, str]:
@@ -254,3 +206,75 @@ def card(client: stripe.StripeClient, customer_id: str, number: str) -> str:
 def previous_month() -> str:
     this_month = Month.of(datetime.now(UTC))
     return str(Month.of(this_month.start - timedelta(days=1)))
+
+
+def test_a_card_saved_while_the_page_was_closed_is_adopted_from_the_webhook(
+    deployment: Deployment, localstripe: LocalStripe
+) -> None:
+    ctx = deployment.context
+    client = use_localstripe(deployment, localstripe)
+    period = previous_month()
+    org_id = paying_org(deployment, period)
+    customer = client.v1.customers.create(params={"email": "payer@example.com"})
+    stripe_charges.link_customer(ctx, org_id, customer.id, Actor.cli())
+    billing.issue_invoice(ctx, org_id, period, actor=Actor.cli())  # open: there was no card
+    other = client.v1.customers.create(params={"email": "someone-else@example.com"})
+
+    def saved_card(customer_id: str) -> str:
+        """What Stripe.js leaves behind: a succeeded SetupIntent, its card not yet default."""
+        intent = client.v1.setup_intents.create(params={"customer": customer_id})
+        confirmed = client.v1.setup_intents.confirm(
+            intent.id,
+            params={
+                "payment_method_data": {
+                    "type": "card",
+                    "card": {
+                        "number": "4242424242424242",
+                        "exp_month": 12,
+                        "exp_year": 2040,
+                        "cvc": "123",
+                    },
+                }
+            },
+        )
+        assert confirmed.status == "succeeded"
+        return str(confirmed.id)
+
+    def deliver(setup_intent_id: str, customer_id: str) -> str:
+        body = event(
+            "setup_intent.succeeded",
+            {
+                "id": setup_intent_id,
+                "object": "setup_intent",
+                "customer": customer_id,
+                "status": "succeeded",
+                "metadata": {"chatgrid_org_id": org_id},
+            },
+        )
+        answer = httpx.post(
+            f"{deployment.instance.base_url}/webhooks/stripe",
+            content=body,
+            headers=signed_as_stripe(body, WEBHOOK_SECRET),
+        )
+        assert answer.status_code == 200, answer.text
+        return str(answer.json()["outcome"])
+
+    # Another customer's SetupIntent, even naming this org, changes nothing.
+    assert deliver(saved_card(other.id), other.id) == "ignored"
+    assert client.v1.customers.retrieve(customer.id).invoice_settings.default_payment_method is None
+
+    setup_intent_id = saved_card(customer.id)
+    assert deliver(setup_intent_id, customer.id) == "card_saved"
+    default = client.v1.customers.retrieve(customer.id).invoice_settings.default_payment_method
+    assert default == client.v1.setup_intents.retrieve(setup_intent_id).payment_method
+    paid = billing.get_invoice(ctx, org_id, period)  # the open invoice is charged to it
+    assert paid.status == "paid" and paid.payment_reference is not None
+    assert client.v1.payment_intents.retrieve(paid.payment_reference).payment_method == default
+    assert deliver(setup_intent_id, customer.id) == "card_saved"  # a twin: nothing more to do
+    with ctx.engine.connect() as conn:
+        saved = conn.execute(
+            select(audit_log.c.id).where(
+                audit_log.c.org_id == org_id, audit_log.c.action == "payments.card_saved"
+            )
+        ).all()
+    assert len(saved) == 1

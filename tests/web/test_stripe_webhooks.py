@@ -10,8 +10,6 @@ an old timestamp and events out of order are each handled once or refused.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 import secrets
 import time
@@ -36,6 +34,7 @@ from chatgrid.store.tables import metadata
 from chatgrid.web.app import create_web_app
 from tests.support.canary import assert_found_nowhere
 from tests.support.processes import RunningProcess
+from tests.support.stripe_events import event, signed_as_stripe
 from tests.support.workspace_gateway import chat, run
 
 ADMIN = Actor(None, "operator@example.com")
@@ -44,21 +43,7 @@ WEBHOOK_SECRET = "whsec_" + secrets.token_hex(16)
 
 
 def signed(body: bytes, secret: str = WEBHOOK_SECRET, at: int | None = None) -> dict[str, str]:
-    stamp = int(time.time()) if at is None else at
-    mac = hmac.new(secret.encode(), f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return {"Stripe-Signature": f"t={stamp},v1={mac}", "Content-Type": "application/json"}
-
-
-def event(kind: str, obj: dict[str, Any], event_id: str | None = None) -> bytes:
-    document = {
-        "id": event_id or "evt_" + secrets.token_hex(8),
-        "object": "event",
-        "type": kind,
-        "api_version": "2024-06-20",
-        "created": int(time.time()),
-        "data": {"object": obj},
-    }
-    return json.dumps(document).encode()
+    return signed_as_stripe(body, secret, at)
 
 
 def stripe_invoice(org_id: str, period: str, ref: str, attempt: int = 1) -> dict[str, Any]:

@@ -29,6 +29,15 @@ class StripeSecrets:
     webhook_secret: str
     api_base: str | None
     grace_days: int
+    #: Stripe.js's key on the console's card page (public; None: no card page).
+    publishable_key: str | None = None
+
+    @property
+    def js_url(self) -> str:
+        """Where the card page loads Stripe.js: Stripe's, or the test server's own copy."""
+        if self.api_base is None:
+            return "https://js.stripe.com/v3/"
+        return f"{self.api_base}/js.stripe.com/v3/"
 
 
 def payments(ctx: AppContext) -> PaymentRepository:
@@ -43,9 +52,17 @@ def set_stripe(
     webhook_secret: str,
     api_base: str | None = None,
     grace_days: int | None = None,
+    publishable_key: str | None = None,
 ) -> dict[str, Any]:
     """Configure Stripe (replacing what was set); the answer names the key by fingerprint only."""
     secret_key, webhook_secret = secret_key.strip(), webhook_secret.strip()
+    if publishable_key is not None and (
+        not publishable_key.startswith("pk_")
+        or len(publishable_key) > 500
+        or not publishable_key.isascii()
+        or not publishable_key.replace("_", "").isalnum()
+    ):
+        raise InvalidRequest("a Stripe publishable key starts with pk_", param="publishable_key")
     if not secret_key.startswith(("sk_", "rk_")) or len(secret_key) > 500:
         raise InvalidRequest(
             "a Stripe secret key starts with sk_ (or rk_ for a restricted key)", param="secret_key"
@@ -56,7 +73,13 @@ def set_stripe(
     if not 0 <= days <= MAX_GRACE_DAYS:
         raise InvalidRequest(f"the grace period is 0 to {MAX_GRACE_DAYS} days", param="grace_days")
     base = None if api_base is None else checked_url(ctx, api_base).rstrip("/")
-    document = json.dumps({"secret_key": secret_key, "webhook_secret": webhook_secret})
+    document = json.dumps(
+        {
+            "secret_key": secret_key,
+            "webhook_secret": webhook_secret,
+            "publishable_key": publishable_key,
+        }
+    )
     sealed = ctx.vault.seal(document, binding=STRIPE_BINDING)
     payments(ctx).put_settings(sealed, api_base=base, grace_days=days, updated_by=actor.email)
     details = {"fingerprint": sealed.fingerprint, "api_base": base, "grace_days": days}
@@ -73,12 +96,14 @@ def clear_stripe(ctx: AppContext, actor: Actor) -> None:
 def stripe_status(ctx: AppContext) -> dict[str, Any]:
     """What may be shown of the settings: never a secret."""
     stored = payments(ctx).settings()
-    if stored is None:
+    opened = stripe_secrets(ctx)
+    if stored is None or opened is None:
         return {"provider": "manual", "stripe": None}
     return {
         "provider": STRIPE,
         "stripe": {
             "fingerprint": stored.sealed.fingerprint,
+            "publishable_key": opened.publishable_key,
             "api_base": stored.api_base,
             "grace_days": stored.grace_days,
             "updated_at": stored.updated_at.isoformat(),
@@ -94,7 +119,11 @@ def stripe_secrets(ctx: AppContext) -> StripeSecrets | None:
         return None
     document = json.loads(ctx.vault.open(stored.sealed, binding=STRIPE_BINDING))
     return StripeSecrets(
-        document["secret_key"], document["webhook_secret"], stored.api_base, stored.grace_days
+        document["secret_key"],
+        document["webhook_secret"],
+        stored.api_base,
+        stored.grace_days,
+        document.get("publishable_key"),
     )
 
 

@@ -130,6 +130,31 @@ def issue_all_and_collect(
     ]
 
 
+def collect_open_invoices(
+    ctx: AppContext, org_id: str, card_id: str, actor: Actor
+) -> list[tuple[str, Collection]]:
+    """Charge every issued, unpaid invoice of the org to the card just saved (oldest first).
+
+    What an admin expects of "update your card": the payment that failed is
+    made, and the grace period or read-only state ends. The idempotency key
+    names the card, so the page and the webhook saving the same card charge
+    an invoice once.
+    """
+    done: list[tuple[str, Collection]] = []
+    for invoice in ctx.billing.invoices(org_id):
+        if invoice.status != "issued":
+            continue
+        key = f"chatgrid-{invoice.id}-{card_id}"
+        try:
+            paid = charge_invoice(ctx, org_id, invoice.period, actor, idempotency_key=key)
+        except ChatGridError as exc:
+            status = "failed" if exc.code == "payment_failed" else "not_charged"
+            done.append((invoice.period, Collection(status, exc.message)))
+            continue
+        done.append((invoice.period, Collection("paid", str(paid.payment_reference))))
+    return done
+
+
 def charge_invoice(
     ctx: AppContext,
     org_ref: str,

@@ -13,6 +13,9 @@ Order is not trusted: a ``payment_failed`` that arrives after the same
 invoice's ``paid`` starts no grace period, and ``paid`` ends a grace period
 whenever it comes. Stripe's invoices carry ChatGrid's org and period in
 their metadata (``chatgrid_org_id``, ``chatgrid_period``).
+
+``setup_intent.succeeded`` makes the card saved on the console's card page
+the org's default, as the page itself does when it gets the chance.
 """
 
 from __future__ import annotations
@@ -24,8 +27,9 @@ import stripe
 
 from chatgrid.admin.payment_outcomes import STRIPE_ACTOR, record_failed, record_paid
 from chatgrid.admin.payments import payments, stripe_secrets
+from chatgrid.admin.stripe_cards import adopt_card
 from chatgrid.context import AppContext
-from chatgrid.errors import InvalidRequest, NotFound
+from chatgrid.errors import Conflict, InvalidRequest, NotFound
 from chatgrid.store.payments import FAILED_EVENTS, PAID_EVENTS
 from chatgrid.store.types import utcnow
 
@@ -101,6 +105,12 @@ def _act(
             now=now,
             grace_days=grace_days,
         )
+    if kind == "setup_intent.succeeded" and org_id is not None and ref is not None:
+        try:  # the card page's own report may have done it already: then this changes nothing
+            adopt_card(ctx, org_id, ref, STRIPE_ACTOR)
+        except (NotFound, Conflict, InvalidRequest):
+            return "ignored"  # not the org's customer's, or not a card (Stripe down: retried)
+        return "card_saved"
     if kind in ("customer.subscription.deleted", "checkout.session.completed"):
         action = "payment." + kind.split(".", 1)[1].replace(".", "_")
         ctx.audit.record(org_id, STRIPE_ACTOR, action, ref, {"event": kind})

@@ -42,6 +42,10 @@ def stripe_set(
         int | None,
         typer.Option("--grace-days", help="Days after a failed payment before read-only (7)."),
     ] = None,
+    publishable_key: Annotated[
+        str | None,
+        typer.Option("--publishable-key", help="pk_…, for the console's card page (public)."),
+    ] = None,
 ) -> None:
     """Configure Stripe: sk_… then whsec_… on standard input, sealed by the vault."""
     secret_key, webhook_secret = _two_secrets()
@@ -54,6 +58,7 @@ def stripe_set(
                 webhook_secret=webhook_secret,
                 api_base=api_base,
                 grace_days=grace_days,
+                publishable_key=publishable_key,
             )
         )
 

@@ -34,6 +34,22 @@ CONTENT_SECURITY_POLICY = (
     "form-action 'self'; frame-ancestors 'none'"
 )
 
+
+def policy_allowing(stripe_origins: list[str]) -> str:
+    """The console's policy, opened to the origins one page needs (Stripe.js, its API, frames).
+
+    Only the card page sends its own policy; ``SecurityHeaders`` keeps a
+    response's own policy and gives every other response the default.
+    """
+    extra = " ".join(stripe_origins)
+    return (
+        f"default-src 'self'; script-src 'self' {extra}; style-src 'self'; "
+        f"img-src 'self' data:; font-src 'self'; connect-src 'self' {extra}; "
+        f"frame-src {extra}; object-src 'none'; base-uri 'none'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    )
+
+
 _HEADERS = [
     (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
     (b"x-frame-options", b"DENY"),
@@ -43,6 +59,8 @@ _HEADERS = [
     (b"cross-origin-resource-policy", b"same-origin"),
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=()"),
 ]
+_POLICY = b"content-security-policy"
+_REPLACED = frozenset(name for name, _ in _HEADERS)
 _NO_STORE = (b"cache-control", b"no-store")
 _STATIC_CACHE = (b"cache-control", b"public, max-age=3600")
 _HSTS = (b"strict-transport-security", b"max-age=31536000")
@@ -63,12 +81,15 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
+                given = message.get("headers", [])
+                own_policy = [(k, v) for k, v in given if k.lower() == _POLICY]
                 headers = [
                     (k, v)
-                    for k, v in message.get("headers", [])
-                    if k.lower() not in {h for h, _ in _HEADERS} and k.lower() != b"cache-control"
+                    for k, v in given
+                    if k.lower() not in _REPLACED and k.lower() != b"cache-control"
                 ]
-                headers.extend(_HEADERS)
+                headers.extend(own_policy[:1] or _HEADERS[:1])
+                headers.extend(_HEADERS[1:])
                 headers.append(_STATIC_CACHE if static else _NO_STORE)
                 if https:
                     headers.append(_HSTS)

@@ -17,6 +17,7 @@ from chatgrid.web.api import (
     operator,
     operator_alerts,
     orgs,
+    payment_method,
     prompts,
     recovery,
     reports,
@@ -41,6 +42,7 @@ _ERRORS: dict[int | str, dict[str, object]] = {
         (413, "The body or upload is too large"),
         (429, "Too many attempts"),
         (502, "The upstream (the org's key or the shared pool) failed or cannot serve this"),
+        (503, "A service ChatGrid asks (Stripe) cannot be reached now; nothing was changed"),
     )
 }
 
@@ -70,6 +72,7 @@ def api_router() -> APIRouter:
         service_accounts,
         teams,
         budgets,
+        payment_method,
         alerts,
     ):
         router.include_router(module.router)

@@ -8,7 +8,8 @@ with the function that builds it from a domain value (``token_public``)
 directly under it, so a field is added in one place. No response model has a
 field for a key, a password or a token hash; the only secrets ever returned
 are a new token (``TokenCreated.secret``) and an invitation link
-(``InvitationCreated.url``), each once.
+(``InvitationCreated.url``), each once, and Stripe's client secret of a card
+setup (``CardSetupPublic``), which only lets a browser hand one card to Stripe.
 """
 
 from __future__ import annotations
