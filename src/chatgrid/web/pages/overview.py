@@ -11,7 +11,7 @@ from fastapi import APIRouter, Form
 from starlette.requests import Request
 from starlette.responses import Response
 
-from chatgrid.admin import billing, org_settings
+from chatgrid.admin import billing, org_settings, stripe_cards
 from chatgrid.billing.standing import budget_status, plan_of, trial_status
 from chatgrid.context import AppContext
 from chatgrid.errors import ChatGridError, InvalidRequest
@@ -87,6 +87,7 @@ def _overview(
         trial=trial_status(ctx.billing.account(org_id), now),
         plan=plan_of(ctx.plans, ctx.billing.account(org_id)),
         api_base=api_base_url(request, state),
+        takes_cards=access.is_admin and stripe_cards.card_page_settings(ctx) is not None,
         refused=refused,
     )
 
