@@ -215,6 +215,13 @@ def get_invoice(ctx: AppContext, org_ref: str, period: str) -> Invoice:
     return invoice
 
 
+def to_collect(invoice: Invoice) -> InvoiceToCollect:
+    """What a payment provider is told of an invoice."""
+    return InvoiceToCollect(
+        invoice.id, invoice.org_id, invoice.period, invoice.total_micros, invoice.currency
+    )
+
+
 def collect(
     ctx: AppContext, org_ref: str, period: str, provider: PaymentProvider, *, actor: Actor
 ) -> Invoice:
@@ -222,11 +229,7 @@ def collect(
     invoice = get_invoice(ctx, org_ref, period)
     if invoice.status == "paid":
         raise Conflict(f"the invoice for {invoice.period} is already paid", code="invoice_paid")
-    result = provider.collect(
-        InvoiceToCollect(
-            invoice.id, invoice.org_id, invoice.period, invoice.total_micros, invoice.currency
-        )
-    )
+    result = provider.collect(to_collect(invoice))
     if not result.paid:
         raise Conflict(f"{result.provider} did not collect the payment", code="payment_failed")
     if not ctx.billing.mark_paid(invoice.org_id, invoice.period, result.provider, result.reference):

@@ -1,10 +1,9 @@
 """Collecting an issued invoice from the org's Stripe customer: one off-session charge.
 
 ChatGrid's invoice stays the source of truth (its lines are the ledger's);
-Stripe collects its total, to the cent (micro-dollars rounded half up once),
-from the customer's default card, as a PaymentIntent that carries the
-invoice's org, month, id and billed lines in its metadata. A decline
-starts the grace period at once (and the
+Stripe collects its total through the ``PaymentProvider`` seam
+(``stripe_provider.StripeCard``: the customer's default card, one
+PaymentIntent, to the cent). A decline starts the grace period at once (and the
 ``payment_intent.payment_failed`` webhook that follows finds it running);
 success marks the invoice paid (and the ``payment_intent.succeeded`` webhook
 finds it paid). Stripe's own invoices are not used: see ``docs/billing.md``.
@@ -21,11 +20,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from chatgrid.admin.billing import get_invoice, issue_invoice
+from chatgrid.admin.billing import get_invoice, issue_invoice, to_collect
 from chatgrid.admin.payment_outcomes import record_failed, record_paid
 from chatgrid.admin.payments import StripeSecrets, payments, stripe_secrets
+from chatgrid.admin.stripe_provider import StripeCard, billed_lines, cents_of
 from chatgrid.audit import Actor
 from chatgrid.billing.invoices import Invoice
+from chatgrid.billing.payments import PaymentResult
 from chatgrid.billing.seats import Month
 from chatgrid.context import AppContext
 from chatgrid.errors import (
@@ -35,13 +36,10 @@ from chatgrid.errors import (
     NotFound,
     ServiceUnavailable,
 )
-from chatgrid.ledger.money import round_half_up
 from chatgrid.store.types import utcnow
 
 if TYPE_CHECKING:
     import stripe  # imported where Stripe is called: every CLI command would pay 0.2 s for it
-
-MICROS_PER_CENT = 10_000
 
 
 def stripe_client(secrets: StripeSecrets) -> stripe.StripeClient:
@@ -165,8 +163,6 @@ def charge_invoice(
     idempotency_key: str | None = None,
 ) -> Invoice:
     """Charge the invoice's total to the org's customer; a decline is a 409 ``payment_failed``."""
-    import stripe
-
     invoice = get_invoice(ctx, org_ref, period)
     if invoice.status == "paid":
         raise Conflict(f"the invoice for {invoice.period} is already paid", code="invoice_paid")
@@ -177,81 +173,32 @@ def charge_invoice(
             "the org has no Stripe customer: link one first (chatgrid payments stripe link)",
             code="no_stripe_customer",
         )
-    cents = round_half_up(invoice.total_micros, MICROS_PER_CENT)
-    if cents == 0:
+    if cents_of(invoice.total_micros) == 0:
         record_paid(ctx, invoice.org_id, "nothing-to-charge", invoice.period, actor)
         return get_invoice(ctx, invoice.org_id, invoice.period)
-    client = stripe_client(secrets)
-    try:
-        customer = client.v1.customers.retrieve(customer_id)
-        settings = customer.invoice_settings
-        card = None if settings is None else settings.default_payment_method
-        if not card:
-            raise Conflict("the Stripe customer has no default card", code="no_default_card")
-        intent = client.v1.payment_intents.create(
-            params={
-                "amount": cents,
-                "currency": invoice.currency.lower(),
-                "customer": customer_id,
-                "payment_method": card if isinstance(card, str) else card.id,
-                "off_session": True,
-                "confirm": True,
-                "metadata": {
-                    "chatgrid_org_id": invoice.org_id,
-                    "chatgrid_period": invoice.period,
-                    "chatgrid_invoice_id": invoice.id,
-                    "chatgrid_lines": _lines(invoice),
-                },
-            },
-            options={} if idempotency_key is None else {"idempotency_key": idempotency_key},
-        )
-    except stripe.CardError as exc:
-        return _declined(ctx, invoice, exc, actor, now)
-    except stripe.StripeError as exc:
-        raise ServiceUnavailable(
-            f"Stripe could not be asked ({type(exc).__name__}); nothing was charged or changed"
-        ) from None
-    if intent.status != "succeeded":
-        return _declined(ctx, invoice, None, actor, now, ref=intent.id)
-    record_paid(ctx, invoice.org_id, intent.id, invoice.period, actor)
+    card = StripeCard(stripe_client(secrets), customer_id, billed_lines(invoice), idempotency_key)
+    result = card.collect(to_collect(invoice))
+    if not result.paid:
+        return _declined(ctx, invoice, result, actor, now)
+    record_paid(ctx, invoice.org_id, result.reference, invoice.period, actor)
     return get_invoice(ctx, invoice.org_id, invoice.period)
 
 
 def _declined(
-    ctx: AppContext,
-    invoice: Invoice,
-    error: stripe.CardError | None,
-    actor: Actor,
-    now: datetime | None,
-    ref: str | None = None,
+    ctx: AppContext, invoice: Invoice, result: PaymentResult, actor: Actor, now: datetime | None
 ) -> Invoice:
-    intent = None if error is None else getattr(error.error, "payment_intent", None)
-    found = ref or (intent.get("id") if isinstance(intent, dict) else getattr(intent, "id", None))
-    reference = found or f"declined:{invoice.id}"
-    secrets = _configured(ctx)
     record_failed(
         ctx,
         invoice.org_id,
-        reference,
+        result.reference,
         period=invoice.period,
         attempt=None,
         now=now or utcnow(),
-        grace_days=secrets.grace_days,
+        grace_days=_configured(ctx).grace_days,
         actor=actor,
     )
-    reason = "the card was declined" if error is None else (error.user_message or str(error))
     raise Conflict(
-        f"Stripe did not collect the invoice for {invoice.period}: {reason}. The grace period "
-        "runs; the org's admins are alerted.",
+        f"Stripe did not collect the invoice for {invoice.period}: {result.reason}. The grace "
+        "period runs; the org's admins are alerted.",
         code="payment_failed",
     )
-
-
-def _lines(invoice: Invoice) -> str:
-    """The invoice's billed lines to the cent, shown with the charge in Stripe's dashboard."""
-    parts = [f"ChatGrid invoice {invoice.period}"]
-    for line in invoice.lines:
-        if line.get("kind") in ("seats", "overage") and line.get("amount_micros"):
-            cents = round_half_up(int(line["amount_micros"]), MICROS_PER_CENT)
-            parts.append(f"{line['kind']} ${cents // 100}.{cents % 100:02d}")
-    return "; ".join(parts)[:500]

@@ -1,8 +1,9 @@
 """Collecting an invoice, behind one small protocol.
 
-ChatGrid ships only the manual provider: the operator collects the money
-outside ChatGrid (bank transfer, a card terminal) and records the reference.
-A card processor would be another class with the same two members.
+Two providers: the manual one (the operator collects the money outside
+ChatGrid, by bank transfer or a card terminal, and records the reference)
+and Stripe's (``admin.stripe_provider.StripeCard``: the customer's saved
+card, charged off-session). Each is a class with the same two members.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ class PaymentResult:
     paid: bool
     provider: str
     reference: str
+    #: Why it was not paid (a card declined), in words an admin can act on.
+    reason: str | None = None
 
 
 class PaymentProvider(Protocol):
