@@ -240,17 +240,25 @@ def test_a_card_saved_while_the_page_was_closed_is_adopted_from_the_webhook(
         assert confirmed.status == "succeeded"
         return str(confirmed.id)
 
-    def deliver(setup_intent_id: str, customer_id: str) -> str:
-        body = event(
-            "setup_intent.succeeded",
-            {
-                "id": setup_intent_id,
-                "object": "setup_intent",
+    def deliver(setup_intent_id: str, customer_id: str, checkout: bool = False) -> str:
+        """The event Stripe sends once the card is saved: from Stripe.js, or from Checkout."""
+        obj = {
+            "id": setup_intent_id,
+            "object": "setup_intent",
+            "customer": customer_id,
+            "status": "succeeded",
+            "metadata": {"chatgrid_org_id": org_id},
+        }
+        if checkout:
+            obj = {
+                "id": "cs_test_" + secrets.token_hex(8),
+                "object": "checkout.session",
+                "mode": "setup",
+                "setup_intent": setup_intent_id,
                 "customer": customer_id,
-                "status": "succeeded",
                 "metadata": {"chatgrid_org_id": org_id},
-            },
-        )
+            }
+        body = event("checkout.session.completed" if checkout else "setup_intent.succeeded", obj)
         answer = httpx.post(
             f"{deployment.instance.base_url}/webhooks/stripe",
             content=body,
@@ -271,10 +279,17 @@ def test_a_card_saved_while_the_page_was_closed_is_adopted_from_the_webhook(
     assert paid.status == "paid" and paid.payment_reference is not None
     assert client.v1.payment_intents.retrieve(paid.payment_reference).payment_method == default
     assert deliver(setup_intent_id, customer.id) == "card_saved"  # a twin: nothing more to do
+
+    # A card saved through Stripe Checkout (setup mode) replaces it the same way.
+    through_checkout = saved_card(customer.id)
+    assert deliver(through_checkout, customer.id, checkout=True) == "card_saved"
+    replaced = client.v1.customers.retrieve(customer.id).invoice_settings.default_payment_method
+    assert replaced == client.v1.setup_intents.retrieve(through_checkout).payment_method
+    assert replaced != default
     with ctx.engine.connect() as conn:
         saved = conn.execute(
             select(audit_log.c.id).where(
                 audit_log.c.org_id == org_id, audit_log.c.action == "payments.card_saved"
             )
         ).all()
-    assert len(saved) == 1
+    assert len(saved) == 2  # one per card

@@ -15,7 +15,9 @@ whenever it comes. Stripe's invoices carry ChatGrid's org and period in
 their metadata (``chatgrid_org_id``, ``chatgrid_period``).
 
 ``setup_intent.succeeded`` makes the card saved on the console's card page
-the org's default, as the page itself does when it gets the chance.
+the org's default, as the page itself does when it gets the chance; so does
+``checkout.session.completed`` for a Checkout Session in setup mode (a card
+saved through Stripe Checkout or a link the operator sent).
 """
 
 from __future__ import annotations
@@ -75,6 +77,16 @@ def handle_stripe_webhook(
     return outcome
 
 
+def _saved_card_setup(kind: str, obj: dict[str, Any]) -> str | None:
+    """The SetupIntent of a card saved with Stripe.js, or through Stripe Checkout in setup mode."""
+    if kind == "setup_intent.succeeded" and isinstance(obj.get("id"), str):
+        return str(obj["id"])
+    if kind == "checkout.session.completed" and obj.get("mode") == "setup":
+        found = obj.get("setup_intent")
+        return found if isinstance(found, str) else None
+    return None
+
+
 def _known_org(ctx: AppContext, org_id: object) -> str | None:
     if not isinstance(org_id, str):
         return None
@@ -105,9 +117,10 @@ def _act(
             now=now,
             grace_days=grace_days,
         )
-    if kind == "setup_intent.succeeded" and org_id is not None and ref is not None:
+    setup_intent = _saved_card_setup(kind, obj)
+    if setup_intent is not None and org_id is not None:
         try:  # the card page's own report may have done it already: then this changes nothing
-            adopt_card(ctx, org_id, ref, STRIPE_ACTOR)
+            adopt_card(ctx, org_id, setup_intent, STRIPE_ACTOR)
         except (NotFound, Conflict, InvalidRequest):
             return "ignored"  # not the org's customer's, or not a card (Stripe down: retried)
         return "card_saved"
