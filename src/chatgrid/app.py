@@ -34,6 +34,7 @@ from chatgrid.settings import Settings
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+    from chatgrid.admin.retention_worker import RetentionWorker
     from chatgrid.chat.workspace import Workspace
     from chatgrid.gateway.alert_delivery import AlertDelivery
 
@@ -52,6 +53,7 @@ class ChatGridApp:
         self.web: FastAPI | None = None
         self.workspace: Workspace | None = None
         self.alert_delivery: AlertDelivery | None = None
+        self.retention: RetentionWorker | None = None
         networks = settings.trusted_proxy_networks
         #: None when no proxy is trusted: then nothing is read or copied per request.
         self.proxies = TrustedProxies(networks, settings.forwarded_header) if networks else None
@@ -106,6 +108,11 @@ class ChatGridApp:
             self.context, session, mailer_from_settings(self.settings)
         )
         self.alert_delivery.start()
+        # Data past its retention period, deleted by whichever replica holds the sweep's lease.
+        from chatgrid.admin.retention_worker import RetentionWorker
+
+        self.retention = RetentionWorker(self.context)
+        self.retention.start()
 
     def streams_in_flight(self) -> int:
         """Streams still being relayed, whether or not an HTTP request still waits on them
@@ -128,6 +135,8 @@ class ChatGridApp:
             await self.workspace.ingestor.stop()
         if self.alert_delivery is not None:
             await self.alert_delivery.close()
+        if self.retention is not None:
+            await self.retention.close()
         if self.web is not None:
             self.web.state.console.close()
         if self.gateway is not None:

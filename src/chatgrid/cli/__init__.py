@@ -20,6 +20,7 @@ from chatgrid.cli.payments import payments_app
 from chatgrid.cli.people import member_app, operator_app, org_app, token_app
 from chatgrid.cli.policy import limits_app
 from chatgrid.cli.prices import price_app
+from chatgrid.cli.retention import retention_app
 from chatgrid.cli.run import migrate, serve, simulator
 from chatgrid.cli.scim import scim_app
 from chatgrid.cli.second_factor import mfa_app, org_require_mfa
@@ -58,6 +59,7 @@ for sub, name in [
     (team_app, "team"),
     (budget_app, "budget"),
     (payments_app, "payments"),
+    (retention_app, "retention"),
 ]:
     app.add_typer(sub, name=name)
 

@@ -70,6 +70,33 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def delete_conversations(
+    conn: Connection, org_id: str, conversation_ids: Sequence[str]
+) -> list[str]:
+    """Conversations with their messages, share links and images (in the caller's
+    transaction); the ids of the collections their attached documents went into, which the
+    caller empties (``documents.delete_collections``) or leaves, as it chooses."""
+    attached = []
+    for conversation_id in conversation_ids:
+        delete_shares(conn, org_id, conversation_id)
+        linked = delete_attachments(conn, org_id, conversation_id)
+        if linked is not None:
+            attached.append(linked)
+    if conversation_ids:
+        conn.execute(
+            delete(chat_messages).where(
+                chat_messages.c.org_id == org_id,
+                chat_messages.c.conversation_id.in_(conversation_ids),
+            )
+        )
+        conn.execute(
+            delete(conversations).where(
+                conversations.c.org_id == org_id, conversations.c.id.in_(conversation_ids)
+            )
+        )
+    return attached
+
+
 class ConversationRepository:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -167,15 +194,7 @@ class ConversationRepository:
             ).first()
             if owned is None:
                 return False
-            delete_shares(conn, org_id, conversation_id)
-            delete_attachments(conn, org_id, conversation_id)
-            conn.execute(
-                delete(chat_messages).where(
-                    chat_messages.c.conversation_id == conversation_id,
-                    chat_messages.c.org_id == org_id,
-                )
-            )
-            conn.execute(delete(conversations).where(c.id == conversation_id))
+            delete_conversations(conn, org_id, [conversation_id])
         return True
 
     def messages(self, org_id: str, conversation_id: str) -> list[ChatMessage]:

@@ -44,7 +44,28 @@ def _collection(row: Mapping[Any, Any]) -> Collection:
     )
 
 
-def _delete_documents(conn: Connection, org_id: str, document_ids: Sequence[str]) -> None:
+def delete_collections(conn: Connection, org_id: str, collection_ids: Sequence[str]) -> None:
+    """Collections with every document, file and chunk in them (in the caller's transaction)."""
+    if not collection_ids:
+        return
+    ids = list(
+        conn.execute(
+            select(documents.c.id).where(
+                documents.c.org_id == org_id, documents.c.collection_id.in_(collection_ids)
+            )
+        ).scalars()
+    )
+    delete_documents(conn, org_id, ids)
+    conn.execute(
+        delete(collections).where(
+            collections.c.org_id == org_id, collections.c.id.in_(collection_ids)
+        )
+    )
+
+
+def delete_documents(conn: Connection, org_id: str, document_ids: Sequence[str]) -> None:
+    """Documents with their files, chunks, vectors and keyword rows (in the caller's
+    transaction; the keyword index follows its rows)."""
     if not document_ids:
         return
     conn.execute(
@@ -101,19 +122,7 @@ class DocumentRepository(IngestionQueue):
     def delete_collection(self, org_id: str, collection_id: str) -> None:
         """The collection and every document, file and chunk in it."""
         with self.engine.begin() as conn:
-            ids = list(
-                conn.execute(
-                    select(documents.c.id).where(
-                        documents.c.org_id == org_id, documents.c.collection_id == collection_id
-                    )
-                ).scalars()
-            )
-            _delete_documents(conn, org_id, ids)
-            conn.execute(
-                delete(collections).where(
-                    collections.c.org_id == org_id, collections.c.id == collection_id
-                )
-            )
+            delete_collections(conn, org_id, [collection_id])
 
     # --- documents ---------------------------------------------------------
 
@@ -204,7 +213,7 @@ class DocumentRepository(IngestionQueue):
             ).scalar()
             if collection_id is None:
                 return False
-            _delete_documents(conn, org_id, [document_id])
+            delete_documents(conn, org_id, [document_id])
             bump_vectors(conn, org_id, collection_id)
         return True
 

@@ -63,6 +63,7 @@ from chatgrid.store.tables.payments import (
     stripe_customers,
 )
 from chatgrid.store.tables.prompts import prompts
+from chatgrid.store.tables.retention import job_leases, retention_policies
 from chatgrid.store.tables.saml import saml_assertions_seen
 from chatgrid.store.tables.scim import scim_group_members, scim_groups, scim_tokens, scim_users
 from chatgrid.store.tables.second_factor import (
@@ -97,6 +98,7 @@ __all__ = [
     "email_domains",
     "invitations",
     "invoices",
+    "job_leases",
     "ledger_entries",
     "members",
     "metadata",
@@ -113,6 +115,7 @@ __all__ = [
     "prices",
     "prompts",
     "recovery_codes",
+    "retention_policies",
     "saml_assertions_seen",
     "scim_group_members",
     "scim_groups",

@@ -29,6 +29,7 @@ conversations = Table(
     # The collections its questions were last asked with (a JSON list of ids).
     Column("collection_ids", String, nullable=True),
     Index(None, "org_id", "member_id", "updated_at"),
+    Index(None, "org_id", "updated_at"),  # retention sweeps by age
 )
 
 

@@ -60,6 +60,7 @@ documents = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Index(None, "org_id", "collection_id"),
     Index(None, "status", "created_at"),
+    Index(None, "org_id", "created_at"),  # retention sweeps by age
 )
 
 

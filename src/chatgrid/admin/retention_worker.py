@@ -1,0 +1,51 @@
+"""Each server sweeps expired data every few minutes, off every request's path.
+
+The sweep runs in a thread (``asyncio.to_thread``), so the event loop that
+serves ``/v1`` never waits on it, and deletes in short batches, so a call's
+own write never waits long on it either. Every replica runs this loop; the
+sweep's lease lets one of them work at a time (``admin.retention``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from chatgrid.admin.retention import sweep
+from chatgrid.context import AppContext
+
+log = logging.getLogger(__name__)
+
+#: How often a server looks for expired data.
+SWEEP_EVERY_SECONDS = 300.0
+
+
+class RetentionWorker:
+    def __init__(self, context: AppContext, every: float = SWEEP_EVERY_SECONDS) -> None:
+        self.context = context
+        self.every = every
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                receipts = await asyncio.to_thread(sweep, self.context)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("the retention sweep failed; trying again later")
+            else:
+                if receipts:
+                    rows = sum(r.rows for r in receipts)
+                    log.info("retention sweep deleted %d rows (%d receipts)", rows, len(receipts))
+            await asyncio.sleep(self.every)

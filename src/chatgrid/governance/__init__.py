@@ -1,0 +1,1 @@
+"""Data governance: how long an org's data is kept, and sweeping away what is past it."""
