@@ -38,8 +38,8 @@ from chatgrid.store.types import utcnow
 SWEEP_JOB = "retention"
 #: How long one sweep may hold the job before another process may take it over.
 LEASE = timedelta(minutes=10)
-#: Rows per transaction: small enough that a write waits on one for milliseconds.
-BATCH = 500
+#: Rows per transaction: small enough that a call's own write waits on one for milliseconds.
+BATCH = 200
 SWEEPER = Actor(user_id=None, email="retention", client_addr=None, user_agent="chatgrid-sweep")
 
 

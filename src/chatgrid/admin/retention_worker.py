@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 
 #: How often a server looks for expired data.
 SWEEP_EVERY_SECONDS = 300.0
+#: The first look waits until the server has settled in (its start-up writes done).
+FIRST_SWEEP_AFTER_SECONDS = 30.0
 
 
 class RetentionWorker:
@@ -37,6 +39,7 @@ class RetentionWorker:
                 await self._task
 
     async def _run(self) -> None:
+        await asyncio.sleep(min(FIRST_SWEEP_AFTER_SECONDS, self.every))
         while True:
             try:
                 receipts = await asyncio.to_thread(sweep, self.context)
