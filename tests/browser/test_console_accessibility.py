@@ -59,6 +59,8 @@ CONSOLE_PAGES = {
     "calls": Visit("owner", "/orgs/{org}/calls", "Calls"),
     "invoices": Visit("owner", "/orgs/{org}/invoices", "Invoices"),
     "invoice": Visit("owner", "/orgs/{org}/invoices/{period}", "Invoice {period}"),
+    "payment": Visit("owner", "/orgs/{org}/payment", "Payment method"),
+    "retention": Visit("owner", "/orgs/{org}/retention", "Data retention"),
     "account": Visit("owner", "/account", "Your account"),
     "two-step": Visit("owner", "/account/two-step", "Two-step sign-in"),
     "security": Visit("owner", "/orgs/{org}/security", "Sign-in security"),

@@ -21,6 +21,7 @@ from chatgrid.web.api import (
     prompts,
     recovery,
     reports,
+    retention,
     second_factor,
     service_accounts,
     sso,
@@ -73,6 +74,7 @@ def api_router() -> APIRouter:
         teams,
         budgets,
         payment_method,
+        retention,
         alerts,
     ):
         router.include_router(module.router)

@@ -25,6 +25,7 @@ from chatgrid.web.pages import (
     prompts,
     recovery,
     reports,
+    retention,
     saml,
     scim,
     second_step,
@@ -75,6 +76,7 @@ def page_router() -> APIRouter:
         service_accounts,
         teams,
         budgets,
+        retention,
     ):
         router.include_router(module.router)
     return router
