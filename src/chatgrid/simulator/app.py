@@ -44,6 +44,7 @@ from chatgrid.simulator.records import MAX_RECORDS, RequestRecord, Usage
 from chatgrid.simulator.state import SimulatorState
 from chatgrid.simulator.stream import send_stream
 from chatgrid.simulator.tokens import last_message_text
+from chatgrid.simulator.usage import completions_page, require_admin_key
 from chatgrid.simulator.wire import (
     EVENT_STREAM_TYPE,
     JSON_TYPE,
@@ -358,6 +359,10 @@ class SimulatorApp:
     ) -> None:
         if route.operation == routes.MODELS:
             payload = GEMINI_LIST_BODY if route.target == routes.GEMINI else LIST_BODY
+        elif route.operation == routes.USAGE_COMPLETIONS:
+            require_admin_key(exchange.record.api_key)
+            records = self.state.records
+            payload = completions_page(records, exchange.record.query, records.clock())
         elif route.operation == routes.MODEL:
             found = MODEL_BODIES.get(route.target)
             if found is None:

@@ -12,7 +12,9 @@ on ``GET /_sim/requests``. The log keeps the newest 200,000 records.
 from __future__ import annotations
 
 import gc
+import time
 from collections import deque
+from collections.abc import Callable, Iterator
 from typing import Final
 
 import orjson
@@ -74,6 +76,7 @@ class RequestRecord:
 
     __slots__ = (
         "api_key",
+        "at",
         "body",
         "body_valid",
         "client_disconnected",
@@ -91,9 +94,17 @@ class RequestRecord:
     )
 
     def __init__(
-        self, request_id: str, method: str, path: str, query: bytes, raw_headers: RawHeaders
+        self,
+        request_id: str,
+        method: str,
+        path: str,
+        query: bytes,
+        raw_headers: RawHeaders,
+        at: float = 0.0,
     ) -> None:
         self.id = request_id
+        #: When it arrived (UNIX seconds): the Usage API's buckets are days of these.
+        self.at = at
         self.method = method
         self.path = path
         self.query = query
@@ -140,9 +151,11 @@ class RequestRecord:
 
 
 class RequestLog:
-    def __init__(self, limit: int = MAX_RECORDS) -> None:
+    def __init__(self, limit: int = MAX_RECORDS, clock: Callable[[], float] = time.time) -> None:
         self._records: deque[RequestRecord] = deque(maxlen=limit)
         self._since_freeze = 0
+        #: When a request arrives; tests fix it, so a day's buckets do not depend on today.
+        self.clock = clock
 
     def __len__(self) -> int:
         return len(self._records)
@@ -151,7 +164,7 @@ class RequestLog:
         self, request_id: str, method: str, path: str, query: bytes, raw_headers: RawHeaders
     ) -> RequestRecord:
         """Record a request on arrival, so the log keeps arrival order."""
-        record = RequestRecord(request_id, method, path, query, raw_headers)
+        record = RequestRecord(request_id, method, path, query, raw_headers, self.clock())
         self._records.append(record)
         self._since_freeze += 1
         if self._since_freeze >= _FREEZE_EVERY:
@@ -161,6 +174,9 @@ class RequestLog:
             self._since_freeze = 0
             gc.freeze()
         return record
+
+    def __iter__(self) -> Iterator[RequestRecord]:
+        return iter(self._records)
 
     def render_dicts(self) -> list[dict[str, object]]:
         """The records as ``GET /_sim/requests`` shows them, oldest first."""

@@ -29,6 +29,8 @@ IMAGES: Final = "images"
 TRANSCRIPTIONS: Final = "transcriptions"
 SPEECH: Final = "speech"
 MODERATIONS: Final = "moderations"
+#: ``GET /v1/organization/usage/completions``: the Usage API (an admin key's).
+USAGE_COMPLETIONS: Final = "usage_completions"
 #: The target of Gemini's paths: same operations, Gemini's models.
 GEMINI: Final = "gemini"
 
@@ -60,6 +62,7 @@ _FIXED: Final = {
     "/v1/audio/transcriptions": Route(TRANSCRIPTIONS, "POST", False),
     "/v1/audio/speech": Route(SPEECH, "POST", False),
     "/v1/moderations": Route(MODERATIONS, "POST", False),
+    "/v1/organization/usage/completions": Route(USAGE_COMPLETIONS, "GET", False),
     "/v1beta/openai/chat/completions": Route(CHAT, "POST", False, GEMINI),
     "/v1beta/openai/models": Route(MODELS, "GET", False, GEMINI),
 }
