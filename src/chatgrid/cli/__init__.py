@@ -20,6 +20,7 @@ from chatgrid.cli.payments import payments_app
 from chatgrid.cli.people import member_app, operator_app, org_app, token_app
 from chatgrid.cli.policy import limits_app
 from chatgrid.cli.prices import price_app
+from chatgrid.cli.reconcile import reconcile
 from chatgrid.cli.retention import retention_app
 from chatgrid.cli.run import migrate, serve, simulator
 from chatgrid.cli.scim import scim_app
@@ -33,7 +34,7 @@ from chatgrid.cli.users import user_app
 app = typer.Typer(
     help="ChatGrid: an AI workspace and OpenAI-compatible gateway.", no_args_is_help=True
 )
-for command in (serve, migrate, simulator, usage, backup, restore):
+for command in (serve, migrate, simulator, usage, reconcile, backup, restore):
     app.command()(command)
 org_app.command("require-mfa")(org_require_mfa)
 credential_app.command("refresh")(credential_refresh)

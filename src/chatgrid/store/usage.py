@@ -191,6 +191,28 @@ class UsageRepository:
         with self.engine.connect() as conn:
             return [dict(row) for row in conn.execute(query).mappings()]
 
+    def byok_openai_calls(
+        self, org_id: str, *, since: datetime, until: datetime
+    ) -> list[tuple[datetime, str, int, int]]:
+        """(start, model, input tokens, output tokens) of the org's answered chat and responses
+        calls on its own OpenAI key: what OpenAI's Usage API counts as completions."""
+        e = ledger_entries.c
+        query = (
+            select(e.started_at, e.model, e.prompt_tokens, e.completion_tokens)
+            .where(
+                e.org_id == org_id,
+                e.started_at >= since,
+                e.started_at < until,
+                e.mode == "byok",
+                e.provider == "openai",
+                e.endpoint.in_(("chat", "responses")),
+                e.status_code == 200,
+            )
+            .order_by(e.started_at, e.id)
+        )
+        with self.engine.connect() as conn:
+            return [(row[0], str(row[1]), int(row[2]), int(row[3])) for row in conn.execute(query)]
+
     def models_used(self, org_id: str) -> list[str]:
         """Every model an org's ledger names (the usage page's model filter)."""
         e = ledger_entries.c
