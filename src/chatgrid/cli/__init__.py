@@ -14,6 +14,7 @@ from chatgrid.cli.backups import backup, restore
 from chatgrid.cli.billing import invoice_app, plan_app
 from chatgrid.cli.budgets import budget_app
 from chatgrid.cli.domains import domain_app
+from chatgrid.cli.export import export
 from chatgrid.cli.key_refresh import credential_refresh
 from chatgrid.cli.keys import credential_app, pool_app, vault_app
 from chatgrid.cli.payments import payments_app
@@ -34,7 +35,7 @@ from chatgrid.cli.users import user_app
 app = typer.Typer(
     help="ChatGrid: an AI workspace and OpenAI-compatible gateway.", no_args_is_help=True
 )
-for command in (serve, migrate, simulator, usage, reconcile, backup, restore):
+for command in (serve, migrate, simulator, usage, reconcile, export, backup, restore):
     app.command()(command)
 org_app.command("require-mfa")(org_require_mfa)
 credential_app.command("refresh")(credential_refresh)

@@ -16,6 +16,7 @@ from chatgrid.web.api import (
     members,
     operator,
     operator_alerts,
+    org_export,
     orgs,
     payment_method,
     prompts,
@@ -75,6 +76,7 @@ def api_router() -> APIRouter:
         budgets,
         payment_method,
         retention,
+        org_export,
         alerts,
     ):
         router.include_router(module.router)
