@@ -14,12 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
-from chatgrid.admin import people
+from chatgrid.admin import people, retention
 from chatgrid.admin.org_export import export_org
 from chatgrid.audit import Actor
 from chatgrid.context import AppContext
 from chatgrid.documents.chunking import ChunkDraft
 from chatgrid.documents.vectors import encode_vector
+from chatgrid.governance.retention import DataKind
 from chatgrid.identity.models import BillingMode, Role
 from chatgrid.store.org_export import EXPORTED, LEFT_OUT, every_table
 from tests.support.cli_runner import Cli
@@ -64,8 +65,10 @@ def archive_of(ctx: AppContext, org_id: str) -> zipfile.ZipFile:
 def test_the_archive_holds_the_org_and_its_files_and_no_secret(context: AppContext) -> None:
     org_id, token = seed(context, "acme")
     other_id, _ = seed(context, "globex")
+    retention.set_org_retention(context, org_id, Actor.cli(), {DataKind.AUDIT: 400})
     archive = archive_of(context, org_id)
     manifest = json.loads(archive.read("manifest.json"))
+    assert manifest["retention"]["audit_days"] == 400
     assert manifest["org"]["id"] == org_id and manifest["format"].startswith("chatgrid-org")
     for listed in manifest["files"]:
         data = archive.read(listed["file"])

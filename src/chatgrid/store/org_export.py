@@ -153,7 +153,7 @@ def retention_of(engine: Engine, org_id: str) -> dict[str, Any] | None:
     query = select(retention_policies).where(retention_policies.c.scope == org_id)
     with engine.connect() as conn:
         row = conn.execute(query).mappings().first()
-    return None if row is None else dict(row)
+    return None if row is None else {str(name): value for name, value in row.items()}
 
 
 def every_table() -> set[str]:
