@@ -41,14 +41,19 @@ from chatgrid.store.types import utcnow
 if TYPE_CHECKING:
     import stripe  # imported where Stripe is called: every CLI command would pay 0.2 s for it
 
+#: Seconds one request to Stripe may take before it is given up (and retried, twice).
+STRIPE_TIMEOUT_SECONDS = 15
+
 
 def stripe_client(secrets: StripeSecrets) -> stripe.StripeClient:
+    """Stripe's client, with a timeout a console page can wait for (the SDK's is 80 s)."""
     import stripe
 
-    if secrets.api_base is None:
-        return stripe.StripeClient(secrets.secret_key, max_network_retries=2)
     return stripe.StripeClient(
-        secrets.secret_key, base_addresses={"api": secrets.api_base}, max_network_retries=2
+        secrets.secret_key,
+        base_addresses={} if secrets.api_base is None else {"api": secrets.api_base},
+        max_network_retries=2,
+        http_client=stripe.new_default_http_client(timeout=STRIPE_TIMEOUT_SECONDS),
     )
 
 
