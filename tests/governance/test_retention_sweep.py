@@ -13,6 +13,7 @@ same; one receipt per kind is in the audit log, with no content in it.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -21,6 +22,7 @@ import pytest
 from sqlalchemy import Table, func, select, text, update
 
 from chatgrid.admin import billing, retention
+from chatgrid.admin.retention_worker import RetentionWorker
 from chatgrid.audit import Actor
 from chatgrid.billing.seats import Month
 from chatgrid.context import AppContext
@@ -298,3 +300,45 @@ def test_an_org_cannot_set_the_ledger_period(context: AppContext) -> None:
     with pytest.raises(InvalidRequest) as refused:
         retention.set_org_retention(context, org.id, Actor.cli(), {DataKind.LEDGER: 400})
     assert refused.value.param == "ledger"
+
+
+def test_a_sweep_told_to_stop_keeps_receipts_for_what_it_did(context: AppContext) -> None:
+    ctx = context
+    org_id, _ = seed(ctx, "stopped", OLD)
+    for _ in range(3):
+        ctx.audit.record(org_id, Actor.cli(), "member.added", "someone", {})
+    with ctx.engine.begin() as conn:
+        moment = datetime.now(UTC) - OLD
+        conn.execute(
+            update(audit_log).where(audit_log.c.org_id == org_id).values(created_at=moment)
+        )
+    retention.set_org_retention(ctx, org_id, Actor.cli(), {DataKind.AUDIT: 30})
+    stops = iter([False])  # the first batch goes; then the server is stopping
+
+    receipts = retention.sweep(ctx, batch=1, stopping=lambda: next(stops, True))
+
+    assert receipts is not None and [(r.kind, r.rows) for r in receipts] == [(DataKind.AUDIT, 1)]
+    rest = retention.sweep(ctx)  # the next sweep goes on where it stopped
+    assert rest is not None and [(r.kind, r.rows) for r in rest] == [(DataKind.AUDIT, 3)]
+
+
+def test_the_servers_worker_sweeps_and_stops_cleanly(context: AppContext) -> None:
+    org_id, _ = seed(context, "worker", OLD)
+    retention.set_org_retention(context, org_id, Actor.cli(), {DataKind.CONVERSATIONS: 30})
+
+    async def run() -> None:
+        worker = RetentionWorker(context, every=0.05)
+        worker.start()
+        for _ in range(200):
+            if held(context, org_id)["conversations"] == 0:
+                break
+            await asyncio.sleep(0.05)
+        await worker.close()
+
+    asyncio.run(run())
+    assert held(context, org_id)["conversations"] == 0
+    with context.engine.connect() as conn:
+        kinds = conn.execute(
+            select(audit_log.c.details).where(audit_log.c.action == "retention.deleted")
+        ).scalars()
+        assert [d["kind"] for d in kinds] == ["conversations"]

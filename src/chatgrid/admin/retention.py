@@ -103,38 +103,49 @@ def sweep(
     *,
     holder: str | None = None,
     batch: int = BATCH,
+    stopping: Callable[[], bool] = lambda: False,
 ) -> list[Receipt] | None:
-    """Delete everything past its time; the receipts written (None: another process sweeps)."""
+    """Delete everything past its time; the receipts written (None: another process sweeps).
+
+    Each kind's receipt is written as soon as that kind is done, so a sweep cut
+    short (``stopping``, a lost lease, a crash) leaves receipts for what it did
+    but the batch in flight; the next sweep goes on where it stopped.
+    """
     moment = now or utcnow()
     store = retention(ctx)
     me = holder or f"swp_{secrets.token_hex(8)}"
     if not store.claim(SWEEP_JOB, me, moment, LEASE):
         return None
     receipts: list[Receipt] = []
+
+    def still_mine() -> bool:
+        return not stopping() and store.claim(SWEEP_JOB, me, utcnow(), LEASE)
+
+    def write(found: list[Receipt]) -> None:
+        for receipt in found:
+            target = receipt.org_id or INSTANCE_SCOPE
+            ctx.audit.record(
+                receipt.org_id, SWEEPER, "retention.deleted", target, receipt.details()
+            )
+        receipts.extend(found)
+
     try:
         policies = store.policies()
         instance = policies.get(INSTANCE_SCOPE, FOREVER_POLICY)
-
-        def still_mine() -> bool:
-            return store.claim(SWEEP_JOB, me, utcnow(), LEASE)
-
         for org in ctx.orgs.list():
             kept = effective(policies.get(org.id, FOREVER_POLICY), instance)
             for kind in ORG_KINDS:
                 before = cutoff(moment, kept.days(kind))
                 if before is not None:
-                    receipts += _sweep_kind(store, org.id, kind, before, batch, still_mine)
+                    write(_sweep_kind(store, org.id, kind, before, batch, still_mine))
         before = cutoff(moment, instance.audit_days)
         if before is not None:  # the instance's own entries (the operator's actions)
-            receipts += _sweep_kind(store, None, DataKind.AUDIT, before, batch, still_mine)
+            write(_sweep_kind(store, None, DataKind.AUDIT, before, batch, still_mine))
         before = cutoff(moment, instance.ledger_days)
         if before is not None:
-            receipts += _sweep_ledger(store, before, batch, still_mine)
+            write(_sweep_ledger(store, before, batch, still_mine))
     finally:
         store.release(SWEEP_JOB, me, utcnow())
-    for found in receipts:
-        target = found.org_id or INSTANCE_SCOPE
-        ctx.audit.record(found.org_id, SWEEPER, "retention.deleted", target, found.details())
     return receipts
 
 

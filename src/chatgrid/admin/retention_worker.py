@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 
 from chatgrid.admin.retention import sweep
 from chatgrid.context import AppContext
+from chatgrid.governance.retention import Receipt
 
 log = logging.getLogger(__name__)
 
@@ -28,21 +30,31 @@ class RetentionWorker:
         self.context = context
         self.every = every
         self._task: asyncio.Task[None] | None = None
+        self._sweeping: asyncio.Future[list[Receipt] | None] | None = None
+        self._stopping = threading.Event()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run())
 
     async def close(self) -> None:
+        """Stop: a sweep in progress finishes its batch and writes its receipts first."""
+        self._stopping.set()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        if self._sweeping is not None:
+            with contextlib.suppress(Exception):
+                await self._sweeping
 
     async def _run(self) -> None:
         await asyncio.sleep(min(FIRST_SWEEP_AFTER_SECONDS, self.every))
         while True:
+            self._sweeping = asyncio.ensure_future(
+                asyncio.to_thread(sweep, self.context, stopping=self._stopping.is_set)
+            )
             try:
-                receipts = await asyncio.to_thread(sweep, self.context)
+                receipts = await asyncio.shield(self._sweeping)
             except asyncio.CancelledError:
                 raise
             except Exception:
