@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from chatgrid.admin.reconciliation import parse_usage_document
+from chatgrid.admin.reconciliation import MAX_USAGE_BYTES, parse_usage_document
 from chatgrid.errors import InvalidRequest
 from chatgrid.governance.reconciliation import (
     ALL_MODELS,
@@ -92,3 +92,8 @@ def test_counts_must_be_counts() -> None:
         openai_usage(bad)
     with pytest.raises(InvalidRequest, match="366 days"):
         openai_usage(page(*[[] for _ in range(367)]))
+
+
+def test_a_usage_file_over_the_limit_is_refused_unread() -> None:
+    with pytest.raises(InvalidRequest, match="MiB"):
+        parse_usage_document(b" " * (MAX_USAGE_BYTES + 1))

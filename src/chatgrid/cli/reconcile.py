@@ -30,7 +30,8 @@ def reconcile(
     """OpenAI's counts for the org's key against the ledger's, per day and model; alerts
     the org's channels when the key was used outside ChatGrid."""
     try:
-        raw = file.read_bytes()[: reconciliation.MAX_USAGE_BYTES + 1]
+        with file.open("rb") as handle:  # never more than the limit (and a byte) in memory
+            raw = handle.read(reconciliation.MAX_USAGE_BYTES + 1)
     except OSError as exc:
         fail(f"cannot read {file}: {exc.strerror}")
     with admin_context() as ctx:
