@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, delete, select
 
 from chatgrid import request_ids
 from chatgrid.audit.trail import Actor, AuditEntry, AuditFilter
 from chatgrid.store.tables import audit_log
 from chatgrid.store.types import utcnow
+
+
+def delete_entries(connection: Connection, ids: Sequence[int]) -> None:
+    """Entries past their retention period (``store.retention``), in the caller's
+    transaction: the audit log's only deletion."""
+    connection.execute(delete(audit_log).where(audit_log.c.id.in_(ids)))
 
 
 class AuditRepository:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from sqlalchemy import Connection, Engine, Insert
+from sqlalchemy import Connection, Engine, Insert, delete
 from sqlalchemy.dialects import postgresql, sqlite
 
 from chatgrid.ledger.entries import LedgerEntry
@@ -37,6 +37,12 @@ def idempotent_insert(dialect_name: str) -> Insert:
     if dialect_name == "sqlite":
         return sqlite.insert(ledger_entries).on_conflict_do_nothing(index_elements=["call_id"])
     raise ValueError(f"unsupported database dialect {dialect_name}")
+
+
+def delete_entries(connection: Connection, ids: Sequence[int]) -> None:
+    """Entries past the operator's legal period (``store.retention``), in the caller's
+    transaction: the ledger's only deletion."""
+    connection.execute(delete(ledger_entries).where(ledger_entries.c.id.in_(ids)))
 
 
 def write_entries(connection: Connection, entries: list[LedgerEntry]) -> None:

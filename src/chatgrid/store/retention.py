@@ -12,13 +12,15 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, RowMapping, Select, and_, delete, insert, or_, select, update
+from sqlalchemy import Engine, RowMapping, Select, and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from chatgrid.governance.retention import RetentionPolicy
+from chatgrid.store.audit import delete_entries as delete_audit_entries
 from chatgrid.store.conversations import delete_conversations
 from chatgrid.store.document_ingest import bump_vectors
 from chatgrid.store.documents import delete_collections, delete_documents
+from chatgrid.store.ledger_writer import delete_entries as delete_ledger_entries
 from chatgrid.store.tables import (
     audit_log,
     conversations,
@@ -157,7 +159,7 @@ class RetentionRepository:
 
     def delete_audit(self, ids: Sequence[str]) -> None:
         with self.engine.begin() as conn:
-            conn.execute(delete(audit_log).where(audit_log.c.id.in_([int(i) for i in ids])))
+            delete_audit_entries(conn, [int(i) for i in ids])
 
     def expired_ledger(self, before: datetime, limit: int) -> list[tuple[str, str, datetime]]:
         """(org, id, start) of calls that started before ``before``, every org's."""
@@ -173,9 +175,7 @@ class RetentionRepository:
 
     def delete_ledger(self, ids: Sequence[str]) -> None:
         with self.engine.begin() as conn:
-            conn.execute(
-                delete(ledger_entries).where(ledger_entries.c.id.in_([int(i) for i in ids]))
-            )
+            delete_ledger_entries(conn, [int(i) for i in ids])
 
     def _pairs(self, query: Select[Any]) -> Expired:
         with self.engine.connect() as conn:
