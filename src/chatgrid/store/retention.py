@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, RowMapping, Select, and_, insert, or_, select, update
+from sqlalchemy import ColumnElement, Engine, RowMapping, and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from chatgrid.governance.retention import RetentionPolicy
@@ -106,13 +106,7 @@ class RetentionRepository:
     def expired_conversations(self, org_id: str, before: datetime, limit: int) -> Expired:
         """Conversations untouched since ``before`` (their last message, or rename)."""
         c = conversations.c
-        query = (
-            select(c.id, c.updated_at)
-            .where(c.org_id == org_id, c.updated_at < before)
-            .order_by(c.updated_at, c.id)
-            .limit(limit)
-        )
-        return self._pairs(query)
+        return self._oldest(c.id, c.updated_at, c.org_id == org_id, before, limit)
 
     def delete_conversations(self, org_id: str, ids: Sequence[str]) -> None:
         """With their messages, links, images and the documents attached to them."""
@@ -122,13 +116,7 @@ class RetentionRepository:
 
     def expired_documents(self, org_id: str, before: datetime, limit: int) -> Expired:
         d = documents.c
-        query = (
-            select(d.id, d.created_at)
-            .where(d.org_id == org_id, d.created_at < before)
-            .order_by(d.created_at, d.id)
-            .limit(limit)
-        )
-        return self._pairs(query)
+        return self._oldest(d.id, d.created_at, d.org_id == org_id, before, limit)
 
     def delete_documents(self, org_id: str, ids: Sequence[str]) -> None:
         """With their files, chunks, vectors and keyword rows; every replica's vector cache
@@ -149,13 +137,7 @@ class RetentionRepository:
         """An org's entries, or the instance's own (``org_id`` None)."""
         a = audit_log.c
         owner = a.org_id.is_(None) if org_id is None else a.org_id == org_id
-        query = (
-            select(a.id, a.created_at)
-            .where(and_(owner, a.created_at < before))
-            .order_by(a.created_at, a.id)
-            .limit(limit)
-        )
-        return self._pairs(query)
+        return self._oldest(a.id, a.created_at, owner, before, limit)
 
     def delete_audit(self, ids: Sequence[str]) -> None:
         with self.engine.begin() as conn:
@@ -177,7 +159,21 @@ class RetentionRepository:
         with self.engine.begin() as conn:
             delete_ledger_entries(conn, [int(i) for i in ids])
 
-    def _pairs(self, query: Select[Any]) -> Expired:
+    def _oldest(
+        self,
+        ident: ColumnElement[Any],
+        moment: ColumnElement[datetime],
+        owner: ColumnElement[bool],
+        before: datetime,
+        limit: int,
+    ) -> Expired:
+        """(id, moment) of the owner's rows older than ``before``, oldest first."""
+        query = (
+            select(ident, moment)
+            .where(and_(owner, moment < before))
+            .order_by(moment, ident)
+            .limit(limit)
+        )
         with self.engine.connect() as conn:
             return [(str(row[0]), row[1]) for row in conn.execute(query)]
 
