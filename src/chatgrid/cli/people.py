@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from chatgrid.admin import accounts, operator, org_settings, people
+from chatgrid.admin import accounts, erasure, operator, org_settings, people
 from chatgrid.audit import Actor
 from chatgrid.cli.common import (
     OrgArg,
@@ -130,6 +130,20 @@ def member_list(org: OrgArg) -> None:
                 for m in members
             ]
         )
+
+
+@member_app.command("erase")
+def member_erase(
+    org: OrgArg,
+    email: str,
+    yes: Annotated[bool, typer.Option("--yes", help="Erase without asking.")] = False,
+) -> None:
+    """Erase a member (a GDPR request): their conversations, private documents and account
+    go; the ledger and audit log keep them under a pseudonym. Cannot be undone."""
+    if not yes:
+        typer.confirm(f"Erase {email} from {org}? This cannot be undone.", abort=True)
+    with admin_context() as ctx:
+        emit(erasure.erase_member_by_email(ctx, org, email))
 
 
 @token_app.command("create")

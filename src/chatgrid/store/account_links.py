@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, select, update
 
+from chatgrid.governance.erasure import Erasure
 from chatgrid.identity.links import AccountLink, LinkPurpose
 from chatgrid.identity.users import User
 from chatgrid.store.accounts import NewAccountStep, write_password
@@ -171,3 +172,12 @@ def unverified_mark(now: datetime) -> NewAccountStep:
 def _mark_unverified(conn: Connection, user_id: str, now: datetime) -> None:
     if not AccountLinkRepository._unverified(conn, user_id):
         conn.execute(unverified_accounts.insert().values(user_id=user_id, since=now))
+
+
+def erase_account_links(conn: Connection, erasure: Erasure) -> None:
+    """With an erased member's account, its emailed links and unverified mark go."""
+    if erasure.whole_account:
+        conn.execute(delete(account_links).where(account_links.c.user_id == erasure.user_id))
+        conn.execute(
+            delete(unverified_accounts).where(unverified_accounts.c.user_id == erasure.user_id)
+        )

@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from chatgrid.errors import Conflict, NotFound
+from chatgrid.governance.erasure import Erasure
 from chatgrid.identity.models import BillingMode, Member, Org, Role
 from chatgrid.identity.users import Membership, User
 from chatgrid.store.ids import new_id
@@ -367,3 +368,10 @@ class AccountRepository:
                 )
             ).scalar_one()
         )
+
+
+def erase_account(conn: Connection, erasure: Erasure) -> None:
+    """Delete an erased member's account when no other org holds it; the caller has removed
+    everything that pointed at it."""
+    if erasure.whole_account:
+        conn.execute(users.delete().where(users.c.id == erasure.user_id))

@@ -18,8 +18,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from chatgrid.alerts.events import AlertEvent, ChannelKind
 from chatgrid.alerts.models import AlertChannel, AlertDelivery, ClaimedDelivery
 from chatgrid.errors import NotFound
+from chatgrid.governance.erasure import Erasure
 from chatgrid.store.ids import new_id
 from chatgrid.store.tables import alert_channels, alert_deliveries
+from chatgrid.store.types import mentioning
 from chatgrid.vault import SealedSecret
 
 #: How much of a receiver's answer is kept (the delivery log shows it).
@@ -389,3 +391,25 @@ class AlertRepository:
                 code="alert_channel_not_found",
             )
         return self.delivery(org_id, delivery_id)
+
+
+def erase_alert_mentions(conn: Connection, erasure: Erasure, at: datetime) -> None:
+    """An erased member's own email channel stops; channels they added and deliveries that
+    named them keep the alias instead (caller's transaction)."""
+    a, d = alert_channels.c, alert_deliveries.c
+    conn.execute(
+        update(alert_channels)
+        .where(a.org_id == erasure.org_id, a.email == erasure.email)
+        .values(email=erasure.alias_email, display=erasure.alias_email, removed_at=at)
+    )
+    conn.execute(
+        update(alert_channels)
+        .where(a.org_id == erasure.org_id, a.created_by == erasure.email)
+        .values(created_by=erasure.alias_email)
+    )
+    named = select(d.id, d.payload, d.last_response, d.attempt_log).where(
+        d.org_id == erasure.org_id, mentioning(erasure, d.payload, d.last_response, d.attempt_log)
+    )
+    for row in conn.execute(named).mappings().all():
+        scrubbed = {k: erasure.scrub(v) for k, v in row.items() if k != "id"}
+        conn.execute(update(alert_deliveries).where(d.id == row["id"]).values(**scrubbed))

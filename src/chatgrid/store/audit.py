@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, select
+from sqlalchemy import Connection, Engine, delete, or_, select, update
 
 from chatgrid import request_ids
 from chatgrid.audit.trail import Actor, AuditEntry, AuditFilter
+from chatgrid.governance.erasure import Erasure
 from chatgrid.store.tables import audit_log
-from chatgrid.store.types import utcnow
+from chatgrid.store.types import mentioning, utcnow
 
 
 def delete_entries(connection: Connection, ids: Sequence[int]) -> None:
@@ -83,3 +84,35 @@ class AuditRepository:
             )
             for row in rows
         ]
+
+
+def erase_person(conn: Connection, erasure: Erasure) -> int:
+    """Entries an erased member made or that name them keep what happened, with the alias
+    for the person and no address or browser (caller's transaction). Instance entries go
+    the same way when the account itself is erased."""
+    a = audit_log.c
+    scope = a.org_id == erasure.org_id
+    if erasure.whole_account:
+        scope = or_(scope, a.org_id.is_(None))
+    named = select(a.id, a.actor_user_id, a.actor_email, a.target, a.details).where(
+        scope,
+        or_(
+            a.actor_user_id == erasure.user_id,
+            mentioning(erasure, a.actor_email, a.target, a.details),
+        ),
+    )
+    rows = conn.execute(named).mappings().all()
+    for row in rows:
+        acted = row["actor_user_id"] == erasure.user_id
+        conn.execute(
+            update(audit_log)
+            .where(a.id == row["id"])
+            .values(
+                actor_user_id=erasure.alias if acted else row["actor_user_id"],
+                actor_email=erasure.scrub(row["actor_email"]),
+                target=erasure.scrub(row["target"]),
+                details=erasure.scrub(row["details"]),
+                **({"client_addr": None, "user_agent": None} if acted else {}),
+            )
+        )
+    return len(rows)

@@ -30,6 +30,7 @@ from chatgrid.billing.budget_rules import (
 )
 from chatgrid.billing.payment_standing import PaymentFailure
 from chatgrid.errors import NotFound
+from chatgrid.governance.erasure import Erasure
 from chatgrid.store.ids import new_id
 from chatgrid.store.tables import (
     budgets,
@@ -282,3 +283,18 @@ def _subject_names(conn: Connection, org_id: str, org_budgets: list[Budget]) -> 
         )
         names.update({row.id: row.email for row in conn.execute(query)})
     return names
+
+
+def erase_member_budgets(conn: Connection, erasure: Erasure) -> int:
+    """Delete an erased member's own budgets; the budgets they set keep their numbers with
+    the alias as setter (caller's transaction)."""
+    b = budgets.c
+    gone = conn.execute(
+        delete(budgets).where(_where(erasure.org_id, BudgetScope.MEMBER, erasure.member_id))
+    )
+    conn.execute(
+        update(budgets)
+        .where(b.org_id == erasure.org_id, b.updated_by == erasure.email)
+        .values(updated_by=erasure.alias_email)
+    )
+    return int(gone.rowcount)

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Table, delete, select, update
+from sqlalchemy import Connection, Engine, Table, delete, select, update
 
 from chatgrid.errors import Conflict, NotFound
+from chatgrid.governance.erasure import Erasure
 from chatgrid.providers.base import PROVIDER_ORDER, Provider, UpstreamConfig
 from chatgrid.store.tables import credential_model_choices, credentials, pool_keys
 from chatgrid.store.types import utcnow
@@ -344,3 +345,13 @@ def set_credential_models(
             .values(models=sorted(set(models)))
         )
     return result.rowcount > 0
+
+
+def erase_credential_author(conn: Connection, erasure: Erasure) -> None:
+    """The keys and model choices an erased member added name the alias as their author."""
+    for table in (credentials, credential_model_choices):
+        conn.execute(
+            update(table)
+            .where(table.c.org_id == erasure.org_id, table.c.created_by == erasure.email)
+            .values(created_by=erasure.alias_email)
+        )

@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, or_, select
+from sqlalchemy import Connection, Engine, delete, func, or_, select, update
 
 from chatgrid.documents.models import (
     Chunk,
@@ -22,6 +22,7 @@ from chatgrid.documents.models import (
     PassageRow,
 )
 from chatgrid.errors import NotFound
+from chatgrid.governance.erasure import Erasure
 from chatgrid.store import document_search
 from chatgrid.store.document_ingest import (
     IngestionQueue,
@@ -260,3 +261,18 @@ class DocumentRepository(IngestionQueue):
             return document_search.passage_rows(conn, org_id, collection_ids, chunk_ids)
 
     # --- helpers -----------------------------------------------------------
+
+
+def erase_uploader(conn: Connection, erasure: Erasure) -> list[str]:
+    """The org's documents an erased member uploaded stay, uploaded by the alias; the ids
+    of their private collections, which the caller deletes (``delete_collections``)."""
+    conn.execute(
+        update(documents)
+        .where(documents.c.org_id == erasure.org_id, documents.c.uploaded_by == erasure.member_id)
+        .values(uploaded_by=erasure.alias)
+    )
+    owned = select(collections.c.id).where(
+        collections.c.org_id == erasure.org_id,
+        collections.c.owner_member_id == erasure.member_id,
+    )
+    return [str(ident) for ident in conn.execute(owned).scalars()]

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy import Connection, Engine, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from chatgrid.errors import Conflict, NotFound
+from chatgrid.governance.erasure import Erasure
 from chatgrid.identity.domains import EmailDomain
 from chatgrid.store.ids import new_id
 from chatgrid.store.tables import email_domains, orgs
@@ -144,3 +145,13 @@ class DomainRepository:
         with self.engine.connect() as conn:
             org_id = conn.execute(query).scalar_one_or_none()
         return None if org_id is None else str(org_id)
+
+
+def erase_domain_author(conn: Connection, erasure: Erasure) -> None:
+    """The domains an erased member verified name the alias as their author."""
+    d = email_domains.c
+    conn.execute(
+        update(email_domains)
+        .where(d.org_id == erasure.org_id, d.created_by == erasure.email)
+        .values(created_by=erasure.alias_email)
+    )

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, select, update
 
 from chatgrid.errors import Conflict, NotFound, PermissionDenied
+from chatgrid.governance.erasure import Erasure
 from chatgrid.identity.invitations import Invitation, InvitationUnusable
 from chatgrid.identity.models import Member, Role
 from chatgrid.store.accounts import insert_user, write_password
@@ -186,3 +187,18 @@ class InvitationRepository:
         return Member(
             member_id, invitation.org_id, user_id, invitation.email, role, "active", created
         )
+
+
+def erase_invitations(conn: Connection, erasure: Erasure) -> int:
+    """Delete the org's invitations to an erased member's address; the ones they sent stay,
+    from no one (caller's transaction)."""
+    i = invitations.c
+    gone = conn.execute(
+        invitations.delete().where(i.org_id == erasure.org_id, i.email == erasure.email)
+    )
+    conn.execute(
+        update(invitations)
+        .where(i.org_id == erasure.org_id, i.invited_by == erasure.user_id)
+        .values(invited_by=None)
+    )
+    return int(gone.rowcount)

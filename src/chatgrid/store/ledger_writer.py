@@ -14,9 +14,10 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 
-from sqlalchemy import Connection, Engine, Insert, delete
+from sqlalchemy import Connection, Engine, Insert, delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from chatgrid.governance.erasure import Erasure
 from chatgrid.ledger.entries import LedgerEntry
 from chatgrid.store.tables import ledger_entries
 
@@ -153,3 +154,17 @@ def _resolve(
             future.set_result(None)
         else:
             future.set_exception(error)
+
+
+def erase_member_calls(conn: Connection, erasure: Erasure) -> int:
+    """An erased member's calls keep every money field under the alias; the address they
+    called from goes (caller's transaction)."""
+    moved = conn.execute(
+        update(ledger_entries)
+        .where(
+            ledger_entries.c.org_id == erasure.org_id,
+            ledger_entries.c.member_id == erasure.member_id,
+        )
+        .values(member_id=erasure.alias, client_addr=None)
+    )
+    return int(moved.rowcount)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Connection, Engine, delete, select, update
 
+from chatgrid.governance.erasure import Erasure
 from chatgrid.limits.policy import NO_LIMITS, OrgPolicy
 from chatgrid.store.tables import operator_policies, org_policies
 from chatgrid.store.types import utcnow
@@ -66,3 +67,13 @@ class PolicyRepository:
         with self.engine.begin() as conn:
             conn.execute(delete(operator_policies).where(operator_policies.c.org_id == org_id))
             conn.execute(operator_policies.insert().values(org_id=org_id, **values))
+
+
+def erase_policy_author(conn: Connection, erasure: Erasure) -> None:
+    """The org's limits an erased member set name the alias as their setter."""
+    p = org_policies.c
+    conn.execute(
+        update(org_policies)
+        .where(p.org_id == erasure.org_id, p.updated_by == erasure.email)
+        .values(updated_by=erasure.alias_email)
+    )

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from chatgrid.chat.prompt_library import SavedPrompt
 from chatgrid.errors import Conflict
+from chatgrid.governance.erasure import Erasure
 from chatgrid.store.ids import new_id
 from chatgrid.store.tables import orgs, prompts
 from chatgrid.store.types import utcnow
@@ -123,3 +124,18 @@ class PromptRepository:
         statement = delete(prompts).where(prompts.c.org_id == org_id, prompts.c.id == prompt_id)
         with self.engine.begin() as conn:
             return bool(conn.execute(statement).rowcount)
+
+
+def erase_prompt_owner(conn: Connection, erasure: Erasure) -> int:
+    """Delete an erased member's private prompts; the org's shared ones they wrote stay,
+    with no owner (caller's transaction)."""
+    p = prompts.c
+    gone = conn.execute(
+        delete(prompts).where(p.org_id == erasure.org_id, p.shelf == erasure.member_id)
+    )
+    conn.execute(
+        update(prompts)
+        .where(p.org_id == erasure.org_id, p.owner_member_id == erasure.member_id)
+        .values(owner_member_id=None)
+    )
+    return int(gone.rowcount)

@@ -12,9 +12,20 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, RowMapping, and_, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    RowMapping,
+    and_,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
+from chatgrid.governance.erasure import Erasure
 from chatgrid.governance.retention import RetentionPolicy
 from chatgrid.store.audit import delete_entries as delete_audit_entries
 from chatgrid.store.conversations import delete_conversations
@@ -184,4 +195,14 @@ def _policy(row: RowMapping) -> RetentionPolicy:
         documents_days=row["documents_days"],
         audit_days=row["audit_days"],
         ledger_days=row["ledger_days"],
+    )
+
+
+def erase_retention_author(conn: Connection, erasure: Erasure) -> None:
+    """The org's retention periods an erased member set name the alias as their setter."""
+    r = retention_policies.c
+    conn.execute(
+        update(retention_policies)
+        .where(r.scope == erasure.org_id, r.updated_by == erasure.email)
+        .values(updated_by=erasure.alias_email)
     )

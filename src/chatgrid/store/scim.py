@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Select, func, select, update
+from sqlalchemy import Connection, Engine, Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from chatgrid.errors import Conflict, NotFound
+from chatgrid.governance.erasure import Erasure
 from chatgrid.identity.models import Role
 from chatgrid.store.accounts import insert_user
 from chatgrid.store.ids import new_id
@@ -206,3 +207,9 @@ class ScimRepository:
                 )
         except IntegrityError:
             raise Conflict("that externalId is already provisioned", code="uniqueness") from None
+
+
+def erase_scim_user(conn: Connection, erasure: Erasure) -> int:
+    """Forget the identity provider's id for an erased member (caller's transaction)."""
+    gone = conn.execute(scim_users.delete().where(scim_users.c.member_id == erasure.member_id))
+    return int(gone.rowcount)

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Engine, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from chatgrid.errors import Conflict, InvalidRequest, NotFound
+from chatgrid.governance.erasure import Erasure
 from chatgrid.store.ids import new_id
 from chatgrid.store.tables import members, scim_group_members, scim_groups
 from chatgrid.store.types import utcnow
@@ -189,3 +190,11 @@ class ScimGroupRepository:
         conn.execute(
             scim_group_members.insert(), [{"group_id": group_id, "member_id": m} for m in wanted]
         )
+
+
+def erase_group_places(conn: Connection, erasure: Erasure) -> int:
+    """Take an erased member out of the identity provider's groups (caller's transaction)."""
+    gone = conn.execute(
+        delete(scim_group_members).where(scim_group_members.c.member_id == erasure.member_id)
+    )
+    return int(gone.rowcount)

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import Connection, select, update
 
 from chatgrid.errors import Conflict
+from chatgrid.governance.erasure import Erasure
 from chatgrid.identity.models import Role
 from chatgrid.store.ids import new_id
 from chatgrid.store.tables import members, seat_periods
@@ -85,3 +86,27 @@ def close_seat(conn: Connection, org_id: str, member_id: str, at: datetime) -> N
         )
         .values(ended_at=at)
     )
+
+
+def erase_membership(conn: Connection, erasure: Erasure, at: datetime) -> None:
+    """Replace an erased member's row by the alias's, with no account behind it, and move
+    their seat periods to it (billed seats stay billed); the caller has removed everything
+    else that pointed at the old row."""
+    old = conn.execute(select(members).where(members.c.id == erasure.member_id)).mappings().one()
+    conn.execute(
+        members.insert().values(
+            id=erasure.alias,
+            org_id=erasure.org_id,
+            user_id=None,
+            role=old["role"],
+            status="erased",
+            created_at=old["created_at"],
+            removed_at=old["removed_at"] or at,
+        )
+    )
+    conn.execute(
+        update(seat_periods)
+        .where(seat_periods.c.member_id == erasure.member_id)
+        .values(member_id=erasure.alias)
+    )
+    conn.execute(members.delete().where(members.c.id == erasure.member_id))

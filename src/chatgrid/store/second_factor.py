@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, sele
 from sqlalchemy.exc import IntegrityError
 
 from chatgrid.errors import Conflict
+from chatgrid.governance.erasure import Erasure
 from chatgrid.identity.second_step import Challenge
 from chatgrid.store.tables import (
     org_second_factor_rules,
@@ -341,3 +342,16 @@ class SecondFactorRepository:
             return set(
                 conn.execute(select(second_factors.c.master_key_version).distinct()).scalars()
             )
+
+
+def erase_second_factor(conn: Connection, erasure: Erasure) -> None:
+    """An erased member's sign-in challenges in the org end; with their account, their
+    second factor and recovery codes go (caller's transaction)."""
+    c = signin_challenges.c
+    theirs = [c.user_id == erasure.user_id]
+    if not erasure.whole_account:
+        theirs.append(c.org_id == erasure.org_id)
+    conn.execute(delete(signin_challenges).where(*theirs))
+    if erasure.whole_account:
+        conn.execute(delete(recovery_codes).where(recovery_codes.c.user_id == erasure.user_id))
+        conn.execute(delete(second_factors).where(second_factors.c.user_id == erasure.user_id))

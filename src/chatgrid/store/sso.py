@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from chatgrid.errors import NotFound
+from chatgrid.governance.erasure import Erasure
 from chatgrid.identity.models import Member, Role
 from chatgrid.identity.sso import Identity, SsoConnection, SsoProtocol, SsoSignInRefused
 from chatgrid.identity.users import User
@@ -350,3 +351,22 @@ class SsoRepository:
             .one()
         )
         return member_from_row(row), created
+
+
+def erase_sso_identities(conn: Connection, erasure: Erasure) -> int:
+    """Forget the identity provider's subject for an erased member (all of them with their
+    account), and their email as the setter of the org's connection (caller's transaction)."""
+    i = sso_identities.c
+    theirs = [i.user_id == erasure.user_id]
+    if not erasure.whole_account:
+        theirs.append(i.org_id == erasure.org_id)
+    gone = conn.execute(delete(sso_identities).where(*theirs))
+    conn.execute(
+        update(sso_connections)
+        .where(
+            sso_connections.c.org_id == erasure.org_id,
+            sso_connections.c.updated_by == erasure.email,
+        )
+        .values(updated_by=erasure.alias_email)
+    )
+    return int(gone.rowcount)

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, delete, select, update
 
 from chatgrid.errors import NotFound
+from chatgrid.governance.erasure import Erasure
 from chatgrid.identity.models import ApiToken
 from chatgrid.identity.tokens import display_prefix, generate_token, hash_token
 from chatgrid.store.ids import new_id
@@ -119,3 +120,13 @@ class TokenRepository:
             expires_at=row.expires_at,
             usable=row.revoked_at is None and row.member_status == "active",
         )
+
+
+def erase_member_tokens(conn: Connection, erasure: Erasure) -> int:
+    """Delete an erased member's tokens (revoked or not), in the caller's transaction."""
+    gone = conn.execute(
+        delete(api_tokens).where(
+            api_tokens.c.org_id == erasure.org_id, api_tokens.c.member_id == erasure.member_id
+        )
+    )
+    return int(gone.rowcount)

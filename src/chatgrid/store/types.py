@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Integer
+from sqlalchemy import BigInteger, ColumnElement, DateTime, Integer, String, cast, func, or_
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
+
+from chatgrid.governance.erasure import Erasure
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY.
 BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
@@ -41,3 +43,19 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def mentioning(erasure: Erasure, *columns: Any) -> ColumnElement[bool]:
+    """Rows whose text or JSON columns may mention an erased person (their email, member id
+    or account id): a coarse filter in SQL (``_`` matches any character), which
+    ``Erasure.mentions`` makes exact."""
+    patterns = [
+        f"%{ident.lower()}%" for ident in (erasure.email, erasure.member_id, erasure.user_id)
+    ]
+    return or_(
+        *(
+            func.lower(cast(column, String)).like(pattern)
+            for column in columns
+            for pattern in patterns
+        )
+    )

@@ -68,7 +68,8 @@ members = Table(
     metadata,
     Column("id", ID, primary_key=True),
     Column("org_id", ID, ForeignKey("orgs.id"), nullable=False),
-    Column("user_id", ID, ForeignKey("users.id"), nullable=False),
+    # None once the member is erased: the row stays for the seats and ledger it pays for.
+    Column("user_id", ID, ForeignKey("users.id"), nullable=True),
     Column("role", String(16), nullable=False),
     Column("status", String(16), nullable=False, server_default="active"),
     Column("created_at", UTCDateTime, nullable=False),

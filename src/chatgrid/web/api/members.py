@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 from starlette.requests import Request
 
-from chatgrid.admin import members
+from chatgrid.admin import erasure, members
 from chatgrid.store.types import utcnow
 from chatgrid.web.api.members_schemas import (
+    ErasureReceipt,
     InvitationCreate,
     InvitationCreated,
     InvitationPublic,
@@ -53,6 +54,19 @@ def update_member(
 def remove_member(state: Console, access: OrgAdmin, member: TargetMember) -> None:
     """Their tokens are revoked and their sessions in this org end before this returns."""
     members.remove_member(state.ctx, access.org, access.member, access.actor, member.id)
+
+
+@router.post(
+    "/api/orgs/{org_id}/members/{member_id}/erase",
+    response_model=ErasureReceipt,
+    summary="Erase a member (a GDPR request)",
+)
+def erase_member(state: Console, access: OrgAdmin, member: TargetMember) -> ErasureReceipt:
+    """Their conversations, private documents, tokens and sign-ins go; the ledger and the
+    audit log keep them under a pseudonym (`member`). A member still active is removed
+    first; only owners erase owners (403) and the last owner stays (409). Cannot be undone."""
+    receipt = erasure.erase_member(state.ctx, access.org, access.member, access.actor, member.id)
+    return ErasureReceipt(**receipt)
 
 
 @router.get(

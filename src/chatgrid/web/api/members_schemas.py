@@ -87,3 +87,19 @@ def invitation_created(issued: InvitationIssued) -> InvitationCreated:
     return InvitationCreated(
         invitation=invitation_public(issued.invitation), emailed=issued.emailed, url=issued.link
     )
+
+
+class ErasureReceipt(BaseModel):
+    """What an erasure did: the pseudonym the member's money and history are kept under,
+    and how many rows went or moved. The same receipt is in the audit log."""
+
+    member: str = Field(description="The pseudonym (a member id) that replaces the member.")
+    conversations: int = Field(description="Conversations deleted, with their messages.")
+    collections: int = Field(description="Private collections deleted, with their documents.")
+    prompts: int = Field(description="Private prompts deleted.")
+    tokens: int = Field(description="API tokens deleted.")
+    ledger_entries: int = Field(description="Ledger rows kept under the pseudonym.")
+    audit_entries: int = Field(
+        description="Audit entries that named them, now naming the pseudonym."
+    )
+    account_deleted: bool = Field(description="The account went too: no other org held it.")
