@@ -18,17 +18,20 @@ import io
 import re
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import orjson
+from sqlalchemy import Table
 
 from chatgrid.audit import Actor
 from chatgrid.context import AppContext
 from chatgrid.store.org_export import (
     EXPORTED,
     LEFT_OUT,
+    MEMBER_EXPORTED,
     document_files_of,
     images_of,
     org_rows,
@@ -63,26 +66,56 @@ class _Sink(io.RawIOBase):
         return taken
 
 
+@dataclass(frozen=True)
+class _Scope:
+    """What one archive holds: a whole org, or one member's own data in it."""
+
+    org_id: str
+    org_name: str
+    member_id: str | None = None
+    member_email: str | None = None
+
+    @property
+    def tables(self) -> list[Table]:
+        return list(EXPORTED if self.member_id is None else MEMBER_EXPORTED)
+
+
 def export_org(ctx: AppContext, org_ref: str, actor: Actor) -> tuple[str, Iterator[bytes]]:
     """The archive's file name, and its bytes as they are made."""
     org = ctx.orgs.get(org_ref)
     stamp = utcnow()
     ctx.audit.record(org.id, actor, "org.exported", org.id, {"format": FORMAT})
-    slug = _UNSAFE.sub("-", org.name.lower()).strip("-")[:40] or "org"
-    filename = f"chatgrid-export-{slug}-{stamp:%Y%m%d-%H%M%S}.zip"
-    return filename, _archive(ctx, org.id, org.name, stamp, actor)
+    filename = f"chatgrid-export-{_slug(org.name)}-{stamp:%Y%m%d-%H%M%S}.zip"
+    return filename, _archive(ctx, _Scope(org.id, org.name), stamp, actor)
 
 
-def _archive(
-    ctx: AppContext, org_id: str, org_name: str, stamp: datetime, actor: Actor
-) -> Iterator[bytes]:
+def export_member(
+    ctx: AppContext, org_id: str, member_id: str, actor: Actor
+) -> tuple[str, Iterator[bytes]]:
+    """A member's own conversations (with images), collections and documents (with files),
+    prompts, teams and usage: the archive a member downloads of their data."""
+    org = ctx.orgs.get(org_id)
+    member = ctx.members.get(org.id, member_id)
+    stamp = utcnow()
+    ctx.audit.record(org.id, actor, "member.exported", member.id, {"format": FORMAT})
+    filename = f"chatgrid-my-data-{_slug(org.name)}-{stamp:%Y%m%d-%H%M%S}.zip"
+    scope = _Scope(org.id, org.name, member.id, member.email)
+    return filename, _archive(ctx, scope, stamp, actor)
+
+
+def _slug(name: str) -> str:
+    return _UNSAFE.sub("-", name.lower()).strip("-")[:40] or "org"
+
+
+def _archive(ctx: AppContext, scope: _Scope, stamp: datetime, actor: Actor) -> Iterator[bytes]:
     sink = _Sink()
     files: list[dict[str, Any]] = []
+    org_id, member_id = scope.org_id, scope.member_id
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for table in EXPORTED:
+        for table in scope.tables:
             name, rows, digest = section_name(table), 0, hashlib.sha256()
             with archive.open(name, "w", force_zip64=True) as out:
-                for row in org_rows(ctx.engine, table, org_id):
+                for row in org_rows(ctx.engine, table, org_id, member_id):
                     line = orjson.dumps(row, default=_plain) + b"\n"
                     out.write(line)
                     digest.update(line)
@@ -92,8 +125,8 @@ def _archive(
             files.append({"file": name, "rows": rows, "sha256": digest.hexdigest()})
             yield sink.drain()
         for folder, found in (
-            ("documents", document_files_of(ctx.engine, org_id)),
-            ("images", images_of(ctx.engine, org_id)),
+            ("documents", document_files_of(ctx.engine, org_id, member_id)),
+            ("images", images_of(ctx.engine, org_id, member_id)),
         ):
             for ident, filename, data in found:
                 name = f"{folder}/{ident}/{_safe(filename)}"
@@ -103,13 +136,16 @@ def _archive(
                 yield sink.drain()
         manifest = {
             "format": FORMAT,
-            "org": {"id": org_id, "name": org_name},
+            "org": {"id": org_id, "name": scope.org_name},
             "exported_at": stamp.isoformat(),
             "exported_by": actor.email,
             "retention": retention_of(ctx.engine, org_id),
             "files": files,
-            "left_out": LEFT_OUT,
         }
+        if member_id is None:
+            manifest["left_out"] = LEFT_OUT
+        else:
+            manifest["member"] = {"id": member_id, "email": scope.member_email}
         archive.writestr(
             "manifest.json", orjson.dumps(manifest, default=_plain, option=orjson.OPT_INDENT_2)
         )

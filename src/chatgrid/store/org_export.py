@@ -10,10 +10,10 @@ new table holding an org's data cannot be forgotten by the export.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from sqlalchemy import Engine, Table, select
+from sqlalchemy import ColumnElement, Engine, Select, Table, or_, select
 
 from chatgrid.store.tables import (
     audit_log,
@@ -80,6 +80,7 @@ LEFT_OUT: dict[str, str] = {
     "document_files": "each uploaded file is exported as itself, under documents/",
     "chunks": "derived from the documents (text and vectors), made again on import",
     "credentials": "the org's keys: secrets, never exported",
+    "reconciliation_keys": "the org's OpenAI admin key: a secret, never exported",
     "api_tokens": "token hashes: secrets",
     "service_account_tokens": "token hashes: secrets",
     "scim_tokens": "token hashes: secrets",
@@ -113,15 +114,63 @@ LEFT_OUT: dict[str, str] = {
 }
 
 
+#: (org id, member id) → the condition that picks a member's own rows of one table.
+MemberRows = Callable[[str, str], ColumnElement[bool]]
+
+
+def _their_conversations(org_id: str, member_id: str) -> Select[Any]:
+    c = conversations.c
+    return select(c.id).where(c.org_id == org_id, c.member_id == member_id)
+
+
+def _their_collections(org_id: str, member_id: str) -> ColumnElement[bool]:
+    """Their private collections and the ones attached to their conversations."""
+    attached = select(conversation_collections.c.collection_id).where(
+        conversation_collections.c.conversation_id.in_(_their_conversations(org_id, member_id))
+    )
+    return or_(collections.c.owner_member_id == member_id, collections.c.id.in_(attached))
+
+
+def _their_documents(org_id: str, member_id: str) -> ColumnElement[bool]:
+    mine = select(collections.c.id).where(
+        collections.c.org_id == org_id, _their_collections(org_id, member_id)
+    )
+    return documents.c.collection_id.in_(mine)
+
+
+#: table → the rows of it that are a member's own (their export); columns left out as
+#: ``EXPORTED`` says.
+MEMBER_EXPORTED: dict[Table, MemberRows] = {
+    members: lambda org, m: members.c.id == m,
+    conversations: lambda org, m: conversations.c.member_id == m,
+    chat_messages: lambda org, m: chat_messages.c.conversation_id.in_(_their_conversations(org, m)),
+    conversation_shares: lambda org, m: conversation_shares.c.member_id == m,
+    conversation_collections: lambda org, m: conversation_collections.c.conversation_id.in_(
+        _their_conversations(org, m)
+    ),
+    conversation_images: lambda org, m: conversation_images.c.member_id == m,
+    collections: _their_collections,
+    documents: _their_documents,
+    prompts: lambda org, m: prompts.c.owner_member_id == m,
+    team_members: lambda org, m: team_members.c.member_id == m,
+    ledger_entries: lambda org, m: ledger_entries.c.member_id == m,
+}
+
+
 def section_name(table: Table) -> str:
     return f"{table.name}.jsonl"
 
 
-def org_rows(engine: Engine, table: Table, org_id: str) -> Iterator[dict[str, Any]]:
-    """The org's rows of an exported table, oldest first, without its left-out columns."""
+def org_rows(
+    engine: Engine, table: Table, org_id: str, member_id: str | None = None
+) -> Iterator[dict[str, Any]]:
+    """The org's rows of an exported table (or only a member's own, in ``MEMBER_EXPORTED``),
+    oldest first, without its left-out columns."""
     hidden = EXPORTED[table]
     columns = [c for c in table.c if c.name not in hidden]
     query = select(*columns).where(table.c.org_id == org_id)
+    if member_id is not None:
+        query = query.where(MEMBER_EXPORTED[table](org_id, member_id))
     order = [c for c in (table.c.get("created_at"), *table.primary_key.columns) if c is not None]
     query = query.order_by(*order)
     if table is members:  # who a member is: their account's email
@@ -129,22 +178,31 @@ def org_rows(engine: Engine, table: Table, org_id: str) -> Iterator[dict[str, An
     yield from _streamed(engine, query)
 
 
-def document_files_of(engine: Engine, org_id: str) -> Iterator[tuple[str, str, bytes]]:
-    """(document id, filename, bytes) of every upload, one at a time."""
+def document_files_of(
+    engine: Engine, org_id: str, member_id: str | None = None
+) -> Iterator[tuple[str, str, bytes]]:
+    """(document id, filename, bytes) of every upload (or a member's own), one at a time."""
     query = (
         select(documents.c.id, documents.c.filename, document_files.c.data)
         .join(document_files, document_files.c.document_id == documents.c.id)
         .where(documents.c.org_id == org_id)
         .order_by(documents.c.created_at, documents.c.id)
     )
+    if member_id is not None:
+        query = query.where(_their_documents(org_id, member_id))
     for row in _streamed(engine, query, per_fetch=1):
         yield str(row["id"]), str(row["filename"]), bytes(row["data"])
 
 
-def images_of(engine: Engine, org_id: str) -> Iterator[tuple[str, str, bytes]]:
-    """(image id, filename, bytes) of every image attached to a conversation."""
+def images_of(
+    engine: Engine, org_id: str, member_id: str | None = None
+) -> Iterator[tuple[str, str, bytes]]:
+    """(image id, filename, bytes) of every image attached to a conversation (or to a
+    member's own)."""
     i = conversation_images.c
     query = select(i.id, i.filename, i.data).where(i.org_id == org_id).order_by(i.created_at, i.id)
+    if member_id is not None:
+        query = query.where(i.member_id == member_id)
     for row in _streamed(engine, query, per_fetch=1):
         yield str(row["id"]), str(row["filename"]), bytes(row["data"])
 
