@@ -4,7 +4,8 @@ made straight to the upstream with the same key show up as the difference, and a
 A real ChatGrid and the simulator as OpenAI, driven by the official SDK on
 both paths; the usage pages are what the simulator's Usage API answers an
 admin key (as an admin downloads them from OpenAI), reconciled through the
-command line.
+command line; then ChatGrid reads the Usage and Costs APIs itself with the
+admin key the org stored, which is found nowhere in plaintext.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import secrets
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +27,7 @@ from chatgrid.audit import Actor
 from chatgrid.simulator.usage import DAY, api_key_id
 from chatgrid.store.tables import alert_deliveries
 from tests.support.cli_runner import Cli
-from tests.support.deployment import Deployment, settings_env
+from tests.support.deployment import Deployment, database_text, settings_env
 
 ADMIN_KEY = "sk-admin-" + secrets.token_hex(12)
 
@@ -102,3 +104,21 @@ def test_calls_outside_chatgrid_are_the_difference_and_alert(
             select(alert_deliveries.c.id).where(alert_deliveries.c.org_id == org.id)
         ).all()
     assert len(again) == 1
+
+    # ChatGrid reads the same from OpenAI itself, with the org's admin key (stdin, sealed).
+    stored = cli.ok(
+        "reconcile-key", "set", org.id, "--api-key-id", api_key_id(org.key), input=ADMIN_KEY
+    )
+    assert stored["admin_key"]["last4"] == ADMIN_KEY[-4:]
+    cli.ok("vault", "rotate-master")  # the admin key is rewrapped and still opens
+    fetched = cli.ok("reconcile", org.id, "--fetch", "--days", "2")
+    assert fetched["lines"][-1] == line and fetched["source"] == "openai"
+    (*_, today) = fetched["costs"]
+    openai_micros, ledger_micros = Decimal(today["openai_micros"]), int(today["chatgrid_micros"])
+    assert (
+        ledger_micros > 0 and abs(openai_micros * 3 / 5 - ledger_micros) <= 3
+    )  # per-call rounding
+    assert Decimal(today["difference_micros"]) == openai_micros - ledger_micros
+    said = json.dumps([stored, fetched, cli.ok("reconcile-key", "show", org.id)])
+    assert ADMIN_KEY not in said and ADMIN_KEY.encode() not in database_text(deployment)
+    assert cli.ok("reconcile-key", "remove", org.id)["admin_key"] is None

@@ -1,15 +1,19 @@
-"""The Usage API (``GET /v1/organization/usage/completions``) reports what the simulator
-answered: per day, model and key, valid against OpenAI's own schema, for an admin key only."""
+"""The Usage and Costs APIs (``GET /v1/organization/usage/completions``, ``…/costs``) report
+what the simulator answered: per day, model (or line item) and key, valid against OpenAI's own
+schema, for an admin key only."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from chatgrid.simulator import SimulatorApp
+from chatgrid.simulator.costs import price_book
 from chatgrid.simulator.testing import TEST_KEY, AsgiResponse, InProcessClient, bearer
 from chatgrid.simulator.usage import DAY, api_key_id
 
@@ -82,3 +86,45 @@ def test_days_page_and_only_an_admin_key_reads_it(
     assert refused.status == 401 and "admin key" in refused.json()["error"]["message"]
     assert usage(client, "").status == 400
     assert usage(client, f"start_time={today}&bucket_width=1h").status == 400
+
+
+def test_costs_price_what_was_answered_per_line_item_exactly(
+    client: InProcessClient, chat: Callable[..., AsgiResponse], openapi_validate: Any
+) -> None:
+    for _ in range(3):
+        assert chat(model="gpt-4o-mini").status == 200
+    answer = client.request(
+        "GET",
+        "/v1/organization/costs",
+        headers=ADMIN,
+        query=f"start_time={TODAY}&group_by=line_item&group_by=api_key_id&limit=180",
+    )
+    assert answer.status == 200
+    openapi_validate("UsageResponse", answer.json())
+    page = json.loads(answer.body, parse_float=Decimal)
+    (bucket,) = page["data"]
+    for result, plain in zip(bucket["results"], answer.json()["data"][0]["results"], strict=True):
+        openapi_validate("CostsResult", plain)
+        assert result["api_key_id"] == api_key_id(TEST_KEY)
+    found = {r["line_item"]: r for r in bucket["results"]}
+    assert set(found) == {"gpt-4o-mini, input", "gpt-4o-mini, cached input", "gpt-4o-mini, output"}
+    price = price_book().price_for("gpt-4o-mini", date.max)
+    assert price is not None
+    output = found["gpt-4o-mini, output"]
+    exact = Decimal(output["quantity"] * price.output_per_mtok) / 10**12
+    assert output["amount"] == {"value": exact, "currency": "usd"}
+
+    whole = client.request(
+        "GET", "/v1/organization/costs", headers=ADMIN, query=f"start_time={TODAY}"
+    )
+    (total,) = json.loads(whole.body, parse_float=Decimal)["data"][0]["results"]
+    assert total["amount"]["value"] == sum(r["amount"]["value"] for r in found.values())
+    assert total["line_item"] is None and total["quantity"] is None
+    refused = client.request(
+        "GET", "/v1/organization/costs", headers=bearer(TEST_KEY), query=f"start_time={TODAY}"
+    )
+    assert refused.status == 401
+    too_many = client.request(
+        "GET", "/v1/organization/costs", headers=ADMIN, query=f"start_time={TODAY}&limit=181"
+    )
+    assert too_many.status == 400

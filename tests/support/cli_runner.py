@@ -18,8 +18,8 @@ class Cli:
         self.env: dict[str, str | None] = {k: None for k in os.environ if k.startswith("CHATGRID_")}
         self.env.update(env)
 
-    def ok(self, *args: str) -> Any:
-        result = CliRunner().invoke(app, list(args), env=self.env)
+    def ok(self, *args: str, input: str | None = None) -> Any:
+        result = CliRunner().invoke(app, list(args), env=self.env, input=input)
         assert result.exit_code == 0, result.output
         return json.loads(result.stdout)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chatgrid.admin import alerts, payments, second_factor, sso
+from chatgrid.admin import alerts, payments, reconciliation_fetch, second_factor, sso
 from chatgrid.audit import Actor
 from chatgrid.context import AppContext
 from chatgrid.errors import Conflict, InvalidRequest
@@ -140,6 +140,9 @@ def rotate_master(ctx: AppContext, actor: Actor | None = None) -> dict[str, int]
     stripe_rewrapped, stripe_unreadable = payments.rewrap_payment_settings(ctx, vault)
     rewrapped += stripe_rewrapped
     unreadable += stripe_unreadable
+    admin_rewrapped, admin_unreadable = reconciliation_fetch.rewrap_admin_keys(ctx, vault)
+    rewrapped += admin_rewrapped
+    unreadable += admin_unreadable
     if unreadable:
         ctx.changes.bump()
         raise Conflict(
@@ -152,6 +155,7 @@ def rotate_master(ctx: AppContext, actor: Actor | None = None) -> dict[str, int]
     in_use = master_versions_in_use(ctx.engine) | ctx.second_factors.master_versions()
     in_use |= sso.master_versions(ctx) | ctx.alerts.master_versions()
     in_use |= payments.master_versions(ctx)
+    in_use |= reconciliation_fetch.admin_keys(ctx).master_versions()
     if ring is not None and in_use <= {ring.current_version}:
         retired = len(ring.keys) - 1
         save_keyring_file(ctx.settings, ring.without_versions_below(ring.current_version))

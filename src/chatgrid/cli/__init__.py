@@ -21,7 +21,7 @@ from chatgrid.cli.payments import payments_app
 from chatgrid.cli.people import member_app, operator_app, org_app, token_app
 from chatgrid.cli.policy import limits_app
 from chatgrid.cli.prices import price_app
-from chatgrid.cli.reconcile import reconcile
+from chatgrid.cli.reconcile import reconcile, reconcile_key_app
 from chatgrid.cli.retention import retention_app
 from chatgrid.cli.run import migrate, serve, simulator
 from chatgrid.cli.scim import scim_app
@@ -62,6 +62,7 @@ for sub, name in [
     (budget_app, "budget"),
     (payments_app, "payments"),
     (retention_app, "retention"),
+    (reconcile_key_app, "reconcile-key"),
 ]:
     app.add_typer(sub, name=name)
 

@@ -36,6 +36,7 @@ from chatgrid.simulator.catalogue import (
 from chatgrid.simulator.chat import plan_reply, render_completion, stream_events
 from chatgrid.simulator.chat_request import parse_chat_request
 from chatgrid.simulator.control import handle_control
+from chatgrid.simulator.costs import costs_page
 from chatgrid.simulator.directives import NONE, Directives, parse_directives
 from chatgrid.simulator.embeddings import parse_embedding_request, render_embeddings
 from chatgrid.simulator.faults import fault_error
@@ -363,6 +364,10 @@ class SimulatorApp:
             require_admin_key(exchange.record.api_key)
             records = self.state.records
             payload = completions_page(records, exchange.record.query, records.clock())
+        elif route.operation == routes.COSTS:
+            require_admin_key(exchange.record.api_key)
+            records = self.state.records
+            payload = costs_page(records, exchange.record.query, records.clock())
         elif route.operation == routes.MODEL:
             found = MODEL_BODIES.get(route.target)
             if found is None:

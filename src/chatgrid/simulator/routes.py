@@ -31,6 +31,8 @@ SPEECH: Final = "speech"
 MODERATIONS: Final = "moderations"
 #: ``GET /v1/organization/usage/completions``: the Usage API (an admin key's).
 USAGE_COMPLETIONS: Final = "usage_completions"
+#: ``GET /v1/organization/costs``: the Costs API (an admin key's).
+COSTS: Final = "costs"
 #: The target of Gemini's paths: same operations, Gemini's models.
 GEMINI: Final = "gemini"
 
@@ -63,6 +65,7 @@ _FIXED: Final = {
     "/v1/audio/speech": Route(SPEECH, "POST", False),
     "/v1/moderations": Route(MODERATIONS, "POST", False),
     "/v1/organization/usage/completions": Route(USAGE_COMPLETIONS, "GET", False),
+    "/v1/organization/costs": Route(COSTS, "GET", False),
     "/v1beta/openai/chat/completions": Route(CHAT, "POST", False, GEMINI),
     "/v1beta/openai/models": Route(MODELS, "GET", False, GEMINI),
 }

@@ -33,6 +33,7 @@ from chatgrid.store.invitations import erase_invitations
 from chatgrid.store.ledger_writer import erase_member_calls
 from chatgrid.store.policies import erase_policy_author
 from chatgrid.store.prompts import erase_prompt_owner
+from chatgrid.store.reconciliation_keys import erase_admin_key_author
 from chatgrid.store.retention import erase_retention_author
 from chatgrid.store.scim import erase_scim_user
 from chatgrid.store.scim_groups import erase_group_places
@@ -86,6 +87,7 @@ PSEUDONYMIZED: dict[str, str] = {
     "org_policies": "limits they set name the alias",
     "retention_policies": "retention periods they set name the alias",
     "sso_connections": "the sign-in connection they set names the alias",
+    "reconciliation_keys": "the OpenAI admin key they saved names the alias",
 }
 
 #: table → why it holds nothing of the person.
@@ -211,6 +213,7 @@ def _rename_author(conn: Connection, erasure: Erasure, at: datetime) -> None:
     erase_credential_author(conn, erasure)
     erase_policy_author(conn, erasure)
     erase_retention_author(conn, erasure)
+    erase_admin_key_author(conn, erasure)
 
 
 def _erase_account(conn: Connection, erasure: Erasure) -> None:

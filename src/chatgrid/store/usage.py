@@ -213,6 +213,28 @@ class UsageRepository:
         with self.engine.connect() as conn:
             return [(row[0], str(row[1]), int(row[2]), int(row[3])) for row in conn.execute(query)]
 
+    def byok_openai_list_cost(
+        self, org_id: str, *, since: datetime, until: datetime
+    ) -> list[tuple[datetime, int]]:
+        """(start, list cost in micro-dollars) of the same calls as ``byok_openai_calls``:
+        what OpenAI's Costs API charges the org for them."""
+        e = ledger_entries.c
+        query = (
+            select(e.started_at, e.list_cost_micros)
+            .where(
+                e.org_id == org_id,
+                e.started_at >= since,
+                e.started_at < until,
+                e.mode == "byok",
+                e.provider == "openai",
+                e.endpoint.in_(("chat", "responses")),
+                e.status_code == 200,
+            )
+            .order_by(e.started_at, e.id)
+        )
+        with self.engine.connect() as conn:
+            return [(row[0], int(row[1] or 0)) for row in conn.execute(query)]
+
     def models_used(self, org_id: str) -> list[str]:
         """Every model an org's ledger names (the usage page's model filter)."""
         e = ledger_entries.c

@@ -63,6 +63,7 @@ from chatgrid.store.tables.payments import (
     stripe_customers,
 )
 from chatgrid.store.tables.prompts import prompts
+from chatgrid.store.tables.reconciliation import reconciliation_keys
 from chatgrid.store.tables.retention import job_leases, retention_policies
 from chatgrid.store.tables.saml import saml_assertions_seen
 from chatgrid.store.tables.scim import scim_group_members, scim_groups, scim_tokens, scim_users
@@ -114,6 +115,7 @@ __all__ = [
     "pool_keys",
     "prices",
     "prompts",
+    "reconciliation_keys",
     "recovery_codes",
     "retention_policies",
     "saml_assertions_seen",

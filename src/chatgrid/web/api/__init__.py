@@ -20,6 +20,7 @@ from chatgrid.web.api import (
     orgs,
     payment_method,
     prompts,
+    reconciliation,
     recovery,
     reports,
     retention,
@@ -76,6 +77,7 @@ def api_router() -> APIRouter:
         budgets,
         payment_method,
         retention,
+        reconciliation,
         org_export,
         alerts,
     ):

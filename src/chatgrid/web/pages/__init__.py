@@ -23,6 +23,7 @@ from chatgrid.web.pages import (
     own_sessions,
     payment_method,
     prompts,
+    reconciliation,
     recovery,
     reports,
     retention,
@@ -76,6 +77,7 @@ def page_router() -> APIRouter:
         service_accounts,
         teams,
         budgets,
+        reconciliation,
         retention,
     ):
         router.include_router(module.router)
