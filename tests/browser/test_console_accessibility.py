@@ -48,6 +48,7 @@ CONSOLE_PAGES = {
     "overview": Visit("owner", "/orgs/{org}", "{name}"),
     "key": Visit("owner", "/orgs/{org}/key", "Key"),
     "members": Visit("owner", "/orgs/{org}/members", "Members"),
+    "erase-member": Visit("owner", "/orgs/{org}/members/{member}/erase", "Erase a member"),
     "domains": Visit("owner", "/orgs/{org}/domains", "Domains"),
     "alerts": Visit("owner", "/orgs/{org}/alerts", "Alerts"),
     "budgets": Visit("owner", "/orgs/{org}/budgets", "Budgets"),
@@ -86,7 +87,12 @@ def visit(
         )
         contexts.append(context)
         page = context.new_page()
-        values = {"org": tenant.org_id, "name": tenant.org_name, "period": tenant.period}
+        values = {
+            "org": tenant.org_id,
+            "name": tenant.org_name,
+            "period": tenant.period,
+            "member": tenant.teammate_id,
+        }
         response = page.goto(deployment.instance.base_url + where.path.format(**values))
         assert response is not None and response.status == 200, where.path
         assert page.title().startswith(where.title.format(**values)), page.title()

@@ -29,13 +29,14 @@ from tests.support.deployment import Deployment
 PHONE: ViewportSize = {"width": 390, "height": 844}
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 
-# Pages seen by the owner, then by the operator; {org} and {period} are the tenant's.
+# Pages seen by the owner, then by the operator; {org}, {period} and {member} are the tenant's.
 OWNER_PAGES = [
     "/orgs/{org}",
     "/orgs/{org}/chat",
     "/orgs/{org}/documents",
     "/orgs/{org}/key",
     "/orgs/{org}/members",
+    "/orgs/{org}/members/{member}/erase",
     "/orgs/{org}/domains",
     "/orgs/{org}/alerts",
     "/orgs/{org}/sso",
@@ -133,7 +134,7 @@ def test_no_page_scrolls_sideways_on_a_phone(
     scheme: str,
 ) -> None:
     base = deployment.instance.base_url
-    values = {"org": tenant.org_id, "period": tenant.period}
+    values = {"org": tenant.org_id, "period": tenant.period, "member": tenant.teammate_id}
     visits = (
         [(sessions["owner"], path) for path in OWNER_PAGES]
         + [(sessions["operator"], path) for path in OPERATOR_PAGES]

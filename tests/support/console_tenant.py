@@ -35,6 +35,7 @@ class Tenant:
     owner_email: str
     operator_email: str
     period: str
+    teammate_id: str  # a plain member, whose erase page is checked but never used
 
 
 def seed_tenant(deployment: Deployment) -> Tenant:
@@ -94,7 +95,7 @@ def seed_tenant(deployment: Deployment) -> Tenant:
 
     operator_email = f"ops-{secrets.token_hex(3)}@example.com"
     accounts.create_operator(ctx, operator_email, PASSWORD)
-    return Tenant(org.id, org.name, owner.email, operator_email, invoice.period)
+    return Tenant(org.id, org.name, owner.email, operator_email, invoice.period, teammate.id)
 
 
 def signed_in(

@@ -112,6 +112,8 @@ MEMBER: set[Route] = {
     ("GET", "/api/orgs/{org_id}/tokens"),
     ("POST", "/api/orgs/{org_id}/tokens"),
     ("DELETE", "/api/orgs/{org_id}/tokens/{token_id}"),
+    # Every member downloads their own data (docs/retention.md, "A member's own export").
+    ("GET", "/api/orgs/{org_id}/me/export"),
     ("GET", "/orgs/{org_id}/chat"),
     ("GET", "/orgs/{org_id}/chat/{conversation_id}"),
     ("GET", "/orgs/{org_id}/documents"),

@@ -30,9 +30,7 @@ def erase_member(
     Returns the receipt (the alias and the counts)."""
     target = ctx.members.get(org.id, member_id)
     if actor_member is not None:
-        roles.require_admin(actor_member.role)
-        if target.role is Role.OWNER and actor_member.role is not Role.OWNER:
-            raise PermissionDenied("only an owner can erase an owner", code="owner_only")
+        _check_actor(actor_member, target)
     if target.status == "active":
         ctx.accounts.remove(org.id, member_id, _removal_guard)
     repo = ErasureRepository(ctx.engine)
@@ -49,6 +47,22 @@ def erase_member_by_email(ctx: AppContext, org_ref: str, email: str) -> dict[str
     org = ctx.orgs.get(org_ref)
     member = ctx.members.find_by_email(org.id, email)
     return erase_member(ctx, org, None, Actor.cli(), member.id)
+
+
+def check_erasure(actor: Member, target: Member, owners: int) -> None:
+    """Raise what an erasure of ``target`` by ``actor`` would meet, before anyone asks for it:
+    the console shows the refusal instead of a form that can only fail. ``erase_member``
+    checks again, the last owner inside the removal's own transaction; ``owners`` is the
+    org's active owners now."""
+    _check_actor(actor, target)
+    if target.status == "active":
+        _removal_guard(target, owners)
+
+
+def _check_actor(actor: Member, target: Member) -> None:
+    roles.require_admin(actor.role)
+    if target.role is Role.OWNER and actor.role is not Role.OWNER:
+        raise PermissionDenied("only an owner can erase an owner", code="owner_only")
 
 
 def _removal_guard(target: Member, owners: int) -> None:

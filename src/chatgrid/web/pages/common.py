@@ -25,6 +25,7 @@ NOTICES = {
     "role_changed": "The role is changed.",
     "cap_saved": "The member's monthly cap is saved.",
     "member_removed": "The member is removed: their tokens are revoked and sessions ended.",
+    "member_erased": "The member is erased; the receipt is in the org's audit log.",
     "invitation_revoked": "The invitation is withdrawn.",
     "token_revoked": "The token is revoked; calls with it are refused from now on.",
     "policy_saved": "Limits and models are saved and in force now.",
