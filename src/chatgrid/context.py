@@ -21,6 +21,7 @@ from chatgrid.store.chat_settings import ChatSettingsRepository
 from chatgrid.store.conversation_shares import ConversationShareRepository
 from chatgrid.store.conversations import ConversationRepository
 from chatgrid.store.credentials import CredentialRepository
+from chatgrid.store.document_keys import DocumentKeys
 from chatgrid.store.documents import DocumentRepository
 from chatgrid.store.domains import DomainRepository
 from chatgrid.store.engine import create_db_engine
@@ -74,10 +75,12 @@ class AppContext:
     @classmethod
     def open(cls, settings: Settings) -> AppContext:
         engine = create_db_engine(settings)
-        return cls(
+        vault = Vault(load_keyring(settings))
+        document_keys = DocumentKeys(engine, lambda: opened.vault)
+        opened = cls(
             settings=settings,
             engine=engine,
-            vault=Vault(load_keyring(settings)),
+            vault=vault,
             changes=ChangePublisher(settings),
             orgs=OrgRepository(engine),
             members=MemberRepository(engine),
@@ -94,7 +97,7 @@ class AppContext:
             invitations=InvitationRepository(engine),
             plans=PlanRepository(engine),
             billing=BillingRepository(engine),
-            documents=DocumentRepository(engine),
+            documents=DocumentRepository(engine, document_keys),
             conversations=ConversationRepository(engine),
             shares=ConversationShareRepository(engine),
             chat_settings=ChatSettingsRepository(engine),
@@ -105,6 +108,7 @@ class AppContext:
             domains=DomainRepository(engine),
             alerts=AlertRepository(engine),
         )
+        return opened
 
     def reload_keyring(self) -> None:
         """Pick up a master key added by ``vault rotate-master`` in another process."""

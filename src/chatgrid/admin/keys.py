@@ -17,6 +17,7 @@ from chatgrid.store.credentials import (
     pool_binding,
     store_rewrapped,
 )
+from chatgrid.store.document_keys import DocumentKeys
 from chatgrid.store.ids import new_id
 from chatgrid.vault import SecretUnreadable, Vault, rotate_keyring_file
 from chatgrid.vault.keyring import save_keyring_file
@@ -143,6 +144,10 @@ def rotate_master(ctx: AppContext, actor: Actor | None = None) -> dict[str, int]
     admin_rewrapped, admin_unreadable = reconciliation_fetch.rewrap_admin_keys(ctx, vault)
     rewrapped += admin_rewrapped
     unreadable += admin_unreadable
+    document_keys = DocumentKeys(ctx.engine, lambda: vault)
+    data_keys_rewrapped, data_keys_unreadable = document_keys.rewrap_all(vault)
+    rewrapped += data_keys_rewrapped
+    unreadable += data_keys_unreadable
     if unreadable:
         ctx.changes.bump()
         raise Conflict(
@@ -156,6 +161,7 @@ def rotate_master(ctx: AppContext, actor: Actor | None = None) -> dict[str, int]
     in_use |= sso.master_versions(ctx) | ctx.alerts.master_versions()
     in_use |= payments.master_versions(ctx)
     in_use |= reconciliation_fetch.admin_keys(ctx).master_versions()
+    in_use |= document_keys.master_versions()
     if ring is not None and in_use <= {ring.current_version}:
         retired = len(ring.keys) - 1
         save_keyring_file(ctx.settings, ring.without_versions_below(ring.current_version))
@@ -167,4 +173,22 @@ def rotate_master(ctx: AppContext, actor: Actor | None = None) -> dict[str, int]
         "retired_versions": retired,
     }
     ctx.audit.record(None, actor or Actor.cli(), "vault.master_rotated", None, dict(result))
+    return result
+
+
+#: Rows sealed per transaction: short enough that ``/v1``'s ledger writes never wait long.
+SEAL_BATCH = 200
+
+
+def seal_plain_documents(ctx: AppContext, actor: Actor) -> dict[str, int]:
+    """Seal every file and chunk stored in the clear before documents were encrypted at
+    rest (``chatgrid vault seal-documents``); safe to run again, and beside servers."""
+    files = chunks = 0
+    while True:
+        sealed_files, sealed_chunks = ctx.documents.seal_plain_rows(SEAL_BATCH)
+        files, chunks = files + sealed_files, chunks + sealed_chunks
+        if not sealed_files and not sealed_chunks:
+            break
+    result = {"files_sealed": files, "chunks_sealed": chunks}
+    ctx.audit.record(None, actor, "documents.sealed", None, dict(result))
     return result

@@ -32,7 +32,7 @@ from chatgrid.store.org_export import (
     EXPORTED,
     LEFT_OUT,
     MEMBER_EXPORTED,
-    document_files_of,
+    documents_with_files,
     images_of,
     org_rows,
     retention_of,
@@ -125,7 +125,7 @@ def _archive(ctx: AppContext, scope: _Scope, stamp: datetime, actor: Actor) -> I
             files.append({"file": name, "rows": rows, "sha256": digest.hexdigest()})
             yield sink.drain()
         for folder, found in (
-            ("documents", document_files_of(ctx.engine, org_id, member_id)),
+            ("documents", _uploads(ctx, org_id, member_id)),
             ("images", images_of(ctx.engine, org_id, member_id)),
         ):
             for ident, filename, data in found:
@@ -150,6 +150,16 @@ def _archive(ctx: AppContext, scope: _Scope, stamp: datetime, actor: Actor) -> I
             "manifest.json", orjson.dumps(manifest, default=_plain, option=orjson.OPT_INDENT_2)
         )
     yield sink.drain()
+
+
+def _uploads(
+    ctx: AppContext, org_id: str, member_id: str | None
+) -> Iterator[tuple[str, str, bytes]]:
+    """(document id, filename, bytes) of each upload, opened (files are sealed at rest)."""
+    for ident, filename in documents_with_files(ctx.engine, org_id, member_id):
+        data = ctx.documents.file_bytes(org_id, ident)
+        if data is not None:  # deleted while the archive was being written
+            yield ident, filename, data
 
 
 def _safe(filename: str) -> str:

@@ -237,6 +237,14 @@ def _pool_view(stored: StoredKey) -> dict[str, Any]:
     }
 
 
+@vault_app.command("seal-documents")
+def vault_seal_documents() -> None:
+    """Seal the files and chunks stored before documents were encrypted at rest (once, after
+    upgrading; servers keep serving, a few hundred rows per transaction)."""
+    with admin_context() as ctx:
+        emit(keys.seal_plain_documents(ctx, Actor.cli()))
+
+
 @vault_app.command("rotate-master")
 def vault_rotate_master() -> None:
     """Create a new master key version and rewrap every stored key under it."""

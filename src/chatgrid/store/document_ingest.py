@@ -35,6 +35,7 @@ from chatgrid.documents.models import (
     DocumentStatus,
 )
 from chatgrid.errors import NotFound
+from chatgrid.store.document_sealing import DocumentSealing
 from chatgrid.store.ids import new_id
 from chatgrid.store.tables import chunks, collections, documents
 from chatgrid.store.types import utcnow
@@ -144,6 +145,7 @@ class IngestionQueue:
     """What the ingestion worker does to documents; mixed into ``DocumentRepository``."""
 
     engine: Engine
+    sealing: DocumentSealing
 
     def claim_next(self, stale_after_seconds: int, max_attempts: int = 3) -> Document | None:
         """Move one queued (or abandoned) document to processing, for this worker only.
@@ -259,10 +261,14 @@ class IngestionQueue:
                             "collection_id": collection_id,
                             "document_id": document_id,
                             "ordinal": draft.ordinal,
-                            "heading": clean_text(draft.heading)[:500] or None,
                             "page": draft.page,
-                            "text": clean_text(draft.text),
                             "embedding": None,
+                            **self.sealing.chunk(
+                                org_id,
+                                chunk_id,
+                                clean_text(draft.heading)[:500] or None,
+                                clean_text(draft.text),
+                            ),
                         }
                         for chunk_id, draft in zip(ids, drafts, strict=True)
                     ],

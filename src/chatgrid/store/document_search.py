@@ -9,17 +9,16 @@ in the passage that answers it (BM25 / ``ts_rank_cd`` rewards the ones that do).
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, text
 
 from chatgrid.documents.models import PassageRow
+from chatgrid.store.document_sealing import words
 from chatgrid.store.tables import chunks, collections
 
 MAX_TERMS = 32
-_MAX_TERM_CHARS = 64
-_WORD = re.compile(r"\w+", re.UNICODE)
 
 # Function words that match nearly every passage: ranking them costs time on
 # large collections and adds nothing to relevance. Only the query is filtered;
@@ -33,13 +32,9 @@ _STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 
 def keyword_terms(query: str) -> list[str]:
-    """Distinct lower-cased word terms of a query, stopwords dropped when others remain."""
-    seen: dict[str, None] = {}
-    for match in _WORD.finditer(query.lower()):
-        term = match.group()[:_MAX_TERM_CHARS].strip("_")
-        if term:
-            seen.setdefault(term, None)
-    terms = list(seen)
+    """Distinct word terms of a query (as the index saw its words), stopwords dropped when
+    others remain."""
+    terms = list(dict.fromkeys(words(query)))
     content = [t for t in terms if t not in _STOPWORDS]
     return (content or terms)[:MAX_TERMS]
 
@@ -50,9 +45,10 @@ def fts5_match_expression(terms: Sequence[str]) -> str:
 
 
 def keyword_ranking(
-    conn: Connection, org_id: str, collection_ids: Sequence[str], query: str, limit: int
+    conn: Connection, org_id: str, collection_ids: Sequence[str], terms: Sequence[str], limit: int
 ) -> list[str]:
-    terms = keyword_terms(query)
+    """Chunk ids best first for any of ``terms`` (what the index holds: see
+    ``document_sealing.DocumentSealing.match_terms``)."""
     if not terms or not collection_ids or limit <= 0:
         return []
     params: dict[str, object] = {
@@ -115,16 +111,22 @@ def collection_vectors(
 
 
 def passage_rows(
-    conn: Connection, org_id: str, collection_ids: Sequence[str], chunk_ids: Sequence[str]
+    conn: Connection,
+    org_id: str,
+    collection_ids: Sequence[str],
+    chunk_ids: Sequence[str],
+    opened: Callable[[str, Any], tuple[str | None, str]],
 ) -> dict[str, PassageRow]:
-    """The text and source of these chunks, only where they belong to the org and scope."""
+    """The text and source of these chunks, only where they belong to the org and scope;
+    ``opened`` reads a stored row's heading and text (``DocumentSealing.open_chunk``)."""
     if not chunk_ids or not collection_ids:
         return {}
     # Without statistics SQLite prefers the (org_id, collection_id) index and
     # walks the whole collection; a handful of ids is always the better start.
     hint = "INDEXED BY ix_chunks_id" if conn.dialect.name == "sqlite" else ""
     query = text(
-        "SELECT c.id, c.document_id, d.filename, c.collection_id, c.heading, c.page, c.text "  # noqa: S608
+        "SELECT c.id, c.document_id, d.filename, c.collection_id, c.heading, c.page, "  # noqa: S608
+        "c.text, c.sealed "
         f"FROM chunks AS c {hint} JOIN documents AS d ON d.id = c.document_id "
         "WHERE c.org_id = :org_id AND d.org_id = :org_id "
         "AND c.collection_id IN :collection_ids AND c.id IN :chunk_ids"
@@ -136,15 +138,16 @@ def passage_rows(
         "collection_ids": list(collection_ids),
         "chunk_ids": list(chunk_ids),
     }
-    return {
-        str(row.id): PassageRow(
-            chunk_id=str(row.id),
-            document_id=str(row.document_id),
-            filename=str(row.filename),
-            collection_id=str(row.collection_id),
-            heading=row.heading,
-            page=row.page,
-            text=str(row.text),
+    found: dict[str, PassageRow] = {}
+    for row in conn.execute(query, params).mappings():
+        heading, body = opened(str(row["id"]), row)
+        found[str(row["id"])] = PassageRow(
+            chunk_id=str(row["id"]),
+            document_id=str(row["document_id"]),
+            filename=str(row["filename"]),
+            collection_id=str(row["collection_id"]),
+            heading=heading,
+            page=row["page"],
+            text=body,
         )
-        for row in conn.execute(query, params)
-    }
+    return found

@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, or_, select, update
+from sqlalchemy import Connection, Engine, delete, func, or_, select, text, update
 
 from chatgrid.documents.models import (
     Chunk,
@@ -30,6 +30,8 @@ from chatgrid.store.document_ingest import (
     clean_text,
     document_from_row,
 )
+from chatgrid.store.document_keys import DocumentKeys
+from chatgrid.store.document_sealing import DocumentSealing
 from chatgrid.store.ids import new_id
 from chatgrid.store.tables import chunks, collections, document_files, documents
 from chatgrid.store.types import utcnow
@@ -79,8 +81,12 @@ def delete_documents(conn: Connection, org_id: str, document_ids: Sequence[str])
 
 
 class DocumentRepository(IngestionQueue):
-    def __init__(self, engine: Engine) -> None:
+    """Collections, documents and chunks; files and text sealed with each org's data key
+    (``keys``; None only for a benchmark's plain baseline)."""
+
+    def __init__(self, engine: Engine, keys: DocumentKeys | None) -> None:
         self.engine = engine
+        self.sealing = DocumentSealing(keys)
 
     # --- collections -------------------------------------------------------
 
@@ -138,8 +144,10 @@ class DocumentRepository(IngestionQueue):
     ) -> Document:
         """Store the upload and queue it; any replica's worker may ingest it."""
         now = utcnow()
+        document_id = new_id("doc")
+        stored, sealed = self.sealing.file(org_id, document_id, data)
         row = {
-            "id": new_id("doc"),
+            "id": document_id,
             "org_id": org_id,
             "collection_id": collection_id,
             "uploaded_by": uploaded_by,
@@ -166,7 +174,9 @@ class DocumentRepository(IngestionQueue):
             if owner is None:
                 raise NotFound("no such collection", code="collection_not_found")
             conn.execute(documents.insert().values(**row))
-            conn.execute(document_files.insert().values(document_id=row["id"], data=data))
+            conn.execute(
+                document_files.insert().values(document_id=document_id, data=stored, sealed=sealed)
+            )
         return document_from_row(row)
 
     def documents(self, org_id: str, collection_id: str) -> list[Document]:
@@ -196,13 +206,15 @@ class DocumentRepository(IngestionQueue):
 
     def file_bytes(self, org_id: str, document_id: str) -> bytes | None:
         query = (
-            select(document_files.c.data)
+            select(document_files.c.data, document_files.c.sealed)
             .join(documents, documents.c.id == document_files.c.document_id)
             .where(documents.c.org_id == org_id, documents.c.id == document_id)
         )
         with self.engine.connect() as conn:
-            data = conn.execute(query).scalar()
-        return None if data is None else bytes(data)
+            row = conn.execute(query).first()
+        if row is None:
+            return None
+        return self.sealing.open_file(org_id, document_id, bytes(row.data), bool(row.sealed))
 
     def delete_document(self, org_id: str, document_id: str) -> bool:
         """File, chunks, vectors and keyword rows go in one transaction."""
@@ -218,33 +230,77 @@ class DocumentRepository(IngestionQueue):
             bump_vectors(conn, org_id, collection_id)
         return True
 
+    # --- sealing rows stored before documents were encrypted at rest --------
+
+    def seal_plain_rows(self, batch: int) -> tuple[int, int]:
+        """Seal up to ``batch`` plain files and chunks, in one short transaction each; how
+        many of each were sealed (0, 0: none is left)."""
+        if self.sealing.keys is None:
+            return 0, 0  # a plain baseline has nothing to seal with
+        f, c = document_files.c, chunks.c
+        with self.engine.begin() as conn:
+            plain_files = conn.execute(
+                select(f.document_id, f.data, documents.c.org_id)
+                .join(documents, documents.c.id == f.document_id)
+                .where(f.sealed.is_(False))
+                .limit(batch)
+            ).all()
+            for row in plain_files:
+                stored, sealed = self.sealing.file(row.org_id, row.document_id, bytes(row.data))
+                conn.execute(
+                    update(document_files)
+                    .where(f.document_id == row.document_id, f.sealed.is_(False))
+                    .values(data=stored, sealed=sealed)
+                )
+        with self.engine.begin() as conn:
+            plain_chunks = conn.execute(
+                select(c.seq, c.id, c.org_id, c.heading, c.text)
+                .where(c.sealed.is_(None))
+                .limit(batch)
+            ).all()
+            for plain in plain_chunks:
+                columns = self.sealing.chunk(plain.org_id, plain.id, plain.heading, plain.text)
+                conn.execute(
+                    update(chunks).where(c.seq == plain.seq, c.sealed.is_(None)).values(**columns)
+                )
+        if not plain_chunks:
+            self.sealing.plain_rows_remain = False
+            compact_keyword_index(self.engine)
+        return len(plain_files), len(plain_chunks)
+
     # --- chunks and search --------------------------------------------------
 
     def chunk(self, org_id: str, chunk_id: str) -> Chunk | None:
-        query = select(*(c for c in chunks.c if c.name not in {"seq", "embedding"})).where(
+        hidden = {"seq", "embedding", "keywords"}
+        query = select(*(c for c in chunks.c if c.name not in hidden)).where(
             chunks.c.org_id == org_id, chunks.c.id == chunk_id
         )
         with self.engine.connect() as conn:
             row = conn.execute(query).mappings().first()
         if row is None:
             return None
+        heading, body = self.sealing.open_chunk(org_id, chunk_id, row)
         return Chunk(
             id=row["id"],
             org_id=row["org_id"],
             collection_id=row["collection_id"],
             document_id=row["document_id"],
             ordinal=row["ordinal"],
-            heading=row["heading"],
+            heading=heading,
             page=row["page"],
-            text=row["text"],
+            text=body,
         )
 
     def keyword_ranking(
         self, org_id: str, collection_ids: Sequence[str], query: str, limit: int
     ) -> list[str]:
         """Chunk ids best first by full-text rank; any query text is safe."""
+        terms = document_search.keyword_terms(query)
         with self.engine.connect() as conn:
-            return document_search.keyword_ranking(conn, org_id, collection_ids, query, limit)
+            if self.sealing.plain_rows_remain is None:
+                self.sealing.plain_rows_remain = plain_chunks_remain(conn)
+            match = self.sealing.match_terms(org_id, terms)
+            return document_search.keyword_ranking(conn, org_id, collection_ids, match, limit)
 
     def collection_versions(self, org_id: str, collection_ids: Sequence[str]) -> dict[str, int]:
         with self.engine.connect() as conn:
@@ -257,8 +313,11 @@ class DocumentRepository(IngestionQueue):
     def passages(
         self, org_id: str, collection_ids: Sequence[str], chunk_ids: Sequence[str]
     ) -> dict[str, PassageRow]:
+        def opened(chunk_id: str, row: Any) -> tuple[str | None, str]:
+            return self.sealing.open_chunk(org_id, chunk_id, row)
+
         with self.engine.connect() as conn:
-            return document_search.passage_rows(conn, org_id, collection_ids, chunk_ids)
+            return document_search.passage_rows(conn, org_id, collection_ids, chunk_ids, opened)
 
     # --- helpers -----------------------------------------------------------
 
@@ -276,3 +335,20 @@ def erase_uploader(conn: Connection, erasure: Erasure) -> list[str]:
         collections.c.owner_member_id == erasure.member_id,
     )
     return [str(ident) for ident in conn.execute(owned).scalars()]
+
+
+def plain_chunks_remain(conn: Connection) -> bool:
+    """Whether any chunk was stored before documents were sealed (and is not sealed yet)."""
+    return (
+        conn.execute(select(chunks.c.seq).where(chunks.c.sealed.is_(None)).limit(1)).first()
+        is not None
+    )
+
+
+def compact_keyword_index(engine: Engine) -> None:
+    """Merge SQLite's full-text segments so words deleted from the index are gone from the
+    file too (FTS5 keeps them, marked deleted, until its segments merge). PostgreSQL's
+    index follows its rows (and ``VACUUM``)."""
+    if engine.dialect.name == "sqlite":
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO chunks_fts(chunks_fts) VALUES ('optimize')"))

@@ -24,11 +24,15 @@ def _tune_sqlite(dbapi_connection: sqlite3.Connection, _record: ConnectionPoolEn
     # WAL lets readers run beside the ledger writer; NORMAL durability survives
     # a killed process (the WAL is in the OS cache), which is what a crash of
     # ChatGrid means. busy_timeout makes a CLI write wait instead of failing.
+    # secure_delete overwrites what a delete or an update frees (an erased member's
+    # conversations, retention's deletions, a document's clear text once sealed) instead of
+    # leaving it readable in the file's free pages.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 

@@ -113,6 +113,7 @@ UNTOUCHED: dict[str, str] = {
     "unit_prices": "the operator's price book",
     "pool_keys": "the operator's keys",
     "job_leases": "background jobs' leases",
+    "org_data_keys": "the org's document data key",
 }
 
 

@@ -111,6 +111,7 @@ LEFT_OUT: dict[str, str] = {
     "pool_keys": "the operator's keys: secrets",
     "retention_policies": "the org's periods are in the manifest",
     "job_leases": "background jobs' leases, no one's data",
+    "org_data_keys": "the org's document data key: a secret (the files are exported opened)",
 }
 
 
@@ -178,20 +179,21 @@ def org_rows(
     yield from _streamed(engine, query)
 
 
-def document_files_of(
+def documents_with_files(
     engine: Engine, org_id: str, member_id: str | None = None
-) -> Iterator[tuple[str, str, bytes]]:
-    """(document id, filename, bytes) of every upload (or a member's own), one at a time."""
+) -> Iterator[tuple[str, str]]:
+    """(document id, filename) of every upload (or a member's own) that has its file; the
+    file is read with ``DocumentRepository.file_bytes``, which opens it."""
     query = (
-        select(documents.c.id, documents.c.filename, document_files.c.data)
+        select(documents.c.id, documents.c.filename)
         .join(document_files, document_files.c.document_id == documents.c.id)
         .where(documents.c.org_id == org_id)
         .order_by(documents.c.created_at, documents.c.id)
     )
     if member_id is not None:
         query = query.where(_their_documents(org_id, member_id))
-    for row in _streamed(engine, query, per_fetch=1):
-        yield str(row["id"]), str(row["filename"]), bytes(row["data"])
+    for row in _streamed(engine, query):
+        yield str(row["id"]), str(row["filename"])
 
 
 def images_of(

@@ -39,6 +39,7 @@ from chatgrid.store.tables.documents import (
     collections,
     document_files,
     documents,
+    org_data_keys,
 )
 from chatgrid.store.tables.domains import email_domains
 from chatgrid.store.tables.keys import (
@@ -105,6 +106,7 @@ __all__ = [
     "metadata",
     "operator_policies",
     "org_chat_settings",
+    "org_data_keys",
     "org_policies",
     "org_second_factor_rules",
     "orgs",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     ForeignKey,
     Index,
@@ -11,14 +12,15 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Table,
+    text,
 )
 
 from chatgrid.store.tables.base import ID, metadata
 from chatgrid.store.types import BigIntPK, UTCDateTime
 
 # Keyword indexes live outside these definitions because they differ per
-# backend (see migration 0005): SQLite has the FTS5 table ``chunks_fts``
-# (external content over ``chunks``, keyed by ``chunks.seq``, kept in sync by
+# backend (see migrations 0005 and 0032): SQLite has the FTS5 table ``chunks_fts``
+# (external content over ``chunks.keywords``, keyed by ``chunks.seq``, kept in sync by
 # triggers); PostgreSQL has the generated column ``chunks.tsv`` with a GIN index.
 
 collections = Table(
@@ -64,12 +66,27 @@ documents = Table(
 )
 
 
-# The uploaded bytes, in the database so any replica can ingest them.
+# The uploaded bytes, in the database so any replica can ingest them; sealed with the org's
+# data key (``vault.documents``) unless stored before documents were encrypted at rest.
 document_files = Table(
     "document_files",
     metadata,
     Column("document_id", ID, ForeignKey("documents.id"), primary_key=True),
     Column("data", LargeBinary, nullable=False),
+    Column("sealed", Boolean, nullable=False, server_default=text("false")),
+)
+
+
+# Each org's document data key, sealed by the vault (rewrapped when the master key rotates).
+org_data_keys = Table(
+    "org_data_keys",
+    metadata,
+    Column("org_id", ID, ForeignKey("orgs.id"), primary_key=True),
+    Column("wrapped_key", LargeBinary, nullable=False),
+    Column("master_key_version", Integer, nullable=False),
+    Column("nonce", LargeBinary, nullable=False),
+    Column("ciphertext", LargeBinary, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
 )
 
 
@@ -85,7 +102,13 @@ chunks = Table(
     Column("ordinal", Integer, nullable=False),
     Column("heading", String(500), nullable=True),
     Column("page", Integer, nullable=True),
+    # Empty once sealed: heading and text are then in ``sealed`` (JSON, sealed with the org's
+    # data key); plain only in chunks stored before documents were encrypted at rest.
     Column("text", String, nullable=False),
+    Column("sealed", LargeBinary, nullable=True),
+    # What the keyword index reads: each word's keyed name (``vault.documents``), or the
+    # plain text of a chunk not sealed yet.
+    Column("keywords", String, nullable=False, server_default=""),
     # float32 little-endian; null until the embedding call for it returned.
     Column("embedding", LargeBinary, nullable=True),
     # Named, so SQLite can be told to use it (see store/document_search.py).
