@@ -77,6 +77,7 @@ class AppContext:
         engine = create_db_engine(settings)
         vault = Vault(load_keyring(settings))
         document_keys = DocumentKeys(engine, lambda: opened.vault)
+        documents = DocumentRepository(engine, document_keys)
         opened = cls(
             settings=settings,
             engine=engine,
@@ -97,13 +98,13 @@ class AppContext:
             invitations=InvitationRepository(engine),
             plans=PlanRepository(engine),
             billing=BillingRepository(engine),
-            documents=DocumentRepository(engine, document_keys),
+            documents=documents,
             conversations=ConversationRepository(engine),
             shares=ConversationShareRepository(engine),
             chat_settings=ChatSettingsRepository(engine),
             service_accounts=ServiceAccountRepository(engine),
             prompts=PromptRepository(engine),
-            attachments=AttachmentRepository(engine),
+            attachments=AttachmentRepository(engine, documents.sealing),
             second_factors=SecondFactorRepository(engine),
             domains=DomainRepository(engine),
             alerts=AlertRepository(engine),

@@ -15,14 +15,22 @@ from chatgrid.admin import keys
 from chatgrid.audit import Actor
 from chatgrid.context import AppContext
 from chatgrid.identity.models import BillingMode, Role
+from chatgrid.store.attachments import AttachmentRepository
 from chatgrid.store.document_keys import DocumentKeys
 from chatgrid.store.documents import DocumentRepository
-from chatgrid.store.tables import chunks, document_files, metadata, org_data_keys
+from chatgrid.store.tables import (
+    chunks,
+    conversation_images,
+    document_files,
+    metadata,
+    org_data_keys,
+)
 from chatgrid.vault import SecretUnreadable
 
 #: Words no generated id or hash contains: found anywhere, the clear text leaked.
 CANARY = "zanzibarquokka"
 BODY = f"Quarterly plan. The {CANARY} initiative ships in March."
+IMAGE = b"\x89PNG\r\n" + CANARY.encode() + b" pixels"
 
 
 @dataclass(frozen=True)
@@ -36,7 +44,8 @@ class Draft:
 def org_with_document(
     ctx: AppContext, name: str, repo: DocumentRepository | None = None
 ) -> tuple[str, str, str]:
-    """An org, a collection and one ingested document holding the canary."""
+    """An org, a collection and one ingested document holding the canary, and an image
+    holding it attached in a conversation."""
     repo = repo or ctx.documents
     org = ctx.orgs.create(name, BillingMode.BYOK)
     member = ctx.accounts.add_member_without_password(org.id, f"a@{name}.example", Role.OWNER)
@@ -45,7 +54,20 @@ def org_with_document(
         org.id, collection.id, member.id, "plan.md", "text/markdown", BODY.encode()
     )
     repo.start_chunks(org.id, doc.id, [Draft(0, BODY, heading=f"{CANARY} heading")], pages=1)
+    images = AttachmentRepository(ctx.engine, repo.sealing)
+    conversation = ctx.conversations.create(org.id, member.id, "Plans", "gpt-4o-mini")
+    images.add_image(org.id, conversation.id, member.id, "p.png", "image/png", IMAGE)
     return org.id, collection.id, doc.id
+
+
+def image_of(ctx: AppContext, org_id: str) -> bytes:
+    with ctx.engine.connect() as conn:
+        found = conn.execute(
+            select(conversation_images.c.id, conversation_images.c.conversation_id).where(
+                conversation_images.c.org_id == org_id
+            )
+        ).one()
+    return ctx.attachments.image_bytes(org_id, found.conversation_id, [found.id])[found.id]
 
 
 def clear_text_in_database(engine: Engine, needle: str) -> list[str]:
@@ -89,6 +111,7 @@ def test_nothing_of_a_document_is_in_the_clear_and_it_reads_as_before(
     assert clear_text_in_database(ctx.engine, "quarterly") == []
     # Everything above storage reads the clear text.
     assert ctx.documents.file_bytes(org_id, doc_id) == BODY.encode()
+    assert image_of(ctx, org_id) == IMAGE
     ranked = ctx.documents.keyword_ranking(org_id, [collection_id], f"{CANARY.upper()}?", 5)
     assert len(ranked) == 1
     passage = ctx.documents.passages(org_id, [collection_id], ranked)[ranked[0]]
@@ -148,9 +171,11 @@ def test_documents_stored_before_sealing_are_found_then_sealed(context: AppConte
 
     sealed = keys.seal_plain_documents(ctx, Actor.cli())
 
-    assert sealed == {"files_sealed": 1, "chunks_sealed": 1}
+    assert sealed == {"files_sealed": 1, "chunks_sealed": 1, "images_sealed": 1}
     assert clear_text_in_database(ctx.engine, CANARY) == []
     assert ctx.documents.file_bytes(org_id, doc_id) == BODY.encode()
+    assert image_of(ctx, org_id) == IMAGE
     ranked = ctx.documents.keyword_ranking(org_id, [collection_id], CANARY, 5)
     assert ctx.documents.passages(org_id, [collection_id], ranked)[ranked[0]].text == BODY
-    assert keys.seal_plain_documents(ctx, Actor.cli()) == {"files_sealed": 0, "chunks_sealed": 0}
+    again = keys.seal_plain_documents(ctx, Actor.cli())
+    assert again == {"files_sealed": 0, "chunks_sealed": 0, "images_sealed": 0}

@@ -181,14 +181,15 @@ SEAL_BATCH = 200
 
 
 def seal_plain_documents(ctx: AppContext, actor: Actor) -> dict[str, int]:
-    """Seal every file and chunk stored in the clear before documents were encrypted at
-    rest (``chatgrid vault seal-documents``); safe to run again, and beside servers."""
-    files = chunks = 0
+    """Seal every file, chunk and attached image stored in the clear before documents were
+    encrypted at rest (``chatgrid vault seal-documents``); safe to run again, and beside servers."""
+    files = chunks = images = 0
     while True:
         sealed_files, sealed_chunks = ctx.documents.seal_plain_rows(SEAL_BATCH)
-        files, chunks = files + sealed_files, chunks + sealed_chunks
-        if not sealed_files and not sealed_chunks:
+        sealed_images = ctx.attachments.seal_plain_images(SEAL_BATCH)
+        files, chunks, images = files + sealed_files, chunks + sealed_chunks, images + sealed_images
+        if not sealed_files and not sealed_chunks and not sealed_images:
             break
-    result = {"files_sealed": files, "chunks_sealed": chunks}
+    result = {"files_sealed": files, "chunks_sealed": chunks, "images_sealed": images}
     ctx.audit.record(None, actor, "documents.sealed", None, dict(result))
     return result

@@ -126,7 +126,7 @@ def _archive(ctx: AppContext, scope: _Scope, stamp: datetime, actor: Actor) -> I
             yield sink.drain()
         for folder, found in (
             ("documents", _uploads(ctx, org_id, member_id)),
-            ("images", images_of(ctx.engine, org_id, member_id)),
+            ("images", _images(ctx, org_id, member_id)),
         ):
             for ident, filename, data in found:
                 name = f"{folder}/{ident}/{_safe(filename)}"
@@ -160,6 +160,15 @@ def _uploads(
         data = ctx.documents.file_bytes(org_id, ident)
         if data is not None:  # deleted while the archive was being written
             yield ident, filename, data
+
+
+def _images(
+    ctx: AppContext, org_id: str, member_id: str | None
+) -> Iterator[tuple[str, str, bytes]]:
+    """(image id, filename, bytes) of each attached image, opened (sealed at rest)."""
+    open_image = ctx.attachments.sealing.open_image
+    for ident, filename, stored, sealed in images_of(ctx.engine, org_id, member_id):
+        yield ident, filename, open_image(org_id, ident, stored, sealed)
 
 
 def _safe(filename: str) -> str:

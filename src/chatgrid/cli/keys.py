@@ -239,8 +239,8 @@ def _pool_view(stored: StoredKey) -> dict[str, Any]:
 
 @vault_app.command("seal-documents")
 def vault_seal_documents() -> None:
-    """Seal the files and chunks stored before documents were encrypted at rest (once, after
-    upgrading; servers keep serving, a few hundred rows per transaction)."""
+    """Seal the files, chunks and images stored before documents were encrypted at rest (once,
+    after upgrading; servers keep serving, a few hundred rows per transaction)."""
     with admin_context() as ctx:
         emit(keys.seal_plain_documents(ctx, Actor.cli()))
 

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from chatgrid.chat.models import AttachedImage
+from chatgrid.store.document_sealing import DocumentSealing
 from chatgrid.store.ids import new_id
 from chatgrid.store.tables import conversation_collections, conversation_images
 from chatgrid.store.types import utcnow
@@ -57,8 +58,12 @@ def delete_attachments(conn: Connection, org_id: str, conversation_id: str) -> s
 
 
 class AttachmentRepository:
-    def __init__(self, engine: Engine) -> None:
+    """A conversation's attached collection and images; images sealed with the org's data
+    key (``sealing``, shared with the documents' repository)."""
+
+    def __init__(self, engine: Engine, sealing: DocumentSealing) -> None:
         self.engine = engine
+        self.sealing = sealing
 
     # The private collection ---------------------------------------------
 
@@ -115,8 +120,10 @@ class AttachmentRepository:
         media_type: str,
         data: bytes,
     ) -> AttachedImage:
+        image_id = new_id("img")
+        stored, sealed = self.sealing.image(org_id, image_id, data)
         values = {
-            "id": new_id("img"),
+            "id": image_id,
             "org_id": org_id,
             "conversation_id": conversation_id,
             "member_id": member_id,
@@ -124,7 +131,8 @@ class AttachmentRepository:
             "filename": filename,
             "media_type": media_type,
             "size_bytes": len(data),
-            "data": data,
+            "data": stored,
+            "sealed": sealed,
             "created_at": utcnow(),
         }
         with self.engine.begin() as conn:
@@ -149,11 +157,32 @@ class AttachmentRepository:
         if not image_ids:
             return {}
         i = conversation_images.c
-        statement = select(i.id, i.data).where(
+        statement = select(i.id, i.data, i.sealed).where(
             i.org_id == org_id, i.conversation_id == conversation_id, i.id.in_(image_ids)
         )
         with self.engine.connect() as conn:
-            return {row.id: bytes(row.data) for row in conn.execute(statement)}
+            rows = conn.execute(statement).all()
+        open_image = self.sealing.open_image
+        return {row.id: open_image(org_id, row.id, bytes(row.data), row.sealed) for row in rows}
+
+    def seal_plain_images(self, batch: int) -> int:
+        """Seal up to ``batch`` images attached before images were encrypted at rest, in one
+        short transaction; how many (0: none is left)."""
+        if self.sealing.keys is None:
+            return 0
+        i = conversation_images.c
+        with self.engine.begin() as conn:
+            plain = conn.execute(
+                select(i.id, i.org_id, i.data).where(i.sealed.is_(False)).limit(batch)
+            ).all()
+            for row in plain:
+                stored, sealed = self.sealing.image(row.org_id, row.id, bytes(row.data))
+                conn.execute(
+                    update(conversation_images)
+                    .where(i.id == row.id, i.sealed.is_(False))
+                    .values(data=stored, sealed=sealed)
+                )
+        return len(plain)
 
     def pending_count(self, org_id: str, conversation_id: str) -> int:
         i = conversation_images.c

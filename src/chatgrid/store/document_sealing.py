@@ -41,6 +41,10 @@ def _file_binding(org_id: str, document_id: str) -> str:
     return f"document_file:{org_id}:{document_id}"
 
 
+def _image_binding(org_id: str, image_id: str) -> str:
+    return f"conversation_image:{org_id}:{image_id}"
+
+
 def _chunk_binding(org_id: str, chunk_id: str) -> str:
     return f"chunk:{org_id}:{chunk_id}"
 
@@ -57,16 +61,28 @@ class DocumentSealing:
 
     def file(self, org_id: str, document_id: str, data: bytes) -> tuple[bytes, bool]:
         """The bytes to store for an upload, and whether they are sealed."""
-        if self.keys is None:
-            return data, False
-        cipher = self.keys.cipher(org_id)
-        return cipher.seal(data, _file_binding(org_id, document_id)), True
+        return self._seal(org_id, _file_binding(org_id, document_id), data)
 
     def open_file(self, org_id: str, document_id: str, stored: bytes, sealed: bool) -> bytes:
+        return self._open(org_id, _file_binding(org_id, document_id), stored, sealed)
+
+    def image(self, org_id: str, image_id: str, data: bytes) -> tuple[bytes, bool]:
+        """The bytes to store for an image attached in the composer, and whether sealed."""
+        return self._seal(org_id, _image_binding(org_id, image_id), data)
+
+    def open_image(self, org_id: str, image_id: str, stored: bytes, sealed: bool) -> bytes:
+        return self._open(org_id, _image_binding(org_id, image_id), stored, sealed)
+
+    def _seal(self, org_id: str, binding: str, data: bytes) -> tuple[bytes, bool]:
+        if self.keys is None:
+            return data, False
+        return self.keys.cipher(org_id).seal(data, binding), True
+
+    def _open(self, org_id: str, binding: str, stored: bytes, sealed: bool) -> bytes:
         if not sealed:
             return stored
         assert self.keys is not None, "a sealed file needs the org's key"
-        return self.keys.cipher(org_id).open(stored, _file_binding(org_id, document_id))
+        return self.keys.cipher(org_id).open(stored, binding)
 
     def chunk(self, org_id: str, chunk_id: str, heading: str | None, text: str) -> dict[str, Any]:
         """A chunk's stored columns: ``text``, ``heading``, ``sealed`` and ``keywords``."""

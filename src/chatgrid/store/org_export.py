@@ -60,7 +60,7 @@ EXPORTED: dict[Table, frozenset[str]] = {
     chat_messages: frozenset(),
     conversation_shares: frozenset(),
     conversation_collections: frozenset(),
-    conversation_images: frozenset({"data"}),  # each image is a file of its own
+    conversation_images: frozenset({"data", "sealed"}),  # each image is a file of its own
     prompts: frozenset(),
     budgets: frozenset(),
     org_policies: frozenset(),
@@ -198,15 +198,16 @@ def documents_with_files(
 
 def images_of(
     engine: Engine, org_id: str, member_id: str | None = None
-) -> Iterator[tuple[str, str, bytes]]:
-    """(image id, filename, bytes) of every image attached to a conversation (or to a
-    member's own)."""
+) -> Iterator[tuple[str, str, bytes, bool]]:
+    """(image id, filename, stored bytes, sealed) of every image attached to a conversation
+    (or to a member's own); ``DocumentSealing.open_image`` opens a sealed one."""
     i = conversation_images.c
-    query = select(i.id, i.filename, i.data).where(i.org_id == org_id).order_by(i.created_at, i.id)
+    query = select(i.id, i.filename, i.data, i.sealed).where(i.org_id == org_id)
+    query = query.order_by(i.created_at, i.id)
     if member_id is not None:
         query = query.where(i.member_id == member_id)
     for row in _streamed(engine, query, per_fetch=1):
-        yield str(row["id"]), str(row["filename"]), bytes(row["data"])
+        yield str(row["id"]), str(row["filename"]), bytes(row["data"]), bool(row["sealed"])
 
 
 def retention_of(engine: Engine, org_id: str) -> dict[str, Any] | None:

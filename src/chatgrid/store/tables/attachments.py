@@ -7,7 +7,7 @@ bounded by the attachment rules, until the conversation is deleted.
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, LargeBinary, String, Table
+from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, LargeBinary, String, Table, text
 
 from chatgrid.store.tables.base import ID, metadata
 from chatgrid.store.types import UTCDateTime
@@ -37,7 +37,10 @@ conversation_images = Table(
     Column("filename", String(255), nullable=False),
     Column("media_type", String(40), nullable=False),
     Column("size_bytes", Integer, nullable=False),
+    # Sealed with the org's data key (``vault.documents``) unless attached before images
+    # were encrypted at rest.
     Column("data", LargeBinary, nullable=False),
+    Column("sealed", Boolean, nullable=False, server_default=text("false")),
     Column("created_at", UTCDateTime, nullable=False),
     Index(None, "org_id", "conversation_id"),
 )

@@ -1,14 +1,15 @@
-"""Documents encrypted at rest: each org's data key, sealed files and chunks, and a keyword
-index over the words' keyed names
+"""Documents encrypted at rest: each org's data key, sealed files, images and chunks, and a
+keyword index over the words' keyed names
 
 Revision ID: 0032
 Revises: 0031
 Create Date: 2026-12-04
 
 Rows stored before this stay readable as they are (``document_files.sealed``
-false, ``chunks.sealed`` null) until ``chatgrid vault seal-documents`` seals
-them. The keyword index now reads ``chunks.keywords``: the words' keyed names
-for a sealed chunk, the plain text (copied here) for one not sealed yet.
+and ``conversation_images.sealed`` false, ``chunks.sealed`` null) until
+``chatgrid vault seal-documents`` seals them. The keyword index now reads
+``chunks.keywords``: the words' keyed names for a sealed chunk, the plain text
+(copied here) for one not sealed yet.
 """
 
 from collections.abc import Sequence
@@ -71,10 +72,11 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["org_id"], ["orgs.id"], name=op.f("fk_org_data_keys_org_id_orgs")),
         sa.PrimaryKeyConstraint("org_id", name=op.f("pk_org_data_keys")),
     )
-    with op.batch_alter_table("document_files") as batch_op:
-        batch_op.add_column(
-            sa.Column("sealed", sa.Boolean(), server_default=sa.text("false"), nullable=False)
-        )
+    for table in ("document_files", "conversation_images"):
+        with op.batch_alter_table(table) as batch_op:
+            batch_op.add_column(
+                sa.Column("sealed", sa.Boolean(), server_default=sa.text("false"), nullable=False)
+            )
     sqlite = op.get_bind().dialect.name == "sqlite"
     if sqlite:
         for statement in _SQLITE_OLD_INDEX:
@@ -100,6 +102,7 @@ def downgrade() -> None:
         batch_op.drop_column("sealed")
     for statement in index if sqlite else index[2:]:
         op.execute(statement)
-    with op.batch_alter_table("document_files") as batch_op:
-        batch_op.drop_column("sealed")
+    for table in ("document_files", "conversation_images"):
+        with op.batch_alter_table(table) as batch_op:
+            batch_op.drop_column("sealed")
     op.drop_table("org_data_keys")
