@@ -24,7 +24,7 @@ from chatgrid.providers.addresses import HostUnusable, normalized_base_url
 from chatgrid.providers.network import PrivateUpstreamRefused, refuse_private
 from chatgrid.store.ids import new_id
 from chatgrid.store.types import utcnow
-from chatgrid.vault import SecretUnreadable, Vault
+from chatgrid.vault import Vault
 
 #: Channels one org (or the operator) may have.
 MAX_CHANNELS = 20
@@ -147,16 +147,7 @@ def send_test(ctx: AppContext, org_id: str | None, actor: Actor) -> int:
 def rewrap_channels(ctx: AppContext, vault: Vault) -> tuple[int, list[str]]:
     """Every channel's sealed URL under the vault's current master (``vault rotate-master``):
     how many were rewrapped, and the channels whose URL would not open (left as they are)."""
-    rewrapped, unreadable = 0, []
-    for channel in ctx.alerts.sealed_channels():
-        sealed = channel.sealed
-        if sealed is None or sealed.master_key_version == vault.keyring.current_version:
-            continue
-        try:
-            fresh = vault.rewrap(sealed, binding=channel_binding(channel.org_id, channel.id))
-        except SecretUnreadable:
-            unreadable.append(channel.id)
-            continue
-        ctx.alerts.store_rewrapped(channel.id, fresh)
-        rewrapped += 1
-    return rewrapped, unreadable
+    stored = [
+        (c.id, channel_binding(c.org_id, c.id), c.sealed) for c in ctx.alerts.sealed_channels()
+    ]
+    return vault.rewrap_each(stored, ctx.alerts.store_rewrapped)

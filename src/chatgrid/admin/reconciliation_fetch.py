@@ -31,7 +31,7 @@ from chatgrid.providers.network import create_upstream_session
 from chatgrid.settings import Settings
 from chatgrid.store.reconciliation_keys import ReconciliationKeyRepository
 from chatgrid.store.types import utcnow
-from chatgrid.vault import SecretUnreadable, Vault
+from chatgrid.vault import Vault
 
 ADMIN_KEY_PREFIX = "sk-admin-"
 DEFAULT_DAYS = 7
@@ -136,18 +136,9 @@ def fetch_and_reconcile(
 
 def rewrap_admin_keys(ctx: AppContext, vault: Vault) -> tuple[int, list[str]]:
     """Every org's admin key under the vault's current master (``vault rotate-master``)."""
-    rewrapped, unreadable = 0, []
-    for stored in admin_keys(ctx).all_sealed():
-        if stored.sealed.master_key_version == vault.keyring.current_version:
-            continue
-        try:
-            fresh = vault.rewrap(stored.sealed, binding=key_binding(stored.org_id))
-        except SecretUnreadable:
-            unreadable.append(key_binding(stored.org_id))
-            continue
-        admin_keys(ctx).store_rewrapped(stored.org_id, fresh)
-        rewrapped += 1
-    return rewrapped, unreadable
+    repository = admin_keys(ctx)
+    stored = [(k.org_id, key_binding(k.org_id), k.sealed) for k in repository.all_sealed()]
+    return vault.rewrap_each(stored, repository.store_rewrapped)
 
 
 def _openai_base_url(ctx: AppContext, org_id: str) -> str:

@@ -30,7 +30,7 @@ from chatgrid.identity.throttle import LoginThrottle
 from chatgrid.identity.users import User, normalize_email
 from chatgrid.store.second_factor import seed_binding
 from chatgrid.store.types import utcnow
-from chatgrid.vault import SecretUnreadable, Vault
+from chatgrid.vault import Vault
 
 
 class SecondFactorRequired(PermissionDenied):
@@ -323,15 +323,7 @@ def org_coverage(ctx: AppContext, org_id: str) -> tuple[bool, list[MemberCoverag
 def rewrap_seeds(ctx: AppContext, vault: Vault) -> tuple[int, list[str]]:
     """Every sealed seed under the vault's current master (``vault rotate-master``): how many
     were rewrapped, and the accounts whose seed would not open (left as they are)."""
-    rewrapped, unreadable = 0, []
-    for user_id, sealed in ctx.second_factors.all_sealed():
-        if sealed.master_key_version == vault.keyring.current_version:
-            continue
-        try:
-            fresh = vault.rewrap(sealed, binding=seed_binding(user_id))
-        except SecretUnreadable:
-            unreadable.append(user_id)
-            continue
-        ctx.second_factors.store_rewrapped(user_id, fresh)
-        rewrapped += 1
-    return rewrapped, unreadable
+    stored = [
+        (user, seed_binding(user), sealed) for user, sealed in ctx.second_factors.all_sealed()
+    ]
+    return vault.rewrap_each(stored, ctx.second_factors.store_rewrapped)

@@ -36,7 +36,7 @@ from chatgrid.providers.network import (
     refuse_private,
 )
 from chatgrid.store.sso import ConnectionDraft, SsoRepository
-from chatgrid.vault import SecretUnreadable, Vault
+from chatgrid.vault import Vault
 
 #: Where providers send the browser back; register ``PUBLIC_URL + CALLBACK_PATH`` there.
 CALLBACK_PATH = "/sso/oidc/callback"
@@ -230,19 +230,8 @@ def rewrap_secrets(ctx: AppContext, vault: Vault) -> tuple[int, list[str]]:
     """Every client secret under the vault's current master (``vault rotate-master``): how
     many were rewrapped, and the connections whose secret would not open (left as they are)."""
     repository = sso_repository(ctx)
-    rewrapped, unreadable = 0, []
-    for connection in repository.sealed_secrets():
-        sealed = connection.sealed_secret
-        if sealed is None or sealed.master_key_version == vault.keyring.current_version:
-            continue
-        try:
-            fresh = vault.rewrap(sealed, binding=connection.secret_binding)
-        except SecretUnreadable:
-            unreadable.append(connection.id)
-            continue
-        repository.store_rewrapped(connection.id, fresh)
-        rewrapped += 1
-    return rewrapped, unreadable
+    stored = [(c.id, c.secret_binding, c.sealed_secret) for c in repository.sealed_secrets()]
+    return vault.rewrap_each(stored, repository.store_rewrapped)
 
 
 def master_versions(ctx: AppContext) -> set[int]:

@@ -20,15 +20,13 @@ from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from functools import cache
-from urllib.parse import parse_qs
 
 import orjson
 
 from chatgrid.ledger.defaults import default_prices
 from chatgrid.ledger.pricing import TOKENS_PER_PRICE_UNIT, PriceBook
-from chatgrid.simulator import errors
 from chatgrid.simulator.records import RequestRecord
-from chatgrid.simulator.usage import DAY, DEFAULT_LIMIT, _counted, _integer, _listed
+from chatgrid.simulator.usage import _counted, _listed, page_window
 
 MAX_LIMIT = 180
 PROJECT_ID = "proj_simulator"
@@ -45,29 +43,10 @@ def price_book() -> PriceBook:
 
 
 def costs_page(records: Iterable[RequestRecord], query: bytes, now: float) -> bytes:
-    """One page of daily cost buckets from ``start_time`` to ``end_time`` (default: the end
-    of today)."""
-    params = parse_qs(query.decode("latin-1"))
-    start = _integer(params, "start_time")
-    if start is None:
-        raise errors.missing_parameter("start_time")
-    end = _integer(params, "end_time")
-    width = params.get("bucket_width", ["1d"])[-1]
-    if width != "1d":
-        raise errors.invalid_value("bucket_width", width, ("1d",))
-    limit = _integer(params, "limit") or DEFAULT_LIMIT
-    if not 1 <= limit <= MAX_LIMIT:
-        raise errors.above_maximum("limit", MAX_LIMIT, limit)
-    groups = _listed(params, "group_by")
-    for group in groups:
-        if group not in _GROUPS:
-            raise errors.invalid_value("group_by", group, _GROUPS)
-    key_ids, projects = set(_listed(params, "api_key_ids")), set(_listed(params, "project_ids"))
-    first = _integer(params, "page")  # a page token is the start of its first bucket
-    first = (start // DAY) * DAY if first is None else first
-    until = end if end is not None else (int(now) // DAY + 1) * DAY
-    last = first + limit * DAY
-    stop = min(last, until)
+    """One page of daily cost buckets, priced by ChatGrid's price book."""
+    window = page_window(query, now, _GROUPS, MAX_LIMIT)
+    projects = set(_listed(window.params, "project_ids"))
+    groups = window.groups
     # group → [exact cost in 1e-12 dollars, tokens]
     totals: dict[Group, list[int]] = defaultdict(lambda: [0, 0])
     if projects and PROJECT_ID not in projects:
@@ -77,7 +56,7 @@ def costs_page(records: Iterable[RequestRecord], query: bytes, now: float) -> by
         if counted is None:
             continue
         day, model, key_id = counted
-        if not first <= day < stop or (key_ids and key_id not in key_ids) or model is None:
+        if not window.holds(day, key_id) or model is None:
             continue
         price = price_book().price_for(model, date.max)
         usage = record.usage
@@ -100,24 +79,9 @@ def costs_page(records: Iterable[RequestRecord], query: bytes, now: float) -> by
             ]
             bucket[0] += tokens * rate
             bucket[1] += tokens
-    buckets = []
-    for day in range(first, stop, DAY):
-        results = [
-            _result(item, project, key_id, amounts)
-            for (at, item, project, key_id), amounts in sorted(totals.items(), key=_order)
-            if at == day
-        ]
-        buckets.append(
-            {"object": "bucket", "start_time": day, "end_time": day + DAY, "results": results}
-        )
-    more = last < until
-    return orjson.dumps(
-        {
-            "object": "page",
-            "data": buckets,
-            "has_more": more,
-            "next_page": str(last) if more else None,
-        }
+    ordered = sorted(totals.items(), key=_order)
+    return window.page(
+        lambda day: [_result(i, p, k, amounts) for (at, i, p, k), amounts in ordered if at == day]
     )
 
 

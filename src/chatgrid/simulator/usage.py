@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from urllib.parse import parse_qs
 
 import orjson
@@ -46,9 +47,47 @@ def require_admin_key(key: str | None) -> None:
         )
 
 
-def completions_page(records: Iterable[RequestRecord], query: bytes, now: float) -> bytes:
-    """One page of daily buckets from ``start_time`` (a UNIX time in seconds) to
-    ``end_time`` (default: the end of today)."""
+@dataclass(frozen=True)
+class PageWindow:
+    """What one usage or costs page covers: its days, its grouping and its key filter."""
+
+    params: dict[str, list[str]]
+    first: int  # the first bucket's start (a UNIX time, midnight UTC)
+    stop: int  # the end of the last bucket this page holds
+    last: int  # where the next page starts
+    until: int  # the end of everything asked for
+    groups: list[str]
+    key_ids: set[str]
+
+    def holds(self, day: int, key_id: str) -> bool:
+        return self.first <= day < self.stop and (not self.key_ids or key_id in self.key_ids)
+
+    def page(self, results_of: Callable[[int], list[dict[str, object]]]) -> bytes:
+        """The page's JSON, one bucket a day with ``results_of(day)``, paged as OpenAI's."""
+        buckets = [
+            {
+                "object": "bucket",
+                "start_time": day,
+                "end_time": day + DAY,
+                "results": results_of(day),
+            }
+            for day in range(self.first, self.stop, DAY)
+        ]
+        more = self.last < self.until
+        return orjson.dumps(
+            {
+                "object": "page",
+                "data": buckets,
+                "has_more": more,
+                "next_page": str(self.last) if more else None,
+            }
+        )
+
+
+def page_window(query: bytes, now: float, groups: tuple[str, ...], max_limit: int) -> PageWindow:
+    """The page asked for by ``start_time`` (a UNIX time in seconds), ``end_time`` (default:
+    the end of today), ``bucket_width`` (``1d`` only), ``limit``, ``group_by``,
+    ``api_key_ids`` and ``page``; a clear 400 for anything else."""
     params = parse_qs(query.decode("latin-1"))
     start = _integer(params, "start_time")
     if start is None:
@@ -58,59 +97,55 @@ def completions_page(records: Iterable[RequestRecord], query: bytes, now: float)
     if width != "1d":
         raise errors.invalid_value("bucket_width", width, ("1d",))
     limit = _integer(params, "limit") or DEFAULT_LIMIT
-    if not 1 <= limit <= MAX_LIMIT:
-        raise errors.above_maximum("limit", MAX_LIMIT, limit)
-    groups = _listed(params, "group_by")
-    for group in groups:
-        if group not in _GROUPS:
-            raise errors.invalid_value("group_by", group, _GROUPS)
-    key_ids, models = set(_listed(params, "api_key_ids")), set(_listed(params, "models"))
+    if not 1 <= limit <= max_limit:
+        raise errors.above_maximum("limit", max_limit, limit)
+    grouped = _listed(params, "group_by")
+    for group in grouped:
+        if group not in groups:
+            raise errors.invalid_value("group_by", group, groups)
     first = _integer(params, "page")  # a page token is the start of its first bucket
     first = (start // DAY) * DAY if first is None else first
     until = end if end is not None else (int(now) // DAY + 1) * DAY
     last = first + limit * DAY
-    stop = min(last, until)
+    return PageWindow(
+        params=params,
+        first=first,
+        stop=min(last, until),
+        last=last,
+        until=until,
+        groups=grouped,
+        key_ids=set(_listed(params, "api_key_ids")),
+    )
+
+
+def completions_page(records: Iterable[RequestRecord], query: bytes, now: float) -> bytes:
+    """One page of daily buckets of requests and tokens."""
+    window = page_window(query, now, _GROUPS, MAX_LIMIT)
+    models = set(_listed(window.params, "models"))
     totals: dict[tuple[int, str | None, str | None], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for record in records:
         counted = _counted(record)
         if counted is None:
             continue
         day, model, key_id = counted
-        if not first <= day < stop or (key_ids and key_id not in key_ids):
-            continue
-        if models and model not in models:
+        if not window.holds(day, key_id) or (models and model not in models):
             continue
         usage = record.usage
         assert usage is not None
         bucket = totals[
             (
                 day,
-                model if "model" in groups else None,
-                key_id if "api_key_id" in groups else None,
+                model if "model" in window.groups else None,
+                key_id if "api_key_id" in window.groups else None,
             )
         ]
         bucket[0] += 1
         bucket[1] += usage.prompt_tokens
         bucket[2] += usage.cached_tokens
         bucket[3] += usage.completion_tokens
-    buckets = []
-    for day in range(first, stop, DAY):
-        results = [
-            _result(model, key_id, counts)
-            for (at, model, key_id), counts in sorted(totals.items(), key=_order)
-            if at == day
-        ]
-        buckets.append(
-            {"object": "bucket", "start_time": day, "end_time": day + DAY, "results": results}
-        )
-    more = last < until
-    return orjson.dumps(
-        {
-            "object": "page",
-            "data": buckets,
-            "has_more": more,
-            "next_page": str(last) if more else None,
-        }
+    ordered = sorted(totals.items(), key=_order)
+    return window.page(
+        lambda day: [_result(m, k, counts) for (at, m, k), counts in ordered if at == day]
     )
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from chatgrid.store.tables import org_data_keys
 from chatgrid.store.types import utcnow
-from chatgrid.vault import SealedSecret, SecretUnreadable, Vault
+from chatgrid.vault import SealedSecret, Vault
 from chatgrid.vault.documents import DocumentCipher, new_data_key
 
 
@@ -96,20 +96,10 @@ class DocumentKeys:
 
     def rewrap_all(self, vault: Vault) -> tuple[int, list[str]]:
         """Every org's key under ``vault``'s current master (``vault rotate-master``): how
-        many were rewrapped, and the ones that would not open. The data keys do not change,
-        so no file or chunk is touched."""
-        rewrapped, unreadable = 0, []
-        for stored in self.all_sealed():
-            if stored.sealed.master_key_version == vault.keyring.current_version:
-                continue
-            try:
-                fresh = vault.rewrap(stored.sealed, binding=key_binding(stored.org_id))
-            except SecretUnreadable:
-                unreadable.append(key_binding(stored.org_id))
-                continue
-            self.store_rewrapped(stored.org_id, fresh)
-            rewrapped += 1
-        return rewrapped, unreadable
+        many were rewrapped, and the orgs whose key would not open. The data keys do not
+        change, so no file or chunk is touched."""
+        stored = [(k.org_id, key_binding(k.org_id), k.sealed) for k in self.all_sealed()]
+        return vault.rewrap_each(stored, self.store_rewrapped)
 
     def store_rewrapped(self, org_id: str, sealed: SealedSecret) -> None:
         with self.engine.begin() as conn:

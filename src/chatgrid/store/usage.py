@@ -199,15 +199,7 @@ class UsageRepository:
         e = ledger_entries.c
         query = (
             select(e.started_at, e.model, e.prompt_tokens, e.completion_tokens)
-            .where(
-                e.org_id == org_id,
-                e.started_at >= since,
-                e.started_at < until,
-                e.mode == "byok",
-                e.provider == "openai",
-                e.endpoint.in_(("chat", "responses")),
-                e.status_code == 200,
-            )
+            .where(*_byok_openai_calls(org_id, since, until))
             .order_by(e.started_at, e.id)
         )
         with self.engine.connect() as conn:
@@ -221,15 +213,7 @@ class UsageRepository:
         e = ledger_entries.c
         query = (
             select(e.started_at, e.list_cost_micros)
-            .where(
-                e.org_id == org_id,
-                e.started_at >= since,
-                e.started_at < until,
-                e.mode == "byok",
-                e.provider == "openai",
-                e.endpoint.in_(("chat", "responses")),
-                e.status_code == 200,
-            )
+            .where(*_byok_openai_calls(org_id, since, until))
             .order_by(e.started_at, e.id)
         )
         with self.engine.connect() as conn:
@@ -259,3 +243,18 @@ class UsageRepository:
         return {
             str(row[0]): {"requests": int(row[1]), "list_cost_micros": int(row[2])} for row in rows
         }
+
+
+def _byok_openai_calls(org_id: str, since: datetime, until: datetime) -> list[Any]:
+    """The org's answered chat and responses calls on its own OpenAI key in [since, until):
+    what OpenAI's Usage and Costs APIs count."""
+    e = ledger_entries.c
+    return [
+        e.org_id == org_id,
+        e.started_at >= since,
+        e.started_at < until,
+        e.mode == "byok",
+        e.provider == "openai",
+        e.endpoint.in_(("chat", "responses")),
+        e.status_code == 200,
+    ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
@@ -86,6 +87,27 @@ class Vault:
             nonce=sealed.nonce,
             ciphertext=sealed.ciphertext,
         )
+
+    def rewrap_each(
+        self,
+        stored: Iterable[tuple[str, str, SealedSecret | None]],
+        save: Callable[[str, SealedSecret], None],
+    ) -> tuple[int, list[str]]:
+        """Each ``(name, binding, sealed)`` not yet under the current master rewrapped and
+        handed to ``save(name, fresh)`` (``vault rotate-master``): how many were, and the
+        names whose secret would not open (left as they are)."""
+        rewrapped, unreadable = 0, []
+        for name, binding, sealed in stored:
+            if sealed is None or sealed.master_key_version == self.keyring.current_version:
+                continue
+            try:
+                fresh = self.rewrap(sealed, binding=binding)
+            except SecretUnreadable:
+                unreadable.append(name)
+                continue
+            save(name, fresh)
+            rewrapped += 1
+        return rewrapped, unreadable
 
     def _wrap(self, data_key: bytes, version: int, binding: str) -> bytes:
         nonce = secrets.token_bytes(_NONCE_BYTES)
