@@ -32,7 +32,12 @@ from chatgrid.governance.retention import (
     effective,
     parse_days,
 )
-from chatgrid.store.retention import INSTANCE_SCOPE, Expired, RetentionRepository
+from chatgrid.store.retention import (
+    INSTANCE_SCOPE,
+    Expired,
+    ReceiptEntry,
+    RetentionRepository,
+)
 from chatgrid.store.types import utcnow
 
 SWEEP_JOB = "retention"
@@ -107,9 +112,11 @@ def sweep(
 ) -> list[Receipt] | None:
     """Delete everything past its time; the receipts written (None: another process sweeps).
 
-    Each kind's receipt is written as soon as that kind is done, so a sweep cut
-    short (``stopping``, a lost lease, a crash) leaves receipts for what it did
-    but the batch in flight; the next sweep goes on where it stopped.
+    Each kind's receipt is one audit entry, written in the transaction of the
+    kind's first batch and brought up to date in each batch after it: a sweep
+    cut short (``stopping``, a lost lease, a crash, the database gone) leaves a
+    receipt for exactly what it deleted, and the next sweep goes on where it
+    stopped with receipts of its own.
     """
     moment = now or utcnow()
     store = retention(ctx)
@@ -121,14 +128,6 @@ def sweep(
     def still_mine() -> bool:
         return not stopping() and store.claim(SWEEP_JOB, me, utcnow(), LEASE)
 
-    def write(found: list[Receipt]) -> None:
-        for receipt in found:
-            target = receipt.org_id or INSTANCE_SCOPE
-            ctx.audit.record(
-                receipt.org_id, SWEEPER, "retention.deleted", target, receipt.details()
-            )
-        receipts.extend(found)
-
     try:
         policies = store.policies()
         instance = policies.get(INSTANCE_SCOPE, FOREVER_POLICY)
@@ -137,16 +136,28 @@ def sweep(
             for kind in ORG_KINDS:
                 before = cutoff(moment, kept.days(kind))
                 if before is not None:
-                    write(_sweep_kind(store, org.id, kind, before, batch, still_mine))
+                    receipts += _sweep_kind(store, org.id, kind, before, batch, still_mine)
         before = cutoff(moment, instance.audit_days)
         if before is not None:  # the instance's own entries (the operator's actions)
-            write(_sweep_kind(store, None, DataKind.AUDIT, before, batch, still_mine))
+            receipts += _sweep_kind(store, None, DataKind.AUDIT, before, batch, still_mine)
         before = cutoff(moment, instance.ledger_days)
         if before is not None:
-            write(_sweep_ledger(store, before, batch, still_mine))
+            receipts += _sweep_ledger(store, before, batch, still_mine)
     finally:
         store.release(SWEEP_JOB, me, utcnow())
     return receipts
+
+
+def _entry(tally: Tally) -> ReceiptEntry:
+    """The audit entry a tally's receipt is written to, batch by batch."""
+    target = tally.org_id or INSTANCE_SCOPE
+    return ReceiptEntry(tally.org_id, SWEEPER, "retention.deleted", target)
+
+
+def _up_to_date(entry: ReceiptEntry, tally: Tally) -> ReceiptEntry:
+    found = tally.receipt()
+    entry.details = {} if found is None else found.details()
+    return entry
 
 
 def _sweep_kind(
@@ -162,19 +173,20 @@ def _sweep_kind(
         DataKind.DOCUMENTS: lambda: store.expired_documents(str(org_id), before, batch),
         DataKind.AUDIT: lambda: store.expired_audit(org_id, before, batch),
     }
-    deleters: dict[DataKind, Callable[[Sequence[str]], None]] = {
-        DataKind.CONVERSATIONS: lambda ids: store.delete_conversations(str(org_id), ids),
-        DataKind.DOCUMENTS: lambda ids: store.delete_documents(str(org_id), ids),
+    deleters: dict[DataKind, Callable[[Sequence[str], Sequence[ReceiptEntry]], None]] = {
+        DataKind.CONVERSATIONS: lambda ids, r: store.delete_conversations(str(org_id), ids, r),
+        DataKind.DOCUMENTS: lambda ids, r: store.delete_documents(str(org_id), ids, r),
         DataKind.AUDIT: store.delete_audit,
     }
     tally = Tally(org_id, kind)
+    entry = _entry(tally)
     while still_mine():
         expired = finders[kind]()
         if not expired:
             break
-        deleters[kind]([ident for ident, _ in expired])
-        for ident, moment in expired:
-            tally.add(ident, moment)
+        after = tally.plus(expired)
+        deleters[kind]([ident for ident, _ in expired], [_up_to_date(entry, after)])
+        tally = after  # committed, with its receipt
     found = tally.receipt()
     return [] if found is None else [found]
 
@@ -184,11 +196,18 @@ def _sweep_ledger(
 ) -> list[Receipt]:
     """The ledger past the legal period, every org's; one receipt per org."""
     tallies: dict[str, Tally] = {}
+    entries: dict[str, ReceiptEntry] = {}
     while still_mine():
         expired = store.expired_ledger(before, batch)
         if not expired:
             break
-        store.delete_ledger([ident for _, ident, _ in expired])
-        for org_id, ident, moment in expired:
-            tallies.setdefault(org_id, Tally(org_id, DataKind.LEDGER)).add(ident, moment)
+        after = dict(tallies)
+        for org_id in sorted({org for org, _, _ in expired}):
+            found = [(ident, moment) for org, ident, moment in expired if org == org_id]
+            after[org_id] = after.get(org_id, Tally(org_id, DataKind.LEDGER)).plus(found)
+            entries.setdefault(org_id, _entry(after[org_id]))
+        touched = {org for org, _, _ in expired}
+        receipts = [_up_to_date(entries[org], after[org]) for org in sorted(touched)]
+        store.delete_ledger([ident for _, ident, _ in expired], receipts)
+        tallies = after
     return [r for t in tallies.values() if (r := t.receipt()) is not None]

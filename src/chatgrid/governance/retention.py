@@ -16,6 +16,7 @@ what it held.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -153,6 +154,16 @@ class Tally:
         self.rows += 1
         self._oldest = moment if self._oldest is None else min(self._oldest, moment)
         self._newest = moment if self._newest is None else max(self._newest, moment)
+
+    def plus(self, found: Sequence[tuple[str, datetime]]) -> Tally:
+        """This tally with ``found`` added, this one unchanged: the receipt as it will read
+        once they are deleted (kept only if the deletion commits)."""
+        after = Tally(self.org_id, self.kind)
+        after.rows, after._digest = self.rows, self._digest.copy()
+        after._oldest, after._newest = self._oldest, self._newest
+        for ident, moment in found:
+            after.add(ident, moment)
+        return after
 
     def receipt(self) -> Receipt | None:
         """None when nothing was deleted."""

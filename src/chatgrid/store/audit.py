@@ -20,6 +20,47 @@ def delete_entries(connection: Connection, ids: Sequence[int]) -> None:
     connection.execute(delete(audit_log).where(audit_log.c.id.in_(ids)))
 
 
+def write_receipt(
+    connection: Connection,
+    entry_id: int | None,
+    org_id: str | None,
+    actor: Actor,
+    action: str,
+    target: str,
+    details: dict[str, Any],
+) -> int:
+    """A new entry (``entry_id`` None) or one written earlier by the same job brought up to
+    date, in the caller's transaction: a receipt written with each batch it covers commits
+    with that batch, or not at all. Returns the entry's id."""
+    if entry_id is None:
+        values = _entry(org_id, actor, action, target, details)
+        inserted = connection.execute(audit_log.insert().values(values).returning(audit_log.c.id))
+        return int(inserted.scalar_one())
+    connection.execute(update(audit_log).where(audit_log.c.id == entry_id).values(details=details))
+    return entry_id
+
+
+def _entry(
+    org_id: str | None,
+    actor: Actor,
+    action: str,
+    target: str | None,
+    details: dict[str, Any] | None,
+) -> dict[str, Any]:
+    return {
+        "org_id": org_id,
+        "actor_user_id": actor.user_id,
+        "actor_email": actor.email,
+        "action": action,
+        "target": target,
+        "details": details or {},
+        "client_addr": actor.client_addr,
+        "user_agent": (actor.user_agent or "")[:300] or None,
+        "created_at": utcnow(),
+        "request_id": request_ids.current(),
+    }
+
+
 class AuditRepository:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -33,20 +74,7 @@ class AuditRepository:
         details: dict[str, Any] | None = None,
     ) -> None:
         with self.engine.begin() as conn:
-            conn.execute(
-                audit_log.insert().values(
-                    org_id=org_id,
-                    actor_user_id=actor.user_id,
-                    actor_email=actor.email,
-                    action=action,
-                    target=target,
-                    details=details or {},
-                    client_addr=actor.client_addr,
-                    user_agent=(actor.user_agent or "")[:300] or None,
-                    created_at=utcnow(),
-                    request_id=request_ids.current(),
-                )
-            )
+            conn.execute(audit_log.insert().values(_entry(org_id, actor, action, target, details)))
 
     def entries(self, org_id: str | None, filters: AuditFilter | None = None) -> list[AuditEntry]:
         """Newest first. ``org_id=None`` reads the instance-wide (operator) entries."""

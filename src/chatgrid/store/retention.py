@@ -9,6 +9,7 @@ long, and a batch is deleted whole or not at all.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,9 +26,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from chatgrid.audit import Actor
 from chatgrid.governance.erasure import Erasure
 from chatgrid.governance.retention import RetentionPolicy
 from chatgrid.store.audit import delete_entries as delete_audit_entries
+from chatgrid.store.audit import write_receipt
 from chatgrid.store.conversations import delete_conversations
 from chatgrid.store.document_ingest import bump_vectors
 from chatgrid.store.documents import delete_collections, delete_documents
@@ -45,6 +48,32 @@ from chatgrid.store.types import utcnow
 INSTANCE_SCOPE = "instance"
 
 Expired = list[tuple[str, datetime]]
+
+
+@dataclass
+class ReceiptEntry:
+    """One deletion receipt's audit entry, written (then brought up to date) in the
+    transaction of each batch it covers: a batch deleted is a batch receipted, whatever
+    happens to the sweep after it. ``entry_id`` is set once a batch has committed it."""
+
+    org_id: str | None
+    actor: Actor
+    action: str
+    target: str
+    details: dict[str, Any] = field(default_factory=dict)
+    entry_id: int | None = None
+
+
+def _write_receipts(conn: Connection, receipts: Sequence[ReceiptEntry]) -> list[int]:
+    return [
+        write_receipt(conn, r.entry_id, r.org_id, r.actor, r.action, r.target, r.details)
+        for r in receipts
+    ]
+
+
+def _committed(receipts: Sequence[ReceiptEntry], ids: list[int]) -> None:
+    for receipt, entry_id in zip(receipts, ids, strict=True):
+        receipt.entry_id = entry_id
 
 
 class RetentionRepository:
@@ -119,17 +148,23 @@ class RetentionRepository:
         c = conversations.c
         return self._oldest(c.id, c.updated_at, c.org_id == org_id, before, limit)
 
-    def delete_conversations(self, org_id: str, ids: Sequence[str]) -> None:
+    def delete_conversations(
+        self, org_id: str, ids: Sequence[str], receipts: Sequence[ReceiptEntry]
+    ) -> None:
         """With their messages, links, images and the documents attached to them."""
         with self.engine.begin() as conn:
             attached = delete_conversations(conn, org_id, ids)
             delete_collections(conn, org_id, attached)
+            written = _write_receipts(conn, receipts)
+        _committed(receipts, written)
 
     def expired_documents(self, org_id: str, before: datetime, limit: int) -> Expired:
         d = documents.c
         return self._oldest(d.id, d.created_at, d.org_id == org_id, before, limit)
 
-    def delete_documents(self, org_id: str, ids: Sequence[str]) -> None:
+    def delete_documents(
+        self, org_id: str, ids: Sequence[str], receipts: Sequence[ReceiptEntry]
+    ) -> None:
         """With their files, chunks, vectors and keyword rows; every replica's vector cache
         of their collections is told."""
         with self.engine.begin() as conn:
@@ -143,6 +178,8 @@ class RetentionRepository:
             delete_documents(conn, org_id, ids)
             for collection_id in sorted(touched):
                 bump_vectors(conn, org_id, collection_id)
+            written = _write_receipts(conn, receipts)
+        _committed(receipts, written)
 
     def expired_audit(self, org_id: str | None, before: datetime, limit: int) -> Expired:
         """An org's entries, or the instance's own (``org_id`` None)."""
@@ -150,9 +187,11 @@ class RetentionRepository:
         owner = a.org_id.is_(None) if org_id is None else a.org_id == org_id
         return self._oldest(a.id, a.created_at, owner, before, limit)
 
-    def delete_audit(self, ids: Sequence[str]) -> None:
+    def delete_audit(self, ids: Sequence[str], receipts: Sequence[ReceiptEntry]) -> None:
         with self.engine.begin() as conn:
             delete_audit_entries(conn, [int(i) for i in ids])
+            written = _write_receipts(conn, receipts)
+        _committed(receipts, written)
 
     def expired_ledger(self, before: datetime, limit: int) -> list[tuple[str, str, datetime]]:
         """(org, id, start) of calls that started before ``before``, every org's."""
@@ -166,9 +205,11 @@ class RetentionRepository:
         with self.engine.connect() as conn:
             return [(row[0], str(row[1]), row[2]) for row in conn.execute(query)]
 
-    def delete_ledger(self, ids: Sequence[str]) -> None:
+    def delete_ledger(self, ids: Sequence[str], receipts: Sequence[ReceiptEntry]) -> None:
         with self.engine.begin() as conn:
             delete_ledger_entries(conn, [int(i) for i in ids])
+            written = _write_receipts(conn, receipts)
+        _committed(receipts, written)
 
     def _oldest(
         self,
