@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SIM_PORT ?= 9100
 
-.PHONY: help install run simulator test lint format typecheck test-sqlite test-postgres test-calendar browser redis-server xmlsec1 bench bench-retrieval clean
+.PHONY: help install run simulator test lint format typecheck test-sqlite test-postgres test-calendar browser redis-server xmlsec1 bench bench-retrieval bench-retention clean
 
 help:
 	@echo "make run        start ChatGrid on SQLite at http://$(HOST):$(PORT)"
@@ -125,6 +125,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/render.py
 	$(BIN)/python bench/page.py
 	$(BIN)/python bench/translation.py
+	$(BIN)/python bench/retention.py
 	BENCH_SOAK_SECONDS=$(BENCH_SOAK_SECONDS) $(BIN)/python bench/scale.py
 
 clean:
@@ -132,6 +133,10 @@ clean:
 
 bench-retrieval: $(STAMP)
 	$(BIN)/python bench/retrieval.py
+
+bench-retention: $(STAMP)
+	@command -v wrk > /dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python bench/retention.py
 
 # LiteLLM in a venv of its own, never ChatGrid's; never part of `make test`. Pinned to an exact
 # release: 1.82.7 and 1.82.8 on PyPI were an attacker's uploads (bench/anchors.py refuses them).

@@ -14,9 +14,10 @@ legal period.
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from chatgrid.audit import Actor
 from chatgrid.context import AppContext
@@ -40,11 +41,24 @@ from chatgrid.store.retention import (
 )
 from chatgrid.store.types import utcnow
 
+T = TypeVar("T")
+
 SWEEP_JOB = "retention"
 #: How long one sweep may hold the job before another process may take it over.
 LEASE = timedelta(minutes=10)
 #: Rows per transaction: small enough that a call's own write waits on one for milliseconds.
-BATCH = 200
+BATCH = 50
+#: Documents per transaction are fewer: each takes its file with it.
+DOCUMENTS_PER_BATCH_SHARE = 20
+#: Chunks deleted per transaction ahead of their documents (a 20 MiB file has ~37,000).
+CHUNK_SLICE = 1_000
+#: After each transaction the sweep rests this many times as long as it took, so it holds
+#: the database's write lock (SQLite has one, and the ledger's commit on ``/v1``'s path
+#: waits for it) at most a fifth of the time (``bench/retention.py`` measures it).
+REST_RATIO = 4
+MAX_REST_SECONDS = 1.0
+#: The lease is renewed once this old (renewing is a write too); it runs for ``LEASE``.
+RENEW_AFTER_SECONDS = 60.0
 SWEEPER = Actor(user_id=None, email="retention", client_addr=None, user_agent="chatgrid-sweep")
 
 
@@ -125,8 +139,16 @@ def sweep(
         return None
     receipts: list[Receipt] = []
 
+    renewed = time.monotonic()
+
     def still_mine() -> bool:
-        return not stopping() and store.claim(SWEEP_JOB, me, utcnow(), LEASE)
+        nonlocal renewed
+        if stopping():
+            return False
+        if time.monotonic() - renewed < RENEW_AFTER_SECONDS:
+            return True
+        renewed = time.monotonic()
+        return store.claim(SWEEP_JOB, me, utcnow(), LEASE)
 
     try:
         policies = store.policies()
@@ -146,6 +168,14 @@ def sweep(
     finally:
         store.release(SWEEP_JOB, me, utcnow())
     return receipts
+
+
+def _paced(work: Callable[..., T], *args: Any) -> T:
+    """``work(*args)`` (one transaction), then a rest in proportion to it (``REST_RATIO``)."""
+    started = time.monotonic()
+    done = work(*args)
+    time.sleep(min((time.monotonic() - started) * REST_RATIO, MAX_REST_SECONDS))
+    return done
 
 
 def _entry(tally: Tally) -> ReceiptEntry:
@@ -170,7 +200,9 @@ def _sweep_kind(
 ) -> list[Receipt]:
     finders: dict[DataKind, Callable[[], Expired]] = {
         DataKind.CONVERSATIONS: lambda: store.expired_conversations(str(org_id), before, batch),
-        DataKind.DOCUMENTS: lambda: store.expired_documents(str(org_id), before, batch),
+        DataKind.DOCUMENTS: lambda: store.expired_documents(
+            str(org_id), before, max(1, batch // DOCUMENTS_PER_BATCH_SHARE)
+        ),
         DataKind.AUDIT: lambda: store.expired_audit(org_id, before, batch),
     }
     deleters: dict[DataKind, Callable[[Sequence[str], Sequence[ReceiptEntry]], None]] = {
@@ -184,8 +216,12 @@ def _sweep_kind(
         expired = finders[kind]()
         if not expired:
             break
+        ids = [ident for ident, _ in expired]
+        if kind is DataKind.DOCUMENTS:
+            while _paced(store.delete_some_chunks, str(org_id), ids, CHUNK_SLICE):
+                pass
         after = tally.plus(expired)
-        deleters[kind]([ident for ident, _ in expired], [_up_to_date(entry, after)])
+        _paced(deleters[kind], ids, [_up_to_date(entry, after)])
         tally = after  # committed, with its receipt
     found = tally.receipt()
     return [] if found is None else [found]
@@ -208,6 +244,6 @@ def _sweep_ledger(
             entries.setdefault(org_id, _entry(after[org_id]))
         touched = {org for org, _, _ in expired}
         receipts = [_up_to_date(entries[org], after[org]) for org in sorted(touched)]
-        store.delete_ledger([ident for _, ident, _ in expired], receipts)
+        _paced(store.delete_ledger, [ident for _, ident, _ in expired], receipts)
         tallies = after
     return [r for t in tallies.values() if (r := t.receipt()) is not None]

@@ -7,7 +7,7 @@ here is reachable from another org. The collection itself belongs to
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
@@ -44,17 +44,20 @@ def _image(row: Mapping[Any, Any]) -> AttachedImage:
     )
 
 
-def delete_attachments(conn: Connection, org_id: str, conversation_id: str) -> str | None:
-    """A conversation being deleted takes its images and its collection link with it
-    (called in that transaction); returns the collection's id for the caller to empty."""
+def delete_attachments(conn: Connection, org_id: str, conversation_ids: Sequence[str]) -> list[str]:
+    """Conversations being deleted take their images and collection links with them (called
+    in that transaction, one statement each whatever their number); returns the linked
+    collections' ids for the caller to empty."""
     i, k = conversation_images.c, conversation_collections.c
     conn.execute(
-        delete(conversation_images).where(i.org_id == org_id, i.conversation_id == conversation_id)
+        delete(conversation_images).where(
+            i.org_id == org_id, i.conversation_id.in_(conversation_ids)
+        )
     )
-    where = (k.org_id == org_id, k.conversation_id == conversation_id)
-    linked = conn.execute(select(k.collection_id).where(*where)).scalar()
+    where = (k.org_id == org_id, k.conversation_id.in_(conversation_ids))
+    linked = [str(found) for found in conn.execute(select(k.collection_id).where(*where)).scalars()]
     conn.execute(delete(conversation_collections).where(*where))
-    return str(linked) if linked is not None else None
+    return linked
 
 
 class AttachmentRepository:

@@ -7,7 +7,7 @@ never found from another org.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, insert, select
@@ -29,11 +29,14 @@ def _share(row: Mapping[Any, Any]) -> ConversationShare:
     )
 
 
-def delete_shares(conn: Connection, org_id: str, conversation_id: str) -> None:
-    """A conversation being deleted takes its link with it (called in that transaction)."""
+def delete_shares(conn: Connection, org_id: str, conversation_ids: Sequence[str]) -> None:
+    """Conversations being deleted take their links with them (called in that transaction,
+    one statement whatever their number)."""
     s = conversation_shares.c
     conn.execute(
-        delete(conversation_shares).where(s.org_id == org_id, s.conversation_id == conversation_id)
+        delete(conversation_shares).where(
+            s.org_id == org_id, s.conversation_id.in_(conversation_ids)
+        )
     )
 
 

@@ -76,24 +76,21 @@ def delete_conversations(
     """Conversations with their messages, share links and images (in the caller's
     transaction); the ids of the collections their attached documents went into, which the
     caller empties (``documents.delete_collections``) or leaves, as it chooses."""
-    attached = []
-    for conversation_id in conversation_ids:
-        delete_shares(conn, org_id, conversation_id)
-        linked = delete_attachments(conn, org_id, conversation_id)
-        if linked is not None:
-            attached.append(linked)
-    if conversation_ids:
-        conn.execute(
-            delete(chat_messages).where(
-                chat_messages.c.org_id == org_id,
-                chat_messages.c.conversation_id.in_(conversation_ids),
-            )
+    if not conversation_ids:
+        return []
+    delete_shares(conn, org_id, conversation_ids)
+    attached = delete_attachments(conn, org_id, conversation_ids)
+    conn.execute(
+        delete(chat_messages).where(
+            chat_messages.c.org_id == org_id,
+            chat_messages.c.conversation_id.in_(conversation_ids),
         )
-        conn.execute(
-            delete(conversations).where(
-                conversations.c.org_id == org_id, conversations.c.id.in_(conversation_ids)
-            )
+    )
+    conn.execute(
+        delete(conversations).where(
+            conversations.c.org_id == org_id, conversations.c.id.in_(conversation_ids)
         )
+    )
     return attached
 
 

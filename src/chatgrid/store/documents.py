@@ -66,6 +66,23 @@ def delete_collections(conn: Connection, org_id: str, collection_ids: Sequence[s
     )
 
 
+def delete_some_chunks(
+    conn: Connection, org_id: str, document_ids: Sequence[str], limit: int
+) -> int:
+    """Up to ``limit`` chunks of these documents (in the caller's transaction), ahead of the
+    documents themselves: a document of tens of thousands of chunks goes in short
+    transactions (retention). How many went; 0 once none is left."""
+    some = (
+        select(chunks.c.seq)
+        .where(chunks.c.org_id == org_id, chunks.c.document_id.in_(document_ids))
+        .limit(limit)
+    )
+    seqs = list(conn.execute(some).scalars())
+    if seqs:
+        conn.execute(delete(chunks).where(chunks.c.seq.in_(seqs)))
+    return len(seqs)
+
+
 def delete_documents(conn: Connection, org_id: str, document_ids: Sequence[str]) -> None:
     """Documents with their files, chunks, vectors and keyword rows (in the caller's
     transaction; the keyword index follows its rows)."""

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import time
 from collections.abc import Callable, Sequence
 
 from sqlalchemy import Connection, Engine, Insert, delete, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 
 from chatgrid.governance.erasure import Erasure
 from chatgrid.ledger.entries import LedgerEntry
@@ -57,9 +59,14 @@ class LedgerWriter:
     """Collects entries per loop iteration and commits them together.
 
     On SQLite the commit runs inline (it takes tens of microseconds with WAL
-    and ``synchronous=NORMAL``); on PostgreSQL it runs in a worker thread so
-    the network round trip does not stall the loop, with one batch in flight
-    at a time and the next one filling meanwhile.
+    and ``synchronous=NORMAL``) when the database's one write lock is free,
+    and never waits for it there: a busy lock (a retention sweep's batch, an
+    ingestion write, a command line) sends that batch, and the ones after it
+    until it is written, to a worker thread that waits instead, so the loop
+    serving ``/v1`` never stalls behind another writer. On PostgreSQL the
+    commit always runs in a worker thread so the network round trip does not
+    stall the loop, with one batch in flight at a time and the next one
+    filling meanwhile.
     """
 
     def __init__(self, engine: Engine, on_batch: BatchHook | None = None) -> None:
@@ -67,6 +74,8 @@ class LedgerWriter:
         self._on_batch = on_batch
         self._inline = engine.dialect.name == "sqlite"
         self._connection: Connection | None = None
+        #: SQLite's connection for the worker thread, which may wait for the write lock.
+        self._waiting_connection: Connection | None = None
         self._pending: list[tuple[LedgerEntry, asyncio.Future[None]]] = []
         self._scheduled = False
         self._in_flight: asyncio.Task[None] | None = None
@@ -83,10 +92,14 @@ class LedgerWriter:
 
     def _flush_soon(self) -> None:
         self._scheduled = False
-        if self._inline:
+        if self._inline and self._in_flight is None:
             batch = self._take_batch()
-            _resolve(batch, self._commit([entry for entry, _ in batch]))
-        elif self._in_flight is None:
+            outcome = self._commit([entry for entry, _ in batch], self._conn, busy_is_ok=True)
+            if not isinstance(outcome, _Busy):
+                _resolve(batch, outcome)
+                return
+            self._pending[:0] = batch  # first in line for the thread that may wait
+        if self._in_flight is None:
             self._in_flight = asyncio.get_running_loop().create_task(self._drain_in_thread())
 
     def _take_batch(self) -> list[tuple[LedgerEntry, asyncio.Future[None]]]:
@@ -97,25 +110,44 @@ class LedgerWriter:
         try:
             while self._pending:
                 batch = self._take_batch()
-                error = await asyncio.to_thread(self._commit, [entry for entry, _ in batch])
+                entries = [entry for entry, _ in batch]
+                connect = self._waiting_conn if self._inline else self._conn
+                error = await asyncio.to_thread(self._commit, entries, connect)
+                assert not isinstance(error, _Busy), "the thread waits for the lock"
                 _resolve(batch, error)
         finally:
             self._in_flight = None
 
-    def _commit(self, entries: list[LedgerEntry]) -> LedgerUnavailable | None:
-        """Write one batch; hand back the error for every waiter instead of raising."""
+    def _commit(
+        self,
+        entries: list[LedgerEntry],
+        connect: Callable[[], Connection],
+        *,
+        busy_is_ok: bool = False,
+    ) -> LedgerUnavailable | _Busy | None:
+        """Write one batch; hand back the error for every waiter instead of raising (or
+        ``_BUSY``, with ``busy_is_ok``, when SQLite's write lock is another's right now)."""
         started = time.perf_counter()
         try:
-            write_entries(self._conn(), entries)
+            write_entries(connect(), entries)
+        except OperationalError as exc:
+            if busy_is_ok and _is_busy(exc):
+                return _BUSY  # nothing was written: the transaction rolled back
+            return self._failed(entries, started, exc)
         except Exception as exc:
-            log.exception("ledger batch of %d entries failed", len(entries))
-            self._reset_connection()
-            error = LedgerUnavailable("usage could not be recorded")
-            error.__cause__ = exc
-            self._told(entries, started, committed=False)
-            return error
+            return self._failed(entries, started, exc)
         self._told(entries, started, committed=True)
         return None
+
+    def _failed(
+        self, entries: list[LedgerEntry], started: float, exc: Exception
+    ) -> LedgerUnavailable:
+        log.error("ledger batch of %d entries failed", len(entries), exc_info=exc)
+        self._reset_connection()
+        error = LedgerUnavailable("usage could not be recorded")
+        error.__cause__ = exc
+        self._told(entries, started, committed=False)
+        return error
 
     def _told(self, entries: list[LedgerEntry], started: float, *, committed: bool) -> None:
         if self._on_batch is not None:
@@ -127,21 +159,45 @@ class LedgerWriter:
             connection = self._engine.connect()
             if self._inline:
                 # Checkpoints run in a background thread (store/checkpoint.py),
-                # not inside a commit a request is waiting for.
+                # not inside a commit a request is waiting for; and the loop's
+                # commit never waits for another writer's lock (see the class).
                 connection.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
+                connection.exec_driver_sql("PRAGMA busy_timeout=0")
                 connection.commit()
             self._connection = connection
         return self._connection
 
+    def _waiting_conn(self) -> Connection:
+        if self._waiting_connection is None:
+            connection = self._engine.connect()
+            connection.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
+            connection.commit()
+            self._waiting_connection = connection
+        return self._waiting_connection
+
     def _reset_connection(self) -> None:
-        if self._connection is not None:
-            try:
-                self._connection.close()
-            finally:
-                self._connection = None
+        for connection in (self._connection, self._waiting_connection):
+            if connection is not None:
+                try:
+                    connection.close()
+                except Exception:  # already broken: it goes either way
+                    log.debug("closing a broken ledger connection failed", exc_info=True)
+        self._connection = self._waiting_connection = None
 
     def close(self) -> None:
         self._reset_connection()
+
+
+class _Busy:
+    """SQLite's write lock was another writer's: the batch goes to the thread that waits."""
+
+
+_BUSY = _Busy()
+
+
+def _is_busy(exc: OperationalError) -> bool:
+    code = getattr(exc.orig, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF == sqlite3.SQLITE_BUSY
 
 
 def _resolve(

@@ -33,7 +33,7 @@ from chatgrid.store.audit import delete_entries as delete_audit_entries
 from chatgrid.store.audit import write_receipt
 from chatgrid.store.conversations import delete_conversations
 from chatgrid.store.document_ingest import bump_vectors
-from chatgrid.store.documents import delete_collections, delete_documents
+from chatgrid.store.documents import delete_collections, delete_documents, delete_some_chunks
 from chatgrid.store.ledger_writer import delete_entries as delete_ledger_entries
 from chatgrid.store.tables import (
     audit_log,
@@ -161,6 +161,12 @@ class RetentionRepository:
     def expired_documents(self, org_id: str, before: datetime, limit: int) -> Expired:
         d = documents.c
         return self._oldest(d.id, d.created_at, d.org_id == org_id, before, limit)
+
+    def delete_some_chunks(self, org_id: str, ids: Sequence[str], limit: int) -> int:
+        """Up to ``limit`` chunks of these documents, in a transaction of their own (the
+        documents follow with ``delete_documents``); how many went."""
+        with self.engine.begin() as conn:
+            return delete_some_chunks(conn, org_id, ids, limit)
 
     def delete_documents(
         self, org_id: str, ids: Sequence[str], receipts: Sequence[ReceiptEntry]
