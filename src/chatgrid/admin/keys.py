@@ -190,6 +190,8 @@ def seal_plain_documents(ctx: AppContext, actor: Actor) -> dict[str, int]:
         files, chunks, images = files + sealed_files, chunks + sealed_chunks, images + sealed_images
         if not sealed_files and not sealed_chunks and not sealed_images:
             break
+    if chunks:  # merging the whole index is costly: only when plain words were in it
+        ctx.documents.compact_keyword_index()
     result = {"files_sealed": files, "chunks_sealed": chunks, "images_sealed": images}
     ctx.audit.record(None, actor, "documents.sealed", None, dict(result))
     return result

@@ -282,8 +282,11 @@ class DocumentRepository(IngestionQueue):
                 )
         if not plain_chunks:
             self.sealing.plain_rows_remain = False
-            compact_keyword_index(self.engine)
         return len(plain_files), len(plain_chunks)
+
+    def compact_keyword_index(self) -> None:
+        """Once chunks were sealed: their plain words go from the index's file too."""
+        compact_keyword_index(self.engine)
 
     # --- chunks and search --------------------------------------------------
 
